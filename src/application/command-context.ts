@@ -1,0 +1,16 @@
+import type { StreamRevision } from './ports/event-store.js';
+
+/** Who asked, why, and under which guarantees. Built by the HTTP layer (or a saga). */
+export interface CommandContext {
+  readonly correlationId: string;
+  readonly causationId?: string | null | undefined;
+  /** Who is acting, e.g. `api`, `key:ak_…`, `stripe-webhook`. Recorded in every event's metadata. */
+  readonly actor: string;
+  /**
+   * When present, the command is retried-safe: ids of the payment and of its events are
+   * derived from the key, so a repeat after a crash recognises its own earlier write.
+   */
+  readonly idempotency?: { readonly key: string; readonly firstSeenAt: Date } | undefined;
+  /** From If-Match: the command applies only if the stream is exactly at this revision. */
+  readonly expectedRevision?: StreamRevision | undefined;
+}

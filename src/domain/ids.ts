@@ -1,0 +1,17 @@
+import type { Brand } from './brand.js';
+
+export type PaymentId = Brand<string, 'PaymentId'>;
+export type CustomerId = Brand<string, 'CustomerId'>;
+
+/** Prefixed, time-ordered ids: `pay_` + 26 Crockford base32 characters (48-bit time, 80-bit entropy). */
+const ID_BODY = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+export const PAYMENT_ID_PREFIX = 'pay_';
+
+export const isPaymentId = (value: string): value is PaymentId =>
+  value.startsWith(PAYMENT_ID_PREFIX) && ID_BODY.test(value.slice(PAYMENT_ID_PREFIX.length));
+
+/** Customer ids come from the caller: printable, bounded, no whitespace or separators we use in topics. */
+const CUSTOMER_ID = /^[A-Za-z0-9_\-.]{1,64}$/;
+export const isCustomerId = (value: string): value is CustomerId => CUSTOMER_ID.test(value);
+
+export const paymentStream = (id: PaymentId): string => `payment-${id}`;

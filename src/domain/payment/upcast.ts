@@ -1,0 +1,27 @@
+import type { PaymentEvent, PaymentEventType } from './events.js';
+import { PAYMENT_EVENT_TYPES } from './events.js';
+
+/**
+ * Old event shapes are upcast on read, never rewritten. Each entry lifts one schema
+ * version of one event type to the next; today every payment event is at version 1, so
+ * the table is empty and reading is a type check.
+ */
+type Upcaster = (data: Record<string, unknown>) => Record<string, unknown>;
+const UPCASTERS: Partial<Record<PaymentEventType, Readonly<Record<number, Upcaster>>>> = {};
+
+export const CURRENT_SCHEMA_VERSION = 1;
+
+export const isPaymentEventType = (type: string): type is PaymentEventType =>
+  (PAYMENT_EVENT_TYPES as readonly string[]).includes(type);
+
+/** Throws on an unknown type or a version from the future: both mean a bug or a bad deploy. */
+export function upcastPaymentEvent(type: string, data: unknown, schemaVersion: number): PaymentEvent {
+  if (!isPaymentEventType(type)) throw new Error(`not a payment event: ${type}`);
+  if (schemaVersion > CURRENT_SCHEMA_VERSION) throw new Error(`${type} schema version ${schemaVersion} is newer than this code`);
+  let current = data as Record<string, unknown>;
+  for (let v = schemaVersion; v < CURRENT_SCHEMA_VERSION; v++) {
+    const up = UPCASTERS[type]?.[v];
+    if (up) current = up(current);
+  }
+  return { type, data: current } as PaymentEvent;
+}

@@ -1,0 +1,35 @@
+import type { RecordedEvent } from '../application/ports/event-store.js';
+import type { SqlExecutor } from '../application/ports/sql.js';
+
+/** Something a realtime subscriber should hear about once the batch that made it commits. */
+export interface ProjectionChange {
+  /** e.g. `payment:pay_…`, `customer:cus_42`. */
+  readonly topics: readonly string[];
+  /** e.g. `payment.updated`. */
+  readonly type: string;
+  /** The updated read-model row, as the query endpoints return it. */
+  readonly data: unknown;
+}
+
+/**
+ * A PostgreSQL read model. Its tables live in their own schema (`rm_<name>`); the runner
+ * sets `search_path` to that schema before calling `schemaSql` or `apply`, which is what
+ * lets a rebuild replay into a fresh schema and switch atomically. So its SQL names
+ * tables unqualified.
+ */
+export interface Projection {
+  /** Lowercase [a-z][a-z0-9_]*; also names the schema `rm_<name>`. */
+  readonly name: string;
+  /** Bump when the shape or meaning of the rows changes: a new version needs a rebuild. */
+  readonly version: number;
+  readonly eventTypes: readonly string[];
+  /** Idempotent DDL for the projection's tables, unqualified. */
+  readonly schemaSql: string;
+  /**
+   * Applies one event inside the batch's transaction, returns the realtime changes it
+   * caused. Must be deterministic: a rebuild applies the same events again.
+   */
+  apply(sql: SqlExecutor, event: RecordedEvent): Promise<readonly ProjectionChange[]>;
+}
+
+export const projectionSchema = (name: string): string => `rm_${name}`;
