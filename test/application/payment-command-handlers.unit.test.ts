@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import type { CommandContext } from '../../src/application/command-context.js';
+import { streamRevision } from '../../src/application/ports/event-store.js';
+import { PaymentCommandHandlers } from '../../src/application/payments/payment-command-handlers.js';
+import { moneyOf } from '../../src/domain/money.js';
+import { SimulatedPaymentProvider } from '../../src/infrastructure/simulated-provider/simulated-payment-provider.js';
+import { SystemClock } from '../../src/infrastructure/system/system-clock.js';
+import { SystemIdGenerator } from '../../src/infrastructure/system/id-generator.js';
+import { InMemoryEventStore } from '../support/in-memory-event-store.js';
+
+const ctx: CommandContext = { correlationId: 'req-1', actor: 'test' };
+const input = {
+  customerId: 'cus_1',
+  amount: moneyOf(5_000, 'EUR'),
+  paymentMethod: 'pm_card_visa',
+  captureMethod: 'manual' as const,
+  description: null,
+  metadata: {},
+};
+
+function setup() {
+  const store = new InMemoryEventStore();
+  const handlers = new PaymentCommandHandlers(store, new SimulatedPaymentProvider(), new SystemClock(), new SystemIdGenerator());
+  return { store, handlers };
+}
+
+async function created(handlers: PaymentCommandHandlers) {
+  const result = await handlers.create(input, ctx);
+  if (!result.ok) throw new Error(result.error.code);
+  return result.value;
+}
+
+describe('PaymentCommandHandlers', () => {
+  it('creates, then partially captures, writing metadata on every event', async () => {
+    const { store, handlers } = setup();
+    const payment = await created(handlers);
+    expect(payment.payment).toMatchObject({ status: 'requires_capture', amount: 5_000, currency: 'EUR', revision: '0' });
+    const capture = await handlers.capture(payment.payment.id, 1_000, ctx);
+    expect(capture).toMatchObject({ ok: true, value: { payment: { status: 'succeeded', amountCaptured: 1_000, amountReleased: 4_000, revision: '1' } } });
+    expect(store.log.map((e) => e.type)).toEqual(['PaymentAuthorized', 'PaymentCaptured']);
+    expect(store.log[1]?.metadata).toMatchObject({ correlationId: 'req-1', actor: 'test', schemaVersion: 1 });
+  });
+
+  it('an unknown payment method appends nothing', async () => {
+    const { store, handlers } = setup();
+    const result = await handlers.create({ ...input, paymentMethod: 'pm_nope' }, ctx);
+    expect(result).toMatchObject({ ok: false, error: { code: 'provider_invalid_request', param: 'paymentMethod' } });
+    expect(store.log).toHaveLength(0);
+  });
+
+  it('If-Match on a stale revision is refused and appends nothing', async () => {
+    const { store, handlers } = setup();
+    const payment = await created(handlers);
+    const result = await handlers.capture(payment.payment.id, undefined, { ...ctx, expectedRevision: streamRevision(7) });
+    expect(result).toEqual({ ok: false, error: { code: 'revision_mismatch', expected: '7', actual: '0' } });
+    expect(store.log).toHaveLength(1);
+  });
+
+  it('retries a concurrency conflict and then decides on the new state', async () => {
+    const { store, handlers } = setup();
+    const payment = await created(handlers);
+    // A concurrent cancel lands between our read and our append.
+    let slipped = false;
+    store.beforeAppend = async () => {
+      if (slipped) return;
+      slipped = true;
+      await handlers.cancel(payment.payment.id, null, ctx);
+    };
+    const result = await handlers.capture(payment.payment.id, undefined, ctx);
+    expect(result).toEqual({ ok: false, error: { code: 'illegal_transition', from: 'canceled', command: 'capture' } });
+    expect(store.log.map((e) => e.type)).toEqual(['PaymentAuthorized', 'PaymentCanceled']);
+  });
+
+  it('the same idempotency key yields the same payment id and never writes twice', async () => {
+    const { store, handlers } = setup();
+    const idem = { ...ctx, idempotency: { key: 'k-1', firstSeenAt: new Date('2026-01-01T00:00:00Z') } };
+    const first = await handlers.create(input, idem);
+    const second = await handlers.create(input, idem);
+    expect(first.ok && second.ok).toBe(true);
+    if (!first.ok || !second.ok) return;
+    expect(second.value.payment.id).toBe(first.value.payment.id);
+    expect(second.value.replayed).toBe(true);
+    expect(store.log).toHaveLength(1);
+    // Another actor with the same key is someone else's request.
+    const other = await handlers.create(input, { ...idem, actor: 'other' });
+    expect(other.ok && other.value.payment.id).not.toBe(first.value.payment.id);
+  });
+
+  it('a declined card creates a failed payment', async () => {
+    const { handlers } = setup();
+    const result = await handlers.create({ ...input, paymentMethod: 'pm_card_chargeDeclinedInsufficientFunds' }, ctx);
+    expect(result).toMatchObject({ ok: true, value: { payment: { status: 'failed', failure: { code: 'card_declined', declineCode: 'insufficient_funds' } } } });
+  });
+});
