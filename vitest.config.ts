@@ -20,6 +20,7 @@ export default defineConfig({
           // Integration suites share one PostgreSQL server on 2 cores; each file gets its
           // own database, so files may run in parallel, but not too many at once.
           maxWorkers: 2,
+          sequence: { groupOrder: 1 },
         },
       },
     ],

@@ -1,0 +1,80 @@
+import type { Server as HttpServer } from 'node:http';
+import type pg from 'pg';
+import { Server, type ServerOptions } from 'socket.io';
+import { ChangeFeedTailer, type ChangeFeedTailerOptions } from './change-feed-tailer.js';
+import { silentLogger, type RealtimeLogger } from './logger.js';
+import { DEFAULT_LIMITS, RealtimeHub, type AuthorizeTopic, type RealtimeLimits, type RealtimeServer } from './realtime-hub.js';
+import { RetentionPruner, type RetentionOptions } from './retention.js';
+
+export interface RealtimeOptions {
+  /** The service's pool. Realtime holds one connection for LISTEN and borrows others briefly. */
+  readonly pool: pg.Pool;
+  readonly logger?: RealtimeLogger;
+  /** The authorization seam (not implemented yet: by default every topic is allowed). */
+  readonly authorizeTopic?: AuthorizeTopic;
+  readonly limits?: Partial<RealtimeLimits>;
+  /** Largest message a client may send. Default 16 KiB: a subscribe of 50 topics fits easily. */
+  readonly maxPayloadBytes?: number;
+  readonly feed?: Partial<Pick<ChangeFeedTailerOptions, 'batchSize' | 'pollIntervalMs' | 'gapRecheckMs' | 'gap' | 'startWindow'>>;
+  /** Pruning of old feed rows; `false` turns it off in this instance. */
+  readonly retention?: false | Partial<Pick<RetentionOptions, 'retentionMs' | 'intervalMs' | 'chunkSize' | 'maxChunksPerRun'>>;
+  /** Passed to Socket.IO (cors, path, …), except maxHttpBufferSize: set maxPayloadBytes instead. */
+  readonly serverOptions?: Partial<ServerOptions>;
+}
+
+export interface RealtimeHandle {
+  readonly io: RealtimeServer;
+  /** Resolves once the change feed is being tailed. Subscribes without `since` work before. */
+  readonly ready: Promise<void>;
+  /** Stops tailing and pruning, disconnects every socket. Leaves the HTTP server and the pool open. */
+  close(): Promise<void>;
+}
+
+/**
+ * Attaches the Socket.IO endpoint to `httpServer` and starts this process's change-feed
+ * tailer. Create the HTTP server with its request handler first
+ * (`http.createServer(app)`): Socket.IO takes over the `request` listeners present at
+ * attach time and routes everything outside its path to them.
+ */
+export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions): RealtimeHandle {
+  const logger = options.logger ?? silentLogger;
+  const limits: RealtimeLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const io: RealtimeServer = new Server(httpServer, {
+    serveClient: false,
+    ...options.serverOptions,
+    maxHttpBufferSize: options.maxPayloadBytes ?? 16 * 1024,
+  });
+
+  const tailer = new ChangeFeedTailer({
+    ...options.feed,
+    pool: options.pool,
+    logger,
+    // `hub` is declared below; the tailer delivers nothing before start().
+    onChange: (change) => hub.publish(change),
+  });
+  const hub = new RealtimeHub({ io, feed: tailer, db: options.pool, logger, limits, authorizeTopic: options.authorizeTopic });
+
+  let closing = false;
+  io.use((_socket, next) => (closing ? next(new Error('server shutting down')) : next()));
+  io.on('connection', (socket) => hub.handleConnection(socket));
+
+  const pruner = options.retention === false ? undefined : new RetentionPruner({ ...options.retention, pool: options.pool, logger });
+  tailer.start();
+  pruner?.start();
+
+  let closed: Promise<void> | undefined;
+  const close = async (): Promise<void> => {
+    closing = true;
+    await Promise.all([tailer.stop(), pruner?.stop()]);
+    // Not io.close(): that would also close the HTTP server, which the API still owns.
+    io.disconnectSockets(true);
+    await io.of('/').adapter.close();
+    io.engine.close();
+  };
+
+  return {
+    io,
+    ready: tailer.ready,
+    close: () => (closed ??= close()),
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * Small bounds that keep one misbehaving client from costing everyone else: a token
+ * bucket for request rates and a counting semaphore for database work.
+ */
+
+export interface TokenBucketOptions {
+  /** Burst size. */
+  readonly capacity: number;
+  /** Sustained rate. */
+  readonly refillPerSecond: number;
+  /** Milliseconds; injectable so tests need no timers. */
+  readonly now?: () => number;
+}
+
+export class TokenBucket {
+  readonly #capacity: number;
+  readonly #refillPerMs: number;
+  readonly #now: () => number;
+  #tokens: number;
+  #updatedAt: number;
+
+  constructor(options: TokenBucketOptions) {
+    if (!(options.capacity >= 1) || !(options.refillPerSecond > 0)) {
+      throw new RangeError('token bucket needs capacity >= 1 and refillPerSecond > 0');
+    }
+    this.#capacity = options.capacity;
+    this.#refillPerMs = options.refillPerSecond / 1000;
+    this.#now = options.now ?? Date.now;
+    this.#tokens = options.capacity;
+    this.#updatedAt = this.#now();
+  }
+
+  /** Takes one token if there is one. */
+  tryTake(): boolean {
+    const now = this.#now();
+    // Math.max: a clock that steps back must not drain the bucket.
+    const elapsed = Math.max(0, now - this.#updatedAt);
+    this.#tokens = Math.min(this.#capacity, this.#tokens + elapsed * this.#refillPerMs);
+    this.#updatedAt = now;
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+}
+
+/** A counting semaphore; waiters are served first come, first served. */
+export class Semaphore {
+  #available: number;
+  readonly #waiters: Array<() => void> = [];
+
+  constructor(permits: number) {
+    if (!(permits >= 1)) throw new RangeError('semaphore needs at least one permit');
+    this.#available = permits;
+  }
+
+  /** Resolves with the function that gives the permit back (call it exactly once). */
+  async acquire(): Promise<() => void> {
+    if (this.#available > 0) {
+      this.#available -= 1;
+    } else {
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.#waiters.shift();
+      // Hand the permit straight to the next waiter, so a newcomer cannot overtake it.
+      if (next) next();
+      else this.#available += 1;
+    };
+  }
+}

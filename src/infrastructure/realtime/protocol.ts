@@ -1,0 +1,114 @@
+import { z } from 'zod';
+import { parsePosition, type Position } from '../../application/ports/position.js';
+import { err, ok, type Result } from '../../domain/result.js';
+
+/**
+ * The Socket.IO wire contract (ARCHITECTURE.md, "The public contract"). Names here are
+ * public: clients depend on them, so they change only by extension.
+ */
+
+export const SUBSCRIBE_EVENT = 'subscribe';
+export const UNSUBSCRIBE_EVENT = 'unsubscribe';
+export const CHANGE_EVENT = 'change';
+
+/** `payment:<id>`, `customer:<id>`, `ledger`, … */
+export const TOPIC_PATTERN = /^[a-z_]+(:[A-Za-z0-9_\-.]{1,64})?$/;
+/** Matches the CHECK on realtime_changes.topic: a longer topic could never have a change. */
+export const MAX_TOPIC_LENGTH = 200;
+export const MAX_TOPICS_PER_SOCKET = 50;
+
+/** What the server emits as `change`. */
+export interface ChangeMessage {
+  readonly topic: string;
+  readonly type: string;
+  /** formatPosition() of the event that caused the change. */
+  readonly position: string;
+  readonly data: unknown;
+}
+
+export type Ack = { readonly ok: true } | { readonly ok: false; readonly error: string };
+
+/**
+ * The first word of every error ack, so that clients can branch on it without parsing
+ * prose; the rest of the string is for humans.
+ */
+export type RealtimeErrorCode =
+  | 'invalid_request'
+  | 'rate_limited'
+  | 'too_many_topics'
+  | 'forbidden'
+  | 'unavailable'
+  | 'backlog_too_large'
+  | 'since_too_old'
+  | 'catch_up_overflow';
+
+export const okAck: Ack = { ok: true };
+export const errorAck = (code: RealtimeErrorCode, detail: string): Ack => ({ ok: false, error: `${code}: ${detail}` });
+
+export interface SubscribeRequest {
+  /** Deduplicated, in the order given. */
+  readonly topics: readonly string[];
+  readonly since?: Position;
+}
+
+export interface UnsubscribeRequest {
+  readonly topics: readonly string[];
+}
+
+const topic = z
+  .string()
+  .max(MAX_TOPIC_LENGTH)
+  .regex(TOPIC_PATTERN, { message: 'topic must look like "payment:<id>", "customer:<id>" or "ledger"' });
+
+const topics = z.array(topic).min(1).max(MAX_TOPICS_PER_SOCKET);
+
+// Strict: an unknown key is more likely a client bug (`from` for `since`) than a feature
+// we should silently ignore.
+const subscribeSchema = z.strictObject({
+  topics,
+  // "<commit>.<prepare>", each at most 20 digits; parsePosition checks the rest.
+  since: z.string().max(41).optional(),
+});
+
+const unsubscribeSchema = z.strictObject({ topics });
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((issue) => (issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
+    .join('; ');
+}
+
+const dedupe = (values: readonly string[]): string[] => [...new Set(values)];
+
+export function parseSubscribe(payload: unknown): Result<SubscribeRequest, string> {
+  const parsed = subscribeSchema.safeParse(payload);
+  if (!parsed.success) return err(describeIssues(parsed.error));
+  const { since } = parsed.data;
+  if (since === undefined) return ok({ topics: dedupe(parsed.data.topics) });
+  const position = parsePosition(since);
+  if (position === undefined) return err('since: not a position ("<commit>.<prepare>")');
+  return ok({ topics: dedupe(parsed.data.topics), since: position });
+}
+
+export function parseUnsubscribe(payload: unknown): Result<UnsubscribeRequest, string> {
+  const parsed = unsubscribeSchema.safeParse(payload);
+  if (!parsed.success) return err(describeIssues(parsed.error));
+  return ok({ topics: dedupe(parsed.data.topics) });
+}
+
+export type AckFn = (ack: Ack) => void;
+
+/**
+ * Socket.IO hands a handler whatever the client sent: `emit('subscribe', payload, cb)`,
+ * `emit('subscribe', cb)`, or no callback at all. The ack is the last argument when it is
+ * a function; without one we still act, the client just cannot hear the outcome.
+ */
+export function splitArgs(args: readonly unknown[]): { payload: unknown; ack: AckFn } {
+  const last = args[args.length - 1];
+  if (typeof last === 'function') {
+    const callback = last as (ack: Ack) => unknown;
+    return { payload: args.length > 1 ? args[0] : undefined, ack: (a) => void callback(a) };
+  }
+  return { payload: args[0], ack: () => undefined };
+}

@@ -1,0 +1,286 @@
+import type { Server, Socket } from 'socket.io';
+import { comparePositions, formatPosition } from '../../application/ports/position.js';
+import { CatchUp, CatchUpRegistry } from './catch-up.js';
+import { readBacklog, readOldest, type FeedChange, type Queryable } from './change-feed-sql.js';
+import { Semaphore, TokenBucket } from './limits.js';
+import { errorFields, type RealtimeLogger } from './logger.js';
+import {
+  CHANGE_EVENT,
+  errorAck,
+  MAX_TOPICS_PER_SOCKET,
+  okAck,
+  parseSubscribe,
+  parseUnsubscribe,
+  splitArgs,
+  SUBSCRIBE_EVENT,
+  UNSUBSCRIBE_EVENT,
+  type Ack,
+  type ChangeMessage,
+} from './protocol.js';
+
+// Clients may send anything, so handlers take unknown[] and validate.
+export interface ClientToServerEvents {
+  subscribe: (...args: unknown[]) => void;
+  unsubscribe: (...args: unknown[]) => void;
+}
+export interface ServerToClientEvents {
+  change: (change: ChangeMessage) => void;
+}
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- instances talk through the table, not Socket.IO
+export interface InterServerEvents {}
+/** Free for the authentication issue to put the principal in. */
+export type SocketData = Record<string, unknown>;
+
+export type RealtimeServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+export type RealtimeSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+
+/**
+ * The authorization seam: may this socket follow this topic? Not implemented yet (every
+ * topic is allowed); authentication will put the principal on `socket.data` or
+ * `socket.handshake` and decide here. A throw counts as "no".
+ */
+export type AuthorizeTopic = (socket: RealtimeSocket, topic: string) => boolean | Promise<boolean>;
+
+export interface RealtimeLimits {
+  readonly maxTopicsPerSocket: number;
+  /** Backlog rows one `subscribe` may receive; more is refused with `backlog_too_large`. */
+  readonly maxBacklog: number;
+  /** Live changes held for one catching-up subscribe; more is refused with `catch_up_overflow`. */
+  readonly maxBufferedPerCatchUp: number;
+  /** Backlog queries running at once in this process; the rest wait their turn. */
+  readonly maxConcurrentBacklogQueries: number;
+  /** Token bucket per socket for subscribe + unsubscribe. */
+  readonly requestBurst: number;
+  readonly requestsPerSecond: number;
+  /**
+   * How long a `since` subscribe waits for the tailer (to start; to pass the rows the
+   * backlog query saw) before it is refused with `unavailable`.
+   */
+  readonly feedWaitMs: number;
+}
+
+export const DEFAULT_LIMITS: RealtimeLimits = {
+  maxTopicsPerSocket: MAX_TOPICS_PER_SOCKET,
+  maxBacklog: 1_000,
+  maxBufferedPerCatchUp: 1_000,
+  maxConcurrentBacklogQueries: 4,
+  requestBurst: 10,
+  requestsPerSecond: 5,
+  feedWaitMs: 5_000,
+};
+
+/** What the hub needs from the tailer. */
+export interface FeedCursor {
+  readonly isReady: boolean;
+  readonly ready: Promise<void>;
+  readonly lastDeliveredId: bigint;
+  whenDelivered(id: bigint, timeoutMs: number): Promise<boolean>;
+}
+
+export interface RealtimeHubOptions {
+  readonly io: RealtimeServer;
+  readonly feed: FeedCursor;
+  readonly db: Queryable;
+  readonly logger: RealtimeLogger;
+  readonly limits: RealtimeLimits;
+  readonly authorizeTopic?: AuthorizeTopic;
+}
+
+type TopicState = 'live' | CatchUp;
+
+interface Session {
+  readonly topics: Map<string, TopicState>;
+  readonly bucket: TokenBucket;
+}
+
+type BacklogOutcome =
+  | { readonly ok: true; readonly changes: readonly FeedChange[]; readonly maxId: bigint }
+  | { readonly ok: false; readonly ack: Ack };
+
+/**
+ * Socket-side of realtime: validates subscribe/unsubscribe, serves backlogs, and turns
+ * the tailer's changes into room emits. Rooms are topic strings.
+ */
+export class RealtimeHub {
+  readonly #options: RealtimeHubOptions;
+  readonly #catchUps = new CatchUpRegistry();
+  readonly #backlogPermits: Semaphore;
+
+  constructor(options: RealtimeHubOptions) {
+    this.#options = options;
+    this.#backlogPermits = new Semaphore(options.limits.maxConcurrentBacklogQueries);
+  }
+
+  /** Catch-ups in progress (for tests and metrics). */
+  get catchingUp(): number {
+    return this.#catchUps.entries;
+  }
+
+  /** From the tailer, in id order. */
+  publish(change: FeedChange): void {
+    // `local`: every instance tails the table itself, so a cluster adapter must not
+    // forward this emit to the others, or their clients would get it twice.
+    this.#options.io.local.to(change.message.topic).emit(CHANGE_EVENT, change.message);
+    this.#catchUps.offer(change);
+  }
+
+  handleConnection(socket: RealtimeSocket): void {
+    const { limits } = this.#options;
+    const session: Session = {
+      topics: new Map(),
+      bucket: new TokenBucket({ capacity: limits.requestBurst, refillPerSecond: limits.requestsPerSecond }),
+    };
+    socket.on(SUBSCRIBE_EVENT, (...args: unknown[]) => {
+      const { payload, ack } = splitArgs(args);
+      this.#subscribe(socket, session, payload).then(ack, (error: unknown) => {
+        this.#options.logger.error({ socket: socket.id, ...errorFields(error) }, 'realtime: subscribe failed');
+        ack(errorAck('unavailable', 'internal error'));
+      });
+    });
+    socket.on(UNSUBSCRIBE_EVENT, (...args: unknown[]) => {
+      const { payload, ack } = splitArgs(args);
+      ack(this.#unsubscribe(socket, session, payload));
+    });
+    socket.on('disconnect', () => {
+      for (const state of session.topics.values()) if (state !== 'live') this.#catchUps.remove(state);
+      session.topics.clear();
+    });
+  }
+
+  async #subscribe(socket: RealtimeSocket, session: Session, payload: unknown): Promise<Ack> {
+    const { limits, feed } = this.#options;
+    if (!session.bucket.tryTake()) return errorAck('rate_limited', 'too many requests; slow down');
+    const parsed = parseSubscribe(payload);
+    if (!parsed.ok) return errorAck('invalid_request', parsed.error);
+    const { topics, since } = parsed.value;
+
+    const denied = await this.#firstDenied(socket, topics);
+    if (denied !== undefined) return errorAck('forbidden', `not allowed to follow ${denied}`);
+    if (since !== undefined && !feed.isReady && !(await readyWithin(feed, limits.feedWaitMs))) {
+      return errorAck('unavailable', 'the change feed is not available yet; retry shortly');
+    }
+    if (!socket.connected) return okAck; // nobody is listening for the answer
+
+    // From here to the end of this block nothing awaits: the checks and the state change
+    // see the same session, and upToId is read together with registering the catch-up.
+    const fresh = topics.filter((topic) => !session.topics.has(topic));
+    if (session.topics.size + fresh.length > limits.maxTopicsPerSocket) {
+      return errorAck('too_many_topics', `at most ${limits.maxTopicsPerSocket} topics per connection`);
+    }
+    // Topics already followed (or catching up) stay as they are: re-subscribing is a no-op.
+    if (fresh.length === 0) return okAck;
+    if (since === undefined) {
+      for (const topic of fresh) {
+        void socket.join(topic);
+        session.topics.set(topic, 'live');
+      }
+      return okAck;
+    }
+    const catchUp = new CatchUp(fresh, feed.lastDeliveredId, since, limits.maxBufferedPerCatchUp);
+    for (const topic of fresh) session.topics.set(topic, catchUp);
+    this.#catchUps.add(catchUp);
+
+    let outcome = await this.#backlog(catchUp).catch((error: unknown): BacklogOutcome => {
+      this.#options.logger.error({ socket: socket.id, ...errorFields(error) }, 'realtime: backlog query failed');
+      return { ok: false, ack: errorAck('unavailable', 'could not read the backlog; retry shortly') };
+    });
+    // Rows the backlog query could see but the tailer has not handed out yet (ids above
+    // upToId) reach this catch-up through its buffer, where `since` filters them. Joining
+    // the rooms before the tailer has passed them would let the old ones among them
+    // (at or before `since`) through unfiltered.
+    if (outcome.ok && !(await feed.whenDelivered(outcome.maxId, limits.feedWaitMs))) {
+      outcome = { ok: false, ack: errorAck('unavailable', 'the change feed is behind; retry shortly') };
+    }
+
+    // Synchronous again until the ack: backlog, buffer, join, with no tailer emit between.
+    this.#catchUps.remove(catchUp);
+    const refuse = (ack: Ack): Ack => {
+      for (const topic of catchUp.topics) if (session.topics.get(topic) === catchUp) session.topics.delete(topic);
+      return ack;
+    };
+    if (!socket.connected) return refuse(okAck);
+    if (!outcome.ok) return refuse(outcome.ack);
+    if (catchUp.overflowed) {
+      return refuse(errorAck('catch_up_overflow', `more than ${limits.maxBufferedPerCatchUp} live changes arrived while reading the backlog; subscribe again`));
+    }
+    for (const change of catchUp.drain(outcome.changes)) socket.emit(CHANGE_EVENT, change.message);
+    for (const topic of catchUp.topics) {
+      if (session.topics.get(topic) !== catchUp) continue;
+      void socket.join(topic);
+      session.topics.set(topic, 'live');
+    }
+    return okAck;
+  }
+
+  async #backlog(catchUp: CatchUp): Promise<BacklogOutcome> {
+    const { db, limits } = this.#options;
+    const release = await this.#backlogPermits.acquire();
+    try {
+      const topics = [...catchUp.topics];
+      if (topics.length === 0) return { ok: true, changes: [], maxId: 0n }; // all unsubscribed while waiting
+      const since = catchUp.since;
+      const backlog = await readBacklog(db, { topics, since, upToId: catchUp.upToId, window: limits.maxBacklog + 1 });
+      if (backlog.truncated || backlog.changes.length > limits.maxBacklog) {
+        return {
+          ok: false,
+          ack: errorAck(
+            'backlog_too_large',
+            `more than ${limits.maxBacklog} changes since ${formatPosition(since)}; fetch the current state over HTTP, then subscribe with a newer since`,
+          ),
+        };
+      }
+      // Rows older than the retention period are gone. If the oldest row left is after
+      // `since` and rows before it have been deleted (ids start at 1), the client may have
+      // missed some we can no longer send: say so rather than leave a silent gap.
+      const oldest = await readOldest(db);
+      if (oldest !== undefined && oldest.id > 1n && comparePositions(since, oldest.at) < 0) {
+        return {
+          ok: false,
+          ack: errorAck('since_too_old', `changes before ${formatPosition(oldest.at)} are no longer kept; fetch the current state over HTTP, then subscribe again`),
+        };
+      }
+      return { ok: true, changes: backlog.changes, maxId: backlog.maxId };
+    } finally {
+      release();
+    }
+  }
+
+  #unsubscribe(socket: RealtimeSocket, session: Session, payload: unknown): Ack {
+    if (!session.bucket.tryTake()) return errorAck('rate_limited', 'too many requests; slow down');
+    const parsed = parseUnsubscribe(payload);
+    if (!parsed.ok) return errorAck('invalid_request', parsed.error);
+    for (const topic of parsed.value.topics) {
+      const state = session.topics.get(topic);
+      if (state === undefined) continue; // not subscribed: nothing to undo
+      session.topics.delete(topic);
+      if (state === 'live') void socket.leave(topic);
+      else this.#catchUps.dropTopic(state, topic);
+    }
+    return okAck;
+  }
+
+  async #firstDenied(socket: RealtimeSocket, topics: readonly string[]): Promise<string | undefined> {
+    const authorize = this.#options.authorizeTopic;
+    if (!authorize) return undefined;
+    for (const topic of topics) {
+      let allowed = false;
+      try {
+        allowed = await authorize(socket, topic);
+      } catch (error) {
+        this.#options.logger.warn({ socket: socket.id, topic, ...errorFields(error) }, 'realtime: authorizeTopic threw; denying');
+      }
+      if (!allowed) return topic;
+    }
+    return undefined;
+  }
+}
+
+async function readyWithin(feed: FeedCursor, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([feed.ready.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
