@@ -1,0 +1,81 @@
+import type { PaymentCommandError } from '../../application/payments/payment-command-errors.js';
+import type { ProblemSpec } from './problem.js';
+
+/** Seconds a client should wait before retrying a command the provider could not take. */
+const PROVIDER_RETRY_AFTER_SECONDS = 2;
+
+/**
+ * Every way a payment command can be refused, as the problem the client sees. The switch
+ * is exhaustive, so a new error code in the application layer fails to compile here
+ * until someone decides its status.
+ */
+export function problemForCommandError(error: PaymentCommandError): ProblemSpec {
+  switch (error.code) {
+    case 'payment_not_found':
+      return { code: 'payment_not_found', detail: `No payment has the id ${error.paymentId}.` };
+    case 'payment_already_exists':
+      return { code: 'payment_already_exists', detail: `A payment with the id ${error.paymentId} already exists.` };
+    case 'invalid_amount':
+      return { code: 'invalid_amount', detail: error.message, errors: [{ path: 'amount', message: error.message }] };
+    case 'currency_mismatch':
+      return {
+        code: 'currency_mismatch',
+        detail: `The payment is in ${error.expected}, not ${error.actual}.`,
+        errors: [{ path: 'currency', message: `must be ${error.expected}` }],
+      };
+    case 'capture_exceeds_authorized':
+      return {
+        code: 'capture_exceeds_authorized',
+        detail: `Cannot capture ${error.requested}; only ${error.capturable} is capturable.`,
+        errors: [{ path: 'amount', message: `must be at most ${error.capturable}` }],
+        extensions: { requested: error.requested, capturable: error.capturable },
+      };
+    case 'illegal_transition':
+      return {
+        code: 'illegal_transition',
+        detail: `Cannot ${error.command} a payment whose status is ${error.from}.`,
+        extensions: { paymentStatus: error.from, command: error.command },
+      };
+    case 'revision_mismatch':
+      return {
+        code: 'revision_mismatch',
+        detail:
+          error.actual === null
+            ? `If-Match expected revision ${error.expected}, but the payment does not exist.`
+            : `If-Match expected revision ${error.expected}, but the payment is at revision ${error.actual}.`,
+        extensions: { expectedRevision: error.expected, currentRevision: error.actual },
+      };
+    case 'concurrency_conflict':
+      return {
+        code: 'concurrency_conflict',
+        detail: `The payment kept changing during ${error.attempts} attempts; retry the request.`,
+        retryAfterSeconds: 1,
+      };
+    case 'provider_invalid_request':
+      return {
+        code: 'provider_invalid_request',
+        detail: error.message,
+        errors: [{ path: error.param, message: error.message }],
+      };
+    case 'provider_unavailable':
+      // The provider's own words may name hosts or internals; the client needs only "retry".
+      return {
+        code: 'provider_unavailable',
+        detail: 'The payment provider could not be reached; retry the request.',
+        retryAfterSeconds: PROVIDER_RETRY_AFTER_SECONDS,
+      };
+    case 'provider_failed':
+      return {
+        code: 'provider_failed',
+        detail: `The payment provider refused the operation (${error.providerCode}).`,
+        extensions: { providerCode: error.providerCode },
+      };
+  }
+}
+
+/**
+ * Outcomes a retry with the same Idempotency-Key may turn out differently: server-side
+ * failures and lost races. Their responses are not kept; the key is released instead.
+ */
+export const isRetryableOutcome = (status: number, code: string | undefined): boolean =>
+  status >= 500 || code === 'concurrency_conflict';

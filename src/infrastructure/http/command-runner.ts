@@ -1,0 +1,137 @@
+import type { Request, Response } from 'express';
+import type { CommandContext } from '../../application/command-context.js';
+import type { PaymentCommandResult } from '../../application/payments/payment-command-handlers.js';
+import { formatPosition } from '../../application/ports/position.js';
+import { isRetryableOutcome, problemForCommandError } from './command-error-problems.js';
+import type { HttpDeps, IdempotencyScope } from './deps.js';
+import { anonymousActor } from './deps.js';
+import { etagFor, parseIdempotencyKey, parseIfMatch } from './preconditions.js';
+import { HttpProblem, validationProblem } from './problem.js';
+import { contextOf } from './request-context.js';
+import { requestFingerprint } from './request-fingerprint.js';
+import type { RawResponse } from './respond.js';
+import { jsonResponse, problemResponse, send } from './respond.js';
+
+export type CommandName = 'create' | 'capture' | 'cancel';
+
+export const LEDGER_POSITION_HEADER = 'Ledger-Position';
+export const IDEMPOTENT_REPLAYED_HEADER = 'Idempotent-Replayed';
+
+export interface CommandSpec {
+  readonly name: CommandName;
+  readonly successStatus: 200 | 201;
+  /** The parsed JSON body as the client sent it (before defaults): what the key is bound to. */
+  readonly rawBody: unknown;
+  readonly execute: (ctx: CommandContext) => Promise<PaymentCommandResult>;
+}
+
+interface Outcome {
+  readonly response: RawResponse;
+  /** Error code, or undefined on success: decides whether the response may be kept. */
+  readonly errorCode: string | undefined;
+  readonly replayedByHandler: boolean;
+}
+
+function toOutcome(req: Request, spec: CommandSpec, result: PaymentCommandResult): Outcome {
+  if (!result.ok) {
+    return { response: problemResponse(req, problemForCommandError(result.error)), errorCode: result.error.code, replayedByHandler: false };
+  }
+  const { payment, revision, position } = result.value;
+  const headers: Record<string, string> = {
+    etag: etagFor(revision),
+    'ledger-position': formatPosition(position),
+    ...(spec.name === 'create' ? { location: `/v1/payments/${payment.id}` } : {}),
+  };
+  return { response: jsonResponse(spec.successStatus, payment, headers), errorCode: undefined, replayedByHandler: result.value.replayed };
+}
+
+/**
+ * Runs one payment command for an HTTP request: the preconditions (If-Match), the
+ * Idempotency-Key protocol around it, and the response. With a key, the first response
+ * to reach a final outcome is stored before it is sent, so a client retrying the moment
+ * it hears back gets those same bytes; 5xx outcomes and lost races release the key
+ * instead, so the retry runs the command again (with the same derived ids, which lets the
+ * handler recognise a write that did happen).
+ */
+export async function runCommand(deps: HttpDeps, req: Request, res: Response, spec: CommandSpec): Promise<void> {
+  const { requestId } = contextOf(req);
+  const ifMatchHeader = req.get('if-match');
+  const ifMatch = parseIfMatch(ifMatchHeader);
+  if (!ifMatch.ok) throw validationProblem([{ path: 'If-Match', message: ifMatch.error }], `If-Match ${ifMatch.error}.`);
+  const key = parseIdempotencyKey(req.get('idempotency-key'));
+  if (!key.ok) throw validationProblem([{ path: 'Idempotency-Key', message: key.error }], `Idempotency-Key ${key.error}.`);
+
+  const actor = (deps.actorOf ?? anonymousActor)(req);
+  const baseContext: CommandContext = {
+    correlationId: requestId,
+    actor,
+    expectedRevision: ifMatch.value,
+  };
+
+  const execute = async (ctx: CommandContext): Promise<Outcome> => {
+    try {
+      const result = await spec.execute(ctx);
+      const outcome = toOutcome(req, spec, result);
+      deps.metrics.countCommand(spec.name, outcome.errorCode ?? (outcome.replayedByHandler ? 'replayed' : 'success'));
+      if (outcome.response.status >= 500) {
+        // The client sees only "retry"; the operator needs the cause, e.g. the provider's own words.
+        const error = result.ok ? undefined : result.error;
+        deps.logger.warn({ requestId, command: spec.name, code: outcome.errorCode, error }, 'payment command failed');
+      }
+      return outcome;
+    } catch (error) {
+      deps.metrics.countCommand(spec.name, 'exception');
+      throw error;
+    }
+  };
+  const replayHeader = (outcome: Outcome): Record<string, string> => (outcome.replayedByHandler ? { [IDEMPOTENT_REPLAYED_HEADER]: 'true' } : {});
+
+  if (key.value === undefined) {
+    const outcome = await execute(baseContext);
+    send(res, outcome.response, replayHeader(outcome));
+    return;
+  }
+
+  const scope: IdempotencyScope = { actor, key: key.value };
+  const hash = requestFingerprint({ method: req.method, path: req.baseUrl + req.path, ifMatch: ifMatchHeader, body: spec.rawBody });
+  const begun = await deps.idempotency.begin(scope, hash);
+  switch (begun.kind) {
+    case 'replay':
+      deps.metrics.countIdempotentReplay(spec.name);
+      send(res, begun.response, { [IDEMPOTENT_REPLAYED_HEADER]: 'true' });
+      return;
+    case 'in_flight':
+      throw new HttpProblem({
+        code: 'idempotency_key_in_use',
+        detail: 'Another request with this Idempotency-Key has not finished; retry after it has.',
+        retryAfterSeconds: 1,
+      });
+    case 'mismatch':
+      throw new HttpProblem({
+        code: 'idempotency_key_reused',
+        detail: 'This Idempotency-Key was first used with a different request (method, path, If-Match or body). Use a new key.',
+        errors: [{ path: 'Idempotency-Key', message: 'was used with a different request' }],
+      });
+    case 'started':
+      break;
+  }
+
+  let outcome: Outcome;
+  try {
+    outcome = await execute({ ...baseContext, idempotency: { key: key.value, firstSeenAt: begun.firstSeenAt } });
+  } catch (error) {
+    await deps.idempotency.release(scope, begun.lease).catch((releaseError: unknown) =>
+      deps.logger.error({ requestId, err: releaseError }, 'could not release idempotency key'),
+    );
+    throw error;
+  }
+  try {
+    if (isRetryableOutcome(outcome.response.status, outcome.errorCode)) await deps.idempotency.release(scope, begun.lease);
+    else await deps.idempotency.complete(scope, begun.lease, outcome.response);
+  } catch (error) {
+    // The outcome stands whatever the store says. Left in flight, the key frees itself when
+    // its lease runs out, and a retry then replays the write through its derived ids.
+    deps.logger.error({ requestId, err: error }, 'could not record idempotency outcome');
+  }
+  send(res, outcome.response, replayHeader(outcome));
+}

@@ -1,0 +1,289 @@
+import { z } from 'zod';
+import { IDEMPOTENT_REPLAYED_HEADER, LEDGER_POSITION_HEADER } from './command-runner.js';
+import { PROBLEM_CONTENT_TYPE } from './problem.js';
+import { REQUEST_ID_HEADER } from './request-id.js';
+import {
+  CancelPaymentBody,
+  CapturePaymentBody,
+  CreatePaymentBody,
+  CustomerIdSchema,
+  HealthSchema,
+  LimitSchema,
+  PaymentIdSchema,
+  PaymentListSchema,
+  PaymentStatusSchema,
+  PaymentViewSchema,
+  PositionSchema,
+  ProblemSchema,
+  ProjectionStatusListSchema,
+  ReadinessSchema,
+} from './schemas.js';
+
+/*
+ * /openapi.json, generated from the same zod schemas that validate requests, so the
+ * document cannot drift from what the server accepts. Built once per app.
+ */
+
+type JsonObject = Record<string, unknown>;
+
+const ref = (id: string): JsonObject => ({ $ref: `#/components/schemas/${id}` });
+
+/** A standalone JSON Schema for one zod schema, without the document-level keys OpenAPI does not want inline. */
+function inlineSchema(schema: z.ZodType, io: 'input' | 'output' = 'input'): JsonObject {
+  const { $schema: _schema, $id: _id, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonObject;
+  return rest;
+}
+
+function componentSchemas(entries: Record<string, z.ZodType>, io: 'input' | 'output'): Record<string, JsonObject> {
+  const registry = z.registry<{ id: string }>();
+  for (const [id, schema] of Object.entries(entries)) registry.add(schema, { id });
+  const generated = z.toJSONSchema(registry, { io, unrepresentable: 'any', uri: (id) => `#/components/schemas/${id}` }).schemas;
+  const out: Record<string, JsonObject> = {};
+  for (const [id, schema] of Object.entries(generated)) {
+    const { $schema: _schema, $id: _id, ...rest } = schema as JsonObject;
+    out[id] = rest;
+  }
+  return out;
+}
+
+const header = (description: string, schema: z.ZodType): JsonObject => ({ description, schema: inlineSchema(schema) });
+
+const IdempotencyKeyHeader = z.string().min(1).max(255).regex(/^[\x20-\x7e]+$/);
+const EtagHeaderSchema = z.string().regex(/^"\d+"$/).meta({ examples: ['"3"'] });
+
+const responseHeaders = {
+  LedgerPosition: header('Where the command\'s events sit in the global log. Pass it as `minPosition` to read your own write.', PositionSchema),
+  ETag: header('Strong ETag: the payment\'s stream revision, quoted. Send it back in If-Match to make a command conditional.', EtagHeaderSchema),
+  IdempotentReplayed: header('`true` when this is the stored response of an earlier request with the same Idempotency-Key.', z.literal('true')),
+  RetryAfter: header('Seconds to wait before retrying.', z.string().regex(/^\d+$/)),
+  RequestId: header('The request\'s id (yours from X-Request-Id when it was sane, otherwise generated). Quote it when reporting a problem.', z.string()),
+  Location: header('Path of the new payment.', z.string()),
+};
+
+const problem = (description: string, retryAfter = false): JsonObject => ({
+  description,
+  headers: {
+    [REQUEST_ID_HEADER]: { $ref: '#/components/headers/RequestId' },
+    ...(retryAfter ? { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } } : {}),
+  },
+  content: { [PROBLEM_CONTENT_TYPE]: { schema: ref('Problem') } },
+});
+
+const json = (description: string, schemaRef: string, headers: JsonObject = {}): JsonObject => ({
+  description,
+  headers: { [REQUEST_ID_HEADER]: { $ref: '#/components/headers/RequestId' }, ...headers },
+  content: { 'application/json': { schema: ref(schemaRef) } },
+});
+
+const commandSuccessHeaders = (withLocation: boolean): JsonObject => ({
+  [LEDGER_POSITION_HEADER]: { $ref: '#/components/headers/LedgerPosition' },
+  ETag: { $ref: '#/components/headers/ETag' },
+  [IDEMPOTENT_REPLAYED_HEADER]: { $ref: '#/components/headers/IdempotentReplayed' },
+  ...(withLocation ? { Location: { $ref: '#/components/headers/Location' } } : {}),
+});
+
+const p = (name: string): JsonObject => ({ $ref: `#/components/parameters/${name}` });
+
+function commandErrorResponses(bodyLimitBytes: number, onExisting: boolean): JsonObject {
+  return {
+    '400': problem('Validation failed (`errors` names each field), malformed JSON, or a malformed If-Match / Idempotency-Key header. Nothing was written.'),
+    ...(onExisting ? { '404': problem('No such payment (including a malformed id).') } : {}),
+    '409': problem(
+      onExisting
+        ? '`illegal_transition` (the payment\'s status does not allow this), `concurrency_conflict`, or `idempotency_key_in_use` (a request with the same key is still running; Retry-After).'
+        : '`payment_already_exists`, or `idempotency_key_in_use` (a request with the same key is still running; Retry-After).',
+      true,
+    ),
+    ...(onExisting ? { '412': problem('`revision_mismatch`: If-Match did not match the payment\'s current revision (see `currentRevision`).') } : {}),
+    '413': problem(`The body is larger than ${bodyLimitBytes} bytes.`),
+    '415': problem('The body is not application/json.'),
+    '422': problem(
+      onExisting
+        ? '`capture_exceeds_authorized`, `invalid_amount`, `currency_mismatch`, or `idempotency_key_reused` (the key was first used with a different request).'
+        : '`provider_invalid_request` (e.g. an unknown payment method; `errors` names the field), `invalid_amount`, or `idempotency_key_reused`.',
+    ),
+    '500': problem('Unexpected error; quote the request id. With an Idempotency-Key, retrying is safe.'),
+    '502': problem('`provider_failed`: the payment provider refused the operation.'),
+    '503': problem('`provider_unavailable` or `request_timeout`: retry after Retry-After (with the same Idempotency-Key).', true),
+  };
+}
+
+export interface OpenApiOptions {
+  readonly bodyLimitBytes: number;
+}
+
+export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
+  const requestSchemas = componentSchemas(
+    { CreatePaymentRequest: CreatePaymentBody, CapturePaymentRequest: CapturePaymentBody, CancelPaymentRequest: CancelPaymentBody },
+    'input',
+  );
+  const responseSchemas = componentSchemas(
+    {
+      Payment: PaymentViewSchema,
+      PaymentList: PaymentListSchema,
+      Problem: ProblemSchema,
+      ProjectionStatusList: ProjectionStatusListSchema,
+      Health: HealthSchema,
+      Readiness: ReadinessSchema,
+    },
+    'output',
+  );
+
+  const commandParameters = [p('IdempotencyKey'), p('RequestId')];
+  const onPaymentParameters = [p('PaymentId'), p('IfMatch'), ...commandParameters];
+
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Ledger',
+      version: '1.0.0',
+      description: [
+        'Event-sourced payments. Commands (POST) append events and answer with `Ledger-Position` and a strong `ETag` (the stream revision).',
+        'Queries read projections; pass `?minPosition=<Ledger-Position>` to wait (at most 5 s) until your write is visible.',
+        'Every POST takes an `Idempotency-Key`: the same key with the same request replays the first response byte for byte (`Idempotent-Replayed: true`);',
+        'with a different request it is a 422; while the first is still running, a 409. Keys are kept for 24 hours. Errors are RFC 9457 problem details.',
+      ].join(' '),
+    },
+    paths: {
+      '/v1/payments': {
+        post: {
+          operationId: 'createPayment',
+          summary: 'Create a payment (authorize, and capture unless captureMethod is manual)',
+          description:
+            'A card the provider declines still creates the payment: the answer is 201 with `status: "failed"` and `failure` saying why. ' +
+            'An unknown payment method creates nothing: 422 `provider_invalid_request` naming `paymentMethod`.',
+          parameters: commandParameters,
+          requestBody: { required: true, content: { 'application/json': { schema: ref('CreatePaymentRequest') } } },
+          responses: {
+            '201': json('The payment, as created: `requires_capture`, `succeeded`, or `failed` (declined).', 'Payment', commandSuccessHeaders(true)),
+            ...commandErrorResponses(options.bodyLimitBytes, false),
+          },
+        },
+        get: {
+          operationId: 'listPayments',
+          summary: 'List payments, newest first',
+          parameters: [p('CustomerIdQuery'), p('StatusQuery'), p('Limit'), p('Cursor'), p('MinPosition'), p('RequestId')],
+          responses: {
+            '200': json('A page of payments.', 'PaymentList'),
+            '400': problem('A query parameter is invalid (`errors` names it), including an unknown parameter or an invalid cursor.'),
+            '503': problem('`read_model_behind`: the read model did not reach minPosition in time.', true),
+          },
+        },
+      },
+      '/v1/payments/{id}': {
+        get: {
+          operationId: 'getPayment',
+          summary: 'Get a payment',
+          parameters: [p('PaymentId'), p('MinPosition'), p('RequestId')],
+          responses: {
+            '200': json('The payment.', 'Payment', { ETag: { $ref: '#/components/headers/ETag' } }),
+            '304': { description: 'Not modified (If-None-Match matched the ETag).' },
+            '400': problem('A query parameter is invalid.'),
+            '404': problem('No such payment (including a malformed id).'),
+            '503': problem('`read_model_behind`: the read model did not reach minPosition in time.', true),
+          },
+        },
+      },
+      '/v1/payments/{id}/capture': {
+        post: {
+          operationId: 'capturePayment',
+          summary: 'Capture an authorized payment, fully or partly',
+          description: 'The rest of the authorization is released. The body is optional.',
+          parameters: onPaymentParameters,
+          requestBody: { required: false, content: { 'application/json': { schema: ref('CapturePaymentRequest') } } },
+          responses: {
+            '200': json('The captured payment.', 'Payment', commandSuccessHeaders(false)),
+            ...commandErrorResponses(options.bodyLimitBytes, true),
+          },
+        },
+      },
+      '/v1/payments/{id}/cancel': {
+        post: {
+          operationId: 'cancelPayment',
+          summary: 'Cancel an authorized payment, releasing the authorization',
+          description: 'The body is optional.',
+          parameters: onPaymentParameters,
+          requestBody: { required: false, content: { 'application/json': { schema: ref('CancelPaymentRequest') } } },
+          responses: {
+            '200': json('The canceled payment.', 'Payment', commandSuccessHeaders(false)),
+            ...commandErrorResponses(options.bodyLimitBytes, true),
+          },
+        },
+      },
+      '/v1/admin/projections': {
+        get: {
+          operationId: 'listProjections',
+          summary: 'Status of every projection: checkpoint, lag, and where and why a failed one stopped',
+          parameters: [p('RequestId')],
+          responses: { '200': json('Every projection.', 'ProjectionStatusList') },
+        },
+      },
+      '/healthz': {
+        get: { operationId: 'liveness', summary: 'Liveness (no I/O)', responses: { '200': json('The process is up.', 'Health') } },
+      },
+      '/readyz': {
+        get: {
+          operationId: 'readiness',
+          summary: 'Readiness: every dependency check passes within its timeout',
+          responses: {
+            '200': json('Ready.', 'Readiness'),
+            '503': problem('`not_ready`: `checks` says which check failed or timed out.', true),
+          },
+        },
+      },
+      '/metrics': {
+        get: {
+          operationId: 'metrics',
+          summary: 'Prometheus metrics',
+          responses: { '200': { description: 'Prometheus text exposition format.', content: { 'text/plain': { schema: { type: 'string' } } } } },
+        },
+      },
+      '/openapi.json': {
+        get: {
+          operationId: 'openApi',
+          summary: 'This document',
+          responses: { '200': { description: 'OpenAPI 3.1.', content: { 'application/json': { schema: { type: 'object' } } } } },
+        },
+      },
+    },
+    components: {
+      schemas: { ...requestSchemas, ...responseSchemas },
+      headers: responseHeaders,
+      parameters: {
+        PaymentId: { name: 'id', in: 'path', required: true, schema: inlineSchema(PaymentIdSchema) },
+        IdempotencyKey: {
+          name: 'Idempotency-Key',
+          in: 'header',
+          required: false,
+          description: 'Makes the POST safe to retry: 1 to 255 printable ASCII characters, unique per operation (a UUID is ideal). Kept 24 hours.',
+          schema: inlineSchema(IdempotencyKeyHeader),
+        },
+        IfMatch: {
+          name: 'If-Match',
+          in: 'header',
+          required: false,
+          description: 'A payment\'s ETag: the command applies only if the payment is still at that revision (else 412).',
+          schema: inlineSchema(EtagHeaderSchema),
+        },
+        RequestId: {
+          name: REQUEST_ID_HEADER,
+          in: 'header',
+          required: false,
+          description: 'Your id for the request (1 to 128 of A-Z a-z 0-9 . _ : -); echoed, logged, and recorded as the correlation id of the events.',
+          schema: inlineSchema(z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/)),
+        },
+        MinPosition: {
+          name: 'minPosition',
+          in: 'query',
+          required: false,
+          description: 'Wait (at most 5 s) until the read model has applied this Ledger-Position; 503 with Retry-After if it does not in time.',
+          schema: inlineSchema(PositionSchema),
+        },
+        CustomerIdQuery: { name: 'customerId', in: 'query', required: false, schema: inlineSchema(CustomerIdSchema) },
+        StatusQuery: { name: 'status', in: 'query', required: false, schema: inlineSchema(PaymentStatusSchema) },
+        Limit: { name: 'limit', in: 'query', required: false, schema: inlineSchema(LimitSchema) },
+        Cursor: { name: 'cursor', in: 'query', required: false, description: 'nextCursor of the previous page.', schema: inlineSchema(z.string().min(1).max(512)) },
+      },
+    },
+  };
+}

@@ -1,0 +1,184 @@
+import { z } from 'zod';
+import { supportedCurrencies } from '../../domain/currency.js';
+import { PAYMENT_ID_PREFIX } from '../../domain/ids.js';
+import { MAX_AMOUNT_MINOR } from '../../domain/money.js';
+import { PROBLEM_CODES } from './problem.js';
+
+/*
+ * The API's shapes, once: request schemas validate at runtime and, with the response
+ * schemas, generate /openapi.json. Request objects are strict, so a misspelt field is a
+ * 400 rather than silently ignored.
+ */
+
+// ---- shared pieces ----------------------------------------------------------------
+
+export const AmountSchema = z
+  .int()
+  .min(1)
+  .max(MAX_AMOUNT_MINOR)
+  .meta({ description: 'Integer count of minor units of the currency (cents for USD, yen for JPY, fils for BHD).', examples: [1999] });
+
+const currencies = supportedCurrencies() as [string, ...string[]];
+export const CurrencySchema = z
+  .enum(currencies, { error: 'must be an ISO 4217 currency code in upper case, e.g. USD' })
+  .meta({ description: 'ISO 4217 currency code, upper case.', examples: ['USD'] });
+
+export const CustomerIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_\-.]{1,64}$/, 'must be 1 to 64 characters of A-Z, a-z, 0-9, "_", "-", "."')
+  .meta({ description: 'The caller\'s own customer id.', examples: ['cus_42'] });
+
+export const PaymentIdSchema = z
+  .string()
+  .regex(new RegExp(`^${PAYMENT_ID_PREFIX}[0-9A-HJKMNP-TV-Z]{26}$`))
+  .meta({ description: 'Payment id: `pay_` followed by 26 Crockford base32 characters (time-ordered).', examples: ['pay_01JD3Q4V5W6X7Y8Z9A0B1C2D3E'] });
+
+export const PaymentStatusSchema = z.enum(['requires_capture', 'succeeded', 'canceled', 'failed']);
+export const CaptureMethodSchema = z.enum(['automatic', 'manual']);
+export const CancellationReasonSchema = z.enum(['requested_by_customer', 'duplicate', 'fraudulent', 'abandoned']);
+
+export const MAX_METADATA_KEYS = 50;
+export const MetadataSchema = z
+  .record(
+    z
+      .string()
+      .min(1)
+      .max(40)
+      // Brackets are how form encodings nest; control characters break logs. Neither is a key.
+      .regex(/^[^[\]\p{Cc}]+$/u, 'must not contain brackets or control characters'),
+    z.string().max(500),
+  )
+  .refine((m) => Object.keys(m).length <= MAX_METADATA_KEYS, `must have at most ${MAX_METADATA_KEYS} keys`)
+  .meta({ maxProperties: MAX_METADATA_KEYS, description: 'Your own string key-value pairs: up to 50 keys of at most 40 characters, values of at most 500.' });
+
+export const PositionSchema = z
+  .string()
+  .regex(/^\d{1,20}\.\d{1,20}$/)
+  .meta({ description: 'A place in the global event log, as returned in Ledger-Position. Opaque: compare only by sending it back.', examples: ['8812.8812'] });
+
+// ---- requests ---------------------------------------------------------------------
+
+export const CreatePaymentBody = z.strictObject({
+  customerId: CustomerIdSchema,
+  amount: AmountSchema,
+  currency: CurrencySchema,
+  paymentMethod: z
+    .string()
+    .min(1)
+    .max(255)
+    .meta({ description: 'The provider\'s payment method id. With the simulated provider: pm_card_visa approves, pm_card_chargeDeclined declines.', examples: ['pm_card_visa'] }),
+  captureMethod: CaptureMethodSchema.default('automatic').meta({
+    description: '`automatic` captures at once; `manual` authorizes and waits for POST /v1/payments/{id}/capture.',
+  }),
+  description: z.string().max(1000).optional(),
+  metadata: MetadataSchema.optional(),
+});
+export type CreatePaymentBody = z.output<typeof CreatePaymentBody>;
+
+export const CapturePaymentBody = z.strictObject({
+  amount: AmountSchema.optional().meta({ description: 'Minor units to capture; absent captures everything capturable. The rest is released.' }),
+});
+
+export const CancelPaymentBody = z.strictObject({
+  reason: CancellationReasonSchema.optional(),
+});
+
+export const LimitSchema = z.int().min(1).max(100).default(20);
+
+/** Query strings arrive as strings; an integer is digits only (no "1e1", no "0x10", no " 5"). */
+const queryInteger = (schema: z.ZodType<number, number>) =>
+  z.string().regex(/^\d{1,9}$/, 'must be an integer').transform(Number).pipe(schema);
+
+export const GetPaymentQuery = z.strictObject({
+  minPosition: z.string().optional(),
+});
+
+export const ListPaymentsQuery = z.strictObject({
+  customerId: CustomerIdSchema.optional(),
+  status: PaymentStatusSchema.optional(),
+  limit: queryInteger(z.int().min(1).max(100)).optional(),
+  cursor: z.string().min(1).max(512).optional(),
+  minPosition: z.string().optional(),
+});
+
+// ---- responses --------------------------------------------------------------------
+
+export const PaymentFailureSchema = z.object({
+  code: z.string().meta({ examples: ['card_declined'] }),
+  declineCode: z.string().nullable().meta({ examples: ['generic_decline'] }),
+  message: z.string(),
+});
+
+export const PaymentViewSchema = z.object({
+  id: PaymentIdSchema,
+  object: z.literal('payment'),
+  status: PaymentStatusSchema,
+  customerId: CustomerIdSchema,
+  amount: z.int(),
+  amountCapturable: z.int(),
+  amountCaptured: z.int(),
+  amountReleased: z.int(),
+  currency: z.string(),
+  captureMethod: CaptureMethodSchema,
+  paymentMethod: z.string(),
+  description: z.string().nullable(),
+  metadata: z.record(z.string(), z.string()),
+  failure: PaymentFailureSchema.nullable().meta({ description: 'Why the card was declined, when status is `failed`.' }),
+  cancellationReason: z.string().nullable(),
+  revision: z.string().meta({ description: 'Stream revision: the value of the ETag.' }),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+export const PaymentListSchema = z.object({
+  data: z.array(PaymentViewSchema),
+  nextCursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last page.' }),
+});
+
+export const FieldErrorSchema = z.object({
+  path: z.string().meta({ description: 'Dotted path of the offending field, or the header or query parameter name.', examples: ['amount'] }),
+  message: z.string(),
+});
+
+export const ProblemSchema = z
+  .object({
+    type: z.string().meta({ description: 'https://ledger.dev/problems/<code>', examples: ['https://ledger.dev/problems/validation_failed'] }),
+    title: z.string(),
+    status: z.int().min(400).max(599),
+    detail: z.string(),
+    instance: z.string().meta({ description: 'The request path.' }),
+    code: z.enum(PROBLEM_CODES as [string, ...string[]]),
+    requestId: z.string(),
+    errors: z.array(FieldErrorSchema).optional().meta({ description: 'Present for validation problems: which fields, and why.' }),
+  })
+  .loose()
+  .meta({ description: 'RFC 9457 problem details, served as application/problem+json. Some codes add members, e.g. currentRevision on revision_mismatch.' });
+
+export const ProjectionStatusSchema = z.object({
+  name: z.string(),
+  version: z.int(),
+  status: z.enum(['running', 'catching_up', 'stopped', 'failed', 'rebuilding', 'needs_rebuild']),
+  checkpoint: z.string().nullable(),
+  lag: z.int().nullable(),
+  error: z.string().nullable(),
+  failedPosition: z.string().nullable(),
+  updatedAt: z.string().nullable(),
+})
+  // The runner adds what it knows beyond these (stored version, leader, rebuild progress).
+  .loose();
+
+export const ProjectionStatusListSchema = z.object({ data: z.array(ProjectionStatusSchema) });
+
+export const HealthSchema = z.object({ status: z.literal('ok') });
+
+export const ReadinessCheckResultSchema = z.object({
+  name: z.string(),
+  status: z.enum(['ok', 'failed', 'timed_out']),
+  durationMs: z.number(),
+});
+
+export const ReadinessSchema = z.object({
+  status: z.literal('ready'),
+  checkedAt: z.string(),
+  checks: z.array(ReadinessCheckResultSchema),
+});

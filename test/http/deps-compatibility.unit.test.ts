@@ -1,0 +1,25 @@
+import { describe, expectTypeOf, it } from 'vitest';
+import type { PaymentCommandHandlers } from '../../src/application/payments/payment-command-handlers.js';
+import type { PaymentQueries as ApplicationPaymentQueries } from '../../src/application/payments/payment-queries.js';
+import type { HttpLogger, HttpMetrics, IdempotencyStore, PaymentCommands, PaymentQueries, ProjectionStatusView, ReadModels } from '../../src/infrastructure/http/deps.js';
+import type { Logger } from '../../src/infrastructure/logging/logger.js';
+import type { LedgerMetrics } from '../../src/infrastructure/metrics/metrics.js';
+import type { PostgresIdempotencyStore } from '../../src/infrastructure/postgres/idempotency/postgres-idempotency-store.js';
+import type { CheckpointWaiter } from '../../src/projections/checkpoint-waiter.js';
+import type { ProjectionStatus } from '../../src/projections/status.js';
+
+/*
+ * createHttpApp's deps are structural so the composition root can pass the real
+ * implementations as they are. These checks fail to compile when one drifts.
+ */
+describe('the real implementations fit createHttpApp deps', () => {
+  it('type-checks', () => {
+    expectTypeOf<PaymentCommandHandlers>().toExtend<PaymentCommands>();
+    expectTypeOf<ApplicationPaymentQueries>().toExtend<PaymentQueries>();
+    expectTypeOf<PostgresIdempotencyStore>().toExtend<IdempotencyStore>();
+    expectTypeOf<Logger>().toExtend<HttpLogger>();
+    expectTypeOf<LedgerMetrics>().toExtend<HttpMetrics>();
+    expectTypeOf<CheckpointWaiter>().toExtend<Pick<ReadModels, 'waitForPosition'>>();
+    expectTypeOf<ProjectionStatus>().toExtend<ProjectionStatusView>();
+  });
+});
