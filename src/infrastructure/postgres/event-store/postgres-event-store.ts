@@ -1,0 +1,590 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import {
+  IdempotencyViolation,
+  WrongExpectedVersion,
+  streamRevision,
+  type AppendResult,
+  type EventMetadata,
+  type EventStore,
+  type ExpectedRevision,
+  type NewEvent,
+  type ReadAllOptions,
+  type ReadStreamResult,
+  type RecordedEvent,
+  type StreamRevision,
+  type SubscribeOptions,
+} from '../../../application/ports/event-store.js';
+import { START, position, type Position } from '../../../application/ports/position.js';
+import { EVENT_ID_CONSTRAINT, IDEMPOTENCY_VIOLATION_SQLSTATE } from './schema.js';
+
+export interface PostgresEventStoreOptions {
+  /**
+   * How often a live subscriber polls when nothing wakes it. Notifications normally wake it
+   * at once; the poll covers lost notifications and events that stayed invisible behind an
+   * older, still-open transaction. Default 500 ms.
+   */
+  readonly pollIntervalMs?: number;
+  /** LISTEN/NOTIFY channel shared by every instance on the same database. Default "ledger_events". */
+  readonly notifyChannel?: string;
+}
+
+/** Largest page readAll returns; the port lets adapters return fewer than asked. */
+export const MAX_READ_COUNT = 10_000;
+
+const DEFAULT_POLL_INTERVAL_MS = 500;
+const DEFAULT_CHANNEL = 'ledger_events';
+/**
+ * While committed events wait behind an older open transaction, a subscriber looks again
+ * this soon, doubling up to HIDDEN_RECHECK_MAX_MS (or the poll interval, if shorter).
+ */
+const HIDDEN_RECHECK_MIN_MS = 10;
+const HIDDEN_RECHECK_MAX_MS = 250;
+const LISTEN_RETRY_MIN_MS = 100;
+const LISTEN_RETRY_MAX_MS = 5_000;
+/** A racing duplicate can hit the event-id index once; a second look settles it. */
+const MAX_REPLAY_ATTEMPTS = 3;
+const INT8_MAX = (1n << 63n) - 1n;
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+// Only rows of transactions older than every transaction still running are read: later
+// commits can then only add rows after the reader's (transaction_id, global_position).
+const VISIBLE = 'e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())';
+// Positions leave as text (int8/xid8 exceed Number). Every other clause names the table's
+// columns through the alias e: a bare ORDER BY transaction_id would sort by the text
+// output column of the same name, and "10" sorts before "9".
+const EVENT_COLUMNS = `e.global_position::text AS global_position, e.transaction_id::text AS transaction_id,
+  e.stream_id, e.stream_revision::text AS stream_revision, e.event_id::text AS event_id, e.event_type, e.data, e.metadata, e.recorded_at`;
+
+const APPEND_SQL = `SELECT r.status, r.revision::text AS revision, r.transaction_id::text AS transaction_id,
+  r.global_position::text AS global_position
+  FROM ledger_append($1, $2, $3, $4::uuid[], $5::text[], $6::jsonb[], $7::jsonb[], $8) r`;
+
+const READ_ALL_SQL = `SELECT ${EVENT_COLUMNS} FROM events e
+  WHERE ${VISIBLE} AND (e.transaction_id, e.global_position) > ($1::xid8, $2::bigint)
+  ORDER BY e.transaction_id, e.global_position
+  LIMIT $3`;
+
+const HEAD_SQL = `SELECT e.transaction_id::text AS transaction_id, e.global_position::text AS global_position FROM events e
+  WHERE ${VISIBLE}
+  ORDER BY e.transaction_id DESC, e.global_position DESC
+  LIMIT 1`;
+
+// READ_ALL_SQL plus, in the same snapshot, whether committed rows after the cursor are
+// hidden by the xmin rule: true when the newest committed row is one of them. (Rows of
+// transactions still running are invisible here; the backward index scan skips them.)
+// Always at least one row; event columns are NULL when the page is empty.
+const READ_PAGE_SQL = `SELECT page.*, coalesce(newest.transaction_id >= pg_snapshot_xmin(pg_current_snapshot()), false) AS hidden
+  FROM (SELECT 1) one
+  LEFT JOIN LATERAL (
+    SELECT e.transaction_id FROM events e
+    WHERE (e.transaction_id, e.global_position) > ($1::xid8, $2::bigint)
+    ORDER BY e.transaction_id DESC, e.global_position DESC
+    LIMIT 1
+  ) newest ON true
+  LEFT JOIN LATERAL (
+    SELECT ${EVENT_COLUMNS}, e.transaction_id AS sort_transaction, e.global_position AS sort_position FROM events e
+    WHERE ${VISIBLE} AND (e.transaction_id, e.global_position) > ($1::xid8, $2::bigint)
+    ORDER BY e.transaction_id, e.global_position
+    LIMIT $3
+  ) page ON true
+  ORDER BY page.sort_transaction, page.sort_position`;
+
+// One statement, so the stream's revision and its events come from the same snapshot.
+const READ_STREAM_SQL = `SELECT s.revision::text AS stream_head, page.* FROM streams s
+  LEFT JOIN LATERAL (
+    SELECT ${EVENT_COLUMNS}, e.stream_revision AS sort_key FROM events e
+    WHERE e.stream_id = s.stream_id AND e.stream_revision >= $2
+    ORDER BY e.stream_revision
+    LIMIT $3
+  ) page ON true
+  WHERE s.stream_id = $1
+  ORDER BY page.sort_key`;
+
+interface EventRow {
+  readonly global_position: string;
+  readonly transaction_id: string;
+  readonly stream_id: string;
+  readonly stream_revision: string;
+  readonly event_id: string;
+  readonly event_type: string;
+  readonly data: unknown;
+  readonly metadata: EventMetadata;
+  readonly recorded_at: Date;
+}
+
+/** An outer-joined event: all columns present, or all NULL. */
+type MaybeEventRow = EventRow | { readonly [K in keyof EventRow]: null };
+type StreamRow = MaybeEventRow & { readonly stream_head: string };
+type PageRow = MaybeEventRow & { readonly hidden: boolean };
+
+interface AppendRow {
+  readonly status: 'ok' | 'replayed' | 'wrong_expected_version';
+  readonly revision: string | null;
+  readonly transaction_id: string | null;
+  readonly global_position: string | null;
+}
+
+interface PositionRow {
+  readonly transaction_id: string;
+  readonly global_position: string;
+}
+
+/** The parameters of one ledger_append call, validated before anything touches the database. */
+type AppendParams = [
+  streamId: string,
+  kind: string,
+  revision: string | null,
+  ids: string[],
+  types: string[],
+  data: string[],
+  metadata: string[],
+];
+
+/**
+ * EventStore on PostgreSQL. The caller owns the pool; close() releases only what this
+ * instance took from it (the LISTEN connection) and stops its timers.
+ */
+export class PostgresEventStore implements EventStore {
+  readonly #pool: pg.Pool;
+  readonly #pollIntervalMs: number;
+  readonly #wakeups = new WakeSignal();
+  readonly #listener: NotificationListener;
+  readonly #sender: NotificationSender;
+  #closed = false;
+
+  constructor(pool: pg.Pool, options: PostgresEventStoreOptions = {}) {
+    this.#pool = pool;
+    this.#pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
+    if (!Number.isFinite(this.#pollIntervalMs) || this.#pollIntervalMs < HIDDEN_RECHECK_MIN_MS) {
+      throw new RangeError(`pollIntervalMs must be a number >= ${HIDDEN_RECHECK_MIN_MS}`);
+    }
+    const channel = options.notifyChannel ?? DEFAULT_CHANNEL;
+    if (channel === '' || channel.length > 63) throw new RangeError('notifyChannel must be 1 to 63 characters');
+    // Our own notifications carry this id so that our listener can ignore them: local
+    // subscribers were already woken directly.
+    const instanceId = randomUUID();
+    this.#listener = new NotificationListener(pool, channel, instanceId, () => this.#wakeups.wake());
+    this.#sender = new NotificationSender(pool, channel, instanceId);
+  }
+
+  async append(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
+    this.#assertOpen();
+    const params = appendParams(streamId, events, expected);
+    let checkReplay = false;
+    for (let attempt = 1; ; attempt++) {
+      let row: AppendRow;
+      try {
+        const result = await this.#pool.query<AppendRow>({ name: 'ledger_append', text: APPEND_SQL, values: [...params, checkReplay] });
+        row = single(result.rows, 'ledger_append');
+      } catch (error) {
+        // The function assumes a new write and lets the unique index catch a repeat (a
+        // retried 'any' append, or two copies of one write racing); asking again with
+        // the replay check on returns the original result or a precise violation.
+        if (isUniqueViolation(error, EVENT_ID_CONSTRAINT) && attempt < MAX_REPLAY_ATTEMPTS) {
+          checkReplay = true;
+          continue;
+        }
+        throw translateAppendError(error);
+      }
+      return this.#appendOutcome(row, streamId, expected);
+    }
+  }
+
+  async readStream(streamId: string, options: { fromRevision?: StreamRevision; maxCount?: number } = {}): Promise<ReadStreamResult> {
+    this.#assertOpen();
+    checkStreamId(streamId);
+    const from = options.fromRevision ?? 0n;
+    if (typeof from !== 'bigint' || from < 0n) throw new RangeError('fromRevision must be a non-negative bigint');
+    const limit = options.maxCount === undefined ? null : checkCount(options.maxCount, 'maxCount', 0);
+    const { rows } = await this.#pool.query<StreamRow>({
+      name: 'ledger_read_stream',
+      text: READ_STREAM_SQL,
+      values: [streamId, from > INT8_MAX ? INT8_MAX.toString() : from.toString(), limit],
+    });
+    const first = rows[0];
+    if (first === undefined) return { revision: undefined, events: [] };
+    const events: RecordedEvent[] = [];
+    for (const row of rows) if (row.event_id !== null) events.push(toRecordedEvent(row));
+    return { revision: streamRevision(parseInt8(first.stream_head)), events };
+  }
+
+  async readAll(options: ReadAllOptions): Promise<readonly RecordedEvent[]> {
+    this.#assertOpen();
+    const limit = Math.min(checkCount(options.maxCount, 'maxCount', 0), MAX_READ_COUNT);
+    if (limit === 0) return [];
+    const after = options.after ?? START;
+    const { rows } = await this.#pool.query<EventRow>({
+      name: 'ledger_read_all',
+      text: READ_ALL_SQL,
+      values: [...cursorParams(after), limit],
+    });
+    return rows.map(toRecordedEvent);
+  }
+
+  async *subscribeToAll(options: SubscribeOptions): AsyncGenerator<readonly RecordedEvent[], void, undefined> {
+    this.#assertOpen();
+    const batchSize = Math.min(checkCount(options.batchSize, 'batchSize', 1), MAX_READ_COUNT);
+    const { signal } = options;
+    if (signal.aborted) return;
+    // Listen before the first read: whatever commits after that read announces itself.
+    await this.#listener.start();
+    let cursor: Position = options.after ?? START;
+    const maxRecheckMs = Math.min(HIDDEN_RECHECK_MAX_MS, this.#pollIntervalMs);
+    let recheckMs = HIDDEN_RECHECK_MIN_MS;
+    while (!signal.aborted && !this.#closed) {
+      const seen = this.#wakeups.generation;
+      const { events, hidden } = await this.#readPage(cursor, batchSize);
+      if (signal.aborted || this.#closed) return;
+      const last = events.at(-1);
+      if (last !== undefined) {
+        cursor = last.position;
+        recheckMs = HIDDEN_RECHECK_MIN_MS;
+        yield events;
+        continue;
+      }
+      if (hidden) {
+        // Committed events wait behind an older open transaction, and its end announces
+        // nothing (it need not be an append, nor in this database): look again soon.
+        await this.#wakeups.wait(seen, recheckMs, signal);
+        recheckMs = Math.min(recheckMs * 2, maxRecheckMs);
+      } else {
+        recheckMs = HIDDEN_RECHECK_MIN_MS;
+        await this.#wakeups.wait(seen, this.#pollIntervalMs, signal);
+      }
+    }
+  }
+
+  /** A readAll page, and whether committed events after `after` are still held back. */
+  async #readPage(after: Position, limit: number): Promise<{ events: RecordedEvent[]; hidden: boolean }> {
+    const { rows } = await this.#pool.query<PageRow>({
+      name: 'ledger_read_page',
+      text: READ_PAGE_SQL,
+      values: [...cursorParams(after), limit],
+    });
+    const events: RecordedEvent[] = [];
+    for (const row of rows) if (row.event_id !== null) events.push(toRecordedEvent(row));
+    return { events, hidden: rows[0]?.hidden === true };
+  }
+
+  async headPosition(): Promise<Position | undefined> {
+    this.#assertOpen();
+    const { rows } = await this.#pool.query<PositionRow>({ name: 'ledger_head_position', text: HEAD_SQL });
+    const row = rows[0];
+    return row === undefined ? undefined : position(parseInt8(row.transaction_id), parseInt8(row.global_position));
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    // Ends every subscription that is waiting; one that is reading ends after its read.
+    this.#wakeups.wake();
+    await Promise.all([this.#listener.stop(), this.#sender.close()]);
+  }
+
+  #appendOutcome(row: AppendRow, streamId: string, expected: ExpectedRevision): AppendResult {
+    const revision = row.revision === null ? undefined : streamRevision(parseInt8(row.revision));
+    if (row.status === 'wrong_expected_version') throw new WrongExpectedVersion(streamId, expected, revision);
+    if (revision === undefined || row.transaction_id === null || row.global_position === null) {
+      throw new Error(`ledger_append returned an incomplete ${row.status} result`);
+    }
+    if (row.status === 'ok') {
+      this.#wakeups.wake();
+      this.#sender.request();
+    }
+    return { nextExpectedRevision: revision, position: position(parseInt8(row.transaction_id), parseInt8(row.global_position)) };
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new Error('PostgresEventStore is closed');
+  }
+}
+
+function appendParams(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): AppendParams {
+  checkStreamId(streamId);
+  if (events.length === 0) throw new RangeError('append needs at least one event');
+  const [kind, revision] = expectedParams(expected);
+  const ids: string[] = [];
+  const types: string[] = [];
+  const data: string[] = [];
+  const metadata: string[] = [];
+  const seen = new Set<string>();
+  for (const event of events) {
+    if (typeof event.id !== 'string' || !UUID_PATTERN.test(event.id)) throw new TypeError(`event id is not a UUID: ${String(event.id)}`);
+    const id = event.id.toLowerCase();
+    if (seen.has(id)) throw new TypeError(`event id ${id} appears twice in one append`);
+    seen.add(id);
+    if (typeof event.type !== 'string' || event.type === '') throw new TypeError(`event ${id}: type must be a non-empty string`);
+    if (typeof event.metadata !== 'object' || event.metadata === null || Array.isArray(event.metadata)) {
+      throw new TypeError(`event ${id}: metadata must be an object`);
+    }
+    ids.push(id);
+    types.push(event.type);
+    // Serialised here rather than by pg, which would turn a top-level array into a
+    // PostgreSQL array literal. Undefined has no JSON form; store it as null.
+    data.push(JSON.stringify(event.data) ?? 'null');
+    metadata.push(JSON.stringify(event.metadata));
+  }
+  return [streamId, kind, revision, ids, types, data, metadata];
+}
+
+function expectedParams(expected: ExpectedRevision): [kind: string, revision: string | null] {
+  if (typeof expected === 'bigint') {
+    if (expected < 0n || expected > INT8_MAX) throw new RangeError(`expected revision out of range: ${expected}`);
+    return ['exact', expected.toString()];
+  }
+  if (expected === 'any' || expected === 'no_stream' || expected === 'stream_exists') return [expected, null];
+  throw new TypeError(`unknown expected revision: ${String(expected)}`);
+}
+
+function checkStreamId(streamId: string): void {
+  if (typeof streamId !== 'string' || streamId === '') throw new TypeError('stream id must be a non-empty string');
+}
+
+function checkCount(n: number, what: string, min: 0 | 1): number {
+  if (!Number.isSafeInteger(n) || n < min) throw new RangeError(`${what} must be an integer >= ${min}, got ${n}`);
+  return n;
+}
+
+/** ($1::xid8, $2::bigint) of the read queries. */
+function cursorParams(after: Position): [commit: string, prepare: string] {
+  // No global_position exceeds int8, so clamping a larger prepare part keeps the order.
+  return [after.commit.toString(), (after.prepare > INT8_MAX ? INT8_MAX : after.prepare).toString()];
+}
+
+function toRecordedEvent(row: EventRow): RecordedEvent {
+  return {
+    id: row.event_id,
+    type: row.event_type,
+    streamId: row.stream_id,
+    revision: streamRevision(parseInt8(row.stream_revision)),
+    position: position(parseInt8(row.transaction_id), parseInt8(row.global_position)),
+    data: row.data,
+    metadata: row.metadata,
+    recordedAt: row.recorded_at,
+  };
+}
+
+/** int8 and xid8 arrive as decimal text; going through Number would lose precision past 2^53. */
+function parseInt8(text: string): bigint {
+  if (!/^\d{1,20}$/.test(text)) throw new Error(`expected an unsigned integer from PostgreSQL, got ${JSON.stringify(text)}`);
+  return BigInt(text);
+}
+
+function single<R>(rows: readonly R[], what: string): R {
+  const row = rows[0];
+  if (row === undefined || rows.length !== 1) throw new Error(`${what} returned ${rows.length} rows`);
+  return row;
+}
+
+interface PgErrorFields {
+  readonly code?: string;
+  readonly constraint?: string;
+  readonly message?: string;
+}
+
+function pgError(error: unknown): PgErrorFields {
+  return typeof error === 'object' && error !== null ? error : {};
+}
+
+function isUniqueViolation(error: unknown, constraint: string): boolean {
+  const e = pgError(error);
+  return e.code === '23505' && e.constraint === constraint;
+}
+
+function translateAppendError(error: unknown): unknown {
+  const e = pgError(error);
+  if (e.code === IDEMPOTENCY_VIOLATION_SQLSTATE) return new IdempotencyViolation(e.message ?? 'idempotency violation', { cause: error });
+  if (e.code === '23505' && e.constraint === EVENT_ID_CONSTRAINT) {
+    return new IdempotencyViolation('an event id of this append keeps colliding with a concurrent write', { cause: error });
+  }
+  return error;
+}
+
+/**
+ * A counter that waiters watch. Waiting with the generation read before a query closes
+ * the gap between "the read found nothing" and "start waiting".
+ */
+class WakeSignal {
+  #generation = 0;
+  #waiters = new Set<() => void>();
+
+  get generation(): number {
+    return this.#generation;
+  }
+
+  wake(): void {
+    this.#generation++;
+    const waiters = [...this.#waiters];
+    this.#waiters.clear();
+    for (const waiter of waiters) waiter();
+  }
+
+  /** True when woken since `since` (at once if already), false after the timeout or on abort. */
+  wait(since: number, timeoutMs: number, signal: AbortSignal): Promise<boolean> {
+    if (this.#generation !== since) return Promise.resolve(true);
+    if (signal.aborted) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const finish = (woken: boolean): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        this.#waiters.delete(onWake);
+        resolve(woken);
+      };
+      const onWake = (): void => finish(true);
+      const onAbort = (): void => finish(false);
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#waiters.add(onWake);
+    });
+  }
+}
+
+/**
+ * Sends NOTIFY out of band after appends. NOTIFY inside the append would take the
+ * database-wide notify lock at every commit; here at most one is in flight per instance,
+ * and appends that finish meanwhile share the next one (it starts after they committed).
+ */
+class NotificationSender {
+  #inFlight: Promise<void> | undefined;
+  #again = false;
+  #closed = false;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly channel: string,
+    private readonly payload: string,
+  ) {}
+
+  request(): void {
+    if (this.#closed) return;
+    if (this.#inFlight !== undefined) {
+      this.#again = true;
+      return;
+    }
+    this.#inFlight = this.#run();
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#inFlight;
+  }
+
+  async #run(): Promise<void> {
+    do {
+      this.#again = false;
+      try {
+        await this.pool.query('SELECT pg_notify($1, $2)', [this.channel, this.payload]);
+      } catch {
+        // Best effort: other instances' subscribers fall back to polling.
+      }
+    } while (this.#again && !this.#closed);
+    this.#inFlight = undefined;
+  }
+}
+
+/** A LISTEN connection and the one way to give it back (destroyed, exactly once). */
+interface ListeningClient {
+  readonly client: pg.PoolClient;
+  readonly drop: (error?: Error) => void;
+}
+
+/**
+ * LISTEN on a connection of its own, reconnecting with bounded backoff when it drops.
+ * A reconnection wakes subscribers, since what was announced meanwhile was lost.
+ */
+class NotificationListener {
+  #current: ListeningClient | undefined;
+  #started: Promise<void> | undefined;
+  #attempt: Promise<void> | undefined;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #retryDelayMs = LISTEN_RETRY_MIN_MS;
+  #firstAttempt = true;
+  #stopped = false;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly channel: string,
+    private readonly ownPayload: string,
+    private readonly onWake: () => void,
+  ) {}
+
+  /** Resolves when the first attempt to listen has finished, whether or not it worked. */
+  start(): Promise<void> {
+    this.#started ??= this.#connect();
+    return this.#started;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#retryTimer);
+    await this.#attempt;
+    const current = this.#current;
+    this.#current = undefined;
+    current?.drop();
+  }
+
+  #connect(): Promise<void> {
+    this.#attempt = this.#tryConnect().finally(() => {
+      this.#attempt = undefined;
+    });
+    return this.#attempt;
+  }
+
+  async #tryConnect(): Promise<void> {
+    if (this.#stopped) return;
+    const firstAttempt = this.#firstAttempt;
+    this.#firstAttempt = false;
+    let listening: ListeningClient | undefined;
+    try {
+      listening = listeningClient(await this.pool.connect());
+      const current = listening;
+      current.client.on('notification', (message) => {
+        if (message.channel === this.channel && message.payload !== this.ownPayload) this.onWake();
+      });
+      current.client.on('error', (error) => this.#lost(current, error));
+      current.client.on('end', () => this.#lost(current));
+      await current.client.query(`LISTEN ${pg.escapeIdentifier(this.channel)}`);
+      if (this.#stopped) {
+        current.drop();
+        return;
+      }
+      this.#current = current;
+      this.#retryDelayMs = LISTEN_RETRY_MIN_MS;
+      if (!firstAttempt) this.onWake();
+    } catch (error) {
+      listening?.drop(error instanceof Error ? error : undefined);
+      this.#scheduleRetry();
+    }
+  }
+
+  #lost(listening: ListeningClient, error?: Error): void {
+    listening.drop(error);
+    if (this.#current !== listening) return;
+    this.#current = undefined;
+    this.onWake();
+    this.#scheduleRetry();
+  }
+
+  #scheduleRetry(): void {
+    if (this.#stopped) return;
+    const delay = this.#retryDelayMs;
+    this.#retryDelayMs = Math.min(delay * 2, LISTEN_RETRY_MAX_MS);
+    this.#retryTimer = setTimeout(() => void this.#connect(), delay);
+    // A pending reconnect alone should not keep the process alive.
+    this.#retryTimer.unref();
+  }
+}
+
+function listeningClient(client: pg.PoolClient): ListeningClient {
+  let released = false;
+  return {
+    client,
+    drop(error?: Error) {
+      if (released) return;
+      released = true;
+      // Destroyed rather than returned: a pooled connection must not stay subscribed.
+      client.release(error ?? true);
+    },
+  };
+}

@@ -1,0 +1,332 @@
+import { performance } from 'node:perf_hooks';
+import fc from 'fast-check';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IdempotencyViolation, streamRevision, type NewEvent } from '../../src/application/ports/event-store.js';
+import { position } from '../../src/application/ports/position.js';
+import { PostgresEventStore } from '../../src/infrastructure/postgres/event-store/postgres-event-store.js';
+import { eventStoreMigrations } from '../../src/infrastructure/postgres/event-store/schema.js';
+import { migrate } from '../../src/infrastructure/postgres/migrator.js';
+import { createPool } from '../../src/infrastructure/postgres/pool.js';
+import { createTestDatabase, type TestDatabase } from '../support/pg.js';
+import { consume, eventStoreContract, expectStrictlyIncreasing, newEvent, newStreamId, readAllOf, withTimeout } from './contract.js';
+
+eventStoreContract('PostgresEventStore', async () => {
+  const db = await createTestDatabase('es_contract');
+  await migrate(db.pool, eventStoreMigrations);
+  const store = new PostgresEventStore(db.pool);
+  return {
+    store,
+    teardown: async () => {
+      await store.close();
+      await db.drop();
+    },
+  };
+});
+
+/** ledger_append called the way the adapter calls it, but on a client whose transaction the test controls. */
+async function appendOn(client: pg.ClientBase, stream: string, events: readonly NewEvent[]): Promise<void> {
+  await client.query('SELECT * FROM ledger_append($1, $2, NULL, $3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[], false)', [
+    stream,
+    'any',
+    events.map((e) => e.id),
+    events.map((e) => e.type),
+    events.map((e) => JSON.stringify(e.data)),
+    events.map((e) => JSON.stringify(e.metadata)),
+  ]);
+}
+
+async function inTransaction(pool: pg.Pool, body: (client: pg.PoolClient) => Promise<'commit' | 'rollback'>): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const outcome = await body(client);
+    await client.query(outcome === 'commit' ? 'COMMIT' : 'ROLLBACK');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const ids = (events: readonly { id: string }[]): string[] => events.map((e) => e.id);
+
+describe('PostgresEventStore on PostgreSQL', () => {
+  let db: TestDatabase;
+  let store: PostgresEventStore;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('es_postgres');
+    await migrate(db.pool, eventStoreMigrations);
+    // A short poll: the appends these tests make on raw clients announce nothing.
+    store = new PostgresEventStore(db.pool, { pollIntervalMs: 25 });
+  });
+  afterAll(async () => {
+    await store?.close();
+    await db?.drop();
+  });
+
+  // First in this file's fresh database, so that sequence numbers cross 9 -> 10 and 99 -> 100
+  // inside the write: int8 and xid8 travel as text and must still be ordered as numbers.
+  it('orders positions and revisions as numbers', async () => {
+    const stream = newStreamId('numeric');
+    const events = Array.from({ length: 120 }, (_, i) => newEvent('Numbered', { i }));
+    const result = await store.append(stream, events, 'no_stream');
+    expect(result.position.prepare).toBeGreaterThanOrEqual(120n);
+    const log = await readAllOf(store, undefined, new Set([stream]), events.length, { pageSize: 7 });
+    expect(ids(log)).toEqual(ids(events));
+    expectStrictlyIncreasing(log);
+    expect(await store.headPosition()).toEqual(result.position);
+    const read = await store.readStream(stream, { fromRevision: streamRevision(5) });
+    expect(read.events.map((e) => e.revision)).toEqual(events.slice(5).map((_, i) => streamRevision(i + 5)));
+    expect(await store.readStream(stream, { maxCount: 0 })).toEqual({ revision: streamRevision(119), events: [] });
+  });
+
+  describe('reading never skips an event that commits late', () => {
+    it('hides events committed after an older transaction that is still open, then delivers all in order', async () => {
+      const head = await store.headPosition();
+      const held = newStreamId('held');
+      const others = [newStreamId('other1'), newStreamId('other2')];
+      const streams = new Set([held, ...others]);
+      const heldEvent = newEvent('Held');
+      const otherEvents = [newEvent('Other1'), newEvent('Other2')];
+      const consumer = consume(store, { after: head, batchSize: 10, streams });
+
+      const holder = await db.pool.connect();
+      try {
+        await holder.query('BEGIN');
+        // Takes a transaction id and a sequence number before the others do.
+        await appendOn(holder, held, [heldEvent]);
+        await store.append(others[0]!, [otherEvents[0]!], 'no_stream');
+        await store.append(others[1]!, [otherEvents[1]!], 'no_stream');
+
+        expect((await store.readAll({ after: head, maxCount: 100 })).filter((e) => streams.has(e.streamId))).toEqual([]);
+        expect(await store.headPosition()).toEqual(head);
+        await sleep(200);
+        expect(consumer.received).toEqual([]);
+
+        await holder.query('COMMIT');
+      } finally {
+        await holder.query('ROLLBACK').catch(() => undefined);
+        holder.release();
+      }
+      try {
+        await consumer.waitFor(3);
+        await sleep(100);
+      } finally {
+        await consumer.stop();
+      }
+      const log = await readAllOf(store, head, streams, 3);
+      expect(ids(log)).toEqual([heldEvent.id, ...ids(otherEvents)]);
+      expect(ids(consumer.received)).toEqual(ids(log));
+      expect(await store.headPosition()).toEqual(log.at(-1)!.position);
+    });
+
+    it('still delivers an event with a lower sequence number after a subscriber has passed a higher one', async () => {
+      const head = await store.headPosition();
+      const earlyStream = newStreamId('early');
+      const lateStream = newStreamId('late');
+      const streams = new Set([earlyStream, lateStream]);
+      const earlyEvent = newEvent('EarlyXid');
+      const lateEvent = newEvent('LateXid');
+      const consumer = consume(store, { after: head, batchSize: 10, streams });
+
+      const early = await db.pool.connect();
+      const late = await db.pool.connect();
+      try {
+        await early.query('BEGIN');
+        await early.query('SELECT pg_current_xact_id()');
+        await late.query('BEGIN');
+        // The later transaction takes its sequence number first ...
+        await appendOn(late, lateStream, [lateEvent]);
+        await appendOn(early, earlyStream, [earlyEvent]);
+        await early.query('COMMIT');
+
+        // ... so a reader by global_position alone would now checkpoint past it.
+        await consumer.waitFor(1);
+        expect(ids(consumer.received)).toEqual([earlyEvent.id]);
+
+        await late.query('COMMIT');
+      } finally {
+        for (const client of [early, late]) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          client.release();
+        }
+      }
+      try {
+        await consumer.waitFor(2);
+        await sleep(100);
+      } finally {
+        await consumer.stop();
+      }
+      const [seenFirst, seenLate] = consumer.received;
+      expect(ids(consumer.received)).toEqual([earlyEvent.id, lateEvent.id]);
+      expect(seenLate!.position.prepare).toBeLessThan(seenFirst!.position.prepare);
+      expect(ids(await readAllOf(store, head, streams, 2))).toEqual(ids(consumer.received));
+    });
+
+    it('gives a subscriber exactly the final log under writers with delayed commits and rollbacks', async () => {
+      const step = fc.record({
+        events: fc.integer({ min: 1, max: 3 }),
+        delayMs: fc.integer({ min: 0, max: 30 }),
+        // direct: the adapter's one-statement append; hold: sleep between append and commit;
+        // xid-first: take the transaction id, sleep, then append (sequence number out of xid order).
+        pattern: fc.constantFrom('direct', 'hold', 'xid-first'),
+        rollback: fc.boolean().map((b) => b && Math.random() < 0.3),
+      });
+      const plan = fc.record({
+        writers: fc.array(fc.array(step, { minLength: 1, maxLength: 5 }), { minLength: 2, maxLength: 6 }),
+        batchSize: fc.integer({ min: 1, max: 8 }),
+      });
+
+      await fc.assert(
+        fc.asyncProperty(plan, async ({ writers, batchSize }) => {
+          const head = await store.headPosition();
+          const streamIds = writers.map((_, w) => newStreamId(`random${w}`));
+          const streams = new Set(streamIds);
+          const committed = new Set<string>();
+          const consumer = consume(store, { after: head, batchSize, streams });
+          try {
+            await Promise.all(
+              writers.map(async (steps, w) => {
+                const stream = streamIds[w]!;
+                for (const s of steps) {
+                  const events = Array.from({ length: s.events }, () => newEvent(`Random${s.pattern}`));
+                  if (s.pattern === 'direct') {
+                    await store.append(stream, events, 'any');
+                  } else {
+                    await inTransaction(db.pool, async (client) => {
+                      if (s.pattern === 'xid-first') {
+                        await client.query('SELECT pg_current_xact_id()');
+                        await client.query('SELECT pg_sleep($1)', [s.delayMs / 1000]);
+                        await appendOn(client, stream, events);
+                      } else {
+                        await appendOn(client, stream, events);
+                        await client.query('SELECT pg_sleep($1)', [s.delayMs / 1000]);
+                      }
+                      return s.rollback ? 'rollback' : 'commit';
+                    });
+                    if (s.rollback) continue;
+                  }
+                  for (const e of events) committed.add(e.id);
+                }
+              }),
+            );
+            await consumer.waitFor(committed.size);
+            await sleep(60);
+          } finally {
+            await consumer.stop();
+          }
+          const log = await readAllOf(store, head, streams, committed.size, { pageSize: 7 });
+          expect(new Set(ids(log))).toEqual(committed);
+          expect(ids(consumer.received)).toEqual(ids(log));
+          expectStrictlyIncreasing(consumer.received);
+          for (const stream of streamIds) {
+            const revisions = log.filter((e) => e.streamId === stream).map((e) => e.revision);
+            expect(revisions).toEqual(revisions.map((_, i) => streamRevision(i)));
+          }
+        }),
+        { numRuns: 10, endOnFailure: true },
+      );
+    });
+  });
+
+  describe('validation and idempotency', () => {
+    it('rejects an event id that is not a UUID before writing anything', async () => {
+      const stream = newStreamId('baduuid');
+      const head = await store.headPosition();
+      await expect(store.append(stream, [{ ...newEvent(), id: 'not-a-uuid' }], 'no_stream')).rejects.toBeInstanceOf(TypeError);
+      await expect(store.append(stream, [newEvent(), { ...newEvent(), id: '1234' }], 'any')).rejects.toBeInstanceOf(TypeError);
+      const duplicate = newEvent();
+      await expect(store.append(stream, [duplicate, duplicate], 'any')).rejects.toBeInstanceOf(TypeError);
+      await expect(store.append(stream, [newEvent('T', { big: 1n })], 'any')).rejects.toBeInstanceOf(TypeError);
+      await expect(store.append(stream, [], 'any')).rejects.toBeInstanceOf(RangeError);
+      expect(await store.readStream(stream)).toEqual({ revision: undefined, events: [] });
+      expect(await store.headPosition()).toEqual(head);
+    });
+
+    it('refuses ids that were written, but not as this same write', async () => {
+      const stream = newStreamId('violation');
+      const [a, b] = [newEvent('A'), newEvent('B')];
+      await store.append(stream, [a, b], 'no_stream');
+
+      await expect(store.append(stream, [a, newEvent('C')], 'any')).rejects.toBeInstanceOf(IdempotencyViolation);
+      await expect(store.append(stream, [b, a], streamRevision(1))).rejects.toBeInstanceOf(IdempotencyViolation);
+      await expect(store.append(stream, [{ ...a, type: 'Other' }], 'no_stream')).rejects.toBeInstanceOf(IdempotencyViolation);
+      const elsewhere = newStreamId('elsewhere');
+      await expect(store.append(elsewhere, [a], 'no_stream')).rejects.toBeInstanceOf(IdempotencyViolation);
+
+      expect(await store.readStream(elsewhere)).toEqual({ revision: undefined, events: [] });
+      expect(ids((await store.readStream(stream)).events)).toEqual([a.id, b.id]);
+      // A prefix of the original write is the same write.
+      expect((await store.append(stream, [a], 'no_stream')).nextExpectedRevision).toBe(streamRevision(0));
+    });
+
+    it('answers racing copies of one write with the same result', async () => {
+      // 'any' meets the copy at the event-id index; the others at the stream row.
+      for (const expected of ['any', 'no_stream', streamRevision(0), 'any', 'no_stream', streamRevision(0)] as const) {
+        const stream = newStreamId('copies');
+        const seed = typeof expected === 'bigint' ? [newEvent('Seed')] : [];
+        if (seed.length > 0) await store.append(stream, seed, 'no_stream');
+        const events = [newEvent(), newEvent()];
+        const results = await Promise.all(Array.from({ length: 6 }, () => store.append(stream, events, expected)));
+        for (const result of results) expect(result).toEqual(results[0]);
+        expect(ids((await store.readStream(stream)).events)).toEqual(ids([...seed, ...events]));
+      }
+    });
+
+    it('bounds counts and accepts any position it could have issued', async () => {
+      await expect(store.readAll({ maxCount: -1 })).rejects.toBeInstanceOf(RangeError);
+      await expect(store.readAll({ maxCount: 1.5 })).rejects.toBeInstanceOf(RangeError);
+      expect(await store.readAll({ maxCount: 0 })).toEqual([]);
+      const subscription = store.subscribeToAll({ batchSize: 0, signal: new AbortController().signal });
+      await expect(subscription[Symbol.asyncIterator]().next()).rejects.toBeInstanceOf(RangeError);
+      const max = (1n << 64n) - 1n;
+      expect(await store.readAll({ after: position(max, max), maxCount: 50_000 })).toEqual([]);
+    });
+  });
+
+  describe('wake-ups', () => {
+    it('wakes a subscriber of another instance through NOTIFY, long before its poll', async () => {
+      const otherPool = createPool({ connectionString: db.url, max: 4, applicationName: 'es-notify-listener' });
+      const other = new PostgresEventStore(otherPool, { pollIntervalMs: 10_000 });
+      const stream = newStreamId('notify');
+      const consumer = consume(other, { after: await store.headPosition(), batchSize: 10, streams: new Set([stream]) });
+      const latency = async (expected: bigint | 'no_stream', count: number): Promise<number> => {
+        const started = performance.now();
+        await store.append(stream, [newEvent()], expected === 'no_stream' ? expected : streamRevision(expected));
+        await consumer.waitFor(count, 5_000);
+        return performance.now() - started;
+      };
+      try {
+        expect(await latency('no_stream', 1)).toBeLessThan(2_000);
+        expect(await latency(0n, 2)).toBeLessThan(2_000);
+
+        // Cut the LISTEN connection: the instance reconnects and is woken again.
+        const { rows } = await db.pool.query<{ pid: number }>(
+          `SELECT pg_terminate_backend(pid) AS pid FROM pg_stat_activity
+           WHERE application_name = 'es-notify-listener' AND query LIKE 'LISTEN%'`,
+        );
+        expect(rows).toHaveLength(1);
+        await sleep(300);
+        expect(await latency(1n, 3)).toBeLessThan(2_000);
+        expect(await latency(2n, 4)).toBeLessThan(2_000);
+      } finally {
+        await consumer.stop();
+        await other.close();
+        await otherPool.end();
+      }
+      expect(consumer.received).toHaveLength(4);
+    });
+
+    it('ends live subscriptions on close', async () => {
+      const closing = new PostgresEventStore(db.pool, { pollIntervalMs: 10_000 });
+      const consumer = consume(closing, { after: await store.headPosition(), batchSize: 10, streams: new Set() });
+      await sleep(100);
+      await closing.close();
+      await withTimeout(consumer.done, 2_000, 'subscription to end on close');
+    });
+  });
+});
