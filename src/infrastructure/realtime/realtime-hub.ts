@@ -1,6 +1,7 @@
 import type { Server, Socket } from 'socket.io';
-import { comparePositions, formatPosition } from '../../application/ports/position.js';
+import { comparePositions, formatPosition, type PositionParts } from '../../application/ports/position.js';
 import { CatchUp, CatchUpRegistry } from './catch-up.js';
+import { DeliveryFloors } from './delivery-floors.js';
 import { readBacklog, readOldest, type FeedChange, type Queryable } from './change-feed-sql.js';
 import { Semaphore, TokenBucket } from './limits.js';
 import { errorFields, type RealtimeLogger } from './logger.js';
@@ -104,6 +105,7 @@ type BacklogOutcome =
 export class RealtimeHub {
   readonly #options: RealtimeHubOptions;
   readonly #catchUps = new CatchUpRegistry();
+  readonly #floors = new DeliveryFloors();
   readonly #backlogPermits: Semaphore;
 
   constructor(options: RealtimeHubOptions) {
@@ -120,7 +122,9 @@ export class RealtimeHub {
   publish(change: FeedChange): void {
     // `local`: every instance tails the table itself, so a cluster adapter must not
     // forward this emit to the others, or their clients would get it twice.
-    this.#options.io.local.to(change.message.topic).emit(CHANGE_EVENT, change.message);
+    const skip = this.#floors.excluded(change.message.topic, change.at);
+    const room = this.#options.io.local.to(change.message.topic);
+    (skip.length > 0 ? room.except(skip) : room).emit(CHANGE_EVENT, change.message);
     this.#catchUps.offer(change);
   }
 
@@ -142,6 +146,7 @@ export class RealtimeHub {
       ack(this.#unsubscribe(socket, session, payload));
     });
     socket.on('disconnect', () => {
+      this.#floors.forget(socket.id, session.topics.keys());
       for (const state of session.topics.values()) if (state !== 'live') this.#catchUps.remove(state);
       session.topics.clear();
     });
@@ -203,9 +208,14 @@ export class RealtimeHub {
     if (catchUp.overflowed) {
       return refuse(errorAck('catch_up_overflow', `more than ${limits.maxBufferedPerCatchUp} live changes arrived while reading the backlog; subscribe again`));
     }
-    for (const change of catchUp.drain(outcome.changes)) socket.emit(CHANGE_EVENT, change.message);
+    let floor: PositionParts = catchUp.since;
+    for (const change of catchUp.drain(outcome.changes)) {
+      socket.emit(CHANGE_EVENT, change.message);
+      if (comparePositions(change.at, floor) > 0) floor = change.at;
+    }
     for (const topic of catchUp.topics) {
       if (session.topics.get(topic) !== catchUp) continue;
+      this.#floors.set(topic, socket.id, floor);
       void socket.join(topic);
       session.topics.set(topic, 'live');
     }
@@ -253,6 +263,7 @@ export class RealtimeHub {
       const state = session.topics.get(topic);
       if (state === undefined) continue; // not subscribed: nothing to undo
       session.topics.delete(topic);
+      this.#floors.forget(socket.id, [topic]);
       if (state === 'live') void socket.leave(topic);
       else this.#catchUps.dropTopic(state, topic);
     }

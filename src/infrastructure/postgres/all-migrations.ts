@@ -1,0 +1,13 @@
+import { eventStoreMigrations } from './event-store/schema.js';
+import { idempotencyMigrations } from './idempotency/schema.js';
+import type { Migration } from './migrator.js';
+import { projectionMigrations } from './projections/schema.js';
+import { realtimeMigrations } from './realtime/schema.js';
+
+/** Every schema change the service owns, in the order they apply. */
+export const allMigrations: readonly Migration[] = [
+  ...eventStoreMigrations,
+  ...projectionMigrations,
+  ...realtimeMigrations,
+  ...idempotencyMigrations,
+];

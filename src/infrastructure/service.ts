@@ -1,0 +1,128 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Container } from 'inversify';
+import type pg from 'pg';
+import { formatPosition } from '../application/ports/position.js';
+import { readProjectionStatuses } from '../projections/status.js';
+import type { Config } from './config/config.js';
+import type { CompositionOverrides } from './container/composition-root.js';
+import { buildContainer } from './container/composition-root.js';
+import { TOKENS } from './container/tokens.js';
+import { createHttpApp } from './http/app.js';
+import type { Logger } from './logging/logger.js';
+import { allMigrations } from './postgres/all-migrations.js';
+import { migrate } from './postgres/migrator.js';
+import { createPool, ensureDatabase } from './postgres/pool.js';
+import { attachRealtime } from './realtime/index.js';
+
+export interface RunningService {
+  readonly url: string;
+  readonly port: number;
+  readonly container: Container;
+  /** Stop accepting, drain requests, close sockets, stop projections at a committed checkpoint. */
+  stop(): Promise<void>;
+}
+
+/** Connects to PostgreSQL (creating the database if it may), applies the schema. */
+export async function prepareDatabase(config: Config, logger: Logger): Promise<pg.Pool> {
+  await ensureDatabase(config.DATABASE_URL);
+  const pool = createPool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_MAX });
+  try {
+    const applied = await migrate(pool, allMigrations);
+    if (applied.length > 0) logger.info({ applied }, 'schema migrated');
+  } catch (error) {
+    await pool.end();
+    throw error;
+  }
+  return pool;
+}
+
+const IDEMPOTENCY_PRUNE_INTERVAL_MS = 10 * 60_000;
+
+export async function startService(config: Config, logger: Logger, overrides: CompositionOverrides = {}): Promise<RunningService> {
+  const pool = await prepareDatabase(config, logger);
+  const container = buildContainer(config, logger, pool, overrides);
+  const eventStore = container.get(TOKENS.EventStore);
+  const runner = container.get(TOKENS.ProjectionRunner);
+  const waiter = container.get(TOKENS.CheckpointWaiter);
+  const idempotency = container.get(TOKENS.IdempotencyStore);
+  const statusDeps = {
+    store: container.get(TOKENS.ProjectionStore),
+    eventStore,
+    projections: container.get(TOKENS.Projections),
+  };
+
+  const app = createHttpApp({
+    payments: container.get(TOKENS.PaymentCommands),
+    paymentQueries: container.get(TOKENS.PaymentQueries),
+    readModels: {
+      waitForPosition: (projection, position, timeoutMs) => waiter.waitForPosition(projection, position, timeoutMs),
+      status: () => readProjectionStatuses(statusDeps),
+    },
+    idempotency,
+    readiness: [
+      { name: 'postgres', check: async () => { await pool.query('SELECT 1'); } },
+      { name: 'event-store', check: async () => { await eventStore.headPosition(); } },
+    ],
+    logger: logger.child({ component: 'http' }),
+    metrics: container.get(TOKENS.Metrics),
+    clock: container.get(TOKENS.Clock),
+    limits: { bodyLimitBytes: config.HTTP_BODY_LIMIT_BYTES, requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS },
+  });
+
+  const server = http.createServer({ maxHeaderSize: 16 * 1024 }, app);
+  // Slow clients cannot hold sockets forever; keep-alive outlives typical load balancers' idle timeout.
+  server.requestTimeout = config.HTTP_REQUEST_TIMEOUT_MS + 5_000;
+  server.headersTimeout = 10_000;
+  server.keepAliveTimeout = 65_000;
+  server.maxRequestsPerSocket = 10_000;
+
+  const realtime = attachRealtime(server, {
+    pool,
+    logger: logger.child({ component: 'realtime' }),
+    retention: { retentionMs: config.REALTIME_RETENTION_HOURS * 3_600_000 },
+  });
+  waiter.start();
+  if (config.PROJECTIONS_ENABLED) runner.start();
+  const pruneTimer = setInterval(() => {
+    idempotency.pruneExpired().catch((error: unknown) => logger.warn({ err: error }, 'idempotency pruning failed'));
+  }, IDEMPOTENCY_PRUNE_INTERVAL_MS);
+  pruneTimer.unref();
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.PORT, config.HOST, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const head = await eventStore.headPosition();
+  logger.info({ port, eventStore: config.EVENT_STORE, provider: config.PAYMENT_PROVIDER, head: head ? formatPosition(head) : null }, 'ledger listening');
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      clearInterval(pruneTimer);
+      const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await realtime.close();
+      const grace = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), config.SHUTDOWN_GRACE_MS).unref());
+      if ((await Promise.race([drained.then(() => 'drained' as const), grace])) === 'timeout') {
+        logger.warn({ graceMs: config.SHUTDOWN_GRACE_MS }, 'requests still running after the grace period; closing their connections');
+        server.closeAllConnections();
+        await drained;
+      }
+      await runner.stop();
+      waiter.close();
+      await container.get(TOKENS.ProgressFeed).close();
+      await container.get(TOKENS.ProjectionStore).close();
+      await eventStore.close();
+      await pool.end();
+      logger.info('ledger stopped');
+    })();
+    return stopping;
+  };
+
+  return { url: `http://127.0.0.1:${port}`, port, container, stop };
+}

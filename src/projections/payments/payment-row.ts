@@ -1,0 +1,81 @@
+import type { PaymentView } from '../../application/payments/payment-view.js';
+import type { CaptureMethod, PaymentFailure, PaymentStatus } from '../../domain/payment/index.js';
+
+/**
+ * A row of `payments` as the driver hands it back. bigint and timestamptz arrive as
+ * strings or Dates depending on the driver's type parsers, so both are accepted.
+ */
+export interface PaymentRow {
+  readonly id: string;
+  readonly status: PaymentStatus;
+  readonly customer_id: string;
+  readonly amount: string | number;
+  readonly amount_capturable: string | number;
+  readonly amount_captured: string | number;
+  readonly amount_released: string | number;
+  readonly currency: string;
+  readonly capture_method: CaptureMethod;
+  readonly payment_method: string;
+  readonly description: string | null;
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly failure: PaymentFailure | null;
+  readonly cancellation_reason: string | null;
+  readonly revision: string | number;
+  readonly created_at: Date | string;
+  readonly updated_at: Date | string;
+}
+
+/** The table, its invariants, and the indexes the list queries need (newest first by id). */
+export const PAYMENTS_SCHEMA_SQL = `
+CREATE TABLE IF NOT EXISTS payments (
+  -- Byte order: ids are time-ordered, and list pages walk them newest first.
+  id text COLLATE "C" PRIMARY KEY,
+  status text NOT NULL
+    CONSTRAINT payments_status_known CHECK (status IN ('requires_capture', 'succeeded', 'canceled', 'failed')),
+  customer_id text NOT NULL,
+  amount bigint NOT NULL CONSTRAINT payments_amount_non_negative CHECK (amount >= 0),
+  amount_capturable bigint NOT NULL CONSTRAINT payments_amount_capturable_non_negative CHECK (amount_capturable >= 0),
+  amount_captured bigint NOT NULL CONSTRAINT payments_amount_captured_non_negative CHECK (amount_captured >= 0),
+  amount_released bigint NOT NULL CONSTRAINT payments_amount_released_non_negative CHECK (amount_released >= 0),
+  currency text NOT NULL,
+  capture_method text NOT NULL CONSTRAINT payments_capture_method_known CHECK (capture_method IN ('automatic', 'manual')),
+  payment_method text NOT NULL,
+  description text,
+  metadata jsonb NOT NULL DEFAULT '{}',
+  failure jsonb,
+  cancellation_reason text,
+  revision bigint NOT NULL CONSTRAINT payments_revision_non_negative CHECK (revision >= 0),
+  created_at timestamptz NOT NULL,
+  updated_at timestamptz NOT NULL,
+  -- Money settled (captured or given back) never exceeds what was authorized.
+  CONSTRAINT payments_settled_within_amount CHECK (amount_captured + amount_released <= amount),
+  CONSTRAINT payments_capturable_within_amount CHECK (amount_capturable <= amount)
+);
+CREATE INDEX IF NOT EXISTS payments_customer_id_id ON payments (customer_id, id);
+CREATE INDEX IF NOT EXISTS payments_status_id ON payments (status, id);
+`;
+
+const toIso = (value: Date | string): string => (value instanceof Date ? value : new Date(value)).toISOString();
+
+export function paymentViewFromRow(row: PaymentRow): PaymentView {
+  return {
+    id: row.id,
+    object: 'payment',
+    status: row.status,
+    customerId: row.customer_id,
+    amount: Number(row.amount),
+    amountCapturable: Number(row.amount_capturable),
+    amountCaptured: Number(row.amount_captured),
+    amountReleased: Number(row.amount_released),
+    currency: row.currency,
+    captureMethod: row.capture_method,
+    paymentMethod: row.payment_method,
+    description: row.description,
+    metadata: row.metadata,
+    failure: row.failure,
+    cancellationReason: row.cancellation_reason,
+    revision: String(row.revision),
+    createdAt: toIso(row.created_at),
+    updatedAt: toIso(row.updated_at),
+  };
+}

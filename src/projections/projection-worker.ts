@@ -1,0 +1,255 @@
+import type { EventStore, RecordedEvent } from '../application/ports/event-store.js';
+import type { Position } from '../application/ports/position.js';
+import { START, comparePositions, formatPosition, parsePosition } from '../application/ports/position.js';
+import type { ProjectionLease, ProjectionRecord, ProjectionStore } from '../application/ports/projection-store.js';
+import { applyEvents } from './apply-events.js';
+import type { ProjectionLogger } from './logger.js';
+import { describeError } from './logger.js';
+import type { Projection } from './projection.js';
+import { projectionSchema } from './projection.js';
+import type { ProjectionRebuilder } from './rebuild.js';
+import { WakeUp } from './wake-up.js';
+
+/** What this process is doing with one projection (the cross-instance view is in status.ts). */
+export type WorkerState =
+  | 'idle'
+  /** Another instance holds the lease; this one retries periodically. */
+  | 'follower'
+  /** Leading, and the last batch was full: probably behind. */
+  | 'catching_up'
+  /** Leading, and the last batch was not full (or none came yet). */
+  | 'running'
+  /** A handler threw; holding the lease, waiting for a restart or a rebuild. */
+  | 'failed'
+  /** Leading, replaying because this code is a newer version than the stored rows. */
+  | 'rebuilding'
+  /** The stored rows are a newer version than this code; left to newer instances. */
+  | 'outdated'
+  /** An infrastructure error; backing off before trying again. */
+  | 'retrying'
+  | 'stopped';
+
+export interface WorkerSnapshot {
+  readonly name: string;
+  readonly state: WorkerState;
+  readonly leader: boolean;
+  readonly checkpoint: string | null;
+  readonly lastError: string | null;
+}
+
+export interface WorkerSettings {
+  readonly holder: string;
+  readonly batchSize: number;
+  readonly leaseRetryMs: number;
+  readonly maxBackoffMs: number;
+  readonly logger: ProjectionLogger;
+}
+
+interface WorkerDeps {
+  readonly eventStore: EventStore;
+  readonly store: ProjectionStore;
+  readonly rebuilder: ProjectionRebuilder;
+}
+
+/**
+ * Runs one projection in this process: competes for its lease, and while holding it feeds
+ * it batches from the event store, each committed together with its checkpoint.
+ */
+export class ProjectionWorker {
+  private state: WorkerState = 'idle';
+  private leader = false;
+  private checkpoint: Position | undefined;
+  private lastError: string | null = null;
+  /** Set when this leadership term's automatic rebuild failed: do not retry it until restarted. */
+  private rebuildFailed = false;
+  private readonly wakeUp = new WakeUp();
+  private readonly handled: ReadonlySet<string>;
+  private readonly schema: string;
+
+  constructor(
+    private readonly projection: Projection,
+    private readonly deps: WorkerDeps,
+    private readonly settings: WorkerSettings,
+  ) {
+    this.handled = new Set(projection.eventTypes);
+    this.schema = projectionSchema(projection.name);
+  }
+
+  get name(): string {
+    return this.projection.name;
+  }
+
+  snapshot(): WorkerSnapshot {
+    return {
+      name: this.name,
+      state: this.state,
+      leader: this.leader,
+      checkpoint: this.checkpoint ? formatPosition(this.checkpoint) : null,
+      lastError: this.lastError,
+    };
+  }
+
+  /** Ends a pause early: after a restart, or to notice a stop. */
+  wake(): void {
+    this.wakeUp.wake();
+  }
+
+  /** The failure was cleared: a failed automatic rebuild may be tried again. */
+  restarted(): void {
+    this.rebuildFailed = false;
+    this.wake();
+  }
+
+  /** Runs until `stop` aborts. Never rejects. */
+  async run(stop: AbortSignal): Promise<void> {
+    let consecutiveErrors = 0;
+    while (!stop.aborted) {
+      try {
+        const lease = await this.deps.store.tryAcquireLease(this.name, 'run', this.settings.holder);
+        if (!lease) {
+          this.state = 'follower';
+          await this.wakeUp.sleep(this.settings.leaseRetryMs, stop);
+          continue;
+        }
+        let pause = this.settings.leaseRetryMs;
+        try {
+          pause = await this.lead(lease, stop);
+          consecutiveErrors = 0;
+        } finally {
+          this.leader = false;
+          await lease.release().catch((error: unknown) => this.settings.logger.warn({ projection: this.name, error: describeError(error) }, 'could not release projection lease'));
+        }
+        await this.wakeUp.sleep(pause, stop);
+      } catch (error) {
+        consecutiveErrors += 1;
+        this.state = 'retrying';
+        this.lastError = describeError(error);
+        const backoff = Math.min(this.settings.maxBackoffMs, this.settings.leaseRetryMs * 2 ** Math.min(consecutiveErrors - 1, 10));
+        this.settings.logger.warn({ projection: this.name, error: this.lastError, retryInMs: backoff }, 'projection runner error; retrying');
+        await this.wakeUp.sleep(backoff, stop);
+      }
+    }
+    this.state = 'stopped';
+  }
+
+  /** Leads until stopped or the lease is lost; returns how long to pause before competing again. */
+  private async lead(lease: ProjectionLease, stop: AbortSignal): Promise<number> {
+    const signal = AbortSignal.any([stop, lease.lost]);
+    this.leader = true;
+    this.rebuildFailed = false;
+    // Registering runs the projection's DDL: once per leadership term, then plain reads.
+    let record = await this.deps.store.register(this.projection);
+    while (!signal.aborted) {
+      this.checkpoint = record.checkpoint;
+      if (record.version > this.projection.version) {
+        this.state = 'outdated';
+        this.settings.logger.warn(
+          { projection: this.name, stored: record.version, running: this.projection.version },
+          'stored read model is a newer version than this code; leaving it to newer instances',
+        );
+        // Long pause: an old instance must not keep taking the lease from new ones.
+        return this.settings.leaseRetryMs * 10;
+      }
+      if (record.failure && (record.version === this.projection.version || this.rebuildFailed)) {
+        // Keep the lease (another instance would only fail the same way) and look for a
+        // restart or a rebuild, which clear the failure, from this or any other instance.
+        this.state = 'failed';
+        this.lastError = record.failure.message;
+        await this.wakeUp.sleep(this.settings.leaseRetryMs, signal);
+      } else if (record.version < this.projection.version) {
+        await this.rebuildToCurrentVersion(record, signal);
+      } else {
+        await this.follow(record.checkpoint, signal);
+      }
+      if (signal.aborted) break;
+      record = (await this.deps.store.read([this.name]))[0] ?? (await this.deps.store.register(this.projection));
+    }
+    return this.settings.leaseRetryMs;
+  }
+
+  private async rebuildToCurrentVersion(record: ProjectionRecord, signal: AbortSignal): Promise<void> {
+    this.state = 'rebuilding';
+    this.settings.logger.info({ projection: this.name, from: record.version, to: this.projection.version }, 'rebuilding projection for a new version');
+    const rebuilt = await this.deps.rebuilder.rebuildProjection(this.projection, undefined, signal);
+    if (rebuilt.ok) return;
+    const error = rebuilt.error;
+    switch (error.code) {
+      case 'aborted':
+      case 'newer_version_stored':
+      case 'unknown_projection':
+        return;
+      case 'rebuild_in_progress':
+        // Someone (an operator's CLI) is rebuilding it right now; its switch will update the version.
+        await this.wakeUp.sleep(this.settings.leaseRetryMs, signal);
+        return;
+      case 'handler_failed': {
+        this.rebuildFailed = true;
+        const message = `rebuild to version ${this.projection.version} failed: ${error.message}`;
+        this.lastError = message;
+        const position = parsePosition(error.position) ?? START;
+        await this.deps.store.recordFailure(this.name, { message, position, eventId: error.eventId });
+        this.settings.logger.error({ projection: this.name, error: message, position: error.position, eventId: error.eventId }, 'projection rebuild failed');
+        return;
+      }
+    }
+  }
+
+  /** Subscribes from `from` and commits batch after batch until stopped, outpaced or failed. */
+  private async follow(from: Position, signal: AbortSignal): Promise<void> {
+    const { eventStore, store } = this.deps;
+    let checkpoint = from;
+    this.state = 'running';
+    const batches = eventStore.subscribeToAll({
+      after: comparePositions(from, START) === 0 ? undefined : from,
+      batchSize: this.settings.batchSize,
+      signal,
+    });
+    try {
+      for await (const batch of batches) {
+        const last = batch[batch.length - 1];
+        if (!last) continue;
+        const outcome = await store.commitBatch({ name: this.name, schema: this.schema, from: checkpoint, to: last.position }, (sql) =>
+          applyEvents(this.projection, this.handled, sql, batch),
+        );
+        switch (outcome.kind) {
+          case 'committed':
+            checkpoint = outcome.checkpoint;
+            this.checkpoint = checkpoint;
+            this.lastError = null;
+            this.state = batch.length >= this.settings.batchSize ? 'catching_up' : 'running';
+            break;
+          case 'checkpoint_moved':
+            // Only possible if another runner wrote while we believed we held the lease.
+            this.settings.logger.warn(
+              { projection: this.name, expected: formatPosition(checkpoint), actual: formatPosition(outcome.checkpoint) },
+              'checkpoint moved under this runner; resubscribing from the stored checkpoint',
+            );
+            return;
+          case 'rejected': {
+            const failure = outcome.reason;
+            // A lost connection or a deadlock inside the handler's SQL is ours, not the handler's.
+            if (store.isTransientError(failure.error)) throw failure.error;
+            this.state = 'failed';
+            this.lastError = failure.message;
+            await store.recordFailure(this.name, { message: failure.message, position: failure.position, eventId: failure.eventId });
+            this.settings.logger.error(
+              { projection: this.name, error: failure.message, position: formatPosition(failure.position), eventId: failure.eventId, event: describeEvent(batch, failure.eventId) },
+              'projection handler failed; projection stopped at this event',
+            );
+            return;
+          }
+        }
+        if (signal.aborted) return;
+      }
+    } catch (error) {
+      // Aborting the subscription may surface as an AbortError: that is a normal stop.
+      if (signal.aborted) return;
+      throw error;
+    }
+  }
+}
+
+function describeEvent(batch: readonly RecordedEvent[], id: string): { type: string; streamId: string; revision: string } | undefined {
+  const event = batch.find((e) => e.id === id);
+  return event ? { type: event.type, streamId: event.streamId, revision: event.revision.toString() } : undefined;
+}
