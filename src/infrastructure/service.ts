@@ -37,6 +37,15 @@ export async function prepareDatabase(config: Config, logger: Logger): Promise<p
   return pool;
 }
 
+/**
+ * Creates each projection's record and live tables, so queries work on an instance that
+ * runs no projection (PROJECTIONS_ENABLED=false) before any runner ever took a lease.
+ */
+export async function registerProjections(container: Container): Promise<void> {
+  const store = container.get(TOKENS.ProjectionStore);
+  for (const projection of container.get(TOKENS.Projections)) await store.register(projection);
+}
+
 const IDEMPOTENCY_PRUNE_INTERVAL_MS = 10 * 60_000;
 
 export async function startService(config: Config, logger: Logger, overrides: CompositionOverrides = {}): Promise<RunningService> {
@@ -46,6 +55,7 @@ export async function startService(config: Config, logger: Logger, overrides: Co
   const runner = container.get(TOKENS.ProjectionRunner);
   const waiter = container.get(TOKENS.CheckpointWaiter);
   const idempotency = container.get(TOKENS.IdempotencyStore);
+  await registerProjections(container);
   const statusDeps = {
     store: container.get(TOKENS.ProjectionStore),
     eventStore,

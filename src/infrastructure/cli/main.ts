@@ -6,7 +6,7 @@ import { TOKENS } from '../container/tokens.js';
 import type { Logger } from '../logging/logger.js';
 import { createLogger } from '../logging/logger.js';
 import { DatabaseUnavailable } from '../postgres/pool.js';
-import { prepareDatabase, startService } from '../service.js';
+import { prepareDatabase, registerProjections, startService } from '../service.js';
 import { printStatuses, rebuildWithProgress } from './projection-commands.js';
 
 const USAGE = `Usage: ledger <command>
@@ -81,12 +81,12 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'serve':
       await serve(config, logger);
       return -1;
-    case 'migrate': {
-      const pool = await prepareDatabase(config, createLogger({ level: 'info', destination: process.stderr }));
-      await pool.end();
-      console.log('schema is up to date');
-      return 0;
-    }
+    case 'migrate':
+      return withContainer(config, createLogger({ level: 'info', destination: process.stderr }), async (c) => {
+        await registerProjections(c);
+        console.log('schema is up to date');
+        return 0;
+      });
     case 'projections': {
       if (sub === 'status') return withContainer(config, logger, (c) => printStatuses(c, values.json));
       if ((sub === 'rebuild' || sub === 'audit') && name) return withContainer(config, logger, (c) => rebuildWithProgress(c, sub, name));
