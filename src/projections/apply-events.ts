@@ -6,6 +6,7 @@ import type { Result } from '../domain/result.js';
 import { err, ok } from '../domain/result.js';
 import { describeError } from './logger.js';
 import type { Projection, ProjectionChange } from './projection.js';
+import { ProjectionEventError } from './projection.js';
 
 /** A handler threw: the projection stops at this event. */
 export interface HandlerFailure {
@@ -27,6 +28,7 @@ export async function applyEvents(
   sql: SqlExecutor,
   events: readonly RecordedEvent[],
 ): Promise<Result<PositionedChange[], HandlerFailure>> {
+  if (projection.applyBatch) return applyBatch(projection, projection.applyBatch.bind(projection), handled, sql, events);
   const changes: PositionedChange[] = [];
   for (const event of events) {
     if (!handled.has(event.type)) continue;
@@ -41,6 +43,35 @@ export async function applyEvents(
       if (problem) return err({ message: `${projection.name} returned an unusable change: ${problem}`, position: event.position, eventId: event.id, error: new Error(problem) });
       changes.push({ topics: change.topics, type: change.type, data: change.data, position: event.position });
     }
+  }
+  return ok(changes);
+}
+
+async function applyBatch(
+  projection: Projection,
+  apply: NonNullable<Projection['applyBatch']>,
+  handled: ReadonlySet<string>,
+  sql: SqlExecutor,
+  events: readonly RecordedEvent[],
+): Promise<Result<PositionedChange[], HandlerFailure>> {
+  const relevant = events.filter((e) => handled.has(e.type));
+  const first = relevant[0];
+  if (!first) return ok([]);
+  let produced;
+  try {
+    produced = await apply(sql, relevant);
+  } catch (error) {
+    const at = error instanceof ProjectionEventError ? error.event : first;
+    return err({ message: describeError(error), position: at.position, eventId: at.id, error });
+  }
+  const changes: PositionedChange[] = [];
+  for (const change of produced) {
+    const problem = invalidChange(change);
+    if (problem) {
+      const at = relevant.find((e) => e.position === change.position) ?? first;
+      return err({ message: `${projection.name} returned an unusable change: ${problem}`, position: at.position, eventId: at.id, error: new Error(problem) });
+    }
+    changes.push({ topics: change.topics, type: change.type, data: change.data, position: change.position });
   }
   return ok(changes);
 }
