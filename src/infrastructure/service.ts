@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Container } from 'inversify';
 import type pg from 'pg';
 import { formatPosition } from '../application/ports/position.js';
+import type { EventStore } from '../application/ports/event-store.js';
 import { readProjectionStatuses } from '../projections/status.js';
 import type { Config } from './config/config.js';
 import type { CompositionOverrides } from './container/composition-root.js';
@@ -46,6 +47,30 @@ export async function registerProjections(container: Container): Promise<void> {
   for (const projection of container.get(TOKENS.Projections)) await store.register(projection);
 }
 
+/** A dependency the service cannot run without, described for the one line an operator reads. */
+export class DependencyUnavailable extends Error {
+  override readonly name = 'DependencyUnavailable';
+}
+
+const PROBE_TIMEOUT_MS = 5_000;
+
+async function probeEventStore(config: Config, eventStore: EventStore): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${PROBE_TIMEOUT_MS} ms`)), PROBE_TIMEOUT_MS);
+  });
+  try {
+    await Promise.race([eventStore.headPosition(), timeout]);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    throw config.EVENT_STORE === 'eventstoredb'
+      ? new DependencyUnavailable(`EventStoreDB is not reachable at ${config.EVENTSTORE_URL ?? '?'} (${reason}): start it (docker compose up eventstore) or set EVENT_STORE=postgres`)
+      : new DependencyUnavailable(`the PostgreSQL event store did not answer (${reason}); check DATABASE_URL`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const IDEMPOTENCY_PRUNE_INTERVAL_MS = 10 * 60_000;
 
 export async function startService(config: Config, logger: Logger, overrides: CompositionOverrides = {}): Promise<RunningService> {
@@ -55,7 +80,14 @@ export async function startService(config: Config, logger: Logger, overrides: Co
   const runner = container.get(TOKENS.ProjectionRunner);
   const waiter = container.get(TOKENS.CheckpointWaiter);
   const idempotency = container.get(TOKENS.IdempotencyStore);
-  await registerProjections(container);
+  try {
+    await probeEventStore(config, eventStore);
+    await registerProjections(container);
+  } catch (error) {
+    await eventStore.close().catch(() => undefined);
+    await pool.end();
+    throw error;
+  }
   const statusDeps = {
     store: container.get(TOKENS.ProjectionStore),
     eventStore,

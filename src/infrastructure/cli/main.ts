@@ -6,7 +6,7 @@ import { TOKENS } from '../container/tokens.js';
 import type { Logger } from '../logging/logger.js';
 import { createLogger } from '../logging/logger.js';
 import { DatabaseUnavailable } from '../postgres/pool.js';
-import { prepareDatabase, registerProjections, startService } from '../service.js';
+import { DependencyUnavailable, prepareDatabase, registerProjections, startService } from '../service.js';
 import { printStatuses, rebuildWithProgress } from './projection-commands.js';
 
 const USAGE = `Usage: ledger <command>
@@ -23,10 +23,7 @@ Configuration comes from the environment; see README.md.`;
 
 /** Errors an operator can act on get one line; anything else is a bug and gets its stack. */
 function explain(error: unknown): string {
-  if (error instanceof ConfigError || error instanceof DatabaseUnavailable) return error.message;
-  if (error instanceof Error && /EVENTSTORE|esdb|ECONNREFUSED.*2113|DeadlineExceeded|UNAVAILABLE/i.test(error.message)) {
-    return `EventStoreDB is not reachable (${error.message}): start it (docker compose up eventstore) or set EVENT_STORE=postgres`;
-  }
+  if (error instanceof ConfigError || error instanceof DatabaseUnavailable || error instanceof DependencyUnavailable) return error.message;
   return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }
 
