@@ -37,15 +37,15 @@ describe('PaymentCommandHandlers', () => {
     expect(payment.payment).toMatchObject({ status: 'requires_capture', amount: 5_000, currency: 'EUR', revision: '0' });
     const capture = await handlers.capture(payment.payment.id, 1_000, ctx);
     expect(capture).toMatchObject({ ok: true, value: { payment: { status: 'succeeded', amountCaptured: 1_000, amountReleased: 4_000, revision: '1' } } });
-    expect(store.log.map((e) => e.type)).toEqual(['PaymentAuthorized', 'PaymentCaptured']);
-    expect(store.log[1]?.metadata).toMatchObject({ correlationId: 'req-1', actor: 'test', schemaVersion: 1 });
+    expect(store.events.map((e) => e.type)).toEqual(['PaymentAuthorized', 'PaymentCaptured']);
+    expect(store.events[1]?.metadata).toMatchObject({ correlationId: 'req-1', actor: 'test', schemaVersion: 1 });
   });
 
   it('an unknown payment method appends nothing', async () => {
     const { store, handlers } = setup();
     const result = await handlers.create({ ...input, paymentMethod: 'pm_nope' }, ctx);
     expect(result).toMatchObject({ ok: false, error: { code: 'provider_invalid_request', param: 'paymentMethod' } });
-    expect(store.log).toHaveLength(0);
+    expect(store.events).toHaveLength(0);
   });
 
   it('If-Match on a stale revision is refused and appends nothing', async () => {
@@ -53,7 +53,7 @@ describe('PaymentCommandHandlers', () => {
     const payment = await created(handlers);
     const result = await handlers.capture(payment.payment.id, undefined, { ...ctx, expectedRevision: streamRevision(7) });
     expect(result).toEqual({ ok: false, error: { code: 'revision_mismatch', expected: '7', actual: '0' } });
-    expect(store.log).toHaveLength(1);
+    expect(store.events).toHaveLength(1);
   });
 
   it('retries a concurrency conflict and then decides on the new state', async () => {
@@ -68,7 +68,7 @@ describe('PaymentCommandHandlers', () => {
     };
     const result = await handlers.capture(payment.payment.id, undefined, ctx);
     expect(result).toEqual({ ok: false, error: { code: 'illegal_transition', from: 'canceled', command: 'capture' } });
-    expect(store.log.map((e) => e.type)).toEqual(['PaymentAuthorized', 'PaymentCanceled']);
+    expect(store.events.map((e) => e.type)).toEqual(['PaymentAuthorized', 'PaymentCanceled']);
   });
 
   it('the same idempotency key yields the same payment id and never writes twice', async () => {
@@ -80,7 +80,7 @@ describe('PaymentCommandHandlers', () => {
     if (!first.ok || !second.ok) return;
     expect(second.value.payment.id).toBe(first.value.payment.id);
     expect(second.value.replayed).toBe(true);
-    expect(store.log).toHaveLength(1);
+    expect(store.events).toHaveLength(1);
     // Another actor with the same key is someone else's request.
     const other = await handlers.create(input, { ...idem, actor: 'other' });
     expect(other.ok && other.value.payment.id).not.toBe(first.value.payment.id);

@@ -11,85 +11,86 @@ import type {
 } from '../../src/application/ports/event-store.js';
 import { WrongExpectedVersion, streamRevision } from '../../src/application/ports/event-store.js';
 import type { Position } from '../../src/application/ports/position.js';
-import { comparePositions, position } from '../../src/application/ports/position.js';
+import { START, isAfter, position } from '../../src/application/ports/position.js';
 
 /**
  * A test double for unit tests of handlers and runners: the port's semantics without a
- * server. The real adapters are proved by the contract suite, not by this.
+ * server (the real adapters are proved by the contract suite). A log in memory: positions n.n for the n-th event (1-based), live subscriptions woken on append.
  */
 export class InMemoryEventStore implements EventStore {
-  readonly log: RecordedEvent[] = [];
+  readonly events: RecordedEvent[] = [];
+  private readonly wakers = new Set<() => void>();
+  /** Set to make the next subscription read throw (an outage). */
+  failReads: Error | undefined;
   /** Called before each append's check: lets a test slip a concurrent write in. */
   beforeAppend: ((streamId: string) => Promise<void> | void) | undefined;
 
   async append(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
+    await Promise.resolve();
     await this.beforeAppend?.(streamId);
-    const existing = this.log.filter((e) => e.streamId === streamId);
-    const first = events[0];
-    if (first) {
-      const prior = existing.find((e) => e.id === first.id);
-      if (prior) {
-        const last = existing.find((e) => e.id === events.at(-1)?.id) ?? prior;
-        return { nextExpectedRevision: last.revision, position: last.position };
-      }
-    }
-    const actual = existing.at(-1)?.revision;
-    const ok =
-      expected === 'any' ||
-      (expected === 'no_stream' && actual === undefined) ||
-      (expected === 'stream_exists' && actual !== undefined) ||
-      (typeof expected === 'bigint' && actual === expected);
-    if (!ok) throw new WrongExpectedVersion(streamId, expected, actual);
-    let revision = actual === undefined ? -1n : (actual as bigint);
-    let last: RecordedEvent | undefined;
+    const existing = this.events.filter((e) => e.streamId === streamId);
+    // The same event ids again: the same write, answered with its original result.
+    const replayed = existing.find((e) => e.id === events.at(-1)?.id);
+    if (replayed) return { nextExpectedRevision: replayed.revision, position: replayed.position };
+    const actual = existing.length === 0 ? undefined : streamRevision(existing.length - 1);
+    if (expected === 'no_stream' && actual !== undefined) throw new WrongExpectedVersion(streamId, expected, actual);
+    if (expected === 'stream_exists' && actual === undefined) throw new WrongExpectedVersion(streamId, expected, actual);
+    if (typeof expected === 'bigint' && actual !== expected) throw new WrongExpectedVersion(streamId, expected, actual);
+    let revision = existing.length;
     for (const e of events) {
-      revision += 1n;
-      last = {
-        id: e.id,
-        type: e.type,
-        streamId,
-        revision: streamRevision(revision),
-        position: position(BigInt(this.log.length + 1), BigInt(this.log.length + 1)),
-        data: structuredClone(e.data),
-        metadata: e.metadata,
-        recordedAt: new Date(),
-      };
-      this.log.push(last);
+      const n = BigInt(this.events.length + 1);
+      this.events.push({ ...e, streamId, revision: streamRevision(revision++), position: position(n, n), recordedAt: new Date() });
     }
-    if (!last) throw new Error('empty append');
+    for (const wake of [...this.wakers]) wake();
+    const last = this.events[this.events.length - 1] as RecordedEvent;
     return { nextExpectedRevision: last.revision, position: last.position };
   }
 
-  readStream(streamId: string, options?: { fromRevision?: StreamRevision; maxCount?: number }): Promise<ReadStreamResult> {
-    const all = this.log.filter((e) => e.streamId === streamId);
+  async readStream(streamId: string, options?: { fromRevision?: StreamRevision; maxCount?: number }): Promise<ReadStreamResult> {
+    await Promise.resolve();
+    const all = this.events.filter((e) => e.streamId === streamId);
     const from = options?.fromRevision ?? 0n;
-    const events = all.filter((e) => e.revision >= from).slice(0, options?.maxCount ?? Number.MAX_SAFE_INTEGER);
-    return Promise.resolve({ revision: all.at(-1)?.revision, events });
+    const events = all.filter((e) => e.revision >= from).slice(0, options?.maxCount ?? Infinity);
+    return { revision: all.length === 0 ? undefined : streamRevision(all.length - 1), events };
   }
 
-  readAll(options: ReadAllOptions): Promise<readonly RecordedEvent[]> {
-    const after = options.after;
-    return Promise.resolve(this.log.filter((e) => !after || comparePositions(e.position, after) > 0).slice(0, options.maxCount));
+  async readAll(options: ReadAllOptions): Promise<readonly RecordedEvent[]> {
+    await Promise.resolve();
+    const after = options.after ?? START;
+    return this.events.filter((e) => isAfter(e.position, after)).slice(0, options.maxCount);
   }
 
   async *subscribeToAll(options: SubscribeOptions): AsyncIterable<readonly RecordedEvent[]> {
-    let after: Position | undefined = options.after;
+    let cursor: Position | undefined = options.after;
     while (!options.signal.aborted) {
-      const batch = await this.readAll({ after, maxCount: options.batchSize });
-      if (batch.length > 0) {
-        after = batch.at(-1)?.position;
-        yield batch;
-      } else {
-        await new Promise((r) => setTimeout(r, 5));
+      if (this.failReads) {
+        const error = this.failReads;
+        this.failReads = undefined;
+        throw error;
       }
+      const batch = await this.readAll({ after: cursor, maxCount: options.batchSize });
+      const last = batch[batch.length - 1];
+      if (last) {
+        yield batch;
+        cursor = last.position;
+        continue;
+      }
+      await new Promise<void>((resolve) => {
+        const wake = (): void => {
+          this.wakers.delete(wake);
+          options.signal.removeEventListener('abort', wake);
+          resolve();
+        };
+        this.wakers.add(wake);
+        options.signal.addEventListener('abort', wake, { once: true });
+      });
     }
   }
 
-  headPosition(): Promise<Position | undefined> {
-    return Promise.resolve(this.log.at(-1)?.position);
+  async headPosition(): Promise<Position | undefined> {
+    await Promise.resolve();
+    return this.events[this.events.length - 1]?.position;
   }
 
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
+  async close(): Promise<void> {}
 }
