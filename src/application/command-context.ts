@@ -11,6 +11,11 @@ export interface CommandContext {
    * derived from the key, so a repeat after a crash recognises its own earlier write.
    */
   readonly idempotency?: { readonly key: string; readonly firstSeenAt: Date } | undefined;
+  /**
+   * Set for a customer-scoped caller: it may act only on this customer's payments. Another
+   * customer's payment answers payment_not_found, so its existence does not leak.
+   */
+  readonly customerScope?: string | null | undefined;
   /** From If-Match: the command applies only if the stream is exactly at this revision. */
   readonly expectedRevision?: StreamRevision | undefined;
 }

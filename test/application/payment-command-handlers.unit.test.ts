@@ -92,3 +92,16 @@ describe('PaymentCommandHandlers', () => {
     expect(result).toMatchObject({ ok: true, value: { payment: { status: 'failed', failure: { code: 'card_declined', declineCode: 'insufficient_funds' } } } });
   });
 });
+
+describe('PaymentCommandHandlers with a customer-scoped caller', () => {
+  it('refuses to create for another customer and hides other customers payments', async () => {
+    const { store, handlers } = setup();
+    const scoped = { ...ctx, customerScope: 'cus_other' };
+    expect(await handlers.create(input, scoped)).toEqual({ ok: false, error: { code: 'customer_forbidden', customerId: 'cus_1' } });
+    const payment = await created(handlers);
+    expect(await handlers.capture(payment.payment.id, undefined, scoped)).toEqual({ ok: false, error: { code: 'payment_not_found', paymentId: payment.payment.id } });
+    expect(await handlers.cancel(payment.payment.id, null, scoped)).toMatchObject({ ok: false, error: { code: 'payment_not_found' } });
+    expect(store.events).toHaveLength(1);
+    expect(await handlers.capture(payment.payment.id, undefined, { ...ctx, customerScope: 'cus_1' })).toMatchObject({ ok: true });
+  });
+});

@@ -61,6 +61,7 @@ export class PaymentCommandHandlers {
   ) {}
 
   async create(input: CreatePaymentInput, ctx: CommandContext): Promise<PaymentCommandResult> {
+    if (ctx.customerScope && ctx.customerScope !== input.customerId) return err({ code: 'customer_forbidden', customerId: input.customerId });
     const seed = ctx.idempotency ? `${ctx.actor}\u0000${ctx.idempotency.key}` : undefined;
     const paymentId = (seed && ctx.idempotency
       ? this.ids.deterministic('pay_', seed, ctx.idempotency.firstSeenAt)
@@ -162,6 +163,9 @@ export class PaymentCommandHandlers {
     const attempts = ctx.expectedRevision === undefined ? this.options.maxAttempts : 1;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       const loaded = await loadPayment(this.store, stream);
+      if (ctx.customerScope && loaded.state.exists && loaded.state.customerId !== ctx.customerScope) {
+        return err({ code: 'payment_not_found', paymentId });
+      }
       if (seed && loaded.eventIds.has(this.eventId(seed, name, 0))) return ok(this.replayOf(loaded));
       if (ctx.expectedRevision !== undefined && loaded.revision !== undefined && loaded.revision !== ctx.expectedRevision) {
         return err({ code: 'revision_mismatch', expected: ctx.expectedRevision.toString(), actual: loaded.revision.toString() });

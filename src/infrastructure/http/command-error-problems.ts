@@ -36,6 +36,12 @@ export function problemForCommandError(error: PaymentCommandError): ProblemSpec 
         detail: `Cannot ${error.command} a payment whose status is ${error.from}.`,
         extensions: { paymentStatus: error.from, command: error.command },
       };
+    case 'customer_forbidden':
+      return {
+        code: 'forbidden',
+        detail: `This credential may not act for customer ${error.customerId}.`,
+        errors: [{ path: 'customerId', message: 'must be the customer the credential belongs to' }],
+      };
     case 'revision_mismatch':
       return {
         code: 'revision_mismatch',

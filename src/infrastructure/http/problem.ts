@@ -17,6 +17,7 @@ const CATALOGUE = {
   validation_failed: { status: 400, title: 'The request is not valid' },
   malformed_json: { status: 400, title: 'The request body is not valid JSON' },
   invalid_cursor: { status: 400, title: 'The cursor is not valid' },
+  forbidden: { status: 403, title: 'Not allowed' },
   not_found: { status: 404, title: 'No such resource' },
   payment_not_found: { status: 404, title: 'No such payment' },
   revision_mismatch: { status: 412, title: 'The payment has changed' },
