@@ -10,6 +10,7 @@ import type { CompositionOverrides } from './container/composition-root.js';
 import { buildContainer } from './container/composition-root.js';
 import { TOKENS } from './container/tokens.js';
 import { createHttpApp } from './http/app.js';
+import { createRateLimiter } from './http/rate-limit.js';
 import type { Logger } from './logging/logger.js';
 import { allMigrations } from './postgres/all-migrations.js';
 import { migrate } from './postgres/migrator.js';
@@ -94,7 +95,20 @@ export async function startService(config: Config, logger: Logger, overrides: Co
     projections: container.get(TOKENS.Projections),
   };
 
+  // Resolved now, not on the first request: key files are read (a bad path fails the start,
+  // naming the setting) and the development-defaults warning is logged once.
+  const authenticator = container.get(TOKENS.Authenticator);
+  const rateLimiter = await createRateLimiter(
+    { store: config.RATE_LIMIT_STORE, perMinute: config.RATE_LIMIT_PER_MINUTE, unauthenticatedPerMinute: config.RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE },
+    pool,
+  );
   const app = createHttpApp({
+    authenticator,
+    rateLimiter,
+    cors: { origins: config.CORS_ORIGINS },
+    metricsAuth: config.METRICS_AUTH,
+    production: config.NODE_ENV === 'production',
+    trustProxy: config.TRUST_PROXY_HOPS,
     payments: container.get(TOKENS.PaymentCommands),
     paymentQueries: container.get(TOKENS.PaymentQueries),
     readModels: {
@@ -123,6 +137,9 @@ export async function startService(config: Config, logger: Logger, overrides: Co
     pool,
     logger: logger.child({ component: 'realtime' }),
     retention: { retentionMs: config.REALTIME_RETENTION_HOURS * 3_600_000 },
+    authenticator,
+    clock: container.get(TOKENS.Clock),
+    ...(config.CORS_ORIGINS.length > 0 ? { serverOptions: { cors: { origin: config.CORS_ORIGINS, credentials: false } } } : {}),
   });
   waiter.start();
   if (config.PROJECTIONS_ENABLED) runner.start();
@@ -159,6 +176,7 @@ export async function startService(config: Config, logger: Logger, overrides: Co
       waiter.close();
       await container.get(TOKENS.ProgressFeed).close();
       await container.get(TOKENS.ProjectionStore).close();
+      await container.get(TOKENS.ApiKeys).flush();
       await eventStore.close();
       await pool.end();
       logger.info('ledger stopped');

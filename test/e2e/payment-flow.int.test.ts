@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningService } from '../../src/infrastructure/service.js';
 import type { TestDatabase } from '../support/pg.js';
 import { createTestDatabase } from '../support/pg.js';
-import { startTestService } from '../support/service.js';
+import { adminToken, startTestService } from '../support/service.js';
 
 interface Change {
   topic: string;
@@ -15,11 +15,13 @@ interface Change {
 
 let db: TestDatabase;
 let service: RunningService;
+let token: string;
 const sockets: Socket[] = [];
 
 beforeAll(async () => {
   db = await createTestDatabase('e2e');
   service = await startTestService(db.url);
+  token = await adminToken();
 });
 
 afterAll(async () => {
@@ -29,10 +31,12 @@ afterAll(async () => {
 });
 
 const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(`${service.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  fetch(`${service.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...headers }, body: JSON.stringify(body) });
+
+const get = (path: string) => fetch(`${service.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
 
 function openSocket(): Promise<Socket> {
-  const socket = connect(service.url, { transports: ['websocket'], reconnection: false });
+  const socket = connect(service.url, { transports: ['websocket'], reconnection: false, auth: { token } });
   sockets.push(socket);
   return new Promise((resolve, reject) => {
     socket.once('connect', () => resolve(socket));
@@ -83,7 +87,7 @@ describe('one-time payment, end to end over HTTP and Socket.IO', () => {
     const position = captured.headers.get('ledger-position')!;
     expect(await captured.json()).toMatchObject({ status: 'succeeded', amountCaptured: 10_000, amountReleased: 2_345 });
 
-    const read = await fetch(`${service.url}/v1/payments/${payment.id}?minPosition=${position}`);
+    const read = await get(`/v1/payments/${payment.id}?minPosition=${position}`);
     expect(read.status).toBe(200);
     expect(await read.json()).toMatchObject({ id: payment.id, status: 'succeeded', amountCaptured: 10_000, amountCapturable: 0, revision: '1' });
     expect(read.headers.get('etag')).toBe('"1"');
@@ -96,7 +100,7 @@ describe('one-time payment, end to end over HTTP and Socket.IO', () => {
     await until(() => (customerChanges.length >= 2 ? customerChanges : undefined));
     expect(customerChanges.map((c) => c.data.status)).toEqual(['requires_capture', 'succeeded']);
 
-    const list = await fetch(`${service.url}/v1/payments?customerId=cus_e2e&minPosition=${position}`);
+    const list = await get(`/v1/payments?customerId=cus_e2e&minPosition=${position}`);
     expect(((await list.json()) as { data: { id: string }[] }).data.map((p) => p.id)).toEqual([payment.id]);
   });
 
@@ -111,7 +115,7 @@ describe('one-time payment, end to end over HTTP and Socket.IO', () => {
     expect(((await second.json()) as { status: string }).status).toBe('failed');
     const last = second.headers.get('ledger-position')!;
     // Wait until the read model has everything, then connect as a client that was offline.
-    expect((await fetch(`${service.url}/v1/payments?customerId=cus_late&minPosition=${last}`)).status).toBe(200);
+    expect((await get(`/v1/payments?customerId=cus_late&minPosition=${last}`)).status).toBe(200);
 
     const socket = await openSocket();
     const changes = collect(socket);
@@ -122,7 +126,7 @@ describe('one-time payment, end to end over HTTP and Socket.IO', () => {
   });
 
   it('stops cleanly: no request is cut off and the checkpoint is committed', async () => {
-    const res = await fetch(`${service.url}/v1/admin/projections`);
+    const res = await get(`/v1/admin/projections`);
     const body = (await res.json()) as { data: { name: string; status: string; error: string | null }[] };
     expect(body.data).toEqual([expect.objectContaining({ name: 'payments', error: null })]);
   });

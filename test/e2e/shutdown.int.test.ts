@@ -3,7 +3,7 @@ import type { AuthorizeRequest, AuthorizeResult } from '../../src/application/po
 import { SimulatedPaymentProvider } from '../../src/infrastructure/simulated-provider/simulated-payment-provider.js';
 import type { TestDatabase } from '../support/pg.js';
 import { createTestDatabase } from '../support/pg.js';
-import { startTestService } from '../support/service.js';
+import { authHeader, startTestService } from '../support/service.js';
 
 /** A card processor that takes its time, so a request is still running when SIGTERM comes. */
 class SlowProvider extends SimulatedPaymentProvider {
@@ -28,7 +28,7 @@ describe('graceful shutdown', () => {
     const service = await startTestService(db.url, {}, { paymentProvider: new SlowProvider() });
     const inFlight = fetch(`${service.url}/v1/payments`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...(await authHeader()) },
       body: JSON.stringify({ customerId: 'cus_s', amount: 100, currency: 'USD', paymentMethod: 'pm_card_visa' }),
     });
     await new Promise((r) => setTimeout(r, 100));
@@ -45,7 +45,7 @@ describe('graceful shutdown', () => {
     try {
       const { id } = (await response.json()) as { id: string };
       const position = response.headers.get('ledger-position')!;
-      const read = await fetch(`${again.url}/v1/payments/${id}?minPosition=${position}`);
+      const read = await fetch(`${again.url}/v1/payments/${id}?minPosition=${position}`, { headers: await authHeader() });
       expect(read.status).toBe(200);
       expect(await read.json()).toMatchObject({ id, status: 'succeeded' });
     } finally {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningService } from '../../src/infrastructure/service.js';
 import type { TestDatabase } from '../support/pg.js';
 import { createTestDatabase } from '../support/pg.js';
-import { startTestService } from '../support/service.js';
+import { authHeader, startTestService } from '../support/service.js';
 
 let db: TestDatabase;
 let a: RunningService;
@@ -18,10 +18,10 @@ afterAll(async () => {
   await db?.drop();
 });
 
-const create = (service: RunningService, i: number) =>
+const create = async (service: RunningService, i: number) =>
   fetch(`${service.url}/v1/payments`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(await authHeader()) },
     body: JSON.stringify({ customerId: `cus_${i % 3}`, amount: 100 + i, currency: 'USD', paymentMethod: 'pm_card_visa' }),
   });
 
@@ -37,7 +37,7 @@ describe('two service instances on one database', () => {
     }).at(-1)!;
     // Both instances can serve the read-your-writes query, whichever runs the projection.
     for (const s of [a, b]) {
-      const res = await fetch(`${s.url}/v1/payments?limit=100&minPosition=${last}`);
+      const res = await fetch(`${s.url}/v1/payments?limit=100&minPosition=${last}`, { headers: await authHeader() });
       expect(res.status).toBe(200);
       expect(((await res.json()) as { data: unknown[] }).data).toHaveLength(40);
     }
@@ -55,7 +55,7 @@ describe('two service instances on one database', () => {
     expect(Number(payments.rows[0]!.n)).toBe(40);
     expect(Number(payments.rows[0]!.captured)).toBe(Array.from({ length: 40 }, (_, i) => 100 + i).reduce((x, y) => x + y, 0));
 
-    const status = (await (await fetch(`${a.url}/v1/admin/projections`)).json()) as { data: { leader: string | null; status: string }[] };
+    const status = (await (await fetch(`${a.url}/v1/admin/projections`, { headers: await authHeader() })).json()) as { data: { leader: string | null; status: string }[] };
     expect(status.data[0]?.leader).not.toBeNull();
   });
 });

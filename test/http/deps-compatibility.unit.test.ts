@@ -1,7 +1,10 @@
 import { describe, expectTypeOf, it } from 'vitest';
+import type { Authenticator } from '../../src/application/auth/authenticator.js';
 import type { PaymentCommandHandlers } from '../../src/application/payments/payment-command-handlers.js';
 import type { PaymentQueries as ApplicationPaymentQueries } from '../../src/application/payments/payment-queries.js';
-import type { HttpLogger, HttpMetrics, IdempotencyStore, PaymentCommands, PaymentQueries, ProjectionStatusView, ReadModels } from '../../src/infrastructure/http/deps.js';
+import type { BearerAuthenticator } from '../../src/infrastructure/auth/bearer-authenticator.js';
+import type { HttpLogger, HttpMetrics, IdempotencyStore, PaymentCommands, PaymentQueries, ProjectionStatusView, RateLimiter, ReadModels } from '../../src/infrastructure/http/deps.js';
+import type { FlexibleRateLimiter } from '../../src/infrastructure/http/rate-limit.js';
 import type { Logger } from '../../src/infrastructure/logging/logger.js';
 import type { LedgerMetrics } from '../../src/infrastructure/metrics/metrics.js';
 import type { PostgresIdempotencyStore } from '../../src/infrastructure/postgres/idempotency/postgres-idempotency-store.js';
@@ -21,5 +24,7 @@ describe('the real implementations fit createHttpApp deps', () => {
     expectTypeOf<LedgerMetrics>().toExtend<HttpMetrics>();
     expectTypeOf<CheckpointWaiter>().toExtend<Pick<ReadModels, 'waitForPosition'>>();
     expectTypeOf<ProjectionStatus>().toExtend<ProjectionStatusView>();
+    expectTypeOf<BearerAuthenticator>().toExtend<Authenticator>();
+    expectTypeOf<FlexibleRateLimiter>().toExtend<RateLimiter>();
   });
 });

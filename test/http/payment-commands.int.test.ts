@@ -50,7 +50,8 @@ describe('POST /v1/payments', () => {
     // The request id became the events' correlation id.
     const stream = await h.store.readStream(`payment-${res.payment.id}`);
     expect(stream.events.map((e) => e.metadata.correlationId)).toEqual(['req-create-1', 'req-create-1']);
-    expect(stream.events[0]!.metadata.actor).toBe('anonymous');
+    // The authenticated principal is the actor (the harness's admin token: sub test-admin).
+    expect(stream.events[0]!.metadata.actor).toBe('jwt:test-admin');
   });
 
   it('a manual-capture payment is authorized only: requires_capture, revision 0', async () => {

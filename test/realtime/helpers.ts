@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type pg from 'pg';
 import { io as connect, type Socket as ClientSocket } from 'socket.io-client';
 import { CHANGES_CHANNEL } from '../../src/infrastructure/postgres/realtime/schema.js';
-import type { Ack, ChangeMessage } from '../../src/infrastructure/realtime/index.js';
+import type { Ack, ChangeMessage, ErrorMessage } from '../../src/infrastructure/realtime/index.js';
 
 /** What the projection runner would insert: one row per (change, topic). */
 export interface TestChange {
@@ -60,21 +60,51 @@ export async function closeHttp(server: HttpServer | undefined): Promise<void> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
-/** A connected client that records every `change` it receives. */
+/** What the handshake `auth` carries; `{ token }` when the server authenticates. */
+export type HandshakeAuth = Record<string, unknown>;
+
+/** A connected client that records every `change`, `error` and disconnect reason it receives. */
 export class TestClient {
   readonly changes: ChangeMessage[] = [];
+  readonly errors: string[] = [];
+  readonly disconnects: string[] = [];
   private constructor(readonly socket: ClientSocket) {
     socket.on('change', (change: ChangeMessage) => this.changes.push(change));
+    socket.on('error', (message: ErrorMessage) => this.errors.push(message.error));
+    socket.on('disconnect', (reason) => this.disconnects.push(reason));
   }
 
-  static async connect(url: string): Promise<TestClient> {
-    const socket = connect(url, { transports: ['websocket'], reconnection: false, forceNew: true });
+  static async connect(url: string, auth?: HandshakeAuth): Promise<TestClient> {
+    const socket = connect(url, { transports: ['websocket'], reconnection: false, forceNew: true, ...(auth ? { auth } : {}) });
     const client = new TestClient(socket);
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
-      socket.once('connect_error', reject);
+      socket.once('connect_error', (error) => {
+        socket.disconnect();
+        reject(error);
+      });
     });
     return client;
+  }
+
+  /** Connects the same socket again, e.g. with a fresh token. */
+  async reconnect(auth: HandshakeAuth): Promise<void> {
+    this.socket.auth = auth;
+    await new Promise<void>((resolve, reject) => {
+      this.socket.once('connect', resolve);
+      this.socket.once('connect_error', reject);
+      this.socket.connect();
+    });
+  }
+
+  get connected(): boolean {
+    return this.socket.connected;
+  }
+
+  /** Resolves with the reason once the socket is disconnected (at once if it already is). */
+  async disconnected(timeoutMs = 5_000): Promise<string> {
+    await waitUntil(() => !this.socket.connected && this.disconnects.length > 0, 'a disconnect', timeoutMs);
+    return this.disconnects[this.disconnects.length - 1]!;
   }
 
   subscribe(payload: unknown): Promise<Ack> {
@@ -96,6 +126,19 @@ export class TestClient {
 
   close(): void {
     this.socket.disconnect();
+  }
+}
+
+/** The `connect_error` a handshake with `auth` gets; fails if it connects instead. */
+export async function connectError(url: string, auth?: HandshakeAuth): Promise<Error & { data?: unknown }> {
+  const socket = connect(url, { transports: ['websocket'], reconnection: false, forceNew: true, ...(auth ? { auth } : {}) });
+  try {
+    return await new Promise<Error & { data?: unknown }>((resolve, reject) => {
+      socket.once('connect', () => reject(new Error('connected, but a connect_error was expected')));
+      socket.once('connect_error', resolve);
+    });
+  } finally {
+    socket.disconnect();
   }
 }
 

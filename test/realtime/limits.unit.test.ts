@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Semaphore, TokenBucket } from '../../src/infrastructure/realtime/limits.js';
+import { Semaphore, SlidingWindowCounter, TokenBucket } from '../../src/infrastructure/realtime/limits.js';
 
 describe('TokenBucket', () => {
   it('allows a burst, then the sustained rate', () => {
@@ -55,5 +55,26 @@ describe('Semaphore', () => {
     expect(thirdIn).toBe(false);
     e();
     f();
+  });
+});
+
+describe('SlidingWindowCounter', () => {
+  it('trips on the max-th event within the window, and forgets events that left it', () => {
+    let now = 0;
+    const counter = new SlidingWindowCounter({ max: 3, windowMs: 1_000, now: () => now });
+    expect(counter.record()).toBe(false);
+    now = 400;
+    expect(counter.record()).toBe(false);
+    now = 1_000; // the first event has left the window
+    expect(counter.record()).toBe(false);
+    now = 1_300;
+    expect(counter.record()).toBe(true);
+    now = 5_000;
+    expect(counter.record()).toBe(false);
+  });
+
+  it('refuses nonsense bounds', () => {
+    expect(() => new SlidingWindowCounter({ max: 0, windowMs: 1 })).toThrow(RangeError);
+    expect(() => new SlidingWindowCounter({ max: 1, windowMs: 0 })).toThrow(RangeError);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { position } from '../../src/application/ports/position.js';
-import { errorAck, parseSubscribe, parseUnsubscribe, splitArgs, type Ack } from '../../src/infrastructure/realtime/protocol.js';
+import { ackCode, errorAck, parseSubscribe, parseUnsubscribe, splitArgs, type Ack } from '../../src/infrastructure/realtime/protocol.js';
 
 describe('parseSubscribe', () => {
   it('accepts topics and an optional since, deduplicating topics in order', () => {
@@ -66,5 +66,13 @@ describe('splitArgs', () => {
     const none = splitArgs([{ topics: ['ledger'] }]);
     expect(none.payload).toEqual({ topics: ['ledger'] });
     expect(() => none.ack({ ok: true })).not.toThrow();
+  });
+});
+
+describe('ackCode', () => {
+  it('is the code an error ack starts with', () => {
+    expect(ackCode({ ok: true })).toBeUndefined();
+    expect(ackCode(errorAck('forbidden', 'not allowed to follow ledger'))).toBe('forbidden');
+    expect(ackCode(errorAck('unauthorized', 'token expired: really'))).toBe('unauthorized');
   });
 });

@@ -177,6 +177,15 @@ describe('realtime over Socket.IO', () => {
     }
   });
 
+  it('without an authenticator: connects with or without a token and follows any topic', async () => {
+    const anonymous = await client();
+    const withToken = await TestClient.connect(url, { token: 'whatever' });
+    clients.push(withToken);
+    for (const c of [anonymous, withToken]) {
+      expect(await c.subscribe({ topics: ['payment:anon', 'customer:anon', 'ledger', 'anything_else:x'] })).toEqual({ ok: true });
+    }
+  });
+
   it('answers invalid requests with { ok: false, error }', async () => {
     const invalid: unknown[] = [
       undefined,

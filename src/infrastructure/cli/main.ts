@@ -7,6 +7,8 @@ import type { Logger } from '../logging/logger.js';
 import { createLogger } from '../logging/logger.js';
 import { DatabaseUnavailable } from '../postgres/pool.js';
 import { DependencyUnavailable, prepareDatabase, registerProjections, startService } from '../service.js';
+import { AUTH_USAGE, runAuthCommand } from './auth-commands.js';
+import { cliActor } from './cli-actor.js';
 import { printStatuses, rebuildWithProgress } from './projection-commands.js';
 
 const USAGE = `Usage: ledger <command>
@@ -17,6 +19,7 @@ Commands:
   projections status [--json]   name, version, status, checkpoint and lag of every projection
   projections rebuild <name>    replay <name> from the start into fresh tables, then switch
   projections audit <name>      replay <name> into scratch tables and compare with the live ones
+${AUTH_USAGE}
   help                          this text
 
 Configuration comes from the environment; see README.md.`;
@@ -60,6 +63,14 @@ async function withContainer<T>(config: Config, logger: Logger, work: (c: Return
 }
 
 async function main(argv: readonly string[]): Promise<number> {
+  // These parse their own options (--scope, --ttl, …), and `token create` must work
+  // without a database, so they branch off before anything else is set up.
+  if (argv[0] === 'token' || argv[0] === 'keys') {
+    return runAuthCommand(argv, {
+      loadConfig: () => loadConfig(),
+      withContainer: (config, work) => withContainer(config, createLogger({ level: 'warn', destination: process.stderr }), work),
+    });
+  }
   const { positionals, values } = parseArgs({
     args: [...argv],
     allowPositionals: true,
@@ -86,7 +97,7 @@ async function main(argv: readonly string[]): Promise<number> {
       });
     case 'projections': {
       if (sub === 'status') return withContainer(config, logger, (c) => printStatuses(c, values.json));
-      if ((sub === 'rebuild' || sub === 'audit') && name) return withContainer(config, logger, (c) => rebuildWithProgress(c, sub, name));
+      if ((sub === 'rebuild' || sub === 'audit') && name) return withContainer(config, logger, (c) => rebuildWithProgress(c, sub, name, cliActor()));
       console.error(USAGE);
       return 2;
     }

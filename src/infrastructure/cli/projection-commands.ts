@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import type { Container } from 'inversify';
-import type { RebuildProgressReport } from '../../projections/rebuild.js';
+import type { AuditEvent } from '../../application/audit/audit-events.js';
+import type { AuditReport, RebuildProgressReport, RebuildSummary } from '../../projections/rebuild.js';
 import { readProjectionStatuses } from '../../projections/status.js';
 import { TOKENS } from '../container/tokens.js';
 
@@ -45,7 +47,19 @@ function progressPrinter(): (p: RebuildProgressReport) => void {
   };
 }
 
-export async function rebuildWithProgress(c: Container, mode: 'rebuild' | 'audit', name: string): Promise<number> {
+function auditEventOf(result: RebuildSummary | AuditReport): AuditEvent {
+  return 'matches' in result
+    ? { type: 'ProjectionAudited', data: { projection: result.name, checkpoint: result.checkpoint, processed: result.processed, matches: result.matches } }
+    : { type: 'ProjectionRebuilt', data: { projection: result.name, version: result.version, checkpoint: result.checkpoint, processed: result.processed } };
+}
+
+/**
+ * Runs a rebuild or an audit, then records it as an audit event with `actor`. The work is
+ * done by then and cannot be undone: if the event cannot be appended, the result is still
+ * printed, the failure is said on stderr and the exit code is 1, so that automation notices
+ * an administrative action that is missing from the trail.
+ */
+export async function rebuildWithProgress(c: Container, mode: 'rebuild' | 'audit', name: string, actor: string): Promise<number> {
   const rebuilder = c.get(TOKENS.ProjectionRebuilder);
   const controller = new AbortController();
   const onSignal = () => controller.abort();
@@ -60,6 +74,12 @@ export async function rebuildWithProgress(c: Container, mode: 'rebuild' | 'audit
       return 1;
     }
     console.log(JSON.stringify(result.value, null, 2));
+    try {
+      await c.get(TOKENS.AuditLog).record(auditEventOf(result.value), actor, randomUUID());
+    } catch (error) {
+      console.error(`${mode} ${name} finished, but its audit event could not be recorded: ${(error as Error).message}`);
+      return 1;
+    }
     return 'matches' in result.value && !result.value.matches ? 1 : 0;
   } finally {
     process.off('SIGINT', onSignal);

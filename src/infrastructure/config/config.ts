@@ -6,6 +6,23 @@ import { z } from 'zod';
  */
 const port = z.coerce.number().int().min(0).max(65_535);
 const positiveInt = z.coerce.number().int().positive();
+/** An empty variable counts as unset: `AUTH_JWT_SECRET=` in a .env file must not become a blank secret. */
+const optionalString = z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.string().optional());
+const commaList = z.preprocess(
+  (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter((s) => s !== '') : v),
+  z.array(z.string()),
+);
+
+/**
+ * Well known on purpose: anyone can mint tokens with it, so it only ever serves a developer
+ * machine or a test run. NODE_ENV=production refuses it (and refuses to start without a
+ * real key), and every process that falls back to it says so loudly.
+ */
+export const DEVELOPMENT_JWT_SECRET = 'ledger-development-only-jwt-secret-0000000000';
+/** The same for the API key pepper: keys made in development do not verify anywhere else. */
+export const DEVELOPMENT_API_KEY_PEPPER = 'ledger-development-only-api-key-pepper-000000';
+/** HS256 keys shorter than the hash output are guessable offline from one token (RFC 7518 §3.2). */
+export const MIN_JWT_SECRET_BYTES = 32;
 
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -23,12 +40,59 @@ export const configSchema = z.object({
   HTTP_REQUEST_TIMEOUT_MS: positiveInt.max(120_000).default(10_000),
   SHUTDOWN_GRACE_MS: positiveInt.max(120_000).default(10_000),
   REALTIME_RETENTION_HOURS: positiveInt.max(24 * 365).default(24 * 7),
+  /** HS256 secret, at least 32 bytes. Verifies tokens; `ledger token create` signs with it. */
+  AUTH_JWT_SECRET: optionalString,
+  /** PEM (SPKI) RSA or P-256 public key: verifies RS256 or ES256 tokens. */
+  AUTH_JWT_PUBLIC_KEY_FILE: optionalString,
+  /** A local JWKS JSON file (not a URL): verifies RS256/ES256 tokens, selected by `kid`. */
+  AUTH_JWKS_FILE: optionalString,
+  /** PEM (PKCS#8) private key for `ledger token create` only; the service never reads it. */
+  AUTH_JWT_PRIVATE_KEY_FILE: optionalString,
+  /** When set, tokens must carry this `iss` (and minted tokens get it). */
+  AUTH_JWT_ISSUER: optionalString,
+  /** When set, tokens must carry this `aud` (and minted tokens get it). */
+  AUTH_JWT_AUDIENCE: optionalString,
+  /** HMAC key for stored API key hashes. Changing it invalidates every existing key. */
+  AUTH_API_KEY_PEPPER: optionalString,
+  /** Origins allowed to call cross-origin, comma-separated; empty means none. */
+  CORS_ORIGINS: commaList.default([]),
+  /** Requests per minute per credential. */
+  RATE_LIMIT_PER_MINUTE: positiveInt.max(1_000_000).default(600),
+  /** `memory` counts per instance; `postgres` shares the count across instances. */
+  RATE_LIMIT_STORE: z.enum(['memory', 'postgres']).default('memory'),
+  /** `admin`: GET /metrics needs a token with the admin scope. */
+  METRICS_AUTH: z.enum(['none', 'admin']).default('none'),
+  // Behind a load balancer: how many proxy hops to trust for the client address (rate limits by address).
+  TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
+  /** Failed or missing credentials allowed per client address per minute (bounds key guessing). */
+  RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: positiveInt.max(1_000_000).default(30),
 }).superRefine((c, ctx) => {
   if (c.EVENT_STORE === 'eventstoredb' && !c.EVENTSTORE_URL) {
     ctx.addIssue({ code: 'custom', path: ['EVENTSTORE_URL'], message: 'required when EVENT_STORE=eventstoredb (e.g. esdb://localhost:2113?tls=false)' });
   }
   if (c.PAYMENT_PROVIDER === 'stripe') {
     ctx.addIssue({ code: 'custom', path: ['PAYMENT_PROVIDER'], message: 'the Stripe adapter is not available yet; use "simulated"' });
+  }
+  if (c.AUTH_JWT_SECRET !== undefined && Buffer.byteLength(c.AUTH_JWT_SECRET, 'utf8') < MIN_JWT_SECRET_BYTES) {
+    ctx.addIssue({ code: 'custom', path: ['AUTH_JWT_SECRET'], message: `must be at least ${MIN_JWT_SECRET_BYTES} bytes (e.g. \`openssl rand -base64 48\`)` });
+  }
+  if (c.AUTH_JWT_PUBLIC_KEY_FILE !== undefined && c.AUTH_JWKS_FILE !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['AUTH_JWKS_FILE'], message: 'set AUTH_JWT_PUBLIC_KEY_FILE or AUTH_JWKS_FILE, not both' });
+  }
+  if (c.NODE_ENV === 'production') {
+    if (c.AUTH_JWT_SECRET === undefined && c.AUTH_JWT_PUBLIC_KEY_FILE === undefined && c.AUTH_JWKS_FILE === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AUTH_JWT_SECRET'],
+        message: 'NODE_ENV=production needs a real token key: set AUTH_JWT_SECRET (≥ 32 random bytes), AUTH_JWT_PUBLIC_KEY_FILE or AUTH_JWKS_FILE',
+      });
+    }
+    if (c.AUTH_JWT_SECRET === DEVELOPMENT_JWT_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['AUTH_JWT_SECRET'], message: 'is the public development secret; NODE_ENV=production needs a secret of its own' });
+    }
+    if (c.AUTH_API_KEY_PEPPER === DEVELOPMENT_API_KEY_PEPPER) {
+      ctx.addIssue({ code: 'custom', path: ['AUTH_API_KEY_PEPPER'], message: 'is the public development pepper; NODE_ENV=production needs one of its own, or none' });
+    }
   }
 });
 
@@ -44,4 +108,45 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (parsed.success) return parsed.data;
   const lines = parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`);
   throw new ConfigError(`invalid configuration: ${lines.join('; ')}`);
+}
+
+/**
+ * The HS256 secret tokens are verified (and minted) with: AUTH_JWT_SECRET when set; none
+ * when only a public key or JWKS is configured (asymmetric tokens only); otherwise, outside
+ * production, the development secret. Production without any key never gets here:
+ * loadConfig refuses it. The caller logs the warning when `isDevelopmentDefault`.
+ */
+export function jwtSecretFrom(config: Config): { readonly secret: string | null; readonly isDevelopmentDefault: boolean } {
+  if (config.AUTH_JWT_SECRET !== undefined) return { secret: config.AUTH_JWT_SECRET, isDevelopmentDefault: false };
+  if (config.AUTH_JWT_PUBLIC_KEY_FILE !== undefined || config.AUTH_JWKS_FILE !== undefined) return { secret: null, isDevelopmentDefault: false };
+  if (config.NODE_ENV === 'production') throw new ConfigError('NODE_ENV=production needs AUTH_JWT_SECRET, AUTH_JWT_PUBLIC_KEY_FILE or AUTH_JWKS_FILE');
+  return { secret: DEVELOPMENT_JWT_SECRET, isDevelopmentDefault: true };
+}
+
+/**
+ * The API key pepper: AUTH_API_KEY_PEPPER when set; in production without one, none (the
+ * 256-bit random secrets are safe to store as a plain SHA-256); elsewhere the development
+ * pepper, so that development keys never verify against a production database.
+ */
+export function apiKeyPepperFrom(config: Config): { readonly pepper: string | null; readonly isDevelopmentDefault: boolean } {
+  if (config.AUTH_API_KEY_PEPPER !== undefined) return { pepper: config.AUTH_API_KEY_PEPPER, isDevelopmentDefault: false };
+  if (config.NODE_ENV === 'production') return { pepper: null, isDevelopmentDefault: false };
+  return { pepper: DEVELOPMENT_API_KEY_PEPPER, isDevelopmentDefault: true };
+}
+
+export type DevelopmentDefaultSetting = 'AUTH_JWT_SECRET' | 'AUTH_API_KEY_PEPPER';
+
+/**
+ * The warning every process that runs on a development default prints, once; null when
+ * none of `settings` fell back to one. Names the settings, never their values.
+ */
+export function developmentDefaultsWarning(
+  config: Config,
+  settings: readonly DevelopmentDefaultSetting[] = ['AUTH_JWT_SECRET', 'AUTH_API_KEY_PEPPER'],
+): string | null {
+  const defaults = settings.filter((s) => (s === 'AUTH_JWT_SECRET' ? jwtSecretFrom(config) : apiKeyPepperFrom(config)).isDevelopmentDefault);
+  if (defaults.length === 0) return null;
+  const consequence = defaults.includes('AUTH_JWT_SECRET') ? ' Anyone can mint valid tokens.' : '';
+  return `INSECURE: ${defaults.join(' and ')} not set; using the public development default${defaults.length > 1 ? 's' : ''}.${consequence} `
+    + 'Never run like this outside a developer machine (NODE_ENV=production refuses to).';
 }

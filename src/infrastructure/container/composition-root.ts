@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Container } from 'inversify';
 import type pg from 'pg';
+import { AuditLog } from '../../application/audit/audit-log.js';
 import { PaymentCommandHandlers } from '../../application/payments/payment-command-handlers.js';
 import type { EventStore } from '../../application/ports/event-store.js';
 import type { PaymentProvider } from '../../application/ports/payment-provider.js';
@@ -11,6 +12,7 @@ import { SqlPaymentQueries } from '../../projections/payments/payment-queries.js
 import { paymentsProjection } from '../../projections/payments/payments-projection.js';
 import { ProjectionRebuilder } from '../../projections/rebuild.js';
 import { ProjectionRunner } from '../../projections/runner.js';
+import { apiKeysFromConfig, authenticatorFromConfig } from '../auth/authenticator-from-config.js';
 import type { Config } from '../config/config.js';
 import { EventStoreDbEventStore } from '../eventstoredb/eventstoredb-event-store.js';
 import type { Logger } from '../logging/logger.js';
@@ -103,5 +105,16 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
     ))
     .inSingletonScope();
   c.bind(TOKENS.IdempotencyStore).toDynamicValue(() => new PostgresIdempotencyStore(sqlExecutor(pool))).inSingletonScope();
+  c.bind(TOKENS.AuditLog)
+    .toDynamicValue((ctx) => new AuditLog(ctx.get(TOKENS.EventStore), ctx.get(TOKENS.Clock), ctx.get(TOKENS.IdGenerator)))
+    .inSingletonScope();
+  c.bind(TOKENS.ApiKeys)
+    .toDynamicValue((ctx) => apiKeysFromConfig(config, pool, ctx.get(TOKENS.AuditLog), { logger: logger.child({ component: 'api-keys' }) }))
+    .inSingletonScope();
+  // Resolving it reads the key files (a bad path is a ConfigError) and logs the
+  // development-default warning once: resolve it at start, not on the first request.
+  c.bind(TOKENS.Authenticator)
+    .toDynamicValue((ctx) => authenticatorFromConfig(config, ctx.get(TOKENS.ApiKeys), logger.child({ component: 'auth' })))
+    .inSingletonScope();
   return c;
 }

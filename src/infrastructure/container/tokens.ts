@@ -1,5 +1,7 @@
 import type { ServiceIdentifier } from 'inversify';
 import type pg from 'pg';
+import type { AuditLog } from '../../application/audit/audit-log.js';
+import type { Authenticator } from '../../application/auth/authenticator.js';
 import type { PaymentCommandHandlers } from '../../application/payments/payment-command-handlers.js';
 import type { PaymentQueries } from '../../application/payments/payment-queries.js';
 import type { Clock } from '../../application/ports/clock.js';
@@ -10,6 +12,7 @@ import type { CheckpointWaiter } from '../../projections/checkpoint-waiter.js';
 import type { Projection } from '../../projections/projection.js';
 import type { ProjectionRebuilder } from '../../projections/rebuild.js';
 import type { ProjectionRunner } from '../../projections/runner.js';
+import type { ApiKeys } from '../auth/api-keys.js';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../logging/logger.js';
 import type { LedgerMetrics } from '../metrics/metrics.js';
@@ -38,4 +41,7 @@ export const TOKENS = {
   CheckpointWaiter: token<CheckpointWaiter>('CheckpointWaiter'),
   IdempotencyStore: token<PostgresIdempotencyStore>('IdempotencyStore'),
   Metrics: token<LedgerMetrics>('Metrics'),
+  AuditLog: token<AuditLog>('AuditLog'),
+  ApiKeys: token<ApiKeys>('ApiKeys'),
+  Authenticator: token<Authenticator>('Authenticator'),
 } as const;

@@ -1,7 +1,9 @@
 import express from 'express';
 import type { Express } from 'express';
+import { authenticate } from './auth.js';
 import type { HttpDeps, HttpLimits } from './deps.js';
 import { DEFAULT_HTTP_LIMITS } from './deps.js';
+import { corsPolicy, noStore, securityHeaders } from './hardening.js';
 import { accessLog, errorHandler, requestContext, requestTimeout } from './middleware.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { registerPaymentCommandRoutes } from './routes/payment-commands.js';
@@ -11,23 +13,45 @@ import { registerPaymentQueryRoutes } from './routes/payment-queries.js';
 
 export const resolveLimits = (limits: Partial<HttpLimits> | undefined): HttpLimits => ({ ...DEFAULT_HTTP_LIMITS, ...(limits ?? {}) });
 
+/** The security-relevant deps are required by type; this catches a caller that got around the types. */
+function assertSecurityDeps(deps: HttpDeps): void {
+  const missing = (['authenticator', 'rateLimiter', 'cors', 'metricsAuth', 'production'] as const).filter((name) => deps[name] === undefined);
+  if (missing.length > 0) throw new Error(`createHttpApp: missing ${missing.join(', ')}; the API does not run unauthenticated`);
+  if (deps.metricsAuth !== 'none' && deps.metricsAuth !== 'admin') throw new Error(`createHttpApp: metricsAuth must be 'none' or 'admin'`);
+}
+
 /**
  * The Ledger HTTP API as an Express app; the caller owns the server (listen, timeouts,
  * shutdown). See /openapi.json for the contract.
+ *
+ * Order matters: request id, security headers and CORS apply to every answer (a browser
+ * must be able to read a 401); the access log and timeout wrap everything; every /v1 route
+ * is behind `authenticate` (401, rate limits) and then its own scope check; the ops
+ * endpoints outside /v1 stay open (/metrics as configured).
  */
 export function createHttpApp(deps: HttpDeps): Express {
+  assertSecurityDeps(deps);
   const limits = resolveLimits(deps.limits);
-  const openApiJson = JSON.stringify(buildOpenApiDocument({ bodyLimitBytes: limits.bodyLimitBytes }));
+  const openApiJson = JSON.stringify(buildOpenApiDocument({ bodyLimitBytes: limits.bodyLimitBytes, metricsAuth: deps.metricsAuth }));
   const app = express();
   app.disable('x-powered-by');
   // We set strong ETags ourselves, from stream revisions; Express's body-hash ETags would contradict them.
   app.set('etag', false);
+  app.set('trust proxy', deps.trustProxy ?? false);
 
   app.use(requestContext);
+  app.use(securityHeaders({ production: deps.production }));
+  const cors = corsPolicy(deps.cors);
+  if (cors) app.use(cors);
   app.use(accessLog(deps.logger, deps.metrics));
   app.use(requestTimeout(limits.requestTimeoutMs));
 
-  registerOperationRoutes(app, deps, limits, openApiJson);
+  // Routes that prove their caller another way (the Stripe webhook verifies its signature)
+  // are registered above this line; everything under /v1 below it needs a bearer token.
+  const authenticated = authenticate(deps);
+  app.use('/v1', noStore, authenticated);
+
+  registerOperationRoutes(app, deps, limits, openApiJson, authenticated);
   registerPaymentCommandRoutes(app, deps, limits);
   registerPaymentQueryRoutes(app, deps, limits);
 

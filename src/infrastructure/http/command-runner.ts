@@ -2,9 +2,9 @@ import type { Request, Response } from 'express';
 import type { CommandContext } from '../../application/command-context.js';
 import type { PaymentCommandResult } from '../../application/payments/payment-command-handlers.js';
 import { formatPosition } from '../../application/ports/position.js';
+import { actorOf, customerScopeOf } from './auth.js';
 import { isRetryableOutcome, problemForCommandError } from './command-error-problems.js';
 import type { HttpDeps, IdempotencyScope } from './deps.js';
-import { anonymousActor } from './deps.js';
 import { etagFor, parseIdempotencyKey, parseIfMatch } from './preconditions.js';
 import { HttpProblem, validationProblem } from './problem.js';
 import { contextOf } from './request-context.js';
@@ -61,10 +61,14 @@ export async function runCommand(deps: HttpDeps, req: Request, res: Response, sp
   const key = parseIdempotencyKey(req.get('idempotency-key'));
   if (!key.ok) throw validationProblem([{ path: 'Idempotency-Key', message: key.error }], `Idempotency-Key ${key.error}.`);
 
-  const actor = (deps.actorOf ?? anonymousActor)(req);
+  // The authenticated principal acts: it is recorded in the events and scopes the
+  // idempotency records; a customer-scoped one may touch only its customer's payments.
+  const actor = actorOf(res);
+  const customerScope = customerScopeOf(res);
   const baseContext: CommandContext = {
     correlationId: requestId,
     actor,
+    customerScope,
     expectedRevision: ifMatch.value,
   };
 
@@ -93,7 +97,7 @@ export async function runCommand(deps: HttpDeps, req: Request, res: Response, sp
   }
 
   const scope: IdempotencyScope = { actor, key: key.value };
-  const hash = requestFingerprint({ method: req.method, path: req.baseUrl + req.path, ifMatch: ifMatchHeader, body: spec.rawBody });
+  const hash = requestFingerprint({ method: req.method, path: req.baseUrl + req.path, ifMatch: ifMatchHeader, body: spec.rawBody, customerScope });
   const begun = await deps.idempotency.begin(scope, hash);
   switch (begun.kind) {
     case 'replay':

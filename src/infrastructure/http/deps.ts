@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders } from 'node:http';
+import type { Authenticator } from '../../application/auth/authenticator.js';
 import type { CommandContext } from '../../application/command-context.js';
 import type { CreatePaymentInput, PaymentCommandResult } from '../../application/payments/payment-command-handlers.js';
 import type { PaymentView } from '../../application/payments/payment-view.js';
@@ -9,7 +9,8 @@ import type { CancellationReason, PaymentStatus } from '../../domain/payment/ind
 /*
  * What the HTTP layer needs, as small structural interfaces: the composition root passes
  * the real implementations (PaymentCommandHandlers, the payments read model, the projection
- * runner, PostgresIdempotencyStore, pino, LedgerMetrics) and tests pass whatever fits.
+ * runner, PostgresIdempotencyStore, pino, LedgerMetrics, the BearerAuthenticator, a
+ * FlexibleRateLimiter from rate-limit.ts) and tests pass whatever fits.
  */
 
 /** Satisfied by PaymentCommandHandlers. */
@@ -141,14 +142,41 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = Object.freeze({
   readinessTimeoutMs: 2_000,
 });
 
-/**
- * Who is calling. There is no authentication yet, so every caller is `anonymous`; when
- * bearer tokens arrive this is the one place that turns a request into an actor, which
- * both scopes idempotency keys and is recorded in every event.
- */
-export type ActorResolver = (request: { readonly headers: IncomingHttpHeaders }) => string;
+/** Which allowance a request draws on: its credential's, or (failed authentication) its client address's. */
+export type RateLimitBucket = 'credential' | 'unauthenticated';
 
-export const anonymousActor: ActorResolver = () => 'anonymous';
+/** The state of one allowance after (or, for peek, without) counting a request. */
+export interface RateLimitState {
+  /** False when the request must be refused with 429. */
+  readonly allowed: boolean;
+  /** Requests allowed per window. */
+  readonly limit: number;
+  /** Requests left in the current window. */
+  readonly remaining: number;
+  /** Seconds until the window resets (at least 1 while anything is counted). */
+  readonly resetSeconds: number;
+  /** Seconds in one window, for RateLimit-Policy. */
+  readonly windowSeconds: number;
+}
+
+/**
+ * Per-key request allowances. Satisfied by FlexibleRateLimiter (rate-limit.ts): in memory
+ * (one instance) or in PostgreSQL (shared by every instance).
+ */
+export interface RateLimiter {
+  /** Counts one request against `key`. */
+  consume(bucket: RateLimitBucket, key: string): Promise<RateLimitState>;
+  /** Whether `key` still has room, without counting anything. */
+  peek(bucket: RateLimitBucket, key: string): Promise<RateLimitState>;
+}
+
+export interface CorsOptions {
+  /**
+   * Exact origins (`https://app.example.com`, scheme, host and port, no path) whose
+   * browsers may call the API. Empty: no cross-origin access at all.
+   */
+  readonly origins: readonly string[];
+}
 
 export interface HttpDeps {
   readonly payments: PaymentCommands;
@@ -160,5 +188,22 @@ export interface HttpDeps {
   readonly metrics: HttpMetrics;
   readonly clock: Clock;
   readonly limits?: Partial<HttpLimits> | undefined;
-  readonly actorOf?: ActorResolver | undefined;
+  /**
+   * Turns `Authorization: Bearer <token>` into a Principal. Every /v1 route (and /metrics
+   * when `metricsAuth` is `admin`) answers 401 without one.
+   */
+  readonly authenticator: Authenticator;
+  /** Allowances per credential, and per client address for failed authentications. */
+  readonly rateLimiter: RateLimiter;
+  readonly cors: CorsOptions;
+  /** `admin`: GET /metrics needs an admin token like /v1/admin; `none`: open (keep it off the public network). */
+  readonly metricsAuth: 'none' | 'admin';
+  /** Production adds Strict-Transport-Security (the service is served over TLS there). */
+  readonly production: boolean;
+  /**
+   * Express's `trust proxy`: which hops' X-Forwarded-For to believe when finding the client
+   * address that unauthenticated requests are limited by. Default false (the socket's
+   * peer); behind one load balancer, 1.
+   */
+  readonly trustProxy?: boolean | number | string | undefined;
 }

@@ -37,14 +37,27 @@ export function jsonBody(options: { readonly limitBytes: number; readonly option
         next(error);
         return;
       }
-      const path = prototypeKeyPath(req.body);
-      if (path !== undefined) {
-        next(validationProblem([{ path, message: 'is not an allowed field name' }]));
-        return;
+      // An exception here would escape Express (this runs in the parser's callback) and end the process.
+      try {
+        const problem = bodyShapeProblem(req.body);
+        next(problem);
+      } catch (scanError) {
+        next(scanError);
       }
-      next();
     });
   };
+}
+
+/** Deeper than any body of this API; deep enough for any client's JSON. */
+export const MAX_BODY_DEPTH = 32;
+
+/** The reason a parsed body is refused before validation, if any: too deep, or a "__proto__" member. */
+export function bodyShapeProblem(value: unknown): HttpProblem | undefined {
+  const found = scanBody(value);
+  if (found === undefined) return undefined;
+  return found.kind === 'too_deep'
+    ? validationProblem([{ path: found.path, message: `nests deeper than ${MAX_BODY_DEPTH} levels` }], `The body nests deeper than ${MAX_BODY_DEPTH} levels.`)
+    : validationProblem([{ path: found.path, message: 'is not an allowed field name' }]);
 }
 
 /**
@@ -53,19 +66,47 @@ export function jsonBody(options: { readonly limitBytes: number; readonly option
  * assigns a prototype instead: the field silently vanishes, or worse. No field of this
  * API is called that, so it is refused outright.
  */
-export function prototypeKeyPath(value: unknown, path: readonly string[] = []): string | undefined {
-  if (value === null || typeof value !== 'object') return undefined;
-  if (Array.isArray(value)) {
-    for (const [i, item] of value.entries()) {
-      const found = prototypeKeyPath(item, [...path, String(i)]);
-      if (found !== undefined) return found;
+export function prototypeKeyPath(value: unknown): string | undefined {
+  const found = scanBody(value, Number.POSITIVE_INFINITY);
+  return found?.kind === 'prototype_key' ? found.path : undefined;
+}
+
+interface Visit {
+  readonly value: unknown;
+  readonly depth: number;
+  readonly parent: Visit | undefined;
+  readonly key: string | undefined;
+}
+
+const pathOf = (visit: Visit): string => {
+  const keys: string[] = [];
+  for (let v: Visit | undefined = visit; v?.key !== undefined; v = v.parent) keys.push(v.key);
+  return keys.reverse().join('.');
+};
+
+/**
+ * One pass over the parsed body, iterative (a hostile body nests tens of thousands of
+ * levels deep within the size limit; recursion would overflow the stack), in document
+ * order, stopping at the first finding.
+ */
+function scanBody(root: unknown, maxDepth = MAX_BODY_DEPTH): { kind: 'too_deep' | 'prototype_key'; path: string } | undefined {
+  const stack: Visit[] = [{ value: root, depth: 0, parent: undefined, key: undefined }];
+  while (stack.length > 0) {
+    const visit = stack.pop() as Visit;
+    const { value } = visit;
+    if (value === null || typeof value !== 'object') continue;
+    if (visit.depth >= maxDepth) return { kind: 'too_deep', path: pathOf(visit) };
+    const children: Visit[] = [];
+    if (Array.isArray(value)) {
+      value.forEach((item: unknown, i) => children.push({ value: item, depth: visit.depth + 1, parent: visit, key: String(i) }));
+    } else {
+      for (const key of Object.keys(value)) {
+        const child: Visit = { value: (value as Record<string, unknown>)[key], depth: visit.depth + 1, parent: visit, key };
+        if (key === '__proto__') return { kind: 'prototype_key', path: pathOf(child) };
+        children.push(child);
+      }
     }
-    return undefined;
-  }
-  for (const key of Object.keys(value)) {
-    if (key === '__proto__') return [...path, key].join('.');
-    const found = prototypeKeyPath((value as Record<string, unknown>)[key], [...path, key]);
-    if (found !== undefined) return found;
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i] as Visit);
   }
   return undefined;
 }

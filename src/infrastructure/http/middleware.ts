@@ -1,4 +1,5 @@
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
+import { maybePrincipalOf } from './auth.js';
 import type { HttpLogger, HttpMetrics } from './deps.js';
 import { problemForParserError } from './json-body.js';
 import { HttpProblem } from './problem.js';
@@ -14,7 +15,12 @@ export const requestContext: RequestHandler = (req: Request, res: Response, next
   next();
 };
 
-/** One log line and one histogram sample per request, when the response is done (or the client left). */
+/**
+ * One log line and one histogram sample per request, when the response is done (or the
+ * client left). The line names the route pattern (never the path with its query string)
+ * and the acting principal's actor, or why authentication failed; never a header, so a
+ * credential cannot reach the log from here.
+ */
 export function accessLog(logger: HttpLogger, metrics: HttpMetrics): RequestHandler {
   return (req: Request, res: Response, next: NextFunction): void => {
     const context = contextOf(req);
@@ -25,6 +31,7 @@ export function accessLog(logger: HttpLogger, metrics: HttpMetrics): RequestHand
       const durationSeconds = Number(process.hrtime.bigint() - context.startedAt) / 1e9;
       const route = context.route ?? 'unmatched';
       const aborted = !res.writableFinished;
+      const actor = maybePrincipalOf(res)?.actor;
       metrics.observeHttpRequest({ method: req.method, route, status: res.statusCode, durationSeconds });
       logger.info(
         {
@@ -33,6 +40,8 @@ export function accessLog(logger: HttpLogger, metrics: HttpMetrics): RequestHand
           route,
           status: res.statusCode,
           durationMs: Math.round(durationSeconds * 1e4) / 10,
+          ...(actor !== undefined ? { actor } : {}),
+          ...(context.authFailure !== undefined ? { authFailure: context.authFailure } : {}),
           ...(aborted ? { aborted: true } : {}),
         },
         'request',
@@ -62,10 +71,34 @@ export function requestTimeout(timeoutMs: number): RequestHandler {
   };
 }
 
-/** The last stop: problems as they are, parser errors as problems, anything else a bare 500 (logged in full). */
+/**
+ * Client errors Express itself raises, tagged with a 4xx `status` (http-errors style): a
+ * path parameter that is not valid percent-encoding, for one. Undefined for anything else.
+ */
+export function problemForClientError(error: unknown): HttpProblem | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { status, statusCode } = error as { status?: unknown; statusCode?: unknown };
+  const code = typeof status === 'number' ? status : statusCode;
+  if (typeof code !== 'number' || code < 400 || code > 499) return undefined;
+  switch (code) {
+    case 404:
+      return new HttpProblem({ code: 'not_found', detail: 'No such resource.' });
+    case 413:
+      return new HttpProblem({ code: 'payload_too_large', detail: 'The request body is too large.' });
+    case 415:
+      return new HttpProblem({ code: 'unsupported_media_type', detail: 'Send the body as application/json.' });
+    default:
+      return new HttpProblem({ code: 'validation_failed', detail: 'The request could not be read (e.g. a path that is not valid percent-encoding).' });
+  }
+}
+
+/**
+ * The last stop: problems as they are, parser and other client errors as problems,
+ * anything else a bare 500 (logged in full). No message, stack or SQL reaches the body.
+ */
 export function errorHandler(logger: HttpLogger, bodyLimitBytes: number): ErrorRequestHandler {
   return (error: unknown, req: Request, res: Response, _next: NextFunction): void => {
-    let problem = error instanceof HttpProblem ? error : problemForParserError(error, bodyLimitBytes);
+    let problem = error instanceof HttpProblem ? error : (problemForParserError(error, bodyLimitBytes) ?? problemForClientError(error));
     if (!problem) {
       logger.error({ requestId: requestIdOf(req), method: req.method, path: req.path, err: error }, 'unhandled error');
       problem = new HttpProblem({

@@ -58,16 +58,63 @@ const responseHeaders = {
   RetryAfter: header('Seconds to wait before retrying.', z.string().regex(/^\d+$/)),
   RequestId: header('The request\'s id (yours from X-Request-Id when it was sane, otherwise generated). Quote it when reporting a problem.', z.string()),
   Location: header('Path of the new payment.', z.string()),
+  WWWAuthenticate: header('RFC 6750 bearer challenge, e.g. `Bearer realm="ledger", error="invalid_token", error_description="The token has expired"`.', z.string()),
+  RateLimitLimit: header('Requests allowed per window for the allowance this request drew on (the credential\'s; after failed authentication, the client address\'s).', z.string().regex(/^\d+$/)),
+  RateLimitRemaining: header('Requests left in the current window.', z.string().regex(/^\d+$/)),
+  RateLimitReset: header('Seconds until the window resets.', z.string().regex(/^\d+$/)),
+  RateLimitPolicy: header('`<limit>;w=<window seconds>`.', z.string()),
 };
 
-const problem = (description: string, retryAfter = false): JsonObject => ({
+const rateLimitHeaders: JsonObject = {
+  'RateLimit-Limit': { $ref: '#/components/headers/RateLimitLimit' },
+  'RateLimit-Remaining': { $ref: '#/components/headers/RateLimitRemaining' },
+  'RateLimit-Reset': { $ref: '#/components/headers/RateLimitReset' },
+  'RateLimit-Policy': { $ref: '#/components/headers/RateLimitPolicy' },
+};
+
+const problem = (description: string, retryAfter = false, headers: JsonObject = {}): JsonObject => ({
   description,
   headers: {
     [REQUEST_ID_HEADER]: { $ref: '#/components/headers/RequestId' },
     ...(retryAfter ? { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } } : {}),
+    ...headers,
   },
   content: { [PROBLEM_CONTENT_TYPE]: { schema: ref('Problem') } },
 });
+
+/** The answers every authenticated operation can give before it runs. */
+function securityResponses(scope: string): JsonObject {
+  const challenge = { 'WWW-Authenticate': { $ref: '#/components/headers/WWWAuthenticate' } };
+  return {
+    '401': problem(
+      '`unauthorized`: no credential, a malformed Authorization header, or a token that is invalid, expired or revoked (`reason` says which). Nothing was done.',
+      false,
+      { ...challenge, ...rateLimitHeaders },
+    ),
+    '403': problem(
+      `\`insufficient_scope\`: the credential lacks \`${scope}\`${scope === 'admin' ? '' : ' (or `admin`)'}; or \`forbidden\`: a customer-scoped credential asked for another customer${scope === 'admin' ? ' or an operator endpoint' : ''}. Nothing was done.`,
+      false,
+      challenge,
+    ),
+    '429': problem(
+      '`rate_limited`: this credential\'s allowance is spent, or (after failed authentications) this client address\'s. Retry after Retry-After seconds.',
+      true,
+      rateLimitHeaders,
+    ),
+  };
+}
+
+/** Security requirement and the description line naming the scope an operation needs. */
+function secured(scope: string, description?: string): JsonObject {
+  const needs =
+    scope === 'admin'
+      ? 'Requires scope `admin` on a credential not confined to one customer.'
+      : `Requires scope \`${scope}\` (\`admin\` implies every scope).`;
+  return { security: [{ bearerAuth: [scope] }], description: description ? `${needs} ${description}` : needs };
+}
+
+const CUSTOMER_SCOPED_COMMAND =
+  'A customer-scoped credential acts only for its customer: creating for another is 403 `forbidden`; another customer\'s payment is 404 `payment_not_found`, as if it did not exist.';
 
 const json = (description: string, schemaRef: string, headers: JsonObject = {}): JsonObject => ({
   description,
@@ -110,6 +157,8 @@ function commandErrorResponses(bodyLimitBytes: number, onExisting: boolean): Jso
 
 export interface OpenApiOptions {
   readonly bodyLimitBytes: number;
+  /** Whether GET /metrics needs an admin credential. */
+  readonly metricsAuth?: 'none' | 'admin';
 }
 
 export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
@@ -142,31 +191,45 @@ export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
         'Queries read projections; pass `?minPosition=<Ledger-Position>` to wait (at most 5 s) until your write is visible.',
         'Every POST takes an `Idempotency-Key`: the same key with the same request replays the first response byte for byte (`Idempotent-Replayed: true`);',
         'with a different request it is a 422; while the first is still running, a 409. Keys are kept for 24 hours. Errors are RFC 9457 problem details.',
+        'Every /v1 operation needs `Authorization: Bearer <token>` (a JWT or an API key) carrying the scope the operation names: `payments:write` for commands,',
+        '`payments:read` for queries, `admin` (which implies every scope) for /v1/admin. A missing or bad credential is 401 with `WWW-Authenticate`; a missing scope, 403.',
+        'A customer-scoped credential sees and touches only its customer\'s payments. Requests are rate limited per credential, and failed authentications per',
+        'client address (429 with Retry-After; RateLimit-* headers describe the allowance). /healthz, /readyz and /openapi.json need no credential.',
       ].join(' '),
     },
+    security: [{ bearerAuth: [] }],
     paths: {
       '/v1/payments': {
         post: {
           operationId: 'createPayment',
           summary: 'Create a payment (authorize, and capture unless captureMethod is manual)',
-          description:
+          ...secured(
+            'payments:write',
             'A card the provider declines still creates the payment: the answer is 201 with `status: "failed"` and `failure` saying why. ' +
-            'An unknown payment method creates nothing: 422 `provider_invalid_request` naming `paymentMethod`.',
+              'An unknown payment method creates nothing: 422 `provider_invalid_request` naming `paymentMethod`. ' +
+              CUSTOMER_SCOPED_COMMAND,
+          ),
           parameters: commandParameters,
           requestBody: { required: true, content: { 'application/json': { schema: ref('CreatePaymentRequest') } } },
           responses: {
-            '201': json('The payment, as created: `requires_capture`, `succeeded`, or `failed` (declined).', 'Payment', commandSuccessHeaders(true)),
+            '201': json('The payment, as created: `requires_capture`, `succeeded`, or `failed` (declined).', 'Payment', { ...commandSuccessHeaders(true), ...rateLimitHeaders }),
             ...commandErrorResponses(options.bodyLimitBytes, false),
+            ...securityResponses('payments:write'),
           },
         },
         get: {
           operationId: 'listPayments',
           summary: 'List payments, newest first',
+          ...secured(
+            'payments:read',
+            'A customer-scoped credential lists only its customer\'s payments: without `customerId` that filter is implied; `customerId` naming another customer is 403 `forbidden`.',
+          ),
           parameters: [p('CustomerIdQuery'), p('StatusQuery'), p('Limit'), p('Cursor'), p('MinPosition'), p('RequestId')],
           responses: {
-            '200': json('A page of payments.', 'PaymentList'),
+            '200': json('A page of payments.', 'PaymentList', rateLimitHeaders),
             '400': problem('A query parameter is invalid (`errors` names it), including an unknown parameter or an invalid cursor.'),
             '503': problem('`read_model_behind`: the read model did not reach minPosition in time.', true),
+            ...securityResponses('payments:read'),
           },
         },
       },
@@ -174,13 +237,15 @@ export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
         get: {
           operationId: 'getPayment',
           summary: 'Get a payment',
+          ...secured('payments:read', 'Another customer\'s payment is, for a customer-scoped credential, 404 as if it did not exist.'),
           parameters: [p('PaymentId'), p('MinPosition'), p('RequestId')],
           responses: {
-            '200': json('The payment.', 'Payment', { ETag: { $ref: '#/components/headers/ETag' } }),
+            '200': json('The payment.', 'Payment', { ETag: { $ref: '#/components/headers/ETag' }, ...rateLimitHeaders }),
             '304': { description: 'Not modified (If-None-Match matched the ETag).' },
             '400': problem('A query parameter is invalid.'),
-            '404': problem('No such payment (including a malformed id).'),
+            '404': problem('No such payment (including a malformed id, and another customer\'s payment for a customer-scoped credential).'),
             '503': problem('`read_model_behind`: the read model did not reach minPosition in time.', true),
+            ...securityResponses('payments:read'),
           },
         },
       },
@@ -188,12 +253,13 @@ export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
         post: {
           operationId: 'capturePayment',
           summary: 'Capture an authorized payment, fully or partly',
-          description: 'The rest of the authorization is released. The body is optional.',
+          ...secured('payments:write', `The rest of the authorization is released. The body is optional. ${CUSTOMER_SCOPED_COMMAND}`),
           parameters: onPaymentParameters,
           requestBody: { required: false, content: { 'application/json': { schema: ref('CapturePaymentRequest') } } },
           responses: {
-            '200': json('The captured payment.', 'Payment', commandSuccessHeaders(false)),
+            '200': json('The captured payment.', 'Payment', { ...commandSuccessHeaders(false), ...rateLimitHeaders }),
             ...commandErrorResponses(options.bodyLimitBytes, true),
+            ...securityResponses('payments:write'),
           },
         },
       },
@@ -201,12 +267,13 @@ export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
         post: {
           operationId: 'cancelPayment',
           summary: 'Cancel an authorized payment, releasing the authorization',
-          description: 'The body is optional.',
+          ...secured('payments:write', `The body is optional. ${CUSTOMER_SCOPED_COMMAND}`),
           parameters: onPaymentParameters,
           requestBody: { required: false, content: { 'application/json': { schema: ref('CancelPaymentRequest') } } },
           responses: {
-            '200': json('The canceled payment.', 'Payment', commandSuccessHeaders(false)),
+            '200': json('The canceled payment.', 'Payment', { ...commandSuccessHeaders(false), ...rateLimitHeaders }),
             ...commandErrorResponses(options.bodyLimitBytes, true),
+            ...securityResponses('payments:write'),
           },
         },
       },
@@ -214,17 +281,19 @@ export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
         get: {
           operationId: 'listProjections',
           summary: 'Status of every projection: checkpoint, lag, and where and why a failed one stopped',
+          ...secured('admin'),
           parameters: [p('RequestId')],
-          responses: { '200': json('Every projection.', 'ProjectionStatusList') },
+          responses: { '200': json('Every projection.', 'ProjectionStatusList', rateLimitHeaders), ...securityResponses('admin') },
         },
       },
       '/healthz': {
-        get: { operationId: 'liveness', summary: 'Liveness (no I/O)', responses: { '200': json('The process is up.', 'Health') } },
+        get: { operationId: 'liveness', summary: 'Liveness (no I/O)', security: [], responses: { '200': json('The process is up.', 'Health') } },
       },
       '/readyz': {
         get: {
           operationId: 'readiness',
           summary: 'Readiness: every dependency check passes within its timeout',
+          security: [],
           responses: {
             '200': json('Ready.', 'Readiness'),
             '503': problem('`not_ready`: `checks` says which check failed or timed out.', true),
@@ -235,18 +304,32 @@ export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
         get: {
           operationId: 'metrics',
           summary: 'Prometheus metrics',
-          responses: { '200': { description: 'Prometheus text exposition format.', content: { 'text/plain': { schema: { type: 'string' } } } } },
+          ...(options.metricsAuth === 'admin' ? secured('admin') : { security: [], description: 'Open on this deployment: keep it off the public network.' }),
+          responses: {
+            '200': { description: 'Prometheus text exposition format.', content: { 'text/plain': { schema: { type: 'string' } } } },
+            ...(options.metricsAuth === 'admin' ? securityResponses('admin') : {}),
+          },
         },
       },
       '/openapi.json': {
         get: {
           operationId: 'openApi',
           summary: 'This document',
+          security: [],
           responses: { '200': { description: 'OpenAPI 3.1.', content: { 'application/json': { schema: { type: 'object' } } } } },
         },
       },
     },
     components: {
+      securitySchemes: {
+        bearerAuth: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            'A JWT or an API key (`ledger token create --scope <scopes> [--customer <id>]`). Scopes: payments:write, payments:read, admin (implies all). ' +
+            'A token with a customer is confined to that customer\'s payments.',
+        },
+      },
       schemas: { ...requestSchemas, ...responseSchemas },
       headers: responseHeaders,
       parameters: {
@@ -279,7 +362,13 @@ export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
           description: 'Wait (at most 5 s) until the read model has applied this Ledger-Position; 503 with Retry-After if it does not in time.',
           schema: inlineSchema(PositionSchema),
         },
-        CustomerIdQuery: { name: 'customerId', in: 'query', required: false, schema: inlineSchema(CustomerIdSchema) },
+        CustomerIdQuery: {
+          name: 'customerId',
+          in: 'query',
+          required: false,
+          description: 'Only this customer\'s payments. Implied for a customer-scoped credential; another customer than its own is 403.',
+          schema: inlineSchema(CustomerIdSchema),
+        },
         StatusQuery: { name: 'status', in: 'query', required: false, schema: inlineSchema(PaymentStatusSchema) },
         Limit: { name: 'limit', in: 'query', required: false, schema: inlineSchema(LimitSchema) },
         Cursor: { name: 'cursor', in: 'query', required: false, description: 'nextCursor of the previous page.', schema: inlineSchema(z.string().min(1).max(512)) },

@@ -17,7 +17,9 @@ const CATALOGUE = {
   validation_failed: { status: 400, title: 'The request is not valid' },
   malformed_json: { status: 400, title: 'The request body is not valid JSON' },
   invalid_cursor: { status: 400, title: 'The cursor is not valid' },
+  unauthorized: { status: 401, title: 'Authentication required' },
   forbidden: { status: 403, title: 'Not allowed' },
+  insufficient_scope: { status: 403, title: 'The credential lacks the scope this needs' },
   not_found: { status: 404, title: 'No such resource' },
   payment_not_found: { status: 404, title: 'No such payment' },
   revision_mismatch: { status: 412, title: 'The payment has changed' },
@@ -32,12 +34,14 @@ const CATALOGUE = {
   invalid_amount: { status: 422, title: 'The amount is not valid' },
   currency_mismatch: { status: 422, title: 'The currency does not match the payment' },
   provider_invalid_request: { status: 422, title: 'The payment provider rejected the request' },
+  rate_limited: { status: 429, title: 'Too many requests' },
   internal_error: { status: 500, title: 'Internal error' },
   provider_failed: { status: 502, title: 'The payment provider refused the operation' },
   provider_unavailable: { status: 503, title: 'The payment provider is unavailable' },
   read_model_behind: { status: 503, title: 'The read model has not caught up yet' },
   request_timeout: { status: 503, title: 'The request took too long' },
   not_ready: { status: 503, title: 'The service is not ready' },
+  authentication_unavailable: { status: 503, title: 'Credentials cannot be checked right now' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemCode = keyof typeof CATALOGUE;
@@ -54,8 +58,10 @@ export interface ProblemSpec {
   readonly errors?: readonly FieldError[] | undefined;
   /** Members beyond the standard ones, e.g. `currentRevision`. Must not reuse a standard name. */
   readonly extensions?: Readonly<Record<string, unknown>> | undefined;
-  /** Seconds, for 503s and 409s a client should retry. */
+  /** Seconds, for 503s, 429s and 409s a client should retry. */
   readonly retryAfterSeconds?: number | undefined;
+  /** Response headers that belong to the problem, lower-case names, e.g. `www-authenticate`. */
+  readonly headers?: Readonly<Record<string, string>> | undefined;
 }
 
 export interface ProblemDocument {

@@ -6,6 +6,8 @@ export interface RequestContext {
   readonly startedAt: bigint;
   /** The route pattern once a route matched, for logs and metric labels. */
   route: string | undefined;
+  /** Why authentication refused the request (an AuthenticationError code), for the access log. */
+  authFailure?: string | undefined;
 }
 
 // A WeakMap rather than res.locals, which is typed `any` and shared with every middleware.

@@ -25,14 +25,22 @@ export interface FingerprintedRequest {
   /** If-Match changes what the command means, so a retry must carry the same one. */
   readonly ifMatch: string | undefined;
   readonly body: unknown;
+  /**
+   * The customer a customer-scoped credential acts for. Two tokens of one subject for
+   * different customers share an actor, so the key alone would let one replay what the
+   * other created; bound to the scope, that is a mismatch instead.
+   */
+  readonly customerScope?: string | null | undefined;
 }
 
 /**
  * What an Idempotency-Key is bound to: SHA-256 of the canonical JSON array
- * [method, path, If-Match, body]. An array, not concatenated text, so no content can
- * move from one part to another and still hash the same.
+ * [method, path, If-Match, body] (and `{customerScope}` after them for a customer-scoped
+ * caller, so unscoped fingerprints are unchanged). An array, not concatenated text, so no
+ * content can move from one part to another and still hash the same.
  */
 export function requestFingerprint(request: FingerprintedRequest): string {
-  const parts = [request.method.toUpperCase(), request.path, request.ifMatch ?? null, request.body];
+  const parts: unknown[] = [request.method.toUpperCase(), request.path, request.ifMatch ?? null, request.body];
+  if (request.customerScope) parts.push({ customerScope: request.customerScope });
   return createHash('sha256').update(canonicalJson(parts), 'utf8').digest('hex');
 }

@@ -35,6 +35,7 @@ export function problemResponse(req: Request, spec: ProblemSpec): RawResponse {
   return {
     status: problemStatus(spec.code),
     headers: {
+      ...(spec.headers ?? {}),
       'content-type': PROBLEM_CONTENT_TYPE,
       ...(spec.retryAfterSeconds !== undefined ? { 'retry-after': String(spec.retryAfterSeconds) } : {}),
     },

@@ -12,6 +12,15 @@ import { PROBLEM_CODES } from './problem.js';
 
 // ---- shared pieces ----------------------------------------------------------------
 
+/*
+ * Strings are stored in PostgreSQL (jsonb and text refuse NUL and unpaired surrogates:
+ * such a value would fail the write as a 500) and written to logs, so free text may hold
+ * any character but control characters (tab and line breaks excepted) and lone surrogates.
+ */
+const FREE_TEXT = /^(?:[^\p{Cc}\p{Cs}]|[\t\n\r])*$/u;
+const FREE_TEXT_MESSAGE = 'must not contain control characters (other than tab and line breaks) or unpaired surrogates';
+const freeText = (max: number) => z.string().max(max).regex(FREE_TEXT, FREE_TEXT_MESSAGE);
+
 export const AmountSchema = z
   .int()
   .min(1)
@@ -45,8 +54,8 @@ export const MetadataSchema = z
       .min(1)
       .max(40)
       // Brackets are how form encodings nest; control characters break logs. Neither is a key.
-      .regex(/^[^[\]\p{Cc}]+$/u, 'must not contain brackets or control characters'),
-    z.string().max(500),
+      .regex(/^[^[\]\p{Cc}\p{Cs}]+$/u, 'must not contain brackets, control characters or unpaired surrogates'),
+    freeText(500),
   )
   .refine((m) => Object.keys(m).length <= MAX_METADATA_KEYS, `must have at most ${MAX_METADATA_KEYS} keys`)
   .meta({ maxProperties: MAX_METADATA_KEYS, description: 'Your own string key-value pairs: up to 50 keys of at most 40 characters, values of at most 500.' });
@@ -66,11 +75,12 @@ export const CreatePaymentBody = z.strictObject({
     .string()
     .min(1)
     .max(255)
+    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
     .meta({ description: 'The provider\'s payment method id. With the simulated provider: pm_card_visa approves, pm_card_chargeDeclined declines.', examples: ['pm_card_visa'] }),
   captureMethod: CaptureMethodSchema.default('automatic').meta({
     description: '`automatic` captures at once; `manual` authorizes and waits for POST /v1/payments/{id}/capture.',
   }),
-  description: z.string().max(1000).optional(),
+  description: freeText(1000).optional(),
   metadata: MetadataSchema.optional(),
 });
 export type CreatePaymentBody = z.output<typeof CreatePaymentBody>;
@@ -88,6 +98,9 @@ export const LimitSchema = z.int().min(1).max(100).default(20);
 /** Query strings arrive as strings; an integer is digits only (no "1e1", no "0x10", no " 5"). */
 const queryInteger = (schema: z.ZodType<number, number>) =>
   z.string().regex(/^\d{1,9}$/, 'must be an integer').transform(Number).pipe(schema);
+
+/** Commands take no query parameters; one sent anyway is a mistake worth a 400. */
+export const CommandQuery = z.strictObject({});
 
 export const GetPaymentQuery = z.strictObject({
   minPosition: z.string().optional(),

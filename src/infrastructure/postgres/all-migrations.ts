@@ -1,3 +1,4 @@
+import { apiKeyMigrations } from '../auth/schema.js';
 import { eventStoreMigrations } from './event-store/schema.js';
 import { idempotencyMigrations } from './idempotency/schema.js';
 import type { Migration } from './migrator.js';
@@ -10,4 +11,5 @@ export const allMigrations: readonly Migration[] = [
   ...projectionMigrations,
   ...realtimeMigrations,
   ...idempotencyMigrations,
+  ...apiKeyMigrations,
 ];

@@ -1,16 +1,37 @@
 import type { Server as HttpServer } from 'node:http';
 import type pg from 'pg';
 import { Server, type ServerOptions } from 'socket.io';
+import type { Authenticator } from '../../application/auth/authenticator.js';
+import type { Clock } from '../../application/ports/clock.js';
+import { SystemClock } from '../system/system-clock.js';
 import { ChangeFeedTailer, type ChangeFeedTailerOptions } from './change-feed-tailer.js';
+import { AUTHENTICATE_TIMEOUT_MS, handshakeAuthentication, MAX_TOKEN_LENGTH } from './handshake-auth.js';
 import { silentLogger, type RealtimeLogger } from './logger.js';
+import { PaymentOwners, type PaymentOwnersTuning } from './payment-owners.js';
 import { DEFAULT_LIMITS, RealtimeHub, type AuthorizeTopic, type RealtimeLimits, type RealtimeServer } from './realtime-hub.js';
 import { RetentionPruner, type RetentionOptions } from './retention.js';
+import { principalTopicPolicy } from './topic-policy.js';
 
 export interface RealtimeOptions {
   /** The service's pool. Realtime holds one connection for LISTEN and borrows others briefly. */
   readonly pool: pg.Pool;
   readonly logger?: RealtimeLogger;
-  /** The authorization seam (not implemented yet: by default every topic is allowed). */
+  /**
+   * Authenticates every connection (`auth: { token }` in the client's handshake) and turns
+   * on the default topic policy (see topic-policy.ts) and credential expiry. Without one,
+   * anyone may connect and follow any topic: for tests and local development only.
+   */
+  readonly authenticator?: Authenticator;
+  /** For credential expiry. Default: the system clock. */
+  readonly clock?: Clock;
+  /** Handshake bounds; defaults MAX_TOKEN_LENGTH and AUTHENTICATE_TIMEOUT_MS. */
+  readonly auth?: { readonly maxTokenLength?: number; readonly timeoutMs?: number };
+  /** The payment-owner lookup behind the default policy for customer-scoped principals. */
+  readonly paymentOwners?: Partial<PaymentOwnersTuning>;
+  /**
+   * An extra topic check. With an authenticator it narrows the default policy (both must
+   * say yes); without one it is the only check (by default every topic is allowed).
+   */
   readonly authorizeTopic?: AuthorizeTopic;
   readonly limits?: Partial<RealtimeLimits>;
   /** Largest message a client may send. Default 16 KiB: a subscribe of 50 topics fits easily. */
@@ -18,7 +39,11 @@ export interface RealtimeOptions {
   readonly feed?: Partial<Pick<ChangeFeedTailerOptions, 'batchSize' | 'pollIntervalMs' | 'gapRecheckMs' | 'gap' | 'startWindow'>>;
   /** Pruning of old feed rows; `false` turns it off in this instance. */
   readonly retention?: false | Partial<Pick<RetentionOptions, 'retentionMs' | 'intervalMs' | 'chunkSize' | 'maxChunksPerRun'>>;
-  /** Passed to Socket.IO (cors, path, …), except maxHttpBufferSize: set maxPayloadBytes instead. */
+  /**
+   * Passed to Socket.IO (cors, path, …), except maxHttpBufferSize (set maxPayloadBytes
+   * instead). Not connectionStateRecovery: a recovered socket would skip the handshake's
+   * authentication and the hub's per-socket bounds; clients resume with `since` instead.
+   */
   readonly serverOptions?: Partial<ServerOptions>;
 }
 
@@ -39,6 +64,18 @@ export interface RealtimeHandle {
 export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions): RealtimeHandle {
   const logger = options.logger ?? silentLogger;
   const limits: RealtimeLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const clock = options.clock ?? new SystemClock();
+  if (options.serverOptions?.connectionStateRecovery !== undefined) {
+    throw new TypeError('attachRealtime: connectionStateRecovery is not supported (it would skip authentication); clients resume with `since`');
+  }
+  const { authenticator } = options;
+  let authorizeTopic = options.authorizeTopic;
+  if (authenticator) {
+    const owners = new PaymentOwners({ ...options.paymentOwners, db: options.pool, logger });
+    const policy = principalTopicPolicy((id) => owners.ownerOf(id));
+    const extra = options.authorizeTopic;
+    authorizeTopic = extra ? async (socket, topic) => (await policy(socket, topic)) && (await extra(socket, topic)) : policy;
+  }
   const io: RealtimeServer = new Server(httpServer, {
     serveClient: false,
     ...options.serverOptions,
@@ -52,10 +89,21 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
     // `hub` is declared below; the tailer delivers nothing before start().
     onChange: (change) => hub.publish(change),
   });
-  const hub = new RealtimeHub({ io, feed: tailer, db: options.pool, logger, limits, authorizeTopic: options.authorizeTopic });
+  const hub = new RealtimeHub({ io, feed: tailer, db: options.pool, logger, limits, authorizeTopic, clock });
 
   let closing = false;
   io.use((_socket, next) => (closing ? next(new Error('server shutting down')) : next()));
+  if (authenticator) {
+    io.use(
+      handshakeAuthentication({
+        authenticator,
+        clock,
+        logger,
+        maxTokenLength: options.auth?.maxTokenLength ?? MAX_TOKEN_LENGTH,
+        timeoutMs: options.auth?.timeoutMs ?? AUTHENTICATE_TIMEOUT_MS,
+      }),
+    );
+  }
   io.on('connection', (socket) => hub.handleConnection(socket));
 
   const pruner = options.retention === false ? undefined : new RetentionPruner({ ...options.retention, pool: options.pool, logger });

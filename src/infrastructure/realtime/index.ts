@@ -1,7 +1,7 @@
 /**
  * Realtime: the durable change feed (`realtime_changes`) tailed per process and served
- * over Socket.IO. The composition root needs attachRealtime and, for the schema,
- * realtimeMigrations from ../postgres/realtime/schema.js.
+ * over Socket.IO. The composition root needs attachRealtime (with its authenticator) and,
+ * for the schema, realtimeMigrations from ../postgres/realtime/schema.js.
  */
 export { attachRealtime, type RealtimeHandle, type RealtimeOptions } from './attach-realtime.js';
 export {
@@ -12,15 +12,21 @@ export {
   type RealtimeServer,
   type RealtimeSocket,
   type ServerToClientEvents,
+  type SocketData,
 } from './realtime-hub.js';
+export { AUTHENTICATE_TIMEOUT_MS, MAX_TOKEN_LENGTH, type ConnectErrorData } from './handshake-auth.js';
+export { mayFollow, type PaymentOwnerOf } from './topic-policy.js';
+export { PAYMENT_OWNERS_DEFAULTS, type PaymentOwnersTuning } from './payment-owners.js';
 export {
   CHANGE_EVENT,
+  ERROR_EVENT,
   MAX_TOPICS_PER_SOCKET,
   SUBSCRIBE_EVENT,
   TOPIC_PATTERN,
   UNSUBSCRIBE_EVENT,
   type Ack,
   type ChangeMessage,
+  type ErrorMessage,
   type RealtimeErrorCode,
   type SubscribeRequest,
 } from './protocol.js';

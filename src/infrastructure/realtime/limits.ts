@@ -71,3 +71,41 @@ export class Semaphore {
     };
   }
 }
+
+export interface SlidingWindowCounterOptions {
+  /** How many events within `windowMs` trip the counter. */
+  readonly max: number;
+  readonly windowMs: number;
+  /** Milliseconds; injectable so tests need no timers. */
+  readonly now?: () => number;
+}
+
+/**
+ * Counts events over a sliding window, e.g. a socket's refused requests. Holds at most
+ * `max` timestamps, whatever the event rate.
+ */
+export class SlidingWindowCounter {
+  readonly #max: number;
+  readonly #windowMs: number;
+  readonly #now: () => number;
+  readonly #times: number[] = [];
+
+  constructor(options: SlidingWindowCounterOptions) {
+    if (!(options.max >= 1) || !(options.windowMs > 0)) {
+      throw new RangeError('sliding window counter needs max >= 1 and windowMs > 0');
+    }
+    this.#max = options.max;
+    this.#windowMs = options.windowMs;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Records one event; true when it is the `max`-th within the window. */
+  record(): boolean {
+    const now = this.#now();
+    const cutoff = now - this.#windowMs;
+    while (this.#times.length > 0 && (this.#times[0] ?? now) <= cutoff) this.#times.shift();
+    this.#times.push(now);
+    if (this.#times.length > this.#max) this.#times.shift();
+    return this.#times.length >= this.#max;
+  }
+}

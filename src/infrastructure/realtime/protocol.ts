@@ -10,6 +10,8 @@ import { err, ok, type Result } from '../../domain/result.js';
 export const SUBSCRIBE_EVENT = 'subscribe';
 export const UNSUBSCRIBE_EVENT = 'unsubscribe';
 export const CHANGE_EVENT = 'change';
+/** Sent once, just before the server disconnects a socket: `{ error: "<code>: <explanation>" }`. */
+export const ERROR_EVENT = 'error';
 
 /** `payment:<id>`, `customer:<id>`, `ledger`, … */
 export const TOPIC_PATTERN = /^[a-z_]+(:[A-Za-z0-9_\-.]{1,64})?$/;
@@ -28,6 +30,11 @@ export interface ChangeMessage {
 
 export type Ack = { readonly ok: true } | { readonly ok: false; readonly error: string };
 
+/** The payload of ERROR_EVENT. */
+export interface ErrorMessage {
+  readonly error: string;
+}
+
 /**
  * The first word of every error ack, so that clients can branch on it without parsing
  * prose; the rest of the string is for humans.
@@ -37,6 +44,8 @@ export type RealtimeErrorCode =
   | 'rate_limited'
   | 'too_many_topics'
   | 'forbidden'
+  | 'unauthorized'
+  | 'too_many_errors'
   | 'unavailable'
   | 'backlog_too_large'
   | 'since_too_old'
@@ -44,6 +53,19 @@ export type RealtimeErrorCode =
 
 export const okAck: Ack = { ok: true };
 export const errorAck = (code: RealtimeErrorCode, detail: string): Ack => ({ ok: false, error: `${code}: ${detail}` });
+
+/** The code an error ack starts with; undefined for `{ ok: true }`. */
+export function ackCode(ack: Ack): RealtimeErrorCode | undefined {
+  if (ack.ok) return undefined;
+  const colon = ack.error.indexOf(':');
+  return (colon < 0 ? ack.error : ack.error.slice(0, colon)) as RealtimeErrorCode;
+}
+
+/**
+ * Refusals that are the client's fault. Each one counts towards `maxRefusals`; the others
+ * (backlog_too_large, unavailable, …) describe the server's state and count for nothing.
+ */
+export const RULE_BREAKING_CODES: ReadonlySet<RealtimeErrorCode> = new Set<RealtimeErrorCode>(['invalid_request', 'rate_limited', 'too_many_topics', 'forbidden']);
 
 export interface SubscribeRequest {
   /** Deduplicated, in the order given. */

@@ -1,22 +1,32 @@
 import type { Server, Socket } from 'socket.io';
+import type { Principal } from '../../application/auth/principal.js';
+import type { Clock } from '../../application/ports/clock.js';
 import { comparePositions, formatPosition, type PositionParts } from '../../application/ports/position.js';
 import { CatchUp, CatchUpRegistry } from './catch-up.js';
 import { DeliveryFloors } from './delivery-floors.js';
 import { readBacklog, readOldest, type FeedChange, type Queryable } from './change-feed-sql.js';
-import { Semaphore, TokenBucket } from './limits.js';
+import { isExpired } from './handshake-auth.js';
+import { Semaphore, SlidingWindowCounter, TokenBucket } from './limits.js';
 import { errorFields, type RealtimeLogger } from './logger.js';
+import { OwnerLookupUnavailable } from './payment-owners.js';
 import {
+  ackCode,
   CHANGE_EVENT,
+  ERROR_EVENT,
   errorAck,
   MAX_TOPICS_PER_SOCKET,
   okAck,
   parseSubscribe,
   parseUnsubscribe,
+  RULE_BREAKING_CODES,
   splitArgs,
   SUBSCRIBE_EVENT,
   UNSUBSCRIBE_EVENT,
   type Ack,
+  type AckFn,
   type ChangeMessage,
+  type ErrorMessage,
+  type RealtimeErrorCode,
 } from './protocol.js';
 
 // Clients may send anything, so handlers take unknown[] and validate.
@@ -26,19 +36,23 @@ export interface ClientToServerEvents {
 }
 export interface ServerToClientEvents {
   change: (change: ChangeMessage) => void;
+  /** The last thing a socket hears before the server disconnects it. */
+  error: (error: ErrorMessage) => void;
 }
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- instances talk through the table, not Socket.IO
 export interface InterServerEvents {}
-/** Free for the authentication issue to put the principal in. */
-export type SocketData = Record<string, unknown>;
+export interface SocketData {
+  /** Set by the handshake when attachRealtime has an authenticator; fixed for the connection. */
+  principal?: Principal;
+}
 
 export type RealtimeServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 export type RealtimeSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
 /**
- * The authorization seam: may this socket follow this topic? Not implemented yet (every
- * topic is allowed); authentication will put the principal on `socket.data` or
- * `socket.handshake` and decide here. A throw counts as "no".
+ * May this socket follow this topic? The principal, when there is one, is
+ * `socket.data.principal`. A throw counts as "no" (`forbidden`), except an
+ * OwnerLookupUnavailable, which is answered `unavailable`.
  */
 export type AuthorizeTopic = (socket: RealtimeSocket, topic: string) => boolean | Promise<boolean>;
 
@@ -58,6 +72,12 @@ export interface RealtimeLimits {
    * backlog query saw) before it is refused with `unavailable`.
    */
   readonly feedWaitMs: number;
+  /**
+   * Refused requests (invalid_request, rate_limited, too_many_topics, forbidden, unknown
+   * events) within `refusalWindowMs` after which the socket is disconnected.
+   */
+  readonly maxRefusals: number;
+  readonly refusalWindowMs: number;
 }
 
 export const DEFAULT_LIMITS: RealtimeLimits = {
@@ -68,7 +88,12 @@ export const DEFAULT_LIMITS: RealtimeLimits = {
   requestBurst: 10,
   requestsPerSecond: 5,
   feedWaitMs: 5_000,
+  maxRefusals: 10,
+  refusalWindowMs: 60_000,
 };
+
+/** setTimeout's longest delay is about 24.8 days; the expiry timer re-arms past it. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** What the hub needs from the tailer. */
 export interface FeedCursor {
@@ -85,6 +110,8 @@ export interface RealtimeHubOptions {
   readonly logger: RealtimeLogger;
   readonly limits: RealtimeLimits;
   readonly authorizeTopic?: AuthorizeTopic;
+  /** For credential expiry. */
+  readonly clock: Clock;
 }
 
 type TopicState = 'live' | CatchUp;
@@ -92,7 +119,12 @@ type TopicState = 'live' | CatchUp;
 interface Session {
   readonly topics: Map<string, TopicState>;
   readonly bucket: TokenBucket;
+  readonly refusals: SlidingWindowCounter;
+  /** Disconnects the socket when its credential expires; at most one per socket. */
+  expiryTimer: NodeJS.Timeout | undefined;
 }
+
+type Denial = { readonly topic: string } | { readonly unavailable: true };
 
 type BacklogOutcome =
   | { readonly ok: true; readonly changes: readonly FeedChange[]; readonly maxId: bigint }
@@ -133,23 +165,81 @@ export class RealtimeHub {
     const session: Session = {
       topics: new Map(),
       bucket: new TokenBucket({ capacity: limits.requestBurst, refillPerSecond: limits.requestsPerSecond }),
+      refusals: new SlidingWindowCounter({ max: limits.maxRefusals, windowMs: limits.refusalWindowMs }),
+      expiryTimer: undefined,
     };
+    // Any other event is a client bug (or a probe): refused, and counted like other refusals.
+    socket.use((packet, next) => {
+      const [event, ...args] = packet;
+      if (event === SUBSCRIBE_EVENT || event === UNSUBSCRIBE_EVENT) return next();
+      this.#answer(socket, session, splitArgs(args).ack, errorAck('invalid_request', 'unknown event; send subscribe or unsubscribe'));
+    });
     socket.on(SUBSCRIBE_EVENT, (...args: unknown[]) => {
       const { payload, ack } = splitArgs(args);
-      this.#subscribe(socket, session, payload).then(ack, (error: unknown) => {
-        this.#options.logger.error({ socket: socket.id, ...errorFields(error) }, 'realtime: subscribe failed');
-        ack(errorAck('unavailable', 'internal error'));
-      });
+      if (this.#expired(socket)) return this.#expire(socket, ack);
+      this.#subscribe(socket, session, payload).then(
+        (result) => this.#answer(socket, session, ack, result),
+        (error: unknown) => {
+          this.#options.logger.error({ socket: socket.id, ...errorFields(error) }, 'realtime: subscribe failed');
+          ack(errorAck('unavailable', 'internal error'));
+        },
+      );
     });
     socket.on(UNSUBSCRIBE_EVENT, (...args: unknown[]) => {
       const { payload, ack } = splitArgs(args);
-      ack(this.#unsubscribe(socket, session, payload));
+      if (this.#expired(socket)) return this.#expire(socket, ack);
+      this.#answer(socket, session, ack, this.#unsubscribe(socket, session, payload));
     });
     socket.on('disconnect', () => {
+      clearTimeout(session.expiryTimer);
+      session.expiryTimer = undefined;
       this.#floors.forget(socket.id, session.topics.keys());
       for (const state of session.topics.values()) if (state !== 'live') this.#catchUps.remove(state);
       session.topics.clear();
     });
+    this.#watchExpiry(socket, session);
+  }
+
+  /** Arms the socket's one expiry timer; re-arms when it fires early (clock skew, long delays). */
+  #watchExpiry(socket: RealtimeSocket, session: Session): void {
+    session.expiryTimer = undefined;
+    const expiresAt = socket.data.principal?.expiresAt;
+    if (expiresAt == null || !socket.connected) return;
+    const remaining = expiresAt.getTime() - this.#options.clock.now().getTime();
+    if (!(remaining > 0)) return this.#expire(socket); // also an invalid date: fail closed
+    session.expiryTimer = setTimeout(() => this.#watchExpiry(socket, session), Math.min(remaining, MAX_TIMER_MS));
+    session.expiryTimer.unref();
+  }
+
+  #expired(socket: RealtimeSocket): boolean {
+    return isExpired(socket.data.principal, this.#options.clock.now());
+  }
+
+  /** The credential has expired: say so (to the request, if any) and disconnect. */
+  #expire(socket: RealtimeSocket, ack?: AckFn): void {
+    ack?.(errorAck('unauthorized', 'token expired'));
+    this.#disconnect(socket, 'unauthorized', 'token expired; reconnect with a fresh token');
+  }
+
+  /** Answers a request; a rule-breaking refusal counts, and too many of them disconnect. */
+  #answer(socket: RealtimeSocket, session: Session, ack: AckFn, result: Ack): void {
+    ack(result);
+    const code = ackCode(result);
+    if (code === undefined || !RULE_BREAKING_CODES.has(code) || !session.refusals.record()) return;
+    const { maxRefusals, refusalWindowMs } = this.#options.limits;
+    this.#disconnect(socket, 'too_many_errors', `${maxRefusals} refused requests within ${Math.round(refusalWindowMs / 1000)} s`);
+  }
+
+  /**
+   * Sends a last `error` and closes the connection. What was emitted before (an ack)
+   * still goes out first; the client sees `io server disconnect` and does not reconnect
+   * by itself.
+   */
+  #disconnect(socket: RealtimeSocket, code: RealtimeErrorCode, detail: string): void {
+    if (!socket.connected) return;
+    this.#options.logger.info({ socket: socket.id, actor: socket.data.principal?.actor, code }, 'realtime: disconnecting a client');
+    socket.emit(ERROR_EVENT, { error: `${code}: ${detail}` });
+    socket.disconnect(true);
   }
 
   async #subscribe(socket: RealtimeSocket, session: Session, payload: unknown): Promise<Ack> {
@@ -160,7 +250,11 @@ export class RealtimeHub {
     const { topics, since } = parsed.value;
 
     const denied = await this.#firstDenied(socket, topics);
-    if (denied !== undefined) return errorAck('forbidden', `not allowed to follow ${denied}`);
+    if (denied !== undefined) {
+      return 'topic' in denied
+        ? errorAck('forbidden', `not allowed to follow ${denied.topic}`)
+        : errorAck('unavailable', 'could not check access to the topics; retry shortly');
+    }
     if (since !== undefined && !feed.isReady && !(await readyWithin(feed, limits.feedWaitMs))) {
       return errorAck('unavailable', 'the change feed is not available yet; retry shortly');
     }
@@ -270,19 +364,24 @@ export class RealtimeHub {
     return okAck;
   }
 
-  async #firstDenied(socket: RealtimeSocket, topics: readonly string[]): Promise<string | undefined> {
+  /** Checks every topic at once (so the policy can batch its lookups); the first refusal wins. */
+  async #firstDenied(socket: RealtimeSocket, topics: readonly string[]): Promise<Denial | undefined> {
     const authorize = this.#options.authorizeTopic;
     if (!authorize) return undefined;
-    for (const topic of topics) {
-      let allowed = false;
-      try {
-        allowed = await authorize(socket, topic);
-      } catch (error) {
-        this.#options.logger.warn({ socket: socket.id, topic, ...errorFields(error) }, 'realtime: authorizeTopic threw; denying');
-      }
-      if (!allowed) return topic;
-    }
-    return undefined;
+    const verdicts = await Promise.all(
+      topics.map(async (topic): Promise<'allowed' | 'denied' | 'unavailable'> => {
+        try {
+          return (await authorize(socket, topic)) ? 'allowed' : 'denied';
+        } catch (error) {
+          if (error instanceof OwnerLookupUnavailable) return 'unavailable';
+          this.#options.logger.warn({ socket: socket.id, topic, ...errorFields(error) }, 'realtime: authorizeTopic threw; denying');
+          return 'denied';
+        }
+      }),
+    );
+    const denied = verdicts.indexOf('denied');
+    if (denied >= 0) return { topic: topics[denied] ?? '' };
+    return verdicts.includes('unavailable') ? { unavailable: true } : undefined;
   }
 }
 

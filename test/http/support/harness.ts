@@ -2,9 +2,11 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { PaymentCommandHandlers } from '../../../src/application/payments/payment-command-handlers.js';
 import type { EventStore } from '../../../src/application/ports/event-store.js';
+import type { Authenticator } from '../../../src/application/auth/authenticator.js';
 import { createHttpApp } from '../../../src/infrastructure/http/app.js';
 import type { PaymentView } from '../../../src/application/payments/payment-view.js';
-import type { HttpDeps, HttpLimits, PaymentCommands, PaymentPage, ReadinessCheck } from '../../../src/infrastructure/http/deps.js';
+import type { HttpDeps, HttpLimits, PaymentCommands, PaymentPage, RateLimiter, ReadinessCheck } from '../../../src/infrastructure/http/deps.js';
+import { inMemoryRateLimiter } from '../../../src/infrastructure/http/rate-limit.js';
 import type { ProblemDocument } from '../../../src/infrastructure/http/problem.js';
 import { createLogger } from '../../../src/infrastructure/logging/logger.js';
 import { createMetrics } from '../../../src/infrastructure/metrics/metrics.js';
@@ -18,6 +20,8 @@ import { SystemClock } from '../../../src/infrastructure/system/system-clock.js'
 import { SystemIdGenerator } from '../../../src/infrastructure/system/id-generator.js';
 import type { TestDatabase } from '../../support/pg.js';
 import { createTestDatabase } from '../../support/pg.js';
+import type { TokenSpec } from './auth.js';
+import { mintToken, testAuthenticator } from './auth.js';
 import { GatedProvider } from './gated-provider.js';
 import { StreamReadModel } from './stream-read-model.js';
 
@@ -27,6 +31,14 @@ export interface HarnessOptions {
   readonly readiness?: readonly ReadinessCheck[];
   /** Wraps the real command handlers, e.g. to make one throw. */
   readonly wrapCommands?: (commands: PaymentCommands) => PaymentCommands;
+  /** Default: the real BearerAuthenticator over HS256 JWTs signed with TEST_JWT_SECRET. */
+  readonly authenticator?: Authenticator;
+  /** Default: in memory, with allowances no test reaches by accident. */
+  readonly rateLimiter?: (db: TestDatabase) => RateLimiter | Promise<RateLimiter>;
+  readonly corsOrigins?: readonly string[];
+  readonly metricsAuth?: 'none' | 'admin';
+  readonly production?: boolean;
+  readonly trustProxy?: HttpDeps['trustProxy'];
 }
 
 export interface ApiResponse {
@@ -47,6 +59,11 @@ export interface RequestOptions {
   readonly body?: unknown;
   readonly rawBody?: string | Uint8Array;
   readonly headers?: Record<string, string>;
+  /**
+   * The bearer token to send; null sends no Authorization header. Default: an admin token.
+   * An `authorization` entry in `headers` wins over both.
+   */
+  readonly token?: string | null;
 }
 
 export interface Harness {
@@ -58,6 +75,10 @@ export interface Harness {
   readonly idempotency: PostgresIdempotencyStore;
   /** Every log line the app wrote, parsed. */
   readonly logs: Record<string, unknown>[];
+  /** The admin token requests carry unless told otherwise. */
+  readonly adminToken: string;
+  /** Mints a token the app accepts (or, with another secret or a past expiry, refuses). */
+  token(spec: TokenSpec): Promise<string>;
   request(method: string, path: string, options?: RequestOptions): Promise<ApiResponse>;
   countEvents(): Promise<number>;
   close(): Promise<void>;
@@ -92,7 +113,16 @@ export async function startHarness(label: string, options: HarnessOptions = {}):
     metrics: createMetrics(),
     clock: new SystemClock(),
     limits: options.limits,
+    authenticator: options.authenticator ?? testAuthenticator(),
+    rateLimiter: options.rateLimiter
+      ? await options.rateLimiter(db)
+      : inMemoryRateLimiter({ credential: { points: 1_000_000, durationSeconds: 60 }, unauthenticated: { points: 1_000_000, durationSeconds: 60 } }),
+    cors: { origins: options.corsOrigins ?? [] },
+    metricsAuth: options.metricsAuth ?? 'none',
+    production: options.production ?? false,
+    trustProxy: options.trustProxy,
   };
+  const adminToken = await mintToken({ scopes: ['admin'], sub: 'test-admin' });
   const app = createHttpApp(deps);
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -108,8 +138,11 @@ export async function startHarness(label: string, options: HarnessOptions = {}):
     readModel,
     idempotency,
     logs,
+    adminToken,
+    token: mintToken,
     async request(method, path, requestOptions = {}) {
-      const headers: Record<string, string> = { ...(requestOptions.headers ?? {}) };
+      const token = requestOptions.token === undefined ? adminToken : requestOptions.token;
+      const headers: Record<string, string> = { ...(token === null ? {} : { authorization: `Bearer ${token}` }), ...(requestOptions.headers ?? {}) };
       let body: string | Uint8Array | undefined;
       if (requestOptions.rawBody !== undefined) body = requestOptions.rawBody;
       else if (requestOptions.body !== undefined) {

@@ -1,12 +1,17 @@
-import type { Express } from 'express';
+import type { Express, RequestHandler } from 'express';
+import { requireOperator } from '../auth.js';
 import type { HttpDeps, HttpLimits } from '../deps.js';
 import { runReadinessChecks } from '../readiness.js';
 import { problemResponse, send, sendJson } from '../respond.js';
 import { labelRoute } from '../route-label.js';
 import { contextOf } from '../request-context.js';
 
-/** Health, readiness, metrics, the OpenAPI document and the admin views. */
-export function registerOperationRoutes(app: Express, deps: HttpDeps, limits: HttpLimits, openApiJson: string): void {
+/**
+ * Health, readiness, metrics, the OpenAPI document and the admin views. /healthz, /readyz
+ * and /openapi.json are open; /metrics is open or behind `authenticate` + admin, as
+ * configured; /v1/admin/** is behind `authenticate` (app.ts) and needs an unscoped admin.
+ */
+export function registerOperationRoutes(app: Express, deps: HttpDeps, limits: HttpLimits, openApiJson: string, authenticate: RequestHandler): void {
   // Liveness: the process answers. No I/O, so a slow database never gets the pod killed.
   app.get('/healthz', labelRoute('/healthz'), (_req, res) => {
     sendJson(res, 200, { status: 'ok' });
@@ -27,7 +32,8 @@ export function registerOperationRoutes(app: Express, deps: HttpDeps, limits: Ht
     send(res, problemResponse(req, { code: 'not_ready', detail: `Failing: ${names}.`, extensions: { checks }, retryAfterSeconds: 5 }));
   });
 
-  app.get('/metrics', labelRoute('/metrics'), async (_req, res) => {
+  const metricsGuard: RequestHandler[] = deps.metricsAuth === 'admin' ? [authenticate, requireOperator] : [];
+  app.get('/metrics', labelRoute('/metrics'), ...metricsGuard, async (_req, res) => {
     const text = await deps.metrics.render();
     res.status(200).setHeader('content-type', deps.metrics.contentType);
     res.end(text);
@@ -38,6 +44,8 @@ export function registerOperationRoutes(app: Express, deps: HttpDeps, limits: Ht
     res.end(openApiJson);
   });
 
+  // Every /v1/admin route, present and future, needs an operator.
+  app.use('/v1/admin', requireOperator);
   app.get('/v1/admin/projections', labelRoute('/v1/admin/projections'), async (_req, res) => {
     const data = await deps.readModels.status();
     sendJson(res, 200, { data });

@@ -1,19 +1,21 @@
 import type { Express, NextFunction, Request, Response } from 'express';
 import { isPaymentId } from '../../../domain/ids.js';
 import { money } from '../../../domain/money.js';
+import { requireScope } from '../auth.js';
 import { runCommand } from '../command-runner.js';
 import type { HttpDeps, HttpLimits } from '../deps.js';
 import { jsonBody } from '../json-body.js';
 import { HttpProblem, validationProblem } from '../problem.js';
 import { labelRoute } from '../route-label.js';
-import { CancelPaymentBody, CapturePaymentBody, CreatePaymentBody } from '../schemas.js';
+import { CancelPaymentBody, CapturePaymentBody, CommandQuery, CreatePaymentBody } from '../schemas.js';
 import { parseOrThrow } from '../validation.js';
 
 /** A malformed id cannot name a payment: 404 without touching the store. */
 export function requirePaymentId(req: Request, _res: Response, next: NextFunction): void {
   const id = req.params.id;
   if (typeof id !== 'string' || !isPaymentId(id)) {
-    next(new HttpProblem({ code: 'payment_not_found', detail: `No payment has the id ${String(id)}.` }));
+    // Not echoed: whatever was sent is not an id, and a problem is no place to reflect input.
+    next(new HttpProblem({ code: 'payment_not_found', detail: 'No payment has this id.' }));
     return;
   }
   next();
@@ -22,11 +24,23 @@ export function requirePaymentId(req: Request, _res: Response, next: NextFunctio
 /** The :id of a route behind requirePaymentId. */
 export const paymentIdOf = (req: Request): string => String(req.params.id);
 
+/** Commands take no query string; checked before the body is read. */
+export function noQueryParameters(req: Request, _res: Response, next: NextFunction): void {
+  parseOrThrow(CommandQuery, req.query);
+  next();
+}
+
+/**
+ * Payment commands: behind `authenticate` (app.ts), each needs payments:write. The scope
+ * and the query string are checked before the body is read; a customer-scoped caller's
+ * customer goes into the CommandContext, which confines what the handlers touch.
+ */
 export function registerPaymentCommandRoutes(app: Express, deps: HttpDeps, limits: HttpLimits): void {
   const required = jsonBody({ limitBytes: limits.bodyLimitBytes, optional: false });
   const optional = jsonBody({ limitBytes: limits.bodyLimitBytes, optional: true });
+  const write = requireScope('payments:write');
 
-  app.post('/v1/payments', labelRoute('/v1/payments'), required, async (req, res) => {
+  app.post('/v1/payments', labelRoute('/v1/payments'), write, noQueryParameters, required, async (req, res) => {
     const rawBody: unknown = req.body;
     const body = parseOrThrow(CreatePaymentBody, rawBody);
     // The schema already allows only table currencies and safe minor units; this makes the type.
@@ -51,7 +65,7 @@ export function registerPaymentCommandRoutes(app: Express, deps: HttpDeps, limit
     });
   });
 
-  app.post('/v1/payments/:id/capture', labelRoute('/v1/payments/:id/capture'), requirePaymentId, optional, async (req, res) => {
+  app.post('/v1/payments/:id/capture', labelRoute('/v1/payments/:id/capture'), write, noQueryParameters, requirePaymentId, optional, async (req, res) => {
     const rawBody: unknown = req.body;
     const body = parseOrThrow(CapturePaymentBody, rawBody);
     await runCommand(deps, req, res, {
@@ -62,7 +76,7 @@ export function registerPaymentCommandRoutes(app: Express, deps: HttpDeps, limit
     });
   });
 
-  app.post('/v1/payments/:id/cancel', labelRoute('/v1/payments/:id/cancel'), requirePaymentId, optional, async (req, res) => {
+  app.post('/v1/payments/:id/cancel', labelRoute('/v1/payments/:id/cancel'), write, noQueryParameters, requirePaymentId, optional, async (req, res) => {
     const rawBody: unknown = req.body;
     const body = parseOrThrow(CancelPaymentBody, rawBody);
     await runCommand(deps, req, res, {

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import type { Principal, Scope } from '../../src/application/auth/principal.js';
+import { mayFollow } from '../../src/infrastructure/realtime/topic-policy.js';
+
+const principal = (scopes: Scope[], customerId: string | null = null): Principal => ({
+  actor: 'jwt:test',
+  kind: 'jwt',
+  scopes: new Set(scopes),
+  customerId,
+  expiresAt: null,
+});
+
+const owners: Record<string, string> = { pay_a1: 'cus_a', pay_b1: 'cus_b' };
+const lookups: string[] = [];
+const ownerOf = (id: string): Promise<string | undefined> => {
+  lookups.push(id);
+  return Promise.resolve(owners[id]);
+};
+
+describe('mayFollow', () => {
+  it.each<[string, Scope[], string | null, string, boolean]>([
+    ['reader: payment', ['payments:read'], null, 'payment:pay_b1', true],
+    ['reader: unknown payment', ['payments:read'], null, 'payment:pay_zz', true],
+    ['reader: customer', ['payments:read'], null, 'customer:cus_b', true],
+    ['reader: ledger', ['payments:read'], null, 'ledger', false],
+    ['writer only: payment', ['payments:write'], null, 'payment:pay_a1', false],
+    ['writer only: customer', ['payments:write', 'refunds:write'], null, 'customer:cus_a', false],
+    ['ledger reader: ledger', ['ledger:read'], null, 'ledger', true],
+    ['ledger reader: payment', ['ledger:read'], null, 'payment:pay_a1', false],
+    ['ledger with an id', ['ledger:read'], null, 'ledger:x', false],
+    ['admin: everything known', ['admin'], null, 'ledger', true],
+    ['admin: payment', ['admin'], null, 'payment:pay_a1', true],
+    ['no scopes', [], null, 'customer:cus_a', false],
+    ['unknown kind', ['admin'], null, 'subscription:sub_1', false],
+    ['unknown kind without id', ['admin'], null, 'payments', false],
+    ['customer a: own customer', ['payments:read'], 'cus_a', 'customer:cus_a', true],
+    ['customer a: other customer', ['payments:read'], 'cus_a', 'customer:cus_b', false],
+    ['customer a: own payment', ['payments:read'], 'cus_a', 'payment:pay_a1', true],
+    ["customer a: b's payment", ['payments:read'], 'cus_a', 'payment:pay_b1', false],
+    ['customer a: unknown payment', ['payments:read'], 'cus_a', 'payment:pay_zz', false],
+    ['customer a: ledger, even with ledger:read', ['payments:read', 'ledger:read'], 'cus_a', 'ledger', false],
+    ['customer a without payments:read: own customer', ['payments:write'], 'cus_a', 'customer:cus_a', false],
+    ['customer-scoped admin: other customer', ['admin'], 'cus_a', 'customer:cus_b', false],
+    ['customer-scoped admin: own payment', ['admin'], 'cus_a', 'payment:pay_a1', true],
+  ])('%s', async (_label, scopes, customerId, topic, expected) => {
+    expect(await mayFollow(principal(scopes, customerId), topic, ownerOf)).toBe(expected);
+  });
+
+  it('looks payments up only for customer-scoped principals with payments:read', async () => {
+    lookups.length = 0;
+    await mayFollow(principal(['payments:read']), 'payment:pay_a1', ownerOf);
+    await mayFollow(principal(['payments:write'], 'cus_a'), 'payment:pay_a1', ownerOf);
+    expect(lookups).toEqual([]);
+    await mayFollow(principal(['payments:read'], 'cus_a'), 'payment:pay_a1', ownerOf);
+    expect(lookups).toEqual(['pay_a1']);
+  });
+
+  it('passes a failed lookup on', async () => {
+    const failing = (): Promise<string | undefined> => Promise.reject(new Error('down'));
+    await expect(mayFollow(principal(['payments:read'], 'cus_a'), 'payment:pay_a1', failing)).rejects.toThrow('down');
+  });
+});
