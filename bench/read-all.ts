@@ -1,0 +1,197 @@
+import type pg from 'pg';
+import type { NewEvent } from '../src/application/ports/event-store.js';
+import type { Position } from '../src/application/ports/position.js';
+import { PostgresEventStore } from '../src/infrastructure/postgres/event-store/postgres-event-store.js';
+import { eventStoreMigrations } from '../src/infrastructure/postgres/event-store/schema.js';
+import { migrate } from '../src/infrastructure/postgres/migrator.js';
+import { checkpoint, withBenchDatabase } from './support/db.js';
+import { forEachConcurrently } from './support/load.js';
+import { newPaymentId, paymentCreatedEvents } from './support/payloads.js';
+import type { BenchContext, Benchmark, Row } from './support/report.js';
+import { fmtInt, fmtMs, median, now } from './support/stats.js';
+
+/*
+ * Reading the whole log: PostgresEventStore.readAll paging 1,000 at a time from the start,
+ * versus raw primary-key paging (WHERE id > $1 ORDER BY id LIMIT 1000) over a comparable
+ * table holding the same rows (copied from the log, in log order).
+ */
+
+const PAGE = 1_000;
+const EVENTS_PER_SEED_APPEND = 100;
+const TARGET_RATIO = 0.5;
+/** Page time at the end of the log over page time at its start: "flat" means close to 1. */
+const FLATNESS_LIMIT = 1.5;
+const POOL_SIZE = 8;
+
+const BASELINE_TABLE = `
+CREATE TABLE baseline_events (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  stream_id text NOT NULL,
+  event_type text NOT NULL,
+  data jsonb NOT NULL,
+  metadata jsonb NOT NULL,
+  recorded_at timestamptz NOT NULL DEFAULT now()
+)`;
+
+const FILL_BASELINE = `
+INSERT INTO baseline_events (stream_id, event_type, data, metadata, recorded_at)
+SELECT stream_id, event_type, data, metadata, recorded_at FROM events ORDER BY transaction_id, global_position`;
+
+const RAW_PAGE = `SELECT id, stream_id, event_type, data, metadata, recorded_at FROM baseline_events WHERE id > $1 ORDER BY id LIMIT $2`;
+
+interface Pass {
+  readonly events: number;
+  readonly ms: number;
+  /** Duration of each page, in reading order. */
+  readonly pageMs: readonly number[];
+}
+
+const rate = (p: Pass): number => (p.events * 1000) / p.ms;
+
+async function portPass(store: PostgresEventStore, expected: number, timeLimitMs: number): Promise<Pass> {
+  const pageMs: number[] = [];
+  let after: Position | undefined;
+  let events = 0;
+  const t0 = now();
+  // Bounded by count (the log does not grow meanwhile) and by time.
+  while (events < expected && now() - t0 < timeLimitMs) {
+    const p0 = now();
+    const page = await store.readAll({ after, maxCount: PAGE });
+    pageMs.push(now() - p0);
+    if (page.length === 0) break;
+    events += page.length;
+    after = page[page.length - 1]?.position;
+  }
+  return { events, ms: now() - t0, pageMs };
+}
+
+async function rawPass(pool: pg.Pool, expected: number, timeLimitMs: number): Promise<Pass> {
+  const pageMs: number[] = [];
+  let after = '0';
+  let events = 0;
+  const t0 = now();
+  while (events < expected && now() - t0 < timeLimitMs) {
+    const p0 = now();
+    const { rows } = await pool.query<{ id: string }>({ name: 'bench_raw_page', text: RAW_PAGE, values: [after, PAGE] });
+    pageMs.push(now() - p0);
+    if (rows.length === 0) break;
+    events += rows.length;
+    after = rows[rows.length - 1]?.id ?? after;
+  }
+  return { events, ms: now() - t0, pageMs };
+}
+
+/** Median page time over the last tenth of the log, divided by that over the first tenth. */
+function flatness(passes: readonly Pass[]): { first: number; last: number; ratio: number } {
+  const first: number[] = [];
+  const last: number[] = [];
+  for (const p of passes) {
+    const tenth = Math.max(1, Math.floor(p.pageMs.length / 10));
+    first.push(...p.pageMs.slice(0, tenth));
+    last.push(...p.pageMs.slice(-tenth));
+  }
+  const f = median(first);
+  const l = median(last);
+  return { first: f, last: l, ratio: l / f };
+}
+
+async function seed(store: PostgresEventStore, total: number): Promise<number> {
+  const appends = Math.ceil(total / EVENTS_PER_SEED_APPEND);
+  let written = 0;
+  await forEachConcurrently(appends, 4, 90_000, async (i) => {
+    const events: NewEvent[] = [];
+    while (events.length < EVENTS_PER_SEED_APPEND) events.push(...paymentCreatedEvents(newPaymentId(), `cus_${i % 500}`, 100 + i));
+    await store.append(`seed-${i}`, events, 'no_stream');
+    written += events.length;
+  });
+  return written;
+}
+
+/** Which of the events table's indexes the readAll passes went through (pg_stat_user_indexes). */
+async function indexUse(pool: pg.Pool): Promise<Map<string, number>> {
+  const { rows } = await pool.query<{ index: string; reads: string }>(
+    `SELECT indexrelname AS index, idx_tup_read::text AS reads FROM pg_stat_user_indexes WHERE relname = 'events'`,
+  );
+  return new Map(rows.map((r) => [r.index, Number(r.reads)]));
+}
+
+async function run(ctx: BenchContext): Promise<Row[]> {
+  const target = ctx.quick ? 10_000 : 100_000;
+  const rounds = ctx.quick ? 1 : 3;
+  const passLimitMs = ctx.quick ? 10_000 : 30_000;
+
+  return withBenchDatabase('read_all', async (db) => {
+    const pool = db.createPool(POOL_SIZE, 'bench-read-all');
+    await migrate(pool, eventStoreMigrations);
+    await pool.query(BASELINE_TABLE);
+    const store = new PostgresEventStore(pool);
+    try {
+      const s0 = now();
+      const seeded = await seed(store, target);
+      ctx.log(`  seeded ${fmtInt(seeded)} events through the port (batches of ${EVENTS_PER_SEED_APPEND}) in ${fmtMs(now() - s0)}`);
+      await pool.query(FILL_BASELINE);
+      await pool.query('VACUUM (ANALYZE) events');
+      await pool.query('VACUUM (ANALYZE) baseline_events');
+      await checkpoint(pool);
+      const count = Number((await pool.query<{ n: string }>('SELECT count(*)::text AS n FROM events')).rows[0]?.n ?? 0);
+
+      // An untimed partial pass each: caches, prepared statements, JIT.
+      await portPass(store, Math.min(count, 20_000), passLimitMs);
+      await rawPass(pool, Math.min(count, 20_000), passLimitMs);
+
+      const indexesBefore = await indexUse(pool);
+      const port: Pass[] = [];
+      const raw: Pass[] = [];
+      for (let r = 0; r < rounds; r++) {
+        port.push(await portPass(store, count, passLimitMs));
+        raw.push(await rawPass(pool, count, passLimitMs));
+      }
+      for (const p of port) if (p.events !== count) throw new Error(`readAll returned ${p.events} of ${count} events (time limit?)`);
+
+      const portRate = median(port.map(rate));
+      const rawRate = median(raw.map(rate));
+      const portFlat = flatness(port);
+      const rawFlat = flatness(raw);
+      ctx.log(`  readAll: ${port.map((p) => `${fmtInt(rate(p))} ev/s`).join(', ')}; raw PK paging: ${raw.map((p) => `${fmtInt(rate(p))} ev/s`).join(', ')}`);
+      ctx.log(
+        `  page of ${PAGE}: readAll ${fmtMs(portFlat.first)} at the start, ${fmtMs(portFlat.last)} at the end; ` +
+          `raw ${fmtMs(rawFlat.first)} → ${fmtMs(rawFlat.last)}`,
+      );
+      if (!ctx.quick) {
+        // Statistics reach pg_stat_* up to a second after the backend goes idle.
+        await new Promise((resolve) => setTimeout(resolve, 1_200));
+        const after = await indexUse(pool);
+        const used = [...after].map(([index, reads]) => `${index} ${fmtInt(reads - (indexesBefore.get(index) ?? 0))}`).join(', ');
+        ctx.log(`  index tuples read on events during the timed readAll passes: ${used}`);
+      }
+
+      const ratio = portRate / rawRate;
+      const size = `${fmtInt(count)} events, page ${fmtInt(PAGE)}`;
+      return [
+        {
+          benchmark: 'readAll, whole log',
+          setting: size,
+          figure: `${fmtInt(portRate)} ev/s`,
+          baseline: `${fmtInt(rawRate)} ev/s (raw PK paging)`,
+          ratio,
+          target: `≥ ${TARGET_RATIO.toFixed(2)}`,
+          pass: ratio >= TARGET_RATIO,
+        },
+        {
+          benchmark: 'readAll page time, end / start of log',
+          setting: size,
+          figure: `${fmtMs(portFlat.last)} / ${fmtMs(portFlat.first)} = ${portFlat.ratio.toFixed(2)}`,
+          baseline: `${fmtMs(rawFlat.last)} / ${fmtMs(rawFlat.first)} = ${rawFlat.ratio.toFixed(2)}`,
+          ratio: undefined,
+          target: `≤ ${FLATNESS_LIMIT} (flat)`,
+          // BENCH_QUICK reads ten pages: one page at each end is noise, not a trend.
+          pass: ctx.quick ? undefined : portFlat.ratio <= FLATNESS_LIMIT,
+        },
+      ];
+    } finally {
+      await store.close();
+    }
+  });
+}
+
+export const readAllBenchmark: Benchmark = { name: 'read-all', run };
