@@ -207,3 +207,21 @@ describe('key files', () => {
     expect(() => readJwksFile('AUTH_JWKS_FILE', files.write('oct.json', JSON.stringify({ keys: [{ kty: 'oct', k: 'c2VjcmV0' }] })))).toThrow(/only RSA and EC/);
   });
 });
+
+describe('JwtVerifier cache of verified tokens', () => {
+  it('still refuses a remembered token once it has expired', async () => {
+    const verifier = new JwtVerifier({ secret: TEST_SECRET });
+    const token = await sign(claims({ exp: nowSeconds() + 60 }), 'HS256', secretKey);
+    expect((await verifier.verify(token, NOW)).ok).toBe(true);
+    expect((await verifier.verify(token, NOW)).ok).toBe(true);
+    const later = new Date(NOW.getTime() + 10 * 60_000);
+    expect(await verifier.verify(token, later)).toEqual({ ok: false, error: { code: 'expired_credentials' } });
+  });
+
+  it('never remembers a refused token', async () => {
+    const verifier = new JwtVerifier({ secret: TEST_SECRET });
+    const forged = await sign(claims(), 'HS256', new TextEncoder().encode('another-secret-another-secret-another-0'));
+    expect((await verifier.verify(forged, NOW)).ok).toBe(false);
+    expect((await verifier.verify(forged, NOW)).ok).toBe(false);
+  });
+});

@@ -45,7 +45,12 @@ const invalid = (message: string): VerifyOutcome => err({ code: 'invalid_credent
  * 30 days; `scope` and/or `scopes`, all known; optional `customerId`; `iss`/`aud` when
  * configured; 5 s of clock tolerance on exp/nbf/iat.
  */
+/** Verified tokens remembered at most; enough for every active client of an instance. */
+const VERIFIED_CACHE_MAX = 10_000;
+
 export class JwtVerifier {
+  /** Tokens already verified, by their exact text; bounded, oldest evicted first. */
+  readonly #verified = new Map<string, Principal>();
   readonly #getKey: JWTVerifyGetKey;
   readonly #algorithms: string[];
   readonly #issuer: string | undefined;
@@ -85,6 +90,28 @@ export class JwtVerifier {
   }
 
   async verify(token: string, now: Date): Promise<VerifyOutcome> {
+    // A client sends the same token on every request until it expires; the signature and
+    // claims cannot change meanwhile (a JWT is not revocable), so only expiry is re-checked.
+    const cached = this.#verified.get(token);
+    if (cached !== undefined) {
+      if (cached.expiresAt !== null && now.getTime() < cached.expiresAt.getTime() + this.#tolerance * 1_000) return ok(cached);
+      this.#verified.delete(token);
+    }
+    const outcome = await this.#verifyUncached(token, now);
+    if (outcome.ok) this.#remember(token, outcome.value);
+    return outcome;
+  }
+
+  #remember(token: string, principal: Principal): void {
+    // Map keeps insertion order: the first key is the oldest entry.
+    if (this.#verified.size >= VERIFIED_CACHE_MAX) {
+      const oldest = this.#verified.keys().next();
+      if (!oldest.done) this.#verified.delete(oldest.value);
+    }
+    this.#verified.set(token, principal);
+  }
+
+  async #verifyUncached(token: string, now: Date): Promise<VerifyOutcome> {
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, this.#getKey, {

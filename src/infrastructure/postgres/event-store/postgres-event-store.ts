@@ -445,9 +445,16 @@ class WakeSignal {
  * database-wide notify lock at every commit; here at most one is in flight per instance,
  * and appends that finish meanwhile share the next one (it starts after they committed).
  */
+// Each NOTIFY is a transaction and a WAL flush of its own. At most one per this interval:
+// the appends of a busy writer coalesce into one wake-up, at the price of at most this much
+// extra latency for subscribers in other instances (local ones are woken directly).
+const NOTIFY_MIN_INTERVAL_MS = 10;
+
+/** Sends the cross-instance wake-up, coalesced and spaced out; never on an append's path. */
 class NotificationSender {
   #inFlight: Promise<void> | undefined;
-  #again = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #lastSentAt = Number.NEGATIVE_INFINITY;
   #closed = false;
 
   constructor(
@@ -457,29 +464,29 @@ class NotificationSender {
   ) {}
 
   request(): void {
-    if (this.#closed) return;
-    if (this.#inFlight !== undefined) {
-      this.#again = true;
-      return;
-    }
-    this.#inFlight = this.#run();
+    if (this.#closed || this.#timer !== undefined) return;
+    const wait = Math.max(0, this.#lastSentAt + NOTIFY_MIN_INTERVAL_MS - performance.now());
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#lastSentAt = performance.now();
+      const previous = this.#inFlight ?? Promise.resolve();
+      this.#inFlight = previous.then(() => this.#send());
+    }, wait);
   }
 
   async close(): Promise<void> {
     this.#closed = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
     await this.#inFlight;
   }
 
-  async #run(): Promise<void> {
-    do {
-      this.#again = false;
-      try {
-        await this.pool.query('SELECT pg_notify($1, $2)', [this.channel, this.payload]);
-      } catch {
-        // Best effort: other instances' subscribers fall back to polling.
-      }
-    } while (this.#again && !this.#closed);
-    this.#inFlight = undefined;
+  async #send(): Promise<void> {
+    try {
+      await this.pool.query('SELECT pg_notify($1, $2)', [this.channel, this.payload]);
+    } catch {
+      // Best effort: other instances' subscribers fall back to polling.
+    }
   }
 }
 
