@@ -105,3 +105,16 @@ describe('PaymentCommandHandlers with a customer-scoped caller', () => {
     expect(await handlers.capture(payment.payment.id, undefined, { ...ctx, customerScope: 'cus_1' })).toMatchObject({ ok: true });
   });
 });
+
+describe('PaymentCommandHandlers with an idempotency key that is used again after it expired', () => {
+  it('creates a new payment with new event ids instead of colliding with the old write', async () => {
+    const { store, handlers } = setup();
+    const first = await handlers.create(input, { ...ctx, idempotency: { key: 'k', firstSeenAt: new Date('2026-01-01T00:00:00Z') } });
+    const later = await handlers.create(input, { ...ctx, idempotency: { key: 'k', firstSeenAt: new Date('2026-01-03T00:00:00Z') } });
+    expect(first.ok && later.ok).toBe(true);
+    if (!first.ok || !later.ok) return;
+    expect(later.value.payment.id).not.toBe(first.value.payment.id);
+    expect(later.value.replayed).toBe(false);
+    expect(new Set(store.events.map((e) => e.id)).size).toBe(2);
+  });
+});

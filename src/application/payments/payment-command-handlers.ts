@@ -21,6 +21,16 @@ import { assertExists, loadPayment } from './payment-stream.js';
 import type { PaymentView } from './payment-view.js';
 import { toPaymentView } from './payment-view.js';
 
+/**
+ * What ids are derived from when a command carries an idempotency key. The key's first
+ * sighting is part of it: once a key has expired (24 h) it may be used again for a new
+ * request, which must not collide with the ids of the old one.
+ */
+function idempotencySeed(ctx: CommandContext): string | undefined {
+  if (!ctx.idempotency) return undefined;
+  return `${ctx.actor}\u0000${ctx.idempotency.key}\u0000${ctx.idempotency.firstSeenAt.getTime()}`;
+}
+
 export interface CreatePaymentInput {
   readonly customerId: string;
   readonly amount: Money;
@@ -62,7 +72,7 @@ export class PaymentCommandHandlers {
 
   async create(input: CreatePaymentInput, ctx: CommandContext): Promise<PaymentCommandResult> {
     if (ctx.customerScope && ctx.customerScope !== input.customerId) return err({ code: 'customer_forbidden', customerId: input.customerId });
-    const seed = ctx.idempotency ? `${ctx.actor}\u0000${ctx.idempotency.key}` : undefined;
+    const seed = idempotencySeed(ctx);
     const paymentId = (seed && ctx.idempotency
       ? this.ids.deterministic('pay_', seed, ctx.idempotency.firstSeenAt)
       : this.ids.next('pay_')) as PaymentId;
@@ -159,7 +169,7 @@ export class PaymentCommandHandlers {
     ) => Promise<{ status: 'ok' } | { status: 'failed'; code: string; message: string } | undefined>,
   ): Promise<PaymentCommandResult> {
     const stream = paymentStream(paymentId as PaymentId);
-    const seed = ctx.idempotency ? `${ctx.actor}\u0000${ctx.idempotency.key}` : undefined;
+    const seed = idempotencySeed(ctx);
     const attempts = ctx.expectedRevision === undefined ? this.options.maxAttempts : 1;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       const loaded = await loadPayment(this.store, stream);
