@@ -68,3 +68,18 @@ describe('auth configuration', () => {
     expect(() => loadConfig({ METRICS_AUTH: 'basic' })).toThrow(ConfigError);
   });
 });
+
+describe('the published development secret is never served beyond loopback', () => {
+  it('defaults HOST to loopback outside production and to all interfaces in production', async () => {
+    const { loadConfig } = await import('../../src/infrastructure/config/config.js');
+    expect(loadConfig({}).HOST).toBe('127.0.0.1');
+    expect(loadConfig({ NODE_ENV: 'production', AUTH_JWT_SECRET: 'a-real-production-secret-0123456789-abcdef' }).HOST).toBe('0.0.0.0');
+  });
+
+  it('refuses a reachable HOST with no secret of its own, accepts it with one', async () => {
+    const { ConfigError, loadConfig } = await import('../../src/infrastructure/config/config.js');
+    expect(() => loadConfig({ HOST: '0.0.0.0' })).toThrow(ConfigError);
+    expect(() => loadConfig({ HOST: '::1' })).not.toThrow();
+    expect(loadConfig({ HOST: '0.0.0.0', AUTH_JWT_SECRET: 'a-developer-chosen-secret-0123456789-abcdef' }).HOST).toBe('0.0.0.0');
+  });
+});

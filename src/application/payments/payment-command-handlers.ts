@@ -145,7 +145,9 @@ export class PaymentCommandHandlers {
         providerPaymentId: state.providerPaymentId,
         amount: captured.data.amount,
         currency: captured.data.currency,
-        idempotencyKey: `capture:${paymentId}`,
+        // Bound to the amount: a retry with another amount after a lost append must reach the
+        // processor as a different request (which it refuses), not replay the first one.
+        idempotencyKey: `capture:${paymentId}:${captured.data.amount}`,
       });
     });
   }

@@ -27,7 +27,8 @@ export const MIN_JWT_SECRET_BYTES = 32;
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   PORT: port.default(3000),
-  HOST: z.string().min(1).default('0.0.0.0'),
+  /** Default: 0.0.0.0 in production (containers), 127.0.0.1 elsewhere (a developer's machine). */
+  HOST: z.string().min(1).optional(),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/ledger'),
   DATABASE_POOL_MAX: positiveInt.max(200).default(20),
   EVENT_STORE: z.enum(['postgres', 'eventstoredb']).default('postgres'),
@@ -94,7 +95,21 @@ export const configSchema = z.object({
       ctx.addIssue({ code: 'custom', path: ['AUTH_API_KEY_PEPPER'], message: 'is the public development pepper; NODE_ENV=production needs one of its own, or none' });
     }
   }
-});
+  // The development secret is published: anyone can mint an admin token with it. Fine on
+  // a developer's loopback interface, never on an address others can reach.
+  const usesDevelopmentSecret = c.AUTH_JWT_SECRET === undefined && c.AUTH_JWT_PUBLIC_KEY_FILE === undefined && c.AUTH_JWKS_FILE === undefined;
+  if (c.NODE_ENV !== 'production' && usesDevelopmentSecret && c.HOST !== undefined && !isLoopback(c.HOST)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['AUTH_JWT_SECRET'],
+      message: `HOST=${c.HOST} is reachable from other machines, and without AUTH_JWT_SECRET (or a key file) tokens would be checked against the public development secret; set one, or listen on 127.0.0.1`,
+    });
+  }
+}).transform((c) => ({ ...c, HOST: c.HOST ?? (c.NODE_ENV === 'production' ? '0.0.0.0' : '127.0.0.1') }));
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
 
 export type Config = z.infer<typeof configSchema>;
 

@@ -95,7 +95,8 @@ const SCRATCH_SCHEMA = /^rm_[a-z0-9_]+__(rebuild|audit)$/;
 const MAX_ERROR_LENGTH = 4_000;
 
 /** SQLSTATE classes and codes that are the database's trouble, not the handler's. */
-const TRANSIENT_SQLSTATE = /^(08|53|57P0[1-3]|40001|40P01|55P03|58)/;
+// 57014: statement cancelled (statement_timeout under load) — retry the batch, don't fail the projection.
+const TRANSIENT_SQLSTATE = /^(08|53|57014|57P0[1-3]|40001|40P01|55P03|58)/;
 const TRANSIENT_NODE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN']);
 
 interface LockedRecord {
