@@ -74,3 +74,28 @@ describe('a customer-scoped API key, through the whole service', () => {
     anonymous.disconnect();
   });
 });
+
+describe('a revoked API key', () => {
+  it('loses its open Socket.IO connection at its next subscribe', async () => {
+    const keys = service.container.get(TOKENS.ApiKeys);
+    const created = await keys.create({ scopes: ['payments:read'], customerId: 'cus_revoked', name: 'soon revoked', actor: 'test' });
+    if (!created.ok) throw new Error('could not create key');
+    const socket = connect(service.url, { transports: ['websocket'], reconnection: false, auth: { token: created.value.key } });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once('connect', resolve);
+        socket.once('connect_error', reject);
+      });
+      expect(await socket.timeout(5_000).emitWithAck('subscribe', { topics: ['customer:cus_revoked'] })).toEqual({ ok: true });
+      const revoked = await keys.revoke(created.value.id, 'test');
+      expect(revoked.ok).toBe(true);
+      const disconnected = new Promise<string>((resolve) => socket.once('disconnect', resolve));
+      const ack = (await socket.timeout(5_000).emitWithAck('subscribe', { topics: ['customer:cus_revoked'] })) as { ok: boolean; error?: string };
+      expect(ack.ok).toBe(false);
+      expect(ack.error).toMatch(/^unauthorized: credential revoked/);
+      expect(await disconnected).toBe('io server disconnect');
+    } finally {
+      socket.disconnect();
+    }
+  });
+});

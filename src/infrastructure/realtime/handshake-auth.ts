@@ -63,8 +63,12 @@ export function handshakeAuthentication(options: HandshakeAuthOptions): Middlewa
   const timeoutMs = options.timeoutMs ?? AUTHENTICATE_TIMEOUT_MS;
   return (socket, next) => {
     authenticate(socket).then(
-      (principal) => {
+      ({ principal, token }) => {
         socket.data.principal = principal;
+        if (principal.kind === 'api_key' && token !== undefined) {
+          // API keys do not expire but can be revoked: the hub asks again from time to time.
+          socket.data.revalidate = async () => (await withTimeout(options.authenticator.authenticate(token, options.clock.now()), timeoutMs)).ok;
+        }
         next();
       },
       (error: unknown) => {
@@ -78,7 +82,7 @@ export function handshakeAuthentication(options: HandshakeAuthOptions): Middlewa
     );
   };
 
-  async function authenticate(socket: RealtimeSocket): Promise<Principal> {
+  async function authenticate(socket: RealtimeSocket): Promise<{ principal: Principal; token: string | undefined }> {
     const auth: unknown = socket.handshake.auth;
     const token: unknown = typeof auth === 'object' && auth !== null ? (auth as { token?: unknown }).token : undefined;
     if (token !== undefined && typeof token !== 'string') throw unauthorized('malformed_credentials');
@@ -91,7 +95,7 @@ export function handshakeAuthentication(options: HandshakeAuthOptions): Middlewa
     }
     // The authenticator should have said so; checked here too, as on every subscribe.
     if (isExpired(result.value, options.clock.now())) throw unauthorized('expired_credentials');
-    return result.value;
+    return { principal: result.value, token: token === '' ? undefined : token };
   }
 }
 

@@ -44,6 +44,11 @@ export interface InterServerEvents {}
 export interface SocketData {
   /** Set by the handshake when attachRealtime has an authenticator; fixed for the connection. */
   principal?: Principal;
+  /**
+   * For credentials that can be revoked (API keys): asks again whether the handshake's
+   * credential is still good. Called on every subscribe and periodically.
+   */
+  revalidate?: () => Promise<boolean>;
 }
 
 export type RealtimeServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
@@ -116,12 +121,17 @@ export interface RealtimeHubOptions {
 
 type TopicState = 'live' | CatchUp;
 
+/** How often an open socket's revocable credential (API key) is checked again. */
+const REVALIDATE_INTERVAL_MS = 30_000;
+
 interface Session {
   readonly topics: Map<string, TopicState>;
   readonly bucket: TokenBucket;
   readonly refusals: SlidingWindowCounter;
   /** Disconnects the socket when its credential expires; at most one per socket. */
   expiryTimer: NodeJS.Timeout | undefined;
+  /** Re-checks a revocable credential; at most one per socket. */
+  revalidateTimer: NodeJS.Timeout | undefined;
 }
 
 type Denial = { readonly topic: string } | { readonly unavailable: true };
@@ -167,6 +177,7 @@ export class RealtimeHub {
       bucket: new TokenBucket({ capacity: limits.requestBurst, refillPerSecond: limits.requestsPerSecond }),
       refusals: new SlidingWindowCounter({ max: limits.maxRefusals, windowMs: limits.refusalWindowMs }),
       expiryTimer: undefined,
+      revalidateTimer: undefined,
     };
     // Any other event is a client bug (or a probe): refused, and counted like other refusals.
     socket.use((packet, next) => {
@@ -177,13 +188,17 @@ export class RealtimeHub {
     socket.on(SUBSCRIBE_EVENT, (...args: unknown[]) => {
       const { payload, ack } = splitArgs(args);
       if (this.#expired(socket)) return this.#expire(socket, ack);
-      this.#subscribe(socket, session, payload).then(
+      this.#stillValid(socket).then((valid) => {
+        if (valid === 'revoked') return this.#revoke(socket, ack);
+        if (valid === 'unknown') return ack(errorAck('unavailable', 'could not check the credential; retry shortly'));
+        return this.#subscribe(socket, session, payload).then(
         (result) => this.#answer(socket, session, ack, result),
         (error: unknown) => {
           this.#options.logger.error({ socket: socket.id, ...errorFields(error) }, 'realtime: subscribe failed');
           ack(errorAck('unavailable', 'internal error'));
         },
-      );
+        );
+      }, (error: unknown) => this.#options.logger.error({ socket: socket.id, ...errorFields(error) }, 'realtime: subscribe failed'));
     });
     socket.on(UNSUBSCRIBE_EVENT, (...args: unknown[]) => {
       const { payload, ack } = splitArgs(args);
@@ -193,11 +208,38 @@ export class RealtimeHub {
     socket.on('disconnect', () => {
       clearTimeout(session.expiryTimer);
       session.expiryTimer = undefined;
+      clearInterval(session.revalidateTimer);
+      session.revalidateTimer = undefined;
       this.#floors.forget(socket.id, session.topics.keys());
       for (const state of session.topics.values()) if (state !== 'live') this.#catchUps.remove(state);
       session.topics.clear();
     });
     this.#watchExpiry(socket, session);
+    if (socket.data.revalidate) {
+      session.revalidateTimer = setInterval(() => {
+        void this.#stillValid(socket).then((valid) => {
+          if (valid === 'revoked') this.#revoke(socket);
+        });
+      }, REVALIDATE_INTERVAL_MS);
+      session.revalidateTimer.unref();
+    }
+  }
+
+  /** 'unknown' when the check itself failed (the store is down): neither allowed nor revoked. */
+  async #stillValid(socket: RealtimeSocket): Promise<'valid' | 'revoked' | 'unknown'> {
+    const revalidate = socket.data.revalidate;
+    if (!revalidate) return 'valid';
+    try {
+      return (await revalidate()) ? 'valid' : 'revoked';
+    } catch {
+      return 'unknown';
+    }
+  }
+
+  /** The credential was revoked since the handshake: say so and disconnect. */
+  #revoke(socket: RealtimeSocket, ack?: AckFn): void {
+    ack?.(errorAck('unauthorized', 'credential revoked'));
+    this.#disconnect(socket, 'unauthorized', 'credential revoked');
   }
 
   /** Arms the socket's one expiry timer; re-arms when it fires early (clock skew, long delays). */
