@@ -208,7 +208,7 @@ export class ProjectionWorker {
       for await (const batch of batches) {
         const last = batch[batch.length - 1];
         if (!last) continue;
-        const outcome = await store.commitBatch({ name: this.name, schema: this.schema, from: checkpoint, to: last.position }, (sql) =>
+        const outcome = await store.commitBatch({ name: this.name, version: this.projection.version, schema: this.schema, from: checkpoint, to: last.position }, (sql) =>
           applyEvents(this.projection, this.handled, sql, batch),
         );
         switch (outcome.kind) {
@@ -219,7 +219,8 @@ export class ProjectionWorker {
             this.state = batch.length >= this.settings.batchSize ? 'catching_up' : 'running';
             break;
           case 'checkpoint_moved':
-            // Only possible if another runner wrote while we believed we held the lease.
+            // Another runner wrote while we believed we held the lease, or a rebuild switched in
+            // rows of another version: start over from the stored record.
             this.settings.logger.warn(
               { projection: this.name, expected: formatPosition(checkpoint), actual: formatPosition(outcome.checkpoint) },
               'checkpoint moved under this runner; resubscribing from the stored checkpoint',

@@ -106,7 +106,7 @@ export interface ProjectionStore {
    * topic), set the checkpoint to `to`, and notify progress. Infrastructure failures throw.
    */
   commitBatch<F>(
-    batch: { readonly name: string; readonly schema: string; readonly from: Position; readonly to: Position },
+    batch: { readonly name: string; readonly version: number; readonly schema: string; readonly from: Position; readonly to: Position },
     work: TransactionWork<readonly PositionedChange[], F>,
   ): Promise<BatchOutcome<F>>;
 

@@ -38,7 +38,7 @@ export interface PostgresProjectionStoreOptions {
 // The first statement of a batch: lock the record (a rebuild switch or another runner
 // waits here) and remember the session's search_path to restore after the projection's work.
 const LOCK_RECORD = `
-SELECT checkpoint_commit, checkpoint_prepare, current_setting('search_path') AS saved_search_path
+SELECT checkpoint_commit, checkpoint_prepare, version, current_setting('search_path') AS saved_search_path
   FROM projection_checkpoints WHERE name = $1 FOR UPDATE`;
 
 const INSERT_CHANGES = `
@@ -100,6 +100,7 @@ const TRANSIENT_SQLSTATE = /^(08|53|57014|57P0[1-3]|40001|40P01|55P03|58)/;
 const TRANSIENT_NODE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN']);
 
 interface LockedRecord {
+  readonly version: number;
   readonly checkpoint_commit: string;
   readonly checkpoint_prepare: string;
   readonly saved_search_path: string;
@@ -172,7 +173,7 @@ export class PostgresProjectionStore implements ProjectionStore {
   }
 
   commitBatch<F>(
-    batch: { readonly name: string; readonly schema: string; readonly from: Position; readonly to: Position },
+    batch: { readonly name: string; readonly version: number; readonly schema: string; readonly from: Position; readonly to: Position },
     work: TransactionWork<readonly PositionedChange[], F>,
   ): Promise<BatchOutcome<F>> {
     return inTransaction<BatchOutcome<F>>(this.pool, async (client) => {
@@ -180,7 +181,11 @@ export class PostgresProjectionStore implements ProjectionStore {
       const row = locked.rows[0];
       if (!row) throw new Error(`projection ${batch.name} is not registered`);
       const current = positionOf(row.checkpoint_commit, row.checkpoint_prepare);
-      if (comparePositions(current, batch.from) !== 0) return { commit: false, value: { kind: 'checkpoint_moved', checkpoint: current } };
+      // A rebuild may have switched in rows of another version at the same checkpoint: this
+      // runner's handler must not write into them; it re-reads the record and steps aside.
+      if (comparePositions(current, batch.from) !== 0 || row.version !== batch.version) {
+        return { commit: false, value: { kind: 'checkpoint_moved', checkpoint: current } };
+      }
 
       // After the lock: a rebuild switch that renamed schemas meanwhile is already visible.
       await setLocalSearchPath(client, pg.escapeIdentifier(batch.schema));
