@@ -205,4 +205,3 @@ export function decide(state: PaymentState, cmd: PaymentCommand): Result<Payment
   }
 }
 
-export const paymentDecider = { initialState, evolve, decide } as const;

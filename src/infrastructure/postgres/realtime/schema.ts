@@ -5,8 +5,10 @@ import type { Migration } from '../migrator.js';
  * (change, topic) in the same transaction as the read-model rows it describes, then
  * NOTIFYs `ledger_changes` once per batch. Every service instance tails this table and
  * emits to its own sockets, so no broker is needed to fan out, and a client that
- * subscribes with `since` gets exactly what it missed. Only the runner that holds a
- * projection writes, one batch at a time, so `id` order is commit order is position order.
+ * subscribes with `since` gets exactly what it missed. Within one projection, rows are
+ * written one batch at a time, so a topic's ids follow its positions; across projections
+ * transactions can commit out of id order, which the tailer handles by waiting out gaps
+ * (src/infrastructure/realtime/feed-cursor.ts).
  */
 export const realtimeMigrations: readonly Migration[] = [
   {
