@@ -9,7 +9,7 @@ import {
   type NewEvent,
   type RecordedEvent,
 } from '../../src/application/ports/event-store.js';
-import { comparePositions, formatPosition, parsePosition, position, type Position } from '../../src/application/ports/position.js';
+import { comparePositions, formatPosition, parsePosition, type Position } from '../../src/application/ports/position.js';
 
 export interface EventStoreUnderTest {
   readonly store: EventStore;
@@ -443,14 +443,12 @@ export function eventStoreContract(name: string, capabilities: EventStoreCapabil
     });
 
     describe('bounds', () => {
-      it('bounds counts and accepts any position it could have issued', async () => {
+      it('refuses counts that are not whole, or below the least that makes sense', async () => {
         await expect(store().readAll({ maxCount: -1 })).rejects.toBeInstanceOf(RangeError);
         await expect(store().readAll({ maxCount: 1.5 })).rejects.toBeInstanceOf(RangeError);
         expect(await store().readAll({ maxCount: 0 })).toEqual([]);
         const subscription = store().subscribeToAll({ batchSize: 0, signal: new AbortController().signal });
         await expect(subscription[Symbol.asyncIterator]().next()).rejects.toBeInstanceOf(RangeError);
-        const max = (1n << 64n) - 1n;
-        expect(await store().readAll({ after: position(max, max), maxCount: 50_000 })).toEqual([]);
       });
     });
 
