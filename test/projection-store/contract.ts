@@ -23,6 +23,8 @@ export interface ProjectionStoreUnderTest {
   readonly items: (schema: string) => Promise<string[]>;
   /** The realtime rows committed for `projection`, in the order they were written. */
   readonly changes: (projection: string) => Promise<StoredChange[]>;
+  /** Kills the connection of the transaction `sql` belongs to, from inside it (the fake: its commit fails as a dying connection's would). */
+  readonly killConnection: (sql: SqlExecutor) => Promise<void>;
   /** As if the connection that holds this store's leases died. */
   readonly severLeases: () => Promise<void>;
   /** What the adapter's own trouble (a lost connection, a deadlock) looks like when `work` sees it. */
@@ -234,6 +236,27 @@ export function projectionStoreContract(name: string, setup: () => Promise<Proje
         ).rejects.toBe(bug);
         expect(await under().items(projectionSchema(projection))).toEqual(['a']);
         expect((await store().readCheckpoints([projection])).get(projection)).toEqual(at(5));
+      });
+
+      it("throws the store's own trouble when the connection dies mid-batch, having written nothing", async () => {
+        const projection = await projectionAt(5, ['a']);
+        const failure = await store()
+          .commitBatch({ name: projection, version: 1, schema: projectionSchema(projection), from: at(5), to: at(8) }, async (sql) => {
+            await insertItems(sql, ['b']);
+            await under().killConnection(sql);
+            return ok([{ topics: ['item:b'], type: 'item.added', data: 'b', position: at(8) }]);
+          })
+          .then(
+            (outcome) => ({ outcome }),
+            (error: unknown) => ({ error }),
+          );
+        expect(failure).toHaveProperty('error');
+        expect(store().isTransientError((failure as { error: unknown }).error)).toBe(true);
+        expect(await under().items(projectionSchema(projection))).toEqual(['a']);
+        expect((await store().readCheckpoints([projection])).get(projection)).toEqual(at(5));
+        expect(await under().changes(projection)).toEqual([]);
+        // The next attempt, on another connection, goes through.
+        expect(await store().commitBatch({ name: projection, version: 1, schema: projectionSchema(projection), from: at(5), to: at(8) }, writing(['b']))).toEqual({ kind: 'committed', checkpoint: at(8) });
       });
 
       it('lets exactly one of two batches from the same checkpoint commit', async () => {

@@ -21,6 +21,10 @@ projectionStoreContract('InMemoryProjectionStore', () => {
           .filter((c) => c.projection === projection)
           .flatMap((c) => c.topics.map((topic) => ({ topic, type: c.type, position: formatPosition(c.position), data: c.data }))),
       ),
+    killConnection: () => {
+      store.failNextCommit = new TransientError('Connection terminated unexpectedly');
+      return Promise.resolve();
+    },
     severLeases: () => Promise.resolve(store.loseAllLeases()),
     transientErrors: [new TransientError('connection terminated')],
     permanentErrors: [],

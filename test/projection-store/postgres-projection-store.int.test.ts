@@ -29,6 +29,9 @@ projectionStoreContract('PostgresProjectionStore', async () => {
       );
       return result.rows;
     },
+    async killConnection(sql) {
+      await sql.query('SELECT pg_terminate_backend(pg_backend_pid())');
+    },
     async severLeases() {
       const killed = await pool.query(
         `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
