@@ -19,6 +19,8 @@ export interface StoredChange {
 
 export interface ProjectionStoreUnderTest {
   readonly store: ProjectionStore;
+  /** Another instance of the adapter over the same database (a second service instance); teardown closes it. */
+  readonly openInstance: () => ProjectionStore;
   /** Ids in the `items` table of `schema`, sorted; [] when the schema or the table does not exist. */
   readonly items: (schema: string) => Promise<string[]>;
   /** The realtime rows committed for `projection`, in the order they were written. */
@@ -116,6 +118,28 @@ export function projectionStoreContract(name: string, setup: () => Promise<Proje
         for (const lease of [again, rebuild, otherRun]) await lease!.release();
         // Releasing twice is harmless.
         await again!.release();
+      });
+
+      it('excludes holders in other instances; a lost connection frees only its own instance\'s leases', async () => {
+        const [projection, another] = [await projectionAt(0), await projectionAt(0)];
+        const other = under().openInstance();
+        const mine = await store().tryAcquireLease(projection, 'run', 'instance-a');
+        expect(mine).toBeDefined();
+        expect(await other.tryAcquireLease(projection, 'run', 'instance-b')).toBeUndefined();
+        expect((await other.read([projection]))[0]!.leader).toBe('instance-a');
+        await mine!.release();
+        const theirs = await other.tryAcquireLease(projection, 'run', 'instance-b');
+        expect(theirs).toBeDefined();
+        expect(await store().tryAcquireLease(projection, 'run', 'instance-a')).toBeUndefined();
+
+        const alsoMine = await store().tryAcquireLease(another, 'run', 'instance-a');
+        expect(alsoMine).toBeDefined();
+        await under().severLeases();
+        await vi.waitFor(() => expect(alsoMine!.lost.aborted).toBe(true), { timeout: 5_000, interval: 10 });
+        expect(theirs!.lost.aborted).toBe(false);
+        expect((await store().read([projection]))[0]!.leader).toBe('instance-b');
+        await theirs!.release();
+        await alsoMine!.release();
       });
 
       it('aborts lost when the connection holding the lease dies, and the lease can then be taken again', async () => {

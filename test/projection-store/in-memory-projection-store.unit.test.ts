@@ -8,6 +8,7 @@ projectionStoreContract('InMemoryProjectionStore', () => {
   const store = new InMemoryProjectionStore();
   return Promise.resolve({
     store,
+    openInstance: () => new InMemoryProjectionStore(store),
     items: (schema) =>
       Promise.resolve(
         (store.schemas.get(schema) ?? [])

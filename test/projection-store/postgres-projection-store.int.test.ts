@@ -10,8 +10,18 @@ projectionStoreContract('PostgresProjectionStore', async () => {
   const { pool } = database.db;
   // Short heartbeats: a lease whose connection dies is noticed within the test's patience.
   const store = new PostgresProjectionStore(pool, { leaseHeartbeatMs: 200 });
+  const others: PostgresProjectionStore[] = [];
   return {
     store,
+    openInstance() {
+      // Its own lease connection, named apart so that severLeases finds only the first store's.
+      const other = new PostgresProjectionStore(pool, {
+        leaseHeartbeatMs: 200,
+        createLeaseClient: () => new pg.Client({ connectionString: database.db.url, application_name: 'ps-contract-other-instance' }),
+      });
+      others.push(other);
+      return other;
+    },
     async items(schema) {
       try {
         const result = await pool.query<{ id: string }>(`SELECT id FROM ${pg.escapeIdentifier(schema)}.items ORDER BY id`);
@@ -54,6 +64,7 @@ projectionStoreContract('PostgresProjectionStore', async () => {
       Object.assign(new Error('division by zero'), { code: '22012' }),
     ],
     async teardown() {
+      for (const other of others) await other.close();
       await store.close();
       await database.drop();
     },

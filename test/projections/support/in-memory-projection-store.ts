@@ -22,6 +22,13 @@ interface MutableRecord {
   updatedAt: Date;
 }
 
+interface HeldLease {
+  readonly holder: string;
+  readonly controller: AbortController;
+  /** The instance whose "connection" holds it. */
+  readonly instance: InMemoryProjectionStore;
+}
+
 /** The fake's transient error, as the real store would classify a lost connection. */
 export class TransientError extends Error {
   readonly transient = true;
@@ -39,24 +46,35 @@ const SAMPLE_SIZE = 10;
  * statements committed into it.
  */
 export class InMemoryProjectionStore implements port.ProjectionStore {
-  readonly records = new Map<string, MutableRecord>();
-  readonly schemas = new Map<string, Statement[]>();
-  readonly realtime: (port.PositionedChange & { projection: string })[] = [];
-  readonly notifications: string[] = [];
-  readonly leases = new Map<string, { holder: string; controller: AbortController }>();
+  // What several instances share, as several service instances share one database.
+  readonly records: Map<string, MutableRecord>;
+  readonly schemas: Map<string, Statement[]>;
+  readonly realtime: (port.PositionedChange & { projection: string })[];
+  readonly notifications: string[];
+  readonly leases: Map<string, HeldLease>;
+  private readonly locks: Map<string, Promise<void>>;
   /** False: every caller gets a lease, as if leases were broken; the checkpoint must still prevent double application. */
   exclusiveLeases = true;
   /** Thrown by the next commit (after the work ran), as a dying connection would. */
   failNextCommit: Error | undefined;
   commits = 0;
-  private readonly locks = new Map<string, Promise<void>>();
+
+  /** With `sharing`: another instance over that store's state (a second service instance). */
+  constructor(sharing?: InMemoryProjectionStore) {
+    this.records = sharing?.records ?? new Map();
+    this.schemas = sharing?.schemas ?? new Map();
+    this.realtime = sharing?.realtime ?? [];
+    this.notifications = sharing?.notifications ?? [];
+    this.leases = sharing?.leases ?? new Map();
+    this.locks = sharing?.locks ?? new Map();
+  }
 
   async tryAcquireLease(name: string, purpose: port.LeasePurpose, holder: string): Promise<port.ProjectionLease | undefined> {
     await Promise.resolve();
     const key = `${purpose}:${name}`;
     if (this.exclusiveLeases && this.leases.has(key)) return undefined;
     const controller = new AbortController();
-    this.leases.set(key, { holder, controller });
+    this.leases.set(key, { holder, controller, instance: this });
     return {
       lost: controller.signal,
       release: async () => {
@@ -74,11 +92,13 @@ export class InMemoryProjectionStore implements port.ProjectionStore {
     lease?.controller.abort();
   }
 
-  /** As if the one connection that holds every lease of this store died. */
+  /** As if the one connection that holds every lease of this instance died. */
   loseAllLeases(): void {
-    const held = [...this.leases.values()];
-    this.leases.clear();
-    for (const lease of held) lease.controller.abort();
+    for (const [key, lease] of [...this.leases]) {
+      if (lease.instance !== this) continue;
+      this.leases.delete(key);
+      lease.controller.abort();
+    }
   }
 
   leaderOf(name: string): string | undefined {
