@@ -95,7 +95,7 @@ async function main(): Promise<number> {
   print();
   print(resultsTable(rows));
   print();
-  print('ratio = figure / baseline (both measured in this run). Targets: ARCHITECTURE.md, "Performance targets".');
+  print('ratio = figure / baseline (both measured in this run). Targets: docs/architecture.md, "Performance targets".');
   const missed = rows.filter((r) => r.pass === false).length;
   print(`${rows.filter((r) => r.pass === true).length} passed, ${missed} missed, ${rows.filter((r) => r.pass === undefined).length} informational; total ${((Date.now() - startedAt) / 1000).toFixed(0)} s`);
   if (failed) return 1;

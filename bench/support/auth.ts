@@ -3,8 +3,8 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * A bearer token for the service under test, through the public contract only
- * (ARCHITECTURE.md: "`ledger token create --scope <scopes> [--customer <id>]` prints a bearer
- * token on stdout"), so the benchmark does not depend on how authentication is built:
+ * (docs/architecture.md, "Public contract": `ledger token create --scope <scopes> [--customer <id>]` prints a
+ * bearer token on stdout), so the benchmark does not depend on how authentication is built:
  *
  * 1. BENCH_AUTH_TOKEN, when set;
  * 2. otherwise `ledger token create --scope <scope>` run against the benchmark's database;

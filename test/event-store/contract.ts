@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
+  IdempotencyViolation,
   WrongExpectedVersion,
   streamRevision,
   type EventStore,
@@ -12,7 +13,31 @@ import { comparePositions, formatPosition, parsePosition, type Position } from '
 
 export interface EventStoreUnderTest {
   readonly store: EventStore;
+  /** Another instance of the adapter over the same log (a second service instance); the test closes it. */
+  readonly openInstance: () => EventStore;
   readonly teardown: () => Promise<void>;
+}
+
+/**
+ * What an adapter promises beyond the port's core. Each runner states every flag, so a
+ * case an adapter does not run is a stated limitation, not a silent skip.
+ */
+export interface EventStoreCapabilities {
+  /**
+   * Refuses, before writing anything, what it cannot store faithfully: an event id that is
+   * not a UUID or repeats within the append, data with no JSON form (TypeError). The
+   * EventStoreDB adapter leaves this to its server, which answers with errors of its own.
+   * The cases also check that the whole log's head did not move, so such an adapter runs
+   * the suite in a log of its own.
+   */
+  readonly validatesEvents: boolean;
+  /**
+   * Refuses ids that were written, but not as this same write (only some of them, in
+   * another order or stream, with other types) with IdempotencyViolation. EventStoreDB's
+   * idempotency is positional: it recognises the same write at the same expected revision,
+   * and refuses only some of the other cases.
+   */
+  readonly detectsReusedEventIds: boolean;
 }
 
 /*
@@ -118,13 +143,14 @@ export function consume(store: EventStore, options: { after: Position | undefine
 
 const ids = (events: readonly { id: string }[]): string[] => events.map((e) => e.id);
 
-export function eventStoreContract(name: string, setup: () => Promise<EventStoreUnderTest>): void {
+export function eventStoreContract(name: string, capabilities: EventStoreCapabilities, setup: () => Promise<EventStoreUnderTest>): void {
   describe(`EventStore contract: ${name}`, () => {
     let subject: EventStoreUnderTest | undefined;
-    const store = (): EventStore => {
+    const under = (): EventStoreUnderTest => {
       if (subject === undefined) throw new Error('setup did not run');
-      return subject.store;
+      return subject;
     };
+    const store = (): EventStore => under().store;
 
     beforeAll(async () => {
       subject = await setup();
@@ -217,6 +243,55 @@ export function eventStoreContract(name: string, setup: () => Promise<EventStore
         const read = await store().readStream(stream);
         expect(read.revision).toBe(streamRevision(1));
         expect(ids(read.events)).toEqual(ids(events));
+      });
+
+      it('refuses an append of no events, writing nothing', async () => {
+        const stream = newStreamId('empty');
+        await expect(store().append(stream, [], 'any')).rejects.toBeInstanceOf(RangeError);
+        expect(await store().readStream(stream)).toEqual({ revision: undefined, events: [] });
+      });
+    });
+
+    describe.runIf(capabilities.validatesEvents)('append validation (capability validatesEvents)', () => {
+      it('rejects an event id that is not a UUID, a repeated id or data with no JSON form before writing anything', async () => {
+        const stream = newStreamId('baduuid');
+        const head = await store().headPosition();
+        await expect(store().append(stream, [{ ...newEvent(), id: 'not-a-uuid' }], 'no_stream')).rejects.toBeInstanceOf(TypeError);
+        await expect(store().append(stream, [newEvent(), { ...newEvent(), id: '1234' }], 'any')).rejects.toBeInstanceOf(TypeError);
+        const duplicate = newEvent();
+        await expect(store().append(stream, [duplicate, duplicate], 'any')).rejects.toBeInstanceOf(TypeError);
+        await expect(store().append(stream, [newEvent('T', { big: 1n })], 'any')).rejects.toBeInstanceOf(TypeError);
+        await expect(store().append(stream, [], 'any')).rejects.toBeInstanceOf(RangeError);
+        expect(await store().readStream(stream)).toEqual({ revision: undefined, events: [] });
+        expect(await store().headPosition()).toEqual(head);
+      });
+    });
+
+    describe.runIf(capabilities.detectsReusedEventIds)('reused event ids (capability detectsReusedEventIds)', () => {
+      it('refuses ids that were written, but not as this same write', async () => {
+        const stream = newStreamId('violation');
+        const [a, b] = [newEvent('A'), newEvent('B')];
+        await store().append(stream, [a, b], 'no_stream');
+
+        await expect(store().append(stream, [a, newEvent('C')], 'any')).rejects.toBeInstanceOf(IdempotencyViolation);
+        await expect(store().append(stream, [b, a], streamRevision(1))).rejects.toBeInstanceOf(IdempotencyViolation);
+        await expect(store().append(stream, [{ ...a, type: 'Other' }], 'no_stream')).rejects.toBeInstanceOf(IdempotencyViolation);
+        const elsewhere = newStreamId('elsewhere');
+        await expect(store().append(elsewhere, [a], 'no_stream')).rejects.toBeInstanceOf(IdempotencyViolation);
+
+        expect(await store().readStream(elsewhere)).toEqual({ revision: undefined, events: [] });
+        expect(ids((await store().readStream(stream)).events)).toEqual([a.id, b.id]);
+        // A prefix of the original write is the same write.
+        expect((await store().append(stream, [a], 'no_stream')).nextExpectedRevision).toBe(streamRevision(0));
+      });
+
+      it('recognises the same write at any expected revision, as a retry that re-read its stream would send it', async () => {
+        const stream = newStreamId('retry');
+        const events = [newEvent('A'), newEvent('B')];
+        const first = await store().append(stream, events, 'no_stream');
+        expect(await store().append(stream, events, streamRevision(1))).toEqual(first);
+        expect(await store().append(stream, events, 'stream_exists')).toEqual(first);
+        expect((await store().readStream(stream)).events).toHaveLength(2);
       });
     });
 
@@ -364,6 +439,52 @@ export function eventStoreContract(name: string, setup: () => Promise<EventStore
         const batches: unknown[] = [];
         for await (const batch of store().subscribeToAll({ batchSize: 10, signal: controller.signal })) batches.push(batch);
         expect(batches).toEqual([]);
+      });
+    });
+
+    describe('bounds', () => {
+      it('refuses counts that are not whole, or below the least that makes sense', async () => {
+        await expect(store().readAll({ maxCount: -1 })).rejects.toBeInstanceOf(RangeError);
+        await expect(store().readAll({ maxCount: 1.5 })).rejects.toBeInstanceOf(RangeError);
+        expect(await store().readAll({ maxCount: 0 })).toEqual([]);
+        const subscription = store().subscribeToAll({ batchSize: 0, signal: new AbortController().signal });
+        await expect(subscription[Symbol.asyncIterator]().next()).rejects.toBeInstanceOf(RangeError);
+      });
+    });
+
+    describe('instances', () => {
+      it("delivers another instance's appends to a live subscriber", async () => {
+        const other = under().openInstance();
+        const stream = newStreamId('instances');
+        const consumer = consume(other, { after: await store().headPosition(), batchSize: 10, streams: new Set([stream]) });
+        try {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          const written = [newEvent(), newEvent()];
+          await store().append(stream, written, 'no_stream');
+          await consumer.waitFor(2, 5_000);
+          expect(ids(consumer.received)).toEqual(ids(written));
+        } finally {
+          await consumer.stop();
+          await other.close();
+        }
+      });
+
+      it('ends live subscriptions on close, and only those of the instance closed', async () => {
+        const closing = under().openInstance();
+        const stream = newStreamId('close');
+        const head = await store().headPosition();
+        const ended = consume(closing, { after: head, batchSize: 10, streams: new Set([stream]) });
+        const going = consume(store(), { after: head, batchSize: 10, streams: new Set([stream]) });
+        try {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          await closing.close();
+          await withTimeout(ended.done, 2_000, 'subscription to end on close');
+          await store().append(stream, [newEvent()], 'no_stream');
+          await going.waitFor(1, 5_000);
+          expect(ended.received).toEqual([]);
+        } finally {
+          await going.stop();
+        }
       });
     });
 

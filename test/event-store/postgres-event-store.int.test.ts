@@ -2,22 +2,35 @@ import { performance } from 'node:perf_hooks';
 import fc from 'fast-check';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IdempotencyViolation, streamRevision, type NewEvent } from '../../src/application/ports/event-store.js';
+import { streamRevision, type NewEvent } from '../../src/application/ports/event-store.js';
 import { position } from '../../src/application/ports/position.js';
 import { PostgresEventStore } from '../../src/infrastructure/postgres/event-store/postgres-event-store.js';
 import { eventStoreMigrations } from '../../src/infrastructure/postgres/event-store/schema.js';
 import { migrate } from '../../src/infrastructure/postgres/migrator.js';
 import { createPool } from '../../src/infrastructure/postgres/pool.js';
 import { createTestDatabase, type TestDatabase } from '../support/pg.js';
-import { consume, eventStoreContract, expectStrictlyIncreasing, newEvent, newStreamId, readAllOf, withTimeout } from './contract.js';
+import { consume, eventStoreContract, expectStrictlyIncreasing, newEvent, newStreamId, readAllOf } from './contract.js';
 
-eventStoreContract('PostgresEventStore', async () => {
+eventStoreContract('PostgresEventStore', { validatesEvents: true, detectsReusedEventIds: true }, async () => {
   const db = await createTestDatabase('es_contract');
   await migrate(db.pool, eventStoreMigrations);
   const store = new PostgresEventStore(db.pool);
+  const instances: { store: PostgresEventStore; pool: pg.Pool }[] = [];
   return {
     store,
+    // Its own pool, so its own LISTEN connection: woken by NOTIFY, as another service
+    // instance is; a 10 s poll would fail the live-delivery case.
+    openInstance: () => {
+      const pool = createPool({ connectionString: db.url, max: 4, applicationName: 'es-contract-instance' });
+      const instance = { store: new PostgresEventStore(pool, { pollIntervalMs: 10_000 }), pool };
+      instances.push(instance);
+      return instance.store;
+    },
     teardown: async () => {
+      for (const instance of instances) {
+        await instance.store.close();
+        await instance.pool.end();
+      }
       await store.close();
       await db.drop();
     },
@@ -234,34 +247,10 @@ describe('PostgresEventStore on PostgreSQL', () => {
   });
 
   describe('validation and idempotency', () => {
-    it('rejects an event id that is not a UUID before writing anything', async () => {
-      const stream = newStreamId('baduuid');
-      const head = await store.headPosition();
-      await expect(store.append(stream, [{ ...newEvent(), id: 'not-a-uuid' }], 'no_stream')).rejects.toBeInstanceOf(TypeError);
-      await expect(store.append(stream, [newEvent(), { ...newEvent(), id: '1234' }], 'any')).rejects.toBeInstanceOf(TypeError);
-      const duplicate = newEvent();
-      await expect(store.append(stream, [duplicate, duplicate], 'any')).rejects.toBeInstanceOf(TypeError);
-      await expect(store.append(stream, [newEvent('T', { big: 1n })], 'any')).rejects.toBeInstanceOf(TypeError);
-      await expect(store.append(stream, [], 'any')).rejects.toBeInstanceOf(RangeError);
-      expect(await store.readStream(stream)).toEqual({ revision: undefined, events: [] });
-      expect(await store.headPosition()).toEqual(head);
-    });
-
-    it('refuses ids that were written, but not as this same write', async () => {
-      const stream = newStreamId('violation');
-      const [a, b] = [newEvent('A'), newEvent('B')];
-      await store.append(stream, [a, b], 'no_stream');
-
-      await expect(store.append(stream, [a, newEvent('C')], 'any')).rejects.toBeInstanceOf(IdempotencyViolation);
-      await expect(store.append(stream, [b, a], streamRevision(1))).rejects.toBeInstanceOf(IdempotencyViolation);
-      await expect(store.append(stream, [{ ...a, type: 'Other' }], 'no_stream')).rejects.toBeInstanceOf(IdempotencyViolation);
-      const elsewhere = newStreamId('elsewhere');
-      await expect(store.append(elsewhere, [a], 'no_stream')).rejects.toBeInstanceOf(IdempotencyViolation);
-
-      expect(await store.readStream(elsewhere)).toEqual({ revision: undefined, events: [] });
-      expect(ids((await store.readStream(stream)).events)).toEqual([a.id, b.id]);
-      // A prefix of the original write is the same write.
-      expect((await store.append(stream, [a], 'no_stream')).nextExpectedRevision).toBe(streamRevision(0));
+    it('accepts any position it could have issued', async () => {
+      // Not a contract case: what EventStoreDB answers for a position past its end is up to its server.
+      const max = (1n << 64n) - 1n;
+      expect(await store.readAll({ after: position(max, max), maxCount: 50_000 })).toEqual([]);
     });
 
     it('answers racing copies of one write with the same result', async () => {
@@ -275,16 +264,6 @@ describe('PostgresEventStore on PostgreSQL', () => {
         for (const result of results) expect(result).toEqual(results[0]);
         expect(ids((await store.readStream(stream)).events)).toEqual(ids([...seed, ...events]));
       }
-    });
-
-    it('bounds counts and accepts any position it could have issued', async () => {
-      await expect(store.readAll({ maxCount: -1 })).rejects.toBeInstanceOf(RangeError);
-      await expect(store.readAll({ maxCount: 1.5 })).rejects.toBeInstanceOf(RangeError);
-      expect(await store.readAll({ maxCount: 0 })).toEqual([]);
-      const subscription = store.subscribeToAll({ batchSize: 0, signal: new AbortController().signal });
-      await expect(subscription[Symbol.asyncIterator]().next()).rejects.toBeInstanceOf(RangeError);
-      const max = (1n << 64n) - 1n;
-      expect(await store.readAll({ after: position(max, max), maxCount: 50_000 })).toEqual([]);
     });
   });
 
@@ -319,14 +298,6 @@ describe('PostgresEventStore on PostgreSQL', () => {
         await otherPool.end();
       }
       expect(consumer.received).toHaveLength(4);
-    });
-
-    it('ends live subscriptions on close', async () => {
-      const closing = new PostgresEventStore(db.pool, { pollIntervalMs: 10_000 });
-      const consumer = consume(closing, { after: await store.headPosition(), batchSize: 10, streams: new Set() });
-      await sleep(100);
-      await closing.close();
-      await withTimeout(consumer.done, 2_000, 'subscription to end on close');
     });
   });
 });

@@ -4,7 +4,7 @@ import type { Brand } from '../../domain/brand.js';
  * A place in the global log. Both adapters order events by a pair:
  * EventStoreDB by (commit, prepare) as it reports them; PostgreSQL by
  * (transaction id, global sequence), because sequence numbers are taken before commit
- * and only the pair is a safe reading order (see ARCHITECTURE.md).
+ * and only the pair is a safe reading order (docs/architecture.md, "Event store").
  * Round-trips through a string "<commit>.<prepare>", both decimal.
  */
 export interface PositionParts {

@@ -3,7 +3,7 @@ import { parsePosition, type Position } from '../../application/ports/position.j
 import { err, ok, type Result } from '../../domain/result.js';
 
 /**
- * The Socket.IO wire contract (ARCHITECTURE.md, "The public contract"). Names here are
+ * The Socket.IO wire contract (docs/architecture.md, "Public contract"). Names here are
  * public: clients depend on them, so they change only by extension.
  */
 

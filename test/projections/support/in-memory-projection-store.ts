@@ -1,20 +1,11 @@
 import type { Position } from '../../../src/application/ports/position.js';
 import { START, comparePositions } from '../../../src/application/ports/position.js';
-import type {
-  BatchOutcome,
-  FinishRebuildOutcome,
-  LeasePurpose,
-  PositionedChange,
-  ProjectionFailure,
-  ProjectionLease,
-  ProjectionRecord,
-  ProjectionSpec,
-  ProjectionStore,
-  RebuildProgress,
-  TransactionWork,
-} from '../../../src/application/ports/projection-store.js';
+import type * as port from '../../../src/application/ports/projection-store.js';
 import type { SqlExecutor } from '../../../src/application/ports/sql.js';
 import type { Result } from '../../../src/domain/result.js';
+import { assertScratch, storedFailureMessage } from '../../../src/infrastructure/postgres/projections/postgres-projection-store.js';
+import { assertProjectionName } from '../../../src/projections/apply-events.js';
+import { projectionSchema } from '../../../src/projections/projection.js';
 
 /** A statement a test projection "ran"; the fake keeps committed ones per schema. */
 export interface Statement {
@@ -26,8 +17,16 @@ interface MutableRecord {
   name: string;
   version: number;
   checkpoint: Position;
-  failure: (ProjectionFailure & { at: Date }) | null;
+  failure: (port.ProjectionFailure & { at: Date }) | null;
+  rebuild: port.RebuildProgress | null;
   updatedAt: Date;
+}
+
+interface HeldLease {
+  readonly holder: string;
+  readonly controller: AbortController;
+  /** The instance whose "connection" holds it. */
+  readonly instance: InMemoryProjectionStore;
 }
 
 /** The fake's transient error, as the real store would classify a lost connection. */
@@ -35,30 +34,47 @@ export class TransientError extends Error {
   readonly transient = true;
 }
 
+/** As many differing rows as the PostgreSQL comparison shows the operator. */
+const SAMPLE_SIZE = 10;
+
 /**
- * ProjectionStore in memory, with the real one's semantics where the runner relies on
- * them: a per-projection lock around each transaction, the conditional checkpoint, and
- * buffered writes that appear only on commit.
+ * ProjectionStore in memory, with the real one's semantics: a per-projection lock around
+ * each transaction, the conditional checkpoint and version, buffered writes that appear
+ * only on commit, scratch-only resets, rebuild progress visible while its lease is held.
+ * test/projection-store/in-memory-projection-store.unit.test.ts runs it through the same
+ * contract suite as PostgresProjectionStore. It runs no SQL: a schema is the list of
+ * statements committed into it.
  */
-export class InMemoryProjectionStore implements ProjectionStore {
-  readonly records = new Map<string, MutableRecord>();
-  readonly schemas = new Map<string, Statement[]>();
-  readonly realtime: (PositionedChange & { projection: string })[] = [];
-  readonly notifications: string[] = [];
-  readonly leases = new Map<string, { holder: string; controller: AbortController }>();
+export class InMemoryProjectionStore implements port.ProjectionStore {
+  // What several instances share, as several service instances share one database.
+  readonly records: Map<string, MutableRecord>;
+  readonly schemas: Map<string, Statement[]>;
+  readonly realtime: (port.PositionedChange & { projection: string })[];
+  readonly notifications: string[];
+  readonly leases: Map<string, HeldLease>;
+  private readonly locks: Map<string, Promise<void>>;
   /** False: every caller gets a lease, as if leases were broken; the checkpoint must still prevent double application. */
   exclusiveLeases = true;
   /** Thrown by the next commit (after the work ran), as a dying connection would. */
   failNextCommit: Error | undefined;
   commits = 0;
-  private readonly locks = new Map<string, Promise<void>>();
 
-  async tryAcquireLease(name: string, purpose: LeasePurpose, holder: string): Promise<ProjectionLease | undefined> {
+  /** With `sharing`: another instance over that store's state (a second service instance). */
+  constructor(sharing?: InMemoryProjectionStore) {
+    this.records = sharing?.records ?? new Map();
+    this.schemas = sharing?.schemas ?? new Map();
+    this.realtime = sharing?.realtime ?? [];
+    this.notifications = sharing?.notifications ?? [];
+    this.leases = sharing?.leases ?? new Map();
+    this.locks = sharing?.locks ?? new Map();
+  }
+
+  async tryAcquireLease(name: string, purpose: port.LeasePurpose, holder: string): Promise<port.ProjectionLease | undefined> {
     await Promise.resolve();
     const key = `${purpose}:${name}`;
     if (this.exclusiveLeases && this.leases.has(key)) return undefined;
     const controller = new AbortController();
-    this.leases.set(key, { holder, controller });
+    this.leases.set(key, { holder, controller, instance: this });
     return {
       lost: controller.signal,
       release: async () => {
@@ -69,29 +85,43 @@ export class InMemoryProjectionStore implements ProjectionStore {
   }
 
   /** As if the lease's connection died. */
-  loseLease(name: string, purpose: LeasePurpose = 'run'): void {
+  loseLease(name: string, purpose: port.LeasePurpose = 'run'): void {
     const key = `${purpose}:${name}`;
     const lease = this.leases.get(key);
     this.leases.delete(key);
     lease?.controller.abort();
   }
 
+  /** As if the one connection that holds every lease of this instance died. */
+  loseAllLeases(): void {
+    for (const [key, lease] of [...this.leases]) {
+      if (lease.instance !== this) continue;
+      this.leases.delete(key);
+      lease.controller.abort();
+    }
+  }
+
   leaderOf(name: string): string | undefined {
     return this.leases.get(`run:${name}`)?.holder;
   }
 
-  async register(spec: ProjectionSpec): Promise<ProjectionRecord> {
+  async register(spec: port.ProjectionSpec): Promise<port.ProjectionRecord> {
     await Promise.resolve();
+    // The database refuses such a name (a CHECK constraint): it could not name a schema.
+    assertProjectionName(spec.name);
     if (!this.records.has(spec.name)) {
-      this.records.set(spec.name, { name: spec.name, version: spec.version, checkpoint: START, failure: null, updatedAt: new Date() });
-      this.schemas.set(`rm_${spec.name}`, []);
+      this.records.set(spec.name, { name: spec.name, version: spec.version, checkpoint: START, failure: null, rebuild: null, updatedAt: new Date() });
+      this.schemaRows(projectionSchema(spec.name));
     }
-    return this.snapshot(this.records.get(spec.name) as MutableRecord);
+    return this.snapshot(this.record(spec.name));
   }
 
-  async read(names?: readonly string[]): Promise<ProjectionRecord[]> {
+  async read(names?: readonly string[]): Promise<port.ProjectionRecord[]> {
     await Promise.resolve();
-    return [...this.records.values()].filter((r) => !names || names.includes(r.name)).map((r) => this.snapshot(r));
+    return [...this.records.values()]
+      .filter((r) => !names || names.includes(r.name))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      .map((r) => this.snapshot(r));
   }
 
   async readCheckpoints(names: readonly string[]): Promise<Map<string, Position>> {
@@ -100,13 +130,15 @@ export class InMemoryProjectionStore implements ProjectionStore {
   }
 
   commitBatch<F>(
-    batch: { readonly name: string; readonly schema: string; readonly from: Position; readonly to: Position },
-    work: TransactionWork<readonly PositionedChange[], F>,
-  ): Promise<BatchOutcome<F>> {
+    batch: { readonly name: string; readonly version: number; readonly schema: string; readonly from: Position; readonly to: Position },
+    work: port.TransactionWork<readonly port.PositionedChange[], F>,
+  ): Promise<port.BatchOutcome<F>> {
     return this.locked(batch.name, async () => {
-      const record = this.records.get(batch.name);
-      if (!record) throw new Error(`not registered: ${batch.name}`);
-      if (comparePositions(record.checkpoint, batch.from) !== 0) return { kind: 'checkpoint_moved', checkpoint: record.checkpoint };
+      const record = this.record(batch.name);
+      // A rebuild may have switched in rows of another version at the same checkpoint.
+      if (comparePositions(record.checkpoint, batch.from) !== 0 || record.version !== batch.version) {
+        return { kind: 'checkpoint_moved', checkpoint: record.checkpoint };
+      }
       const { sql, pending } = bufferingExecutor();
       const done = await work(sql);
       if (!done.ok) return { kind: 'rejected', reason: done.error };
@@ -116,7 +148,8 @@ export class InMemoryProjectionStore implements ProjectionStore {
         throw error;
       }
       this.schemaRows(batch.schema).push(...pending);
-      for (const change of done.value) this.realtime.push({ ...change, projection: batch.name });
+      // Stored as JSON, as realtime_changes stores it.
+      for (const change of done.value) this.realtime.push({ ...change, data: JSON.parse(JSON.stringify(change.data ?? null)) as unknown, projection: batch.name });
       record.checkpoint = batch.to;
       record.updatedAt = new Date();
       this.notifications.push(batch.name);
@@ -129,10 +162,12 @@ export class InMemoryProjectionStore implements ProjectionStore {
     return error instanceof TransientError;
   }
 
-  async recordFailure(name: string, failure: ProjectionFailure): Promise<void> {
+  async recordFailure(name: string, failure: port.ProjectionFailure): Promise<void> {
     await Promise.resolve();
     const record = this.records.get(name);
-    if (record) record.failure = { ...failure, at: new Date() };
+    if (!record) return;
+    record.failure = { ...failure, message: storedFailureMessage(failure.message), at: new Date() };
+    record.updatedAt = new Date();
   }
 
   async clearFailure(name: string): Promise<boolean> {
@@ -140,53 +175,57 @@ export class InMemoryProjectionStore implements ProjectionStore {
     const record = this.records.get(name);
     if (!record?.failure) return false;
     record.failure = null;
+    record.updatedAt = new Date();
     return true;
   }
 
   async resetSchema(schema: string): Promise<void> {
+    assertScratch(schema);
     await Promise.resolve();
     this.schemas.set(schema, []);
   }
 
   async dropSchema(schema: string): Promise<void> {
+    assertScratch(schema);
     await Promise.resolve();
     this.schemas.delete(schema);
   }
 
-  async applyInSchema<F>(schema: string, work: TransactionWork<void, F>): Promise<Result<void, F>> {
+  async applyInSchema<F>(schema: string, work: port.TransactionWork<void, F>): Promise<Result<void, F>> {
     const { sql, pending } = bufferingExecutor();
     const done = await work(sql);
     if (done.ok) this.schemaRows(schema).push(...pending);
     return done;
   }
 
-  async recordRebuildProgress(_name: string, _progress: RebuildProgress | null): Promise<void> {
+  async recordRebuildProgress(name: string, progress: port.RebuildProgress | null): Promise<void> {
     await Promise.resolve();
+    const record = this.records.get(name);
+    if (record) record.rebuild = progress;
   }
 
   finishRebuild<F>(
-    request: { readonly spec: ProjectionSpec; readonly schema: string; readonly mode: 'switch' | 'compare' },
+    request: { readonly spec: port.ProjectionSpec; readonly schema: string; readonly mode: 'switch' | 'compare' },
     catchUp: (sql: SqlExecutor, liveCheckpoint: Position) => Promise<Result<Position, F>>,
-  ): Promise<FinishRebuildOutcome<F>> {
+  ): Promise<port.FinishRebuildOutcome<F>> {
     const { spec, schema, mode } = request;
+    assertScratch(schema);
+    const live = projectionSchema(spec.name);
     return this.locked(spec.name, async () => {
-      const record = this.records.get(spec.name) as MutableRecord;
+      const record = this.record(spec.name);
       const { sql, pending } = bufferingExecutor();
       const reached = await catchUp(sql, record.checkpoint);
       if (!reached.ok) return { kind: 'rejected', reason: reached.error };
       const checkpoint = comparePositions(reached.value, record.checkpoint) > 0 ? reached.value : record.checkpoint;
       const rebuilt = [...this.schemaRows(schema), ...pending];
-      if (mode === 'compare') {
-        const live = this.schemaRows(`rm_${spec.name}`).map((s) => JSON.stringify(s));
-        const other = rebuilt.map((s) => JSON.stringify(s));
-        const count = live.filter((s) => !other.includes(s)).length + other.filter((s) => !live.includes(s)).length;
-        return { kind: 'compared', checkpoint, differences: { count, sample: [] } };
-      }
-      this.schemas.set(`rm_${spec.name}`, rebuilt);
+      if (mode === 'compare') return { kind: 'compared', checkpoint, differences: compareStatements(this.schemaRows(live), rebuilt) };
+      this.schemas.set(live, rebuilt);
       this.schemas.delete(schema);
       record.version = spec.version;
       record.checkpoint = checkpoint;
       record.failure = null;
+      record.updatedAt = new Date();
+      this.notifications.push(spec.name);
       return { kind: 'switched', checkpoint };
     });
   }
@@ -204,8 +243,16 @@ export class InMemoryProjectionStore implements ProjectionStore {
     return rows;
   }
 
-  private snapshot(r: MutableRecord): ProjectionRecord {
-    return { ...r, leader: this.leaderOf(r.name) ?? null, rebuild: null };
+  private record(name: string): MutableRecord {
+    const record = this.records.get(name);
+    if (!record) throw new Error(`projection ${name} is not registered`);
+    return record;
+  }
+
+  private snapshot(r: MutableRecord): port.ProjectionRecord {
+    // Progress counts only while a rebuilder holds the lease: one that died left it behind.
+    const rebuilding = this.leases.has(`rebuild:${r.name}`);
+    return { ...r, leader: this.leaderOf(r.name) ?? null, rebuild: rebuilding ? r.rebuild : null };
   }
 
   /** Serialises transactions per projection, like SELECT … FOR UPDATE on its record. */
@@ -223,6 +270,28 @@ export class InMemoryProjectionStore implements ProjectionStore {
   }
 }
 
+/** Statements on one side only (a multiset difference each way), as the PostgreSQL comparison counts rows. */
+function compareStatements(live: readonly Statement[], rebuilt: readonly Statement[]): port.SchemaDifferences {
+  const onlyIn = (side: readonly Statement[], other: readonly Statement[]): Statement[] => {
+    const remaining = other.map((s) => JSON.stringify(s));
+    return side.filter((s) => {
+      const i = remaining.indexOf(JSON.stringify(s));
+      if (i === -1) return true;
+      remaining.splice(i, 1);
+      return false;
+    });
+  };
+  const differing = [
+    ...onlyIn(live, rebuilt).map((row) => ({ side: 'live' as const, row })),
+    ...onlyIn(rebuilt, live).map((row) => ({ side: 'rebuilt' as const, row })),
+  ];
+  const tableOf = (s: Statement): string => /^INSERT INTO (\w+)/i.exec(s.text)?.[1] ?? 'unknown';
+  return {
+    count: differing.length,
+    sample: differing.slice(0, SAMPLE_SIZE).map(({ side, row }) => ({ table: tableOf(row), side, row })),
+  };
+}
+
 function bufferingExecutor(): { sql: SqlExecutor; pending: Statement[] } {
   const pending: Statement[] = [];
   const sql: SqlExecutor = {
@@ -234,4 +303,3 @@ function bufferingExecutor(): { sql: SqlExecutor; pending: Statement[] } {
   };
   return { sql, pending };
 }
-

@@ -300,7 +300,8 @@ export class PostgresEventStore implements EventStore {
   }
 }
 
-function appendParams(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): AppendParams {
+/** Refuses, before any round trip, what the log cannot hold (exported for the in-memory test double). */
+export function appendParams(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): AppendParams {
   checkStreamId(streamId);
   if (events.length === 0) throw new RangeError('append needs at least one event');
   const [kind, revision] = expectedParams(expected);

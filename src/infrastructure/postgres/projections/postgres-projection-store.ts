@@ -213,7 +213,7 @@ export class PostgresProjectionStore implements ProjectionStore {
   async recordFailure(name: string, failure: ProjectionFailure): Promise<void> {
     await this.pool.query(RECORD_FAILURE, [
       name,
-      failure.message.slice(0, MAX_ERROR_LENGTH) || 'handler failed',
+      storedFailureMessage(failure.message),
       failure.position.commit.toString(),
       failure.position.prepare.toString(),
       failure.eventId,
@@ -328,6 +328,10 @@ async function currentSearchPath(client: pg.ClientBase): Promise<string> {
   return result.rows[0]?.search_path ?? '"$user", public';
 }
 
-function assertScratch(schema: string): void {
+/** The failure message as kept: bounded, never empty. (Exported for the in-memory test double.) */
+export const storedFailureMessage = (message: string): string => message.slice(0, MAX_ERROR_LENGTH) || 'handler failed';
+
+/** Throws unless `schema` is a rebuild or audit schema. (Exported for the in-memory test double.) */
+export function assertScratch(schema: string): void {
   if (!SCRATCH_SCHEMA.test(schema)) throw new Error(`refusing to drop or reset ${schema}: not a rebuild or audit schema`);
 }
