@@ -54,16 +54,21 @@ function bar(percent: number): string {
   return `[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}]`;
 }
 
-/** The live terminal line, cut to `columns` so that it never wraps (a wrapped line cannot be redrawn). */
+/**
+ * The live terminal line. It must fit in `columns` (a wrapped line cannot be redrawn): the bar
+ * goes first when space is short, then the line is cut.
+ */
 export function renderBar(s: ProgressSample, columns: number): string {
   const f = progressFigures(s);
-  const parts = [`${s.label} ${s.phase}`];
-  if (f.percent !== null) parts.push(`${bar(f.percent)} ${formatPercent(f.percent).padStart(6)}`);
-  parts.push(s.total === null ? `${formatCount(s.done)} ev` : `${formatCount(s.done)}/${formatCount(s.total)} ev`);
-  if (f.perSecond !== null) parts.push(`${formatCount(f.perSecond)} ev/s`);
-  if (f.etaSeconds !== null) parts.push(`ETA ${formatDuration(f.etaSeconds)}`);
-  const line = parts.join('  ');
-  return line.length < columns ? line : line.slice(0, Math.max(0, columns - 1));
+  const figures = [s.total === null ? `${formatCount(s.done)} ev` : `${formatCount(s.done)}/${formatCount(s.total)} ev`];
+  if (f.perSecond !== null) figures.push(`${formatCount(f.perSecond)} ev/s`);
+  if (f.etaSeconds !== null) figures.push(`ETA ${formatDuration(f.etaSeconds)}`);
+  const head = `${s.label} ${s.phase}`;
+  const percent = f.percent === null ? null : formatPercent(f.percent).padStart(6);
+  const withBar = [head, ...(percent === null ? [] : [`${bar(f.percent ?? 0)} ${percent}`]), ...figures].join('  ');
+  if (withBar.length < columns) return withBar;
+  const withoutBar = [head, ...(percent === null ? [] : [percent.trim()]), ...figures].join('  ');
+  return withoutBar.length < columns ? withoutBar : withoutBar.slice(0, Math.max(0, columns - 1));
 }
 
 /** One self-contained line for logs. */
