@@ -111,13 +111,26 @@ function buildProgram(): Command {
 
 const DEBUG_LEVELS = new Set(['debug', 'trace']);
 
+/** A failure outside the command's own promise (an 'error' event nobody listens to) is one line too. */
+function reportCrashesInOneLine(verbose: () => boolean): void {
+  const crash = (error: unknown) => {
+    console.error(`ledger: ${explain(error, verbose())}`);
+    process.exit(EXIT_FAILED);
+  };
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
+}
+
 /** Runs the command; resolves to its exit code, or null while it keeps running (serve). */
 async function main(argv: readonly string[]): Promise<number | null> {
   const program = buildProgram();
   // Which command's arguments a UsageError from an action is about.
   let running: Command = program;
+  const verbose = () => program.opts<{ verbose?: boolean }>().verbose === true || DEBUG_LEVELS.has(process.env.LOG_LEVEL ?? '');
   program.hook('preAction', (_program, action) => {
     running = action;
+    // serve's crashes keep Node's report (its stack), which the operator of a service needs.
+    if (action.name() !== 'serve') reportCrashesInOneLine(verbose);
   });
   try {
     await program.parseAsync([...argv], { from: 'user' });
@@ -131,8 +144,7 @@ async function main(argv: readonly string[]): Promise<number | null> {
       console.error(usageLine(running, error.message));
       return EXIT_USAGE;
     }
-    const verbose = program.opts<{ verbose?: boolean }>().verbose === true || DEBUG_LEVELS.has(process.env.LOG_LEVEL ?? '');
-    console.error(`ledger: ${explain(error, verbose)}`);
+    console.error(`ledger: ${explain(error, verbose())}`);
     return EXIT_FAILED;
   }
 }
