@@ -1,50 +1,39 @@
 import { randomUUID } from 'node:crypto';
 import { Command } from 'commander';
-import type { Container } from 'inversify';
 import type { Scope } from '../../application/auth/principal.js';
 import { SCOPES, isScope } from '../../application/auth/principal.js';
 import { isCustomerId } from '../../domain/ids.js';
 import type { ApiKeySummary } from '../auth/api-keys.js';
 import { jwtIssuerFromConfig } from '../auth/jwt-issuer.js';
 import { MAX_TOKEN_LIFETIME_SECONDS, checkGrant, isValidSubject } from '../auth/jwt-policy.js';
-import type { Config } from '../config/config.js';
 import { developmentDefaultsWarning } from '../config/config.js';
 import { TOKENS } from '../container/tokens.js';
-import { EXIT_FAILED, EXIT_OK, UsageError, act, collect } from './exit.js';
 import { cliActor, cliUser } from './cli-actor.js';
+import type { CommandDeps } from './command-deps.js';
+import { EXIT_FAILED, EXIT_OK, UsageError, act, collect } from './exit.js';
 import { parseDurationSeconds } from './duration.js';
 
 const SCOPE_HELP = `comma-separated, repeatable; of: ${SCOPES.join(', ')}`;
-
-export interface AuthCommandDeps {
-  readonly loadConfig: () => Config;
-  /** Connects to the database (applying the schema) and builds the container around `work`. */
-  readonly withContainer: <T>(config: Config, work: (c: Container) => Promise<T>) => Promise<T>;
-  readonly stdout?: (text: string) => void;
-  readonly stderr?: (text: string) => void;
-  readonly now?: () => Date;
-}
 
 interface GrantOptions {
   readonly scope: readonly string[];
   readonly customer?: string;
 }
 
-/*
- * `ledger token …` and `ledger keys …`. Stdout carries only the result a script wants (the
- * token, the key, the list); everything meant for a person goes to stderr. Bad arguments
- * exit 2, a refused operation 1.
- */
+/** The result a script wants (the token, the key, the list): the only thing on stdout. */
+const out = (text: string): void => void process.stdout.write(`${text}\n`);
+/** Everything meant for a person. */
+const say = (text: string): void => void process.stderr.write(`${text}\n`);
 
-export function tokenCommand(deps: AuthCommandDeps): Command {
-  const { out, say } = outputs(deps);
+/** `ledger token create`: bad arguments exit 2, a refused operation 1. */
+export function tokenCommand(deps: CommandDeps): Command {
   const token = new Command('token').description('mint bearer tokens (JWT)');
   token
     .command('create')
     .description('print a signed bearer token (JWT) on stdout; needs no database')
     .requiredOption('--scope <scopes>', SCOPE_HELP, collect)
     .option('--customer <id>', 'limit the token to this customer')
-    .option('--ttl <duration>', 'lifetime such as 90s, 15m, 1h or 7d (at most 30d)', '1h')
+    .option('--ttl <duration>', `lifetime such as 90s, 15m, 1h or 7d (at most ${MAX_TOKEN_LIFETIME_SECONDS / 86_400}d)`, '1h')
     .option('--sub <name>', 'the subject the token names (default: your OS user)')
     .action(act(async (options: GrantOptions & { ttl: string; sub?: string }) => {
       const scopes = scopesOf(options.scope);
@@ -60,7 +49,7 @@ export function tokenCommand(deps: AuthCommandDeps): Command {
         return EXIT_FAILED;
       }
       if (issuer.isDevelopmentDefault) say(`WARNING: ${developmentDefaultsWarning(config, ['AUTH_JWT_SECRET']) ?? 'development secret in use'}`);
-      const minted = await issuer.issuer.mint({ sub, scopes, customerId, ttlSeconds, now: deps.now?.() ?? new Date() });
+      const minted = await issuer.issuer.mint({ sub, scopes, customerId, ttlSeconds, now: new Date() });
       if (!minted.ok) throw new UsageError(minted.error.message);
       out(minted.value);
       return EXIT_OK;
@@ -68,8 +57,8 @@ export function tokenCommand(deps: AuthCommandDeps): Command {
   return token;
 }
 
-export function keysCommand(deps: AuthCommandDeps): Command {
-  const { out, say } = outputs(deps);
+/** `ledger keys create|list|revoke`: bad arguments exit 2, a refused operation 1. */
+export function keysCommand(deps: CommandDeps): Command {
   const keys = new Command('keys').description('create, list and revoke API keys (needs the database)');
   keys
     .command('create')
@@ -122,13 +111,6 @@ export function keysCommand(deps: AuthCommandDeps): Command {
       return EXIT_FAILED;
     }));
   return keys;
-}
-
-function outputs(deps: AuthCommandDeps) {
-  return {
-    out: deps.stdout ?? ((text: string) => void process.stdout.write(`${text}\n`)),
-    say: deps.stderr ?? ((text: string) => void process.stderr.write(`${text}\n`)),
-  };
 }
 
 function scopesOf(values: readonly string[] | undefined): Scope[] {

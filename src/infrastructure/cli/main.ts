@@ -8,6 +8,7 @@ import type { Logger } from '../logging/logger.js';
 import { createLogger } from '../logging/logger.js';
 import { DatabaseUnavailable } from '../postgres/pool.js';
 import { keysCommand, tokenCommand } from './auth-commands.js';
+import type { CommandDeps } from './command-deps.js';
 import { CliExit, EXIT_FAILED, EXIT_USAGE, UsageError, oneLine, reportThroughExceptions, usageLine } from './exit.js';
 import { projectionsCommand } from './projection-commands.js';
 
@@ -82,7 +83,7 @@ function buildProgram(): Command {
     .version(packageVersion(), '-V, --version', 'print the version')
     .option('--verbose', 'print the stack trace of an unexpected error (so does LOG_LEVEL=debug)')
     .addHelpText('after', HELP_FOOTER);
-  const deps = {
+  const deps: CommandDeps = {
     loadConfig: () => loadConfig(),
     withContainer: <T>(config: Config, work: (c: Container) => Promise<T>) => withContainer(config, terminalLogger(), work),
   };

@@ -8,18 +8,13 @@ import { readProjectionStatuses } from '../../projections/status.js';
 import type { Config } from '../config/config.js';
 import { TOKENS } from '../container/tokens.js';
 import { cliActor } from './cli-actor.js';
+import type { CommandDeps } from './command-deps.js';
 import { EXIT_FAILED, EXIT_OK, UsageError, act, oneLine } from './exit.js';
 import { ProgressDisplay } from './progress.js';
 
-export interface ProjectionCommandDeps {
-  readonly loadConfig: () => Config;
-  /** Connects to the database (applying the schema) and builds the container around `work`. */
-  readonly withContainer: <T>(config: Config, work: (c: Container) => Promise<T>) => Promise<T>;
-}
-
 type Mode = 'rebuild' | 'audit';
 
-export function projectionsCommand(deps: ProjectionCommandDeps): Command {
+export function projectionsCommand(deps: CommandDeps): Command {
   const projections = new Command('projections').description('inspect, rebuild and audit the read models');
   projections
     .command('status')
@@ -70,7 +65,7 @@ async function printStatuses(c: Container, json: boolean): Promise<number> {
   return statuses.some((s) => s.status === 'failed') ? EXIT_FAILED : EXIT_OK;
 }
 
-async function replayCommand(deps: ProjectionCommandDeps, mode: Mode, name: string): Promise<number> {
+async function replayCommand(deps: CommandDeps, mode: Mode, name: string): Promise<number> {
   const config = deps.loadConfig();
   return deps.withContainer(config, async (c) => {
     const known = c.get(TOKENS.Projections).map((p) => p.name);
