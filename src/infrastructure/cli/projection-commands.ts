@@ -79,10 +79,11 @@ const unknownProjection = (name: string, known: readonly string[]): string => `u
 
 /**
  * How many events a replay from the start reads, for the percent and the ETA; null when the
- * store cannot say cheaply. PostgreSQL counts its events table (one index-only scan, tens of
- * milliseconds per million events), once: events appended during the replay are replayed
- * too, so the count may end a little short (the percent is capped). EventStoreDB has no
- * cheap count of `$all`, and its positions are byte offsets, not event numbers.
+ * store cannot say cheaply. PostgreSQL counts its events table once (about 0.2 s for 800k
+ * events on 2 busy cores, against 13 s to replay them); events appended during the replay are
+ * replayed too, so the count may end a little short (the percent is capped). Positions are no
+ * substitute: PostgreSQL's sequence numbers have gaps and are not in reading order, and
+ * EventStoreDB's are byte offsets; nor has EventStoreDB a cheap count of `$all`.
  */
 async function eventsToReplay(config: Config, pool: pg.Pool): Promise<number | null> {
   if (config.EVENT_STORE !== 'postgres') return null;
