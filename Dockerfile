@@ -8,7 +8,8 @@ COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim AS runtime
-ENV NODE_ENV=production PORT=3000
+# LEDGER_RUN_BUILT: bin/ledger.js runs the build in dist/ (outside the image it runs the sources).
+ENV NODE_ENV=production PORT=3000 LEDGER_RUN_BUILT=1
 WORKDIR /app
 COPY --from=build --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /app/dist ./dist

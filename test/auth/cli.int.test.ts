@@ -1,36 +1,13 @@
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JwtVerifier } from '../../src/infrastructure/auth/jwt-verifier.js';
 import { cliUser } from '../../src/infrastructure/cli/cli-actor.js';
 import { DEVELOPMENT_JWT_SECRET } from '../../src/infrastructure/config/config.js';
 import { PostgresEventStore } from '../../src/infrastructure/postgres/event-store/postgres-event-store.js';
+import { CLI_TIMEOUT_MS, NO_DATABASE, ledger } from '../cli/run-ledger.js';
 import { createTestDatabase, type TestDatabase } from '../support/pg.js';
 import { TEST_SECRET } from './support.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PEPPER = 'cli-test-pepper';
-// Nothing listens there: a command that needed the database would fail.
-const NO_DATABASE = 'postgres://postgres@127.0.0.1:1/none';
-// Each run starts node and compiles the sources through tsx (about 2 s on 2 cores).
-const CLI_TIMEOUT_MS = 90_000;
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** `ledger <args>` as an operator runs it, with a clean auth environment plus `env`. */
-function ledger(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(AUTH_|DATABASE_URL$|NODE_ENV$)/.test(k)));
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['bin/ledger.js', ...args], { cwd: ROOT, env: { ...base, NODE_ENV: 'development', ...env }, timeout: 25_000 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 let db: TestDatabase;
 let eventStore: PostgresEventStore;
@@ -81,7 +58,8 @@ describe('ledger token create', () => {
     ]);
     for (const [i, run] of runs.entries()) {
       expect({ code: run.code, stdout: run.stdout }, bad[i]!.join(' ')).toEqual({ code: 2, stdout: '' });
-      expect(run.stderr).not.toBe('');
+      // One line naming the command, its reason and where its usage is.
+      expect(run.stderr, bad[i]!.join(' ')).toMatch(/^ledger token create: [^\n]+ \(see 'ledger token create --help'\)\n$/);
     }
     expect(production.code).toBe(1);
     expect(production.stdout).toBe('');

@@ -1,146 +1,116 @@
 import { randomUUID } from 'node:crypto';
-import { parseArgs } from 'node:util';
-import type { Container } from 'inversify';
+import { Command } from 'commander';
 import type { Scope } from '../../application/auth/principal.js';
 import { SCOPES, isScope } from '../../application/auth/principal.js';
 import { isCustomerId } from '../../domain/ids.js';
 import type { ApiKeySummary } from '../auth/api-keys.js';
 import { jwtIssuerFromConfig } from '../auth/jwt-issuer.js';
 import { MAX_TOKEN_LIFETIME_SECONDS, checkGrant, isValidSubject } from '../auth/jwt-policy.js';
-import type { Config } from '../config/config.js';
 import { developmentDefaultsWarning } from '../config/config.js';
 import { TOKENS } from '../container/tokens.js';
 import { cliActor, cliUser } from './cli-actor.js';
+import type { CommandDeps } from './command-deps.js';
+import { EXIT_FAILED, EXIT_OK, UsageError, act, collect } from './exit.js';
 import { parseDurationSeconds } from './duration.js';
 
-export const AUTH_USAGE = `  token create --scope <scopes> [--customer <id>] [--ttl 1h] [--sub <name>]
-                                print a signed bearer token (JWT) on stdout; needs no database
-  keys create --scope <scopes> [--customer <id>] [--name <label>] [--json]
-                                create an API key and print it on stdout: it is shown only once
-  keys list [--json]            every API key with its state (never a secret)
-  keys revoke <id>              revoke an API key (other instances within 30 s)
+const SCOPE_HELP = `comma-separated, repeatable; of: ${SCOPES.join(', ')}`;
 
-  <scopes> is a comma-separated list of: ${SCOPES.join(', ')}`;
-
-const DEFAULT_TTL_SECONDS = 3_600;
-
-export interface AuthCommandDeps {
-  readonly loadConfig: () => Config;
-  /** Connects to the database (applying the schema) and builds the container around `work`. */
-  readonly withContainer: <T>(config: Config, work: (c: Container) => Promise<T>) => Promise<T>;
-  readonly stdout?: (text: string) => void;
-  readonly stderr?: (text: string) => void;
-  readonly now?: () => Date;
+interface GrantOptions {
+  readonly scope: readonly string[];
+  readonly customer?: string;
 }
 
-class UsageError extends Error {}
+/** The result a script wants (the token, the key, the list): the only thing on stdout. */
+const out = (text: string): void => void process.stdout.write(`${text}\n`);
+/** Everything meant for a person. */
+const say = (text: string): void => void process.stderr.write(`${text}\n`);
 
-/**
- * `ledger token …` and `ledger keys …`. Stdout carries only the result a script wants (the
- * token, the key, the list); everything meant for a person goes to stderr. Bad arguments
- * exit 2, a refused operation 1.
- */
-export async function runAuthCommand(argv: readonly string[], deps: AuthCommandDeps): Promise<number> {
-  const out = deps.stdout ?? ((text: string) => void process.stdout.write(`${text}\n`));
-  const say = deps.stderr ?? ((text: string) => void process.stderr.write(`${text}\n`));
-  try {
-    return await dispatch(argv, deps, out, say);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    say(`${error.message}\n\nUsage:\n${AUTH_USAGE}`);
-    return 2;
-  }
+/** `ledger token create`: bad arguments exit 2, a refused operation 1. */
+export function tokenCommand(deps: CommandDeps): Command {
+  const token = new Command('token').description('mint bearer tokens (JWT)');
+  token
+    .command('create')
+    .description('print a signed bearer token (JWT) on stdout; needs no database')
+    .requiredOption('--scope <scopes>', SCOPE_HELP, collect)
+    .option('--customer <id>', 'limit the token to this customer')
+    .option('--ttl <duration>', `lifetime such as 90s, 15m, 1h or 7d (at most ${MAX_TOKEN_LIFETIME_SECONDS / 86_400}d)`, '1h')
+    .option('--sub <name>', 'the subject the token names (default: your OS user)')
+    .action(act(async (options: GrantOptions & { ttl: string; sub?: string }) => {
+      const scopes = scopesOf(options.scope);
+      const customerId = customerOf(options.customer, scopes);
+      const ttlSeconds = ttlOf(options.ttl);
+      const sub = options.sub ?? cliUser();
+      if (!isValidSubject(sub)) throw new UsageError('--sub must be 1-200 printable characters without spaces');
+      // Only now the configuration: bad arguments are reported whatever the environment.
+      const config = deps.loadConfig();
+      const issuer = jwtIssuerFromConfig(config);
+      if (!issuer.ok) {
+        say(`ledger: cannot mint tokens: ${issuer.message}`);
+        return EXIT_FAILED;
+      }
+      if (issuer.isDevelopmentDefault) say(`WARNING: ${developmentDefaultsWarning(config, ['AUTH_JWT_SECRET']) ?? 'development secret in use'}`);
+      const minted = await issuer.issuer.mint({ sub, scopes, customerId, ttlSeconds, now: new Date() });
+      if (!minted.ok) throw new UsageError(minted.error.message);
+      out(minted.value);
+      return EXIT_OK;
+    }));
+  return token;
 }
 
-function parse(argv: readonly string[]) {
-  try {
-    return parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        scope: { type: 'string', multiple: true },
-        customer: { type: 'string' },
-        ttl: { type: 'string' },
-        sub: { type: 'string' },
-        name: { type: 'string' },
-        json: { type: 'boolean', default: false },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-}
-
-async function dispatch(argv: readonly string[], deps: AuthCommandDeps, out: (t: string) => void, say: (t: string) => void): Promise<number> {
-  const { positionals, values } = parse(argv);
-  const [group, action, id, ...extra] = positionals;
-  if (extra.length > 0) throw new UsageError(`unexpected argument: ${extra[0]}`);
-  const now = deps.now?.() ?? new Date();
-
-  if (group === 'token' && action === 'create' && id === undefined) {
-    const scopes = scopesOf(values.scope);
-    const customerId = customerOf(values.customer, scopes);
-    const ttlSeconds = ttlOf(values.ttl);
-    const sub = values.sub ?? cliUser();
-    if (!isValidSubject(sub)) throw new UsageError('--sub must be 1-200 printable characters without spaces');
-    // Only now the configuration: bad arguments are reported whatever the environment.
-    const config = deps.loadConfig();
-    const issuer = jwtIssuerFromConfig(config);
-    if (!issuer.ok) {
-      say(`ledger: cannot mint tokens: ${issuer.message}`);
-      return 1;
-    }
-    if (issuer.isDevelopmentDefault) say(`WARNING: ${developmentDefaultsWarning(config, ['AUTH_JWT_SECRET']) ?? 'development secret in use'}`);
-    const minted = await issuer.issuer.mint({ sub, scopes, customerId, ttlSeconds, now });
-    if (!minted.ok) throw new UsageError(minted.error.message);
-    out(minted.value);
-    return 0;
-  }
-
-  if (group === 'keys' && action === 'create' && id === undefined) {
-    const scopes = scopesOf(values.scope);
-    const customerId = customerOf(values.customer, scopes);
-    const config = deps.loadConfig();
-    const warning = developmentDefaultsWarning(config, ['AUTH_API_KEY_PEPPER']);
-    if (warning !== null) say(`WARNING: ${warning} This key verifies only where the same default is in use.`);
-    const created = await deps.withContainer(config, (c) =>
-      c.get(TOKENS.ApiKeys).create({ scopes, customerId, name: values.name, actor: cliActor(), correlationId: randomUUID() }));
-    if (!created.ok) throw new UsageError(created.error.message);
-    const k = created.value;
-    if (values.json) {
-      out(JSON.stringify({ ...k, createdAt: k.createdAt.toISOString() }, null, 2));
-    } else {
-      out(k.key);
-    }
-    say(`created API key ${k.id} (scopes: ${k.scopes.join(',')}${k.customerId ? `; customer: ${k.customerId}` : ''}). `
-      + 'This is the only time the key is shown: store it now.');
-    return 0;
-  }
-
-  if (group === 'keys' && action === 'list' && id === undefined) {
-    const keys = await deps.withContainer(deps.loadConfig(), (c) => c.get(TOKENS.ApiKeys).list());
-    out(values.json ? JSON.stringify(keys, null, 2) : table(keys));
-    return 0;
-  }
-
-  if (group === 'keys' && action === 'revoke' && id !== undefined) {
-    const revoked = await deps.withContainer(deps.loadConfig(), (c) => c.get(TOKENS.ApiKeys).revoke(id, cliActor(), randomUUID()));
-    if (revoked.ok) {
-      out(`revoked ${id}`);
-      say('This instance refuses it now; running services stop accepting it within 30 seconds.');
-      return 0;
-    }
-    if (revoked.error.code === 'already_revoked') {
-      // The state the operator asked for holds: not a failure.
-      say(`${id} was already revoked at ${revoked.error.revokedAt.toISOString()} by ${revoked.error.revokedBy}`);
-      return 0;
-    }
-    say(`no API key with id ${id}`);
-    return 1;
-  }
-
-  throw new UsageError(`unknown command: ${[group, action].filter((p) => p !== undefined).join(' ')}`);
+/** `ledger keys create|list|revoke`: bad arguments exit 2, a refused operation 1. */
+export function keysCommand(deps: CommandDeps): Command {
+  const keys = new Command('keys').description('create, list and revoke API keys (needs the database)');
+  keys
+    .command('create')
+    .description('create an API key and print it on stdout: it is shown only once')
+    .requiredOption('--scope <scopes>', SCOPE_HELP, collect)
+    .option('--customer <id>', 'limit the key to this customer')
+    .option('--name <label>', 'a label to recognise it by')
+    .option('--json', 'print the key and its details as JSON', false)
+    .action(act(async (options: GrantOptions & { name?: string; json: boolean }) => {
+      const scopes = scopesOf(options.scope);
+      const customerId = customerOf(options.customer, scopes);
+      const config = deps.loadConfig();
+      const warning = developmentDefaultsWarning(config, ['AUTH_API_KEY_PEPPER']);
+      if (warning !== null) say(`WARNING: ${warning} This key verifies only where the same default is in use.`);
+      const created = await deps.withContainer(config, (c) =>
+        c.get(TOKENS.ApiKeys).create({ scopes, customerId, name: options.name, actor: cliActor(), correlationId: randomUUID() }));
+      if (!created.ok) throw new UsageError(created.error.message);
+      const k = created.value;
+      out(options.json ? JSON.stringify({ ...k, createdAt: k.createdAt.toISOString() }, null, 2) : k.key);
+      say(`created API key ${k.id} (scopes: ${k.scopes.join(',')}${k.customerId ? `; customer: ${k.customerId}` : ''}). `
+        + 'This is the only time the key is shown: store it now.');
+      return EXIT_OK;
+    }));
+  keys
+    .command('list')
+    .description('every API key with its state (never a secret)')
+    .option('--json', 'print JSON', false)
+    .action(act(async (options: { json: boolean }) => {
+      const list = await deps.withContainer(deps.loadConfig(), (c) => c.get(TOKENS.ApiKeys).list());
+      out(options.json ? JSON.stringify(list, null, 2) : table(list));
+      return EXIT_OK;
+    }));
+  keys
+    .command('revoke')
+    .description('revoke an API key (other instances stop accepting it within 30 s)')
+    .argument('<id>', 'the key id, as `keys list` shows it')
+    .action(act(async (id: string) => {
+      const revoked = await deps.withContainer(deps.loadConfig(), (c) => c.get(TOKENS.ApiKeys).revoke(id, cliActor(), randomUUID()));
+      if (revoked.ok) {
+        out(`revoked ${id}`);
+        say('This instance refuses it now; running services stop accepting it within 30 seconds.');
+        return EXIT_OK;
+      }
+      if (revoked.error.code === 'already_revoked') {
+        // The state the operator asked for holds: not a failure.
+        say(`${id} was already revoked at ${revoked.error.revokedAt.toISOString()} by ${revoked.error.revokedBy}`);
+        return EXIT_OK;
+      }
+      say(`no API key with id ${id}`);
+      return EXIT_FAILED;
+    }));
+  return keys;
 }
 
 function scopesOf(values: readonly string[] | undefined): Scope[] {
@@ -160,8 +130,7 @@ function customerOf(value: string | undefined, scopes: readonly Scope[]): string
   return value;
 }
 
-function ttlOf(value: string | undefined): number {
-  if (value === undefined) return DEFAULT_TTL_SECONDS;
+function ttlOf(value: string): number {
   const seconds = parseDurationSeconds(value);
   if (seconds === null) throw new UsageError('--ttl must be a duration such as 90s, 15m, 1h or 7d');
   if (seconds > MAX_TOKEN_LIFETIME_SECONDS) throw new UsageError(`--ttl may be at most ${MAX_TOKEN_LIFETIME_SECONDS / 86_400}d; use an API key for long-lived access`);
