@@ -6,7 +6,7 @@ import { runCommand } from '../command-runner.js';
 import type { HttpDeps, HttpLimits } from '../deps.js';
 import { jsonBody } from '../json-body.js';
 import { HttpProblem, validationProblem } from '../problem.js';
-import { labelRoute } from '../route-label.js';
+import { route } from '../route-label.js';
 import { CancelPaymentBody, CapturePaymentBody, CommandQuery, CreatePaymentBody } from '../schemas.js';
 import { parseOrThrow } from '../validation.js';
 
@@ -40,7 +40,7 @@ export function registerPaymentCommandRoutes(app: Express, deps: HttpDeps, limit
   const optional = jsonBody({ limitBytes: limits.bodyLimitBytes, optional: true });
   const write = requireScope('payments:write');
 
-  app.post('/v1/payments', labelRoute('/v1/payments'), write, noQueryParameters, required, async (req, res) => {
+  route(app, 'post', '/v1/payments', write, noQueryParameters, required, async (req, res) => {
     const rawBody: unknown = req.body;
     const body = parseOrThrow(CreatePaymentBody, rawBody);
     // The schema already allows only table currencies and safe minor units; this makes the type.
@@ -65,7 +65,7 @@ export function registerPaymentCommandRoutes(app: Express, deps: HttpDeps, limit
     });
   });
 
-  app.post('/v1/payments/:id/capture', labelRoute('/v1/payments/:id/capture'), write, noQueryParameters, requirePaymentId, optional, async (req, res) => {
+  route(app, 'post', '/v1/payments/:id/capture', write, noQueryParameters, requirePaymentId, optional, async (req, res) => {
     const rawBody: unknown = req.body;
     const body = parseOrThrow(CapturePaymentBody, rawBody);
     await runCommand(deps, req, res, {
@@ -76,7 +76,7 @@ export function registerPaymentCommandRoutes(app: Express, deps: HttpDeps, limit
     });
   });
 
-  app.post('/v1/payments/:id/cancel', labelRoute('/v1/payments/:id/cancel'), write, noQueryParameters, requirePaymentId, optional, async (req, res) => {
+  route(app, 'post', '/v1/payments/:id/cancel', write, noQueryParameters, requirePaymentId, optional, async (req, res) => {
     const rawBody: unknown = req.body;
     const body = parseOrThrow(CancelPaymentBody, rawBody);
     await runCommand(deps, req, res, {

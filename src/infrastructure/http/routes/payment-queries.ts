@@ -7,7 +7,7 @@ import { HttpProblem } from '../problem.js';
 import { awaitReadModel } from '../read-model-wait.js';
 import { sendJson } from '../respond.js';
 import { contextOf } from '../request-context.js';
-import { labelRoute } from '../route-label.js';
+import { route } from '../route-label.js';
 import { GetPaymentQuery, LimitSchema, ListPaymentsQuery } from '../schemas.js';
 import { parseOrThrow } from '../validation.js';
 import { paymentIdOf, requirePaymentId } from './payment-commands.js';
@@ -30,7 +30,7 @@ export function registerPaymentQueryRoutes(app: Express, deps: HttpDeps, limits:
   const defaultLimit = LimitSchema.parse(undefined);
   const read = requireScope('payments:read');
 
-  app.get('/v1/payments/:id', labelRoute('/v1/payments/:id'), read, requirePaymentId, async (req, res) => {
+  route(app, 'get', '/v1/payments/:id', read, requirePaymentId, async (req, res) => {
     const query = parseOrThrow(GetPaymentQuery, req.query);
     await awaitReadModel(deps.readModels, PAYMENTS_PROJECTION, query.minPosition, limits.minPositionWaitMs);
     const id = paymentIdOf(req);
@@ -41,7 +41,7 @@ export function registerPaymentQueryRoutes(app: Express, deps: HttpDeps, limits:
     sendJson(res, 200, payment, { etag: etagFor(payment.revision) });
   });
 
-  app.get('/v1/payments', labelRoute('/v1/payments'), read, async (req, res) => {
+  route(app, 'get', '/v1/payments', read, async (req, res) => {
     const query = parseOrThrow(ListPaymentsQuery, req.query);
     const principal = principalOf(res);
     let customerId = query.customerId;
