@@ -80,6 +80,9 @@ describe('route labels of answers given before routing', () => {
     expect(accessLine(limited, 'label-429-address')).toMatchObject({ route: '/v1/payments/:id/capture', status: 429, code: 'rate_limited' });
     expect(await requestCount(limited, { method: 'GET', route: '/v1/payments/:id', status: 429 })).toBe(1);
     expect(await requestCount(limited, { method: 'POST', route: '/v1/payments/:id/capture', status: 429 })).toBe(1);
+    const text = (await limited.request('GET', '/metrics', { token: null })).text;
+    expect(text).toContain('ledger_rate_limit_refusals_total{bucket="credential"} 1');
+    expect(text).toContain('ledger_rate_limit_refusals_total{bucket="unauthenticated"} 1');
   });
 });
 
