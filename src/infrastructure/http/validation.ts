@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { FieldError } from './problem.js';
 import { validationProblem } from './problem.js';
+import { unwrapSchema } from './zod-shape.js';
 
 const joinPath = (path: readonly PropertyKey[]): string => path.map((p) => String(p)).join('.');
 
@@ -20,26 +21,14 @@ const STRIPE_NAMES: Readonly<Record<string, readonly string[]>> = {
 
 const camelCase = (name: string): string => name.replace(/[_-]+([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
 
-/** Peels optional/nullable/default wrappers off a schema to reach the object beneath. */
-function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
-  let current = schema;
-  // Wrappers nest a few deep at most; the bound keeps a pathological schema from looping.
-  for (let depth = 0; depth < 8; depth++) {
-    const inner = (current._zod.def as { innerType?: z.core.$ZodType }).innerType;
-    if (inner === undefined) return current;
-    current = inner;
-  }
-  return current;
-}
-
 /** The field names of the object schema at `path` inside `schema`; empty when there is none. */
 function fieldsAt(schema: z.core.$ZodType, path: readonly PropertyKey[]): ReadonlySet<string> {
-  let current = unwrap(schema);
+  let current = unwrapSchema(schema);
   for (const segment of path) {
     if (!(current instanceof z.ZodObject)) return new Set();
     const next = (current.shape as Record<string, z.core.$ZodType | undefined>)[String(segment)];
     if (next === undefined) return new Set();
-    current = unwrap(next);
+    current = unwrapSchema(next);
   }
   return current instanceof z.ZodObject ? new Set(Object.keys(current.shape)) : new Set();
 }

@@ -10,6 +10,7 @@ import { contextOf } from '../request-context.js';
 import { route } from '../route-label.js';
 import { GetPaymentQuery, LimitSchema, ListPaymentsQuery } from '../schemas.js';
 import { parseOrThrow } from '../validation.js';
+import { paymentWireForm } from '../wire-form.js';
 import { paymentIdOf, requirePaymentId } from './payment-commands.js';
 
 /** The read model the payment queries read, and so the one `minPosition` waits for. */
@@ -38,7 +39,7 @@ export function registerPaymentQueryRoutes(app: Express, deps: HttpDeps, limits:
     if (!payment || !canSeeCustomer(principalOf(res), payment.customerId)) {
       throw new HttpProblem({ code: 'payment_not_found', detail: `No payment has the id ${id}.` });
     }
-    sendJson(res, 200, payment, { etag: etagFor(payment.revision) });
+    sendJson(res, 200, paymentWireForm(payment), { etag: etagFor(payment.revision) });
   });
 
   route(app, 'get', '/v1/payments', read, async (req, res) => {
@@ -74,6 +75,6 @@ export function registerPaymentQueryRoutes(app: Express, deps: HttpDeps, limits:
     if (data.length !== page.value.data.length) {
       deps.logger.error({ requestId: contextOf(req).requestId, dropped: page.value.data.length - data.length }, 'payment list returned rows of another customer');
     }
-    sendJson(res, 200, { data, nextCursor: page.value.nextCursor });
+    sendJson(res, 200, { data: data.map(paymentWireForm), nextCursor: page.value.nextCursor });
   });
 }
