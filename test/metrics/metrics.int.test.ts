@@ -5,7 +5,7 @@ import { createPool } from '../../src/infrastructure/postgres/pool.js';
 import { migrate } from '../../src/infrastructure/postgres/migrator.js';
 import { realtimeMigrations } from '../../src/infrastructure/postgres/realtime/schema.js';
 import { attachRealtime, type RealtimeHandle } from '../../src/infrastructure/realtime/index.js';
-import { closeHttp, listen, TestClient } from '../realtime/helpers.js';
+import { listen, tearDownRealtime, TestClient } from '../realtime/helpers.js';
 import { createTestDatabase, type TestDatabase } from '../support/pg.js';
 import { valueOf } from './support.js';
 
@@ -24,12 +24,7 @@ beforeAll(async () => {
   realtime = attachRealtime(server, { pool: db.pool, retention: false });
   await realtime.ready;
 });
-afterAll(async () => {
-  for (const c of clients) c.close();
-  await realtime?.close();
-  await closeHttp(server);
-  await db?.drop();
-});
+afterAll(() => tearDownRealtime({ clients, realtime, server, db }));
 
 describe('pg pool gauges', () => {
   it('count connections in use, idle, and queries waiting for one', async () => {

@@ -6,7 +6,7 @@ import { realtimeMigrations } from '../../src/infrastructure/postgres/realtime/s
 import { attachRealtime, MAX_TOKEN_LENGTH, type RealtimeHandle } from '../../src/infrastructure/realtime/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/pg.js';
 import { createPaymentsTable, insertPayment, ShiftedClock, TestAuthenticator } from './auth-support.js';
-import { closeHttp, connectError, insertChanges, listen, pos, sleep, TestClient } from './helpers.js';
+import { connectError, insertChanges, listen, pos, sleep, TestClient, tearDownRealtime } from './helpers.js';
 
 // Integration: real PostgreSQL, real Socket.IO server and client, with an authenticator.
 // The authenticator is a test double (tokens it issued itself), so these tests exercise
@@ -51,12 +51,7 @@ describe('realtime with an authenticator', () => {
     clock.offsetMs = 0;
   });
 
-  afterAll(async () => {
-    for (const c of clients) c.close();
-    await realtime?.close();
-    await closeHttp(server);
-    await db?.drop();
-  });
+  afterAll(() => tearDownRealtime({ clients, realtime, server, db }));
 
   describe('handshake', () => {
     it('refuses a connection without a token', async () => {
@@ -271,12 +266,7 @@ describe('realtime with an authenticator: degraded lookups and an extra policy',
     await realtime.ready;
   });
 
-  afterAll(async () => {
-    for (const c of clients) c.close();
-    await realtime?.close();
-    await closeHttp(server);
-    await db?.drop();
-  });
+  afterAll(() => tearDownRealtime({ clients, realtime, server, db }));
 
   it('answers unavailable when the owner lookup fails, and does not count it against the client', async () => {
     const c = await TestClient.connect(url, { token: auth.issue({ scopes: READ, customerId: 'cus_dave' }) });

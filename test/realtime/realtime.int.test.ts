@@ -5,7 +5,7 @@ import { createPool } from '../../src/infrastructure/postgres/pool.js';
 import { realtimeMigrations } from '../../src/infrastructure/postgres/realtime/schema.js';
 import { attachRealtime, pruneChanges, type RealtimeHandle } from '../../src/infrastructure/realtime/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/pg.js';
-import { closeHttp, insertChanges, listen, pos, sleep, TestClient } from './helpers.js';
+import { closeHttp, insertChanges, listen, pos, sleep, TestClient, tearDownRealtime } from './helpers.js';
 
 // Integration: real PostgreSQL (a fresh database per describe), real Socket.IO server and
 // client over a real HTTP server. createTestDatabase throws when PostgreSQL is missing,
@@ -45,12 +45,7 @@ describe('realtime over Socket.IO', () => {
     await realtime.ready;
   });
 
-  afterAll(async () => {
-    for (const c of clients) c.close();
-    await realtime?.close();
-    await closeHttp(server);
-    await db?.drop();
-  });
+  afterAll(() => tearDownRealtime({ clients, realtime, server, db }));
 
   it('delivers a live change to the subscribers of its topic and no one else', async () => {
     const [a, b] = [await client(), await client()];
@@ -340,12 +335,7 @@ describe('realtime: retention and the LISTEN connection', () => {
     await migrate(db.pool, realtimeMigrations);
   });
 
-  afterAll(async () => {
-    for (const c of clients) c.close();
-    await realtime?.close();
-    await closeHttp(server);
-    await db?.drop();
-  });
+  afterAll(() => tearDownRealtime({ clients, realtime, server, db }));
 
   it('prunes rows older than the retention period in chunks, and refuses a since it can no longer serve', async () => {
     const pool = db!.pool;

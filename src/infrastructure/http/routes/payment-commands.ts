@@ -1,4 +1,7 @@
 import type { Express, NextFunction, Request, Response } from 'express';
+import type { z } from 'zod';
+import type { CommandContext } from '../../../application/command-context.js';
+import type { PaymentCommandResult } from '../../../application/payments/payment-command-handlers.js';
 import { isPaymentId } from '../../../domain/ids.js';
 import { money } from '../../../domain/money.js';
 import { requireScope } from '../auth.js';
@@ -65,25 +68,18 @@ export function registerPaymentCommandRoutes(app: Express, deps: HttpDeps, limit
     });
   });
 
-  route(app, 'post', '/v1/payments/:id/capture', write, noQueryParameters, requirePaymentId, optional, async (req, res) => {
-    const rawBody: unknown = req.body;
-    const body = parseOrThrow(CapturePaymentBody, rawBody);
-    await runCommand(deps, req, res, {
-      name: 'capture',
-      successStatus: 200,
-      rawBody,
-      execute: (ctx) => deps.payments.capture(paymentIdOf(req), body.amount, ctx),
+  /** Capture and cancel: a command on one payment, with an optional body. */
+  const onPayment = <S extends z.ZodType>(
+    name: 'capture' | 'cancel',
+    schema: S,
+    execute: (paymentId: string, body: z.output<S>, ctx: CommandContext) => Promise<PaymentCommandResult>,
+  ): void =>
+    route(app, 'post', `/v1/payments/:id/${name}`, write, noQueryParameters, requirePaymentId, optional, async (req, res) => {
+      const rawBody: unknown = req.body;
+      const body = parseOrThrow(schema, rawBody);
+      await runCommand(deps, req, res, { name, successStatus: 200, rawBody, execute: (ctx) => execute(paymentIdOf(req), body, ctx) });
     });
-  });
 
-  route(app, 'post', '/v1/payments/:id/cancel', write, noQueryParameters, requirePaymentId, optional, async (req, res) => {
-    const rawBody: unknown = req.body;
-    const body = parseOrThrow(CancelPaymentBody, rawBody);
-    await runCommand(deps, req, res, {
-      name: 'cancel',
-      successStatus: 200,
-      rawBody,
-      execute: (ctx) => deps.payments.cancel(paymentIdOf(req), body.reason ?? null, ctx),
-    });
-  });
+  onPayment('capture', CapturePaymentBody, (paymentId, body, ctx) => deps.payments.capture(paymentId, body.amount, ctx));
+  onPayment('cancel', CancelPaymentBody, (paymentId, body, ctx) => deps.payments.cancel(paymentId, body.reason ?? null, ctx));
 }
