@@ -5,7 +5,7 @@ import { problemForParserError } from './json-body.js';
 import { HttpProblem } from './problem.js';
 import { attachContext, contextOf, requestIdOf } from './request-context.js';
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.js';
-import { routeLabelOf } from './route-label.js';
+import { unmatchedRouteLabel } from './route-label.js';
 import { problemResponse, send } from './respond.js';
 
 /** Gives the request its id (the caller's, when sane) and echoes it. Runs first. */
@@ -32,7 +32,7 @@ export function accessLog(logger: HttpLogger, metrics: HttpMetrics): RequestHand
       if (logged) return;
       logged = true;
       const durationSeconds = Number(process.hrtime.bigint() - context.startedAt) / 1e9;
-      const route = routeLabelOf(req);
+      const route = context.route ?? unmatchedRouteLabel(req);
       const aborted = !res.writableFinished;
       const actor = maybePrincipalOf(res)?.actor;
       metrics.observeHttpRequest({ method: req.method, route, status: res.statusCode, durationSeconds });

@@ -85,10 +85,12 @@ export function route(app: Express, method: Method, pattern: string, ...handlers
   app[method](pattern, labelRoute(pattern), ...handlers);
 }
 
-/** The route label of a finished request: the matched route's, else the one it was meant for, else `unmatched`. */
-export function routeLabelOf(req: Request): string {
-  const matched = contextOf(req).route;
-  if (matched !== undefined) return matched;
+/**
+ * The label of a request no route matched: the route it was meant for (a 401 or 429
+ * given before routing), else `unmatched`. Called only for those, so a matched request
+ * never pays for the lookup.
+ */
+export function unmatchedRouteLabel(req: Request): string {
   const path = (req.originalUrl || req.url).split('?')[0] ?? '';
   return routeTableOf(req.app as Express).match(req.method, path) ?? UNMATCHED_ROUTE;
 }
