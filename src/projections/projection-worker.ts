@@ -5,6 +5,7 @@ import type { ProjectionLease, ProjectionRecord, ProjectionStore } from '../appl
 import { applyEvents } from './apply-events.js';
 import type { ProjectionLogger } from './logger.js';
 import { describeError } from './logger.js';
+import type { ProjectionObserver } from './observer.js';
 import type { Projection } from './projection.js';
 import { projectionSchema } from './projection.js';
 import type { ProjectionRebuilder } from './rebuild.js';
@@ -43,6 +44,7 @@ export interface WorkerSettings {
   readonly leaseRetryMs: number;
   readonly maxBackoffMs: number;
   readonly logger: ProjectionLogger;
+  readonly observer: ProjectionObserver;
 }
 
 interface WorkerDeps {
@@ -117,6 +119,7 @@ export class ProjectionWorker {
           consecutiveErrors = 0;
         } finally {
           this.leader = false;
+          this.logLeadershipEnd(lease, stop);
           await lease.release().catch((error: unknown) => this.settings.logger.warn({ projection: this.name, error: describeError(error) }, 'could not release projection lease'));
         }
         await this.wakeUp.sleep(pause, stop);
@@ -139,6 +142,10 @@ export class ProjectionWorker {
     this.rebuildFailed = false;
     // Registering runs the projection's DDL: once per leadership term, then plain reads.
     let record = await this.deps.store.register(this.projection);
+    this.settings.logger.info(
+      { projection: this.name, version: this.projection.version, holder: this.settings.holder, checkpoint: formatPosition(record.checkpoint) },
+      'projection leadership gained; projection started from its checkpoint',
+    );
     while (!signal.aborted) {
       this.checkpoint = record.checkpoint;
       if (record.version > this.projection.version) {
@@ -153,6 +160,13 @@ export class ProjectionWorker {
       if (record.failure && (record.version === this.projection.version || this.rebuildFailed)) {
         // Keep the lease (another instance would only fail the same way) and look for a
         // restart or a rebuild, which clear the failure, from this or any other instance.
+        if (this.state !== 'failed') {
+          // Once per failure in this term: a leader that takes over a failed projection says so.
+          this.settings.logger.error(
+            { projection: this.name, error: record.failure.message, position: formatPosition(record.failure.position), eventId: record.failure.eventId },
+            'projection is failed; waiting for a restart or a rebuild',
+          );
+        }
         this.state = 'failed';
         this.lastError = record.failure.message;
         await this.wakeUp.sleep(this.settings.leaseRetryMs, signal);
@@ -165,6 +179,13 @@ export class ProjectionWorker {
       record = (await this.deps.store.read([this.name]))[0] ?? (await this.deps.store.register(this.projection));
     }
     return this.settings.leaseRetryMs;
+  }
+
+  /** Leadership ends on a stop (expected), or because the lease was lost (another instance may take over). */
+  private logLeadershipEnd(lease: ProjectionLease, stop: AbortSignal): void {
+    const details = { projection: this.name, holder: this.settings.holder, checkpoint: this.checkpoint ? formatPosition(this.checkpoint) : null };
+    if (lease.lost.aborted) this.settings.logger.warn(details, 'projection leadership lost; another instance may take over');
+    else this.settings.logger.info({ ...details, reason: stop.aborted ? 'stopping' : 'stepping back' }, 'projection leadership released');
   }
 
   private async rebuildToCurrentVersion(record: ProjectionRecord, signal: AbortSignal): Promise<void> {
@@ -208,11 +229,13 @@ export class ProjectionWorker {
       for await (const batch of batches) {
         const last = batch[batch.length - 1];
         if (!last) continue;
+        const committed = this.settings.observer.batchStarted(this.name);
         const outcome = await store.commitBatch({ name: this.name, version: this.projection.version, schema: this.schema, from: checkpoint, to: last.position }, (sql) =>
           applyEvents(this.projection, this.handled, sql, batch),
         );
         switch (outcome.kind) {
           case 'committed':
+            committed(batch.length);
             checkpoint = outcome.checkpoint;
             this.checkpoint = checkpoint;
             this.lastError = null;

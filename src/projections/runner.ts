@@ -4,6 +4,8 @@ import type { Result } from '../domain/result.js';
 import { assertProjectionName } from './apply-events.js';
 import type { ProjectionLogger } from './logger.js';
 import { silentLogger } from './logger.js';
+import type { ProjectionObserver } from './observer.js';
+import { silentObserver } from './observer.js';
 import type { Projection } from './projection.js';
 import type { WorkerSnapshot } from './projection-worker.js';
 import { ProjectionWorker } from './projection-worker.js';
@@ -29,6 +31,8 @@ export interface ProjectionRunnerOptions {
   /** Longest pause between retries after infrastructure errors. Default 15,000 ms. */
   readonly maxBackoffMs?: number;
   readonly logger?: ProjectionLogger;
+  /** Told about committed batches, for metrics. Default: nobody. */
+  readonly observer?: ProjectionObserver;
 }
 
 /**
@@ -39,6 +43,7 @@ export interface ProjectionRunnerOptions {
 export class ProjectionRunner {
   readonly instanceId: string;
   private readonly workers: ProjectionWorker[];
+  private readonly logger: ProjectionLogger;
   private controller: AbortController | undefined;
   private running: Promise<void> | undefined;
 
@@ -49,6 +54,7 @@ export class ProjectionRunner {
     checkProjections(deps.projections);
     this.instanceId = options.instanceId ?? `instance-${crypto.randomUUID().slice(0, 8)}`;
     const logger = options.logger ?? silentLogger;
+    this.logger = logger;
     const batchSize = clamp(options.batchSize ?? 500, 1, 10_000);
     const rebuilder = new ProjectionRebuilder(deps, { batchSize, instanceId: this.instanceId, logger });
     const settings = {
@@ -57,6 +63,7 @@ export class ProjectionRunner {
       leaseRetryMs: clamp(options.leaseRetryMs ?? 1_500, 10, 60_000),
       maxBackoffMs: clamp(options.maxBackoffMs ?? 15_000, 10, 300_000),
       logger,
+      observer: options.observer ?? silentObserver,
     };
     this.workers = deps.projections.map((p) => new ProjectionWorker(p, { eventStore: deps.eventStore, store: deps.store, rebuilder }, settings));
   }
@@ -66,6 +73,7 @@ export class ProjectionRunner {
     if (this.controller) return;
     const controller = new AbortController();
     this.controller = controller;
+    this.logger.info({ instanceId: this.instanceId, projections: this.workers.map((w) => w.name) }, 'projection runner started; competing for every projection\'s lease');
     // run() never rejects by design; the catch only keeps a throwing logger from becoming an unhandled rejection.
     this.running = Promise.all(this.workers.map((w) => w.run(controller.signal).catch(() => undefined))).then(() => undefined);
   }

@@ -199,3 +199,48 @@ describe('queries: bad parameters', () => {
     expectProblem(await h.request('GET', `/v1/payments/${manualId}?expand=all`), 400, 'validation_failed', 'expand');
   });
 });
+
+describe('Stripe habits: an unknown field that is a Stripe name (or our name in snake_case) says which field was meant', () => {
+  const hinted = async (method: 'POST' | 'GET', path: string, body: Record<string, unknown> | undefined, field: string, meant: string): Promise<void> => {
+    const before = await h.countEvents();
+    const res = await h.request(method, path, body === undefined ? {} : { body });
+    expectProblem(res, 400, 'validation_failed', field);
+    expect(res.problem.errors).toContainEqual({ path: field, message: `is not a known field; did you mean \`${meant}\`?` });
+    expect(res.problem.detail).toContain(`did you mean \`${meant}\`?`);
+    expect(await h.countEvents()).toBe(before);
+  };
+  const stripeCreate = (renamed: Record<string, unknown>, drop: string): Record<string, unknown> => ({ ...createBody({ [drop]: undefined }), ...renamed });
+
+  it.each([
+    ['customer', 'customerId', { customer: 'cus_42' }],
+    ['payment_method', 'paymentMethod', { payment_method: 'pm_card_visa' }],
+    ['capture_method', 'captureMethod', { capture_method: 'manual' }],
+  ])('create with %s', async (field, meant, renamed) => {
+    await hinted('POST', '/v1/payments', stripeCreate(renamed, meant), field, meant);
+  });
+
+  it('capture with amount_to_capture', async () => {
+    await hinted('POST', `/v1/payments/${manualId}/capture`, { amount_to_capture: 500 }, 'amount_to_capture', 'amount');
+  });
+
+  it('cancel with cancellation_reason', async () => {
+    await hinted('POST', `/v1/payments/${manualId}/cancel`, { cancellation_reason: 'duplicate' }, 'cancellation_reason', 'reason');
+  });
+
+  it('a query parameter in snake_case', async () => {
+    await hinted('GET', '/v1/payments?customer_id=cus_42', undefined, 'customer_id', 'customerId');
+  });
+
+  it('a hint names only a field of the object refused; other unknown fields stay plain', async () => {
+    // `amount_to_capture` means `amount` on capture; on cancel there is no amount to mean.
+    const res = await h.request('POST', `/v1/payments/${manualId}/cancel`, { body: { amount_to_capture: 5, colour: 'red' } });
+    expectProblem(res, 400, 'validation_failed');
+    expect(res.problem.errors).toEqual(
+      expect.arrayContaining([
+        { path: 'amount_to_capture', message: 'is not a known field' },
+        { path: 'colour', message: 'is not a known field' },
+      ]),
+    );
+    expect(res.problem.detail).not.toContain('did you mean');
+  });
+});

@@ -54,6 +54,19 @@ export async function listen(): Promise<{ server: HttpServer; url: string }> {
   return { server, url: `http://127.0.0.1:${port}` };
 }
 
+/** What a realtime suite sets up, torn down in order: clients, the realtime module, the HTTP server, the database. */
+export async function tearDownRealtime(parts: {
+  readonly clients: readonly { close(): void }[];
+  readonly realtime: { close(): Promise<void> } | undefined;
+  readonly server: HttpServer | undefined;
+  readonly db: { drop(): Promise<void> } | undefined;
+}): Promise<void> {
+  for (const c of parts.clients) c.close();
+  await parts.realtime?.close();
+  await closeHttp(parts.server);
+  await parts.db?.drop();
+}
+
 export async function closeHttp(server: HttpServer | undefined): Promise<void> {
   if (!server) return;
   server.closeAllConnections();

@@ -21,22 +21,43 @@ describe('parseSubscribe', () => {
     ['topics not an array', { topics: 'ledger' }],
     ['empty topics', { topics: [] }],
     ['a topic that is not a string', { topics: [42] }],
-    ['upper-case topic kind', { topics: ['Payment:pay_1'] }],
-    ['empty id', { topics: ['payment:'] }],
-    ['id with a space', { topics: ['payment:pay 1'] }],
-    ['id longer than 64', { topics: [`payment:${'a'.repeat(65)}`] }],
-    ['two colons', { topics: ['payment:a:b'] }],
-    ['topic longer than 200', { topics: [`${'a'.repeat(201)}`] }],
     ['more than 50 topics', { topics: Array.from({ length: 51 }, (_, i) => `payment:p${i}`) }],
     ['since not a position', { topics: ['ledger'], since: 'yesterday' }],
     ['since as a number', { topics: ['ledger'], since: 12 }],
     ['since out of range', { topics: ['ledger'], since: '99999999999999999999.0' }],
     ['since null', { topics: ['ledger'], since: null }],
     ['an unknown key', { topics: ['ledger'], from: '1.1' }],
-  ])('refuses %s', (_label, payload) => {
+  ])('refuses %s as invalid_request', (_label, payload) => {
     const result = parseSubscribe(payload);
     expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.error).toMatch(/\S/);
+    if (!result.ok) {
+      expect(result.error.code).toBe('invalid_request');
+      expect(result.error.detail).toMatch(/\S/);
+    }
+  });
+
+  it.each([
+    ['upper-case topic kind', 'Payment:pay_1', /unknown kind/],
+    ['an unknown kind', 'foo', /unknown kind/],
+    ['an unknown kind with an id', 'subscription:sub_1', /unknown kind/],
+    ['empty id', 'payment:', /needs an id/],
+    ['no id', 'customer', /needs an id/],
+    ['an id on a topic that takes none', 'ledger:x', /takes no id/],
+    ['id with a space', 'payment:pay 1', /the id must be/],
+    ['id with a bad character', 'customer:cus/1', /the id must be/],
+    ['id longer than 64', `payment:${'a'.repeat(65)}`, /the id must be/],
+    ['two colons', 'payment:a:b', /the id must be/],
+    ['topic longer than 200', `${'a'.repeat(201)}`, /longer than 200/],
+  ])('refuses %s as invalid_topic, quoting the topic', (_label, topic, why) => {
+    const result = parseSubscribe({ topics: ['ledger', topic] });
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.error.code).toBe('invalid_topic');
+      expect(result.error.detail).toMatch(why);
+      expect(result.error.detail.startsWith(JSON.stringify(topic.slice(0, 80)).slice(0, -1))).toBe(true);
+    }
+    const unsubscribed = parseUnsubscribe({ topics: [topic] });
+    expect(unsubscribed.ok ? undefined : unsubscribed.error.code).toBe('invalid_topic');
   });
 
   it('accepts exactly 50 topics and the largest position', () => {

@@ -6,7 +6,7 @@ import { realtimeMigrations } from '../../src/infrastructure/postgres/realtime/s
 import { attachRealtime, MAX_TOKEN_LENGTH, type RealtimeHandle } from '../../src/infrastructure/realtime/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/pg.js';
 import { createPaymentsTable, insertPayment, ShiftedClock, TestAuthenticator } from './auth-support.js';
-import { closeHttp, connectError, insertChanges, listen, pos, sleep, TestClient } from './helpers.js';
+import { connectError, insertChanges, listen, pos, sleep, TestClient, tearDownRealtime } from './helpers.js';
 
 // Integration: real PostgreSQL, real Socket.IO server and client, with an authenticator.
 // The authenticator is a test double (tokens it issued itself), so these tests exercise
@@ -51,12 +51,7 @@ describe('realtime with an authenticator', () => {
     clock.offsetMs = 0;
   });
 
-  afterAll(async () => {
-    for (const c of clients) c.close();
-    await realtime?.close();
-    await closeHttp(server);
-    await db?.drop();
-  });
+  afterAll(() => tearDownRealtime({ clients, realtime, server, db }));
 
   describe('handshake', () => {
     it('refuses a connection without a token', async () => {
@@ -106,7 +101,7 @@ describe('realtime with an authenticator', () => {
   });
 
   describe('topic policy', () => {
-    it('needs payments:read for payment and customer topics, ledger:read for ledger, and refuses other topics', async () => {
+    it('needs payments:read for payment and customer topics, ledger:read for ledger; a malformed topic is invalid_topic, not forbidden', async () => {
       const writer = await client(auth.issue({ scopes: ['payments:write', 'ledger:read'] }));
       expect(await writer.subscribe({ topics: ['payment:pay_x'] })).toEqual(forbidden('payment:pay_x'));
       expect(await writer.subscribe({ topics: ['customer:cus_x'] })).toEqual(forbidden('customer:cus_x'));
@@ -114,8 +109,29 @@ describe('realtime with an authenticator', () => {
 
       const reader = await client(auth.issue({ scopes: READ }));
       expect(await reader.subscribe({ topics: ['ledger'] })).toEqual(forbidden('ledger'));
-      expect(await reader.subscribe({ topics: ['subscription:sub_1'] })).toEqual(forbidden('subscription:sub_1'));
-      expect(await reader.subscribe({ topics: ['ledger:x'] })).toEqual(forbidden('ledger:x'));
+      // Malformed topics are refused for what they are, before (and whatever) the policy says.
+      const malformed: [topic: string, why: string][] = [
+        ['subscription:sub_1', 'unknown kind of topic'],
+        ['foo', 'unknown kind of topic'],
+        ['ledger:x', '"ledger" takes no id'],
+        ['payment:', '"payment" needs an id'],
+        ['customer:cus 1', 'the id must be'],
+        ['payment:pay/1', 'the id must be'],
+        [`payment:${'p'.repeat(65)}`, 'the id must be'],
+        ['x'.repeat(201), 'longer than 200 characters'],
+      ];
+      // Refusals count towards a disconnect: a fresh connection for every four.
+      for (let i = 0; i < malformed.length; i += 4) {
+        const c = await client(auth.issue({ scopes: READ }));
+        for (const [topic, why] of malformed.slice(i, i + 4)) {
+          const ack = await c.subscribe({ topics: [topic] });
+          expect(ack, topic).toMatchObject({ ok: false, error: expect.stringMatching(/^invalid_topic: "/) });
+          if (!ack.ok) expect(ack.error, topic).toContain(why);
+        }
+      }
+      // Even for a principal who may follow everything, a malformed topic is not forbidden.
+      const root = await client(auth.issue({ scopes: ['admin'] }));
+      expect(await root.subscribe({ topics: ['ledger', 'payment:'] })).toMatchObject({ ok: false, error: expect.stringMatching(/^invalid_topic: "payment:": /) });
 
       const admin = await client(auth.issue({ scopes: ['admin'] }));
       expect(await admin.subscribe({ topics: ['payment:pay_x', 'customer:cus_x', 'ledger'] })).toEqual({ ok: true });
@@ -201,7 +217,7 @@ describe('realtime with an authenticator', () => {
       await sleep(300); // a token for the extra request (burst 10, 5 per second)
       expect(await c.subscribe({ topics: ['customer:cus_alice'] })).toEqual({ ok: true });
       expect(c.connected).toBe(true);
-      expect(await c.subscribe({ topics: ['Not A Topic'] })).toMatchObject({ ok: false, error: expect.stringMatching(/^invalid_request/) });
+      expect(await c.subscribe({ topics: ['Not A Topic'] })).toMatchObject({ ok: false, error: expect.stringMatching(/^invalid_topic/) });
       expect(await c.disconnected()).toBe('io server disconnect');
       expect(c.errors).toEqual([expect.stringMatching(/^too_many_errors: /)]);
     });
@@ -250,12 +266,7 @@ describe('realtime with an authenticator: degraded lookups and an extra policy',
     await realtime.ready;
   });
 
-  afterAll(async () => {
-    for (const c of clients) c.close();
-    await realtime?.close();
-    await closeHttp(server);
-    await db?.drop();
-  });
+  afterAll(() => tearDownRealtime({ clients, realtime, server, db }));
 
   it('answers unavailable when the owner lookup fails, and does not count it against the client', async () => {
     const c = await TestClient.connect(url, { token: auth.issue({ scopes: READ, customerId: 'cus_dave' }) });
@@ -275,6 +286,6 @@ describe('realtime with an authenticator: degraded lookups and an extra policy',
     clients.push(c);
     expect(await c.subscribe({ topics: ['customer:cus_blocked'] })).toEqual({ ok: false, error: 'forbidden: not allowed to follow customer:cus_blocked' });
     expect(await c.subscribe({ topics: ['customer:cus_fine', 'ledger'] })).toEqual({ ok: true });
-    expect(await c.subscribe({ topics: ['unknown_kind:x'] })).toMatchObject({ ok: false, error: expect.stringMatching(/^forbidden/) });
+    expect(await c.subscribe({ topics: ['unknown_kind:x'] })).toMatchObject({ ok: false, error: expect.stringMatching(/^invalid_topic/) });
   });
 });

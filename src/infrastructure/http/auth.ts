@@ -137,7 +137,7 @@ export const rateLimitedProblem = (state: RateLimitState, detail: string): HttpP
 
 // ---- middleware -----------------------------------------------------------------------
 
-type AuthDeps = Pick<HttpDeps, 'authenticator' | 'rateLimiter' | 'clock' | 'logger'>;
+type AuthDeps = Pick<HttpDeps, 'authenticator' | 'rateLimiter' | 'clock' | 'logger' | 'metrics'>;
 
 /**
  * Authenticates the request and applies the rate limits, in this order:
@@ -158,6 +158,7 @@ export function authenticate(deps: AuthDeps): RequestHandler {
     if (!guard.allowed) {
       setRateLimitHeaders(res, guard);
       contextOf(req).authFailure = 'rate_limited';
+      deps.metrics.countRateLimitRefusal('unauthenticated');
       throw rateLimitedProblem(guard, 'Too many requests with missing or invalid credentials from this address; retry after Retry-After seconds.');
     }
 
@@ -184,6 +185,7 @@ export function authenticate(deps: AuthDeps): RequestHandler {
       const failures = await deps.rateLimiter.consume('unauthenticated', clientKey);
       setRateLimitHeaders(res, failures);
       if (!failures.allowed) {
+        deps.metrics.countRateLimitRefusal('unauthenticated');
         throw rateLimitedProblem(failures, 'Too many requests with missing or invalid credentials from this address; retry after Retry-After seconds.');
       }
       throw unauthorizedProblem(result.error);
@@ -193,7 +195,10 @@ export function authenticate(deps: AuthDeps): RequestHandler {
     setPrincipal(res, principal);
     const allowance = await deps.rateLimiter.consume('credential', principal.actor);
     setRateLimitHeaders(res, allowance);
-    if (!allowance.allowed) throw rateLimitedProblem(allowance, 'This credential has used up its request allowance; retry after Retry-After seconds.');
+    if (!allowance.allowed) {
+      deps.metrics.countRateLimitRefusal('credential');
+      throw rateLimitedProblem(allowance, 'This credential has used up its request allowance; retry after Retry-After seconds.');
+    }
     next();
   };
 }

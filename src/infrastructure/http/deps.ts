@@ -121,6 +121,7 @@ export interface HttpMetrics {
   observeHttpRequest(sample: { method: string; route: string; status: number; durationSeconds: number }): void;
   countCommand(command: 'create' | 'capture' | 'cancel', outcome: string): void;
   countIdempotentReplay(command: 'create' | 'capture' | 'cancel'): void;
+  countRateLimitRefusal(bucket: RateLimitBucket): void;
   render(): Promise<string>;
 }
 

@@ -5,6 +5,7 @@ import { problemForParserError } from './json-body.js';
 import { HttpProblem } from './problem.js';
 import { attachContext, contextOf, requestIdOf } from './request-context.js';
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.js';
+import { unmatchedRouteLabel } from './route-label.js';
 import { problemResponse, send } from './respond.js';
 
 /** Gives the request its id (the caller's, when sane) and echoes it. Runs first. */
@@ -17,9 +18,11 @@ export const requestContext: RequestHandler = (req: Request, res: Response, next
 
 /**
  * One log line and one histogram sample per request, when the response is done (or the
- * client left). The line names the route pattern (never the path with its query string)
- * and the acting principal's actor, or why authentication failed; never a header, so a
- * credential cannot reach the log from here.
+ * client left). The line names the route pattern (never the path with its query string;
+ * for a request refused before routing, the route it was meant for), the problem `code`
+ * of an error answer (so a 4xx says which one without the body), and the acting
+ * principal's actor, or why authentication failed; never a header, so a credential cannot
+ * reach the log from here.
  */
 export function accessLog(logger: HttpLogger, metrics: HttpMetrics): RequestHandler {
   return (req: Request, res: Response, next: NextFunction): void => {
@@ -29,7 +32,7 @@ export function accessLog(logger: HttpLogger, metrics: HttpMetrics): RequestHand
       if (logged) return;
       logged = true;
       const durationSeconds = Number(process.hrtime.bigint() - context.startedAt) / 1e9;
-      const route = context.route ?? 'unmatched';
+      const route = context.route ?? unmatchedRouteLabel(req);
       const aborted = !res.writableFinished;
       const actor = maybePrincipalOf(res)?.actor;
       metrics.observeHttpRequest({ method: req.method, route, status: res.statusCode, durationSeconds });
@@ -41,6 +44,7 @@ export function accessLog(logger: HttpLogger, metrics: HttpMetrics): RequestHand
           status: res.statusCode,
           durationMs: Math.round(durationSeconds * 1e4) / 10,
           ...(actor !== undefined ? { actor } : {}),
+          ...(context.problemCode !== undefined ? { code: context.problemCode } : {}),
           ...(context.authFailure !== undefined ? { authFailure: context.authFailure } : {}),
           ...(aborted ? { aborted: true } : {}),
         },

@@ -180,6 +180,21 @@ export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
 
   const commandParameters = [p('IdempotencyKey'), p('RequestId')];
   const onPaymentParameters = [p('PaymentId'), p('IfMatch'), ...commandParameters];
+  /** A command on one payment (capture, cancel): optional body, the payment back. */
+  const paymentCommand = (operationId: string, summary: string, description: string, requestSchema: string, answer: string): JsonObject => ({
+    post: {
+      operationId,
+      summary,
+      ...secured('payments:write', description),
+      parameters: onPaymentParameters,
+      requestBody: { required: false, content: { 'application/json': { schema: ref(requestSchema) } } },
+      responses: {
+        '200': json(answer, 'Payment', { ...commandSuccessHeaders(false), ...rateLimitHeaders }),
+        ...commandErrorResponses(options.bodyLimitBytes, true),
+        ...securityResponses('payments:write'),
+      },
+    },
+  });
 
   return {
     openapi: '3.1.0',
@@ -249,34 +264,20 @@ export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
           },
         },
       },
-      '/v1/payments/{id}/capture': {
-        post: {
-          operationId: 'capturePayment',
-          summary: 'Capture an authorized payment, fully or partly',
-          ...secured('payments:write', `The rest of the authorization is released. The body is optional. ${CUSTOMER_SCOPED_COMMAND}`),
-          parameters: onPaymentParameters,
-          requestBody: { required: false, content: { 'application/json': { schema: ref('CapturePaymentRequest') } } },
-          responses: {
-            '200': json('The captured payment.', 'Payment', { ...commandSuccessHeaders(false), ...rateLimitHeaders }),
-            ...commandErrorResponses(options.bodyLimitBytes, true),
-            ...securityResponses('payments:write'),
-          },
-        },
-      },
-      '/v1/payments/{id}/cancel': {
-        post: {
-          operationId: 'cancelPayment',
-          summary: 'Cancel an authorized payment, releasing the authorization',
-          ...secured('payments:write', `The body is optional. ${CUSTOMER_SCOPED_COMMAND}`),
-          parameters: onPaymentParameters,
-          requestBody: { required: false, content: { 'application/json': { schema: ref('CancelPaymentRequest') } } },
-          responses: {
-            '200': json('The canceled payment.', 'Payment', { ...commandSuccessHeaders(false), ...rateLimitHeaders }),
-            ...commandErrorResponses(options.bodyLimitBytes, true),
-            ...securityResponses('payments:write'),
-          },
-        },
-      },
+      '/v1/payments/{id}/capture': paymentCommand(
+        'capturePayment',
+        'Capture an authorized payment, fully or partly',
+        `The rest of the authorization is released. The body is optional. ${CUSTOMER_SCOPED_COMMAND}`,
+        'CapturePaymentRequest',
+        'The captured payment.',
+      ),
+      '/v1/payments/{id}/cancel': paymentCommand(
+        'cancelPayment',
+        'Cancel an authorized payment, releasing the authorization',
+        `The body is optional. ${CUSTOMER_SCOPED_COMMAND}`,
+        'CancelPaymentRequest',
+        'The canceled payment.',
+      ),
       '/v1/admin/projections': {
         get: {
           operationId: 'listProjections',

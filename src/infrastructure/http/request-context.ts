@@ -8,6 +8,8 @@ export interface RequestContext {
   route: string | undefined;
   /** Why authentication refused the request (an AuthenticationError code), for the access log. */
   authFailure?: string | undefined;
+  /** The problem `code` of an error response, for the access log. */
+  problemCode?: string | undefined;
 }
 
 // A WeakMap rather than res.locals, which is typed `any` and shared with every middleware.
@@ -25,3 +27,9 @@ export function contextOf(req: Request): RequestContext {
 
 /** The request's id without throwing: the error handler runs even when early middleware did not. */
 export const requestIdOf = (req: Request): string => contexts.get(req)?.requestId ?? 'unknown';
+
+/** Notes the problem code a response carries; a no-op for a request without context. */
+export function noteProblemCode(req: Request, code: string): void {
+  const context = contexts.get(req);
+  if (context) context.problemCode = code;
+}

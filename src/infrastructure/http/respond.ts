@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import type { ProblemSpec } from './problem.js';
 import { PROBLEM_CONTENT_TYPE, problemDocument, problemStatus } from './problem.js';
-import { requestIdOf } from './request-context.js';
+import { noteProblemCode, requestIdOf } from './request-context.js';
 
 export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
@@ -31,6 +31,7 @@ export function jsonResponse(status: number, body: unknown, headers: Readonly<Re
 }
 
 export function problemResponse(req: Request, spec: ProblemSpec): RawResponse {
+  noteProblemCode(req, spec.code);
   const doc = problemDocument(spec, { instance: req.originalUrl.split('?')[0] ?? req.path, requestId: requestIdOf(req) });
   return {
     status: problemStatus(spec.code),

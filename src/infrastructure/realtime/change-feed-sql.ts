@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { formatPosition, type PositionParts } from '../../application/ports/position.js';
+import { changeWireData } from '../http/wire-form.js';
 import type { ChangeMessage } from './protocol.js';
 
 /**
@@ -31,7 +32,7 @@ function toFeedChange(row: ChangeRow): FeedChange {
   return {
     id: BigInt(row.id),
     at,
-    message: { topic: row.topic, type: row.type, position: formatPosition(at), data: row.data },
+    message: { topic: row.topic, type: row.type, position: formatPosition(at), data: changeWireData(row.type, row.data) },
   };
 }
 

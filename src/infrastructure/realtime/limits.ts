@@ -3,13 +3,22 @@
  * bucket for request rates and a counting semaphore for database work.
  */
 
-export interface TokenBucketOptions {
+/** The clock of a time-based bound: milliseconds, injectable so tests need no timers. */
+interface ClockOption {
+  readonly now?: () => number;
+}
+
+/** A positive bound's check, once for every limiter here: a zero or NaN setting is a bug, not a policy. */
+function requirePositive(what: string, checks: Readonly<Record<string, boolean>>): void {
+  const failed = Object.entries(checks).filter(([, ok]) => !ok).map(([name]) => name);
+  if (failed.length > 0) throw new RangeError(`${what} needs ${failed.join(' and ')}`);
+}
+
+export interface TokenBucketOptions extends ClockOption {
   /** Burst size. */
   readonly capacity: number;
   /** Sustained rate. */
   readonly refillPerSecond: number;
-  /** Milliseconds; injectable so tests need no timers. */
-  readonly now?: () => number;
 }
 
 export class TokenBucket {
@@ -20,9 +29,7 @@ export class TokenBucket {
   #updatedAt: number;
 
   constructor(options: TokenBucketOptions) {
-    if (!(options.capacity >= 1) || !(options.refillPerSecond > 0)) {
-      throw new RangeError('token bucket needs capacity >= 1 and refillPerSecond > 0');
-    }
+    requirePositive('token bucket', { 'capacity >= 1': options.capacity >= 1, 'refillPerSecond > 0': options.refillPerSecond > 0 });
     this.#capacity = options.capacity;
     this.#refillPerMs = options.refillPerSecond / 1000;
     this.#now = options.now ?? Date.now;
@@ -49,7 +56,7 @@ export class Semaphore {
   readonly #waiters: Array<() => void> = [];
 
   constructor(permits: number) {
-    if (!(permits >= 1)) throw new RangeError('semaphore needs at least one permit');
+    requirePositive('semaphore', { 'permits >= 1': permits >= 1 });
     this.#available = permits;
   }
 
@@ -72,12 +79,10 @@ export class Semaphore {
   }
 }
 
-export interface SlidingWindowCounterOptions {
+export interface SlidingWindowCounterOptions extends ClockOption {
   /** How many events within `windowMs` trip the counter. */
   readonly max: number;
   readonly windowMs: number;
-  /** Milliseconds; injectable so tests need no timers. */
-  readonly now?: () => number;
 }
 
 /**
@@ -91,9 +96,7 @@ export class SlidingWindowCounter {
   readonly #times: number[] = [];
 
   constructor(options: SlidingWindowCounterOptions) {
-    if (!(options.max >= 1) || !(options.windowMs > 0)) {
-      throw new RangeError('sliding window counter needs max >= 1 and windowMs > 0');
-    }
+    requirePositive('sliding window counter', { 'max >= 1': options.max >= 1, 'windowMs > 0': options.windowMs > 0 });
     this.#max = options.max;
     this.#windowMs = options.windowMs;
     this.#now = options.now ?? Date.now;

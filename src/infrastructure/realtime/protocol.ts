@@ -13,8 +13,17 @@ export const CHANGE_EVENT = 'change';
 /** Sent once, just before the server disconnects a socket: `{ error: "<code>: <explanation>" }`. */
 export const ERROR_EVENT = 'error';
 
-/** `payment:<id>`, `customer:<id>`, `ledger`, … */
+/** The lexical shape of `payment:<id>`, `customer:<id>`, `ledger`, …; topicProblem is the whole check. */
 export const TOPIC_PATTERN = /^[a-z_]+(:[A-Za-z0-9_\-.]{1,64})?$/;
+/**
+ * The topics there are, and whether each takes an id. A topic outside this grammar is
+ * refused as `invalid_topic` before anyone asks whether the caller may see it, so that
+ * `forbidden` always means "exists as a name, but not for you".
+ */
+export const TOPIC_KINDS: Readonly<Record<string, 'id' | 'none'>> = { payment: 'id', customer: 'id', ledger: 'none' };
+const TOPIC_ID = /^[A-Za-z0-9_\-.]{1,64}$/;
+/** How much of a refused topic the ack quotes back. */
+const MAX_QUOTED_TOPIC = 80;
 /** Matches the CHECK on realtime_changes.topic: a longer topic could never have a change. */
 export const MAX_TOPIC_LENGTH = 200;
 export const MAX_TOPICS_PER_SOCKET = 50;
@@ -41,6 +50,7 @@ export interface ErrorMessage {
  */
 export type RealtimeErrorCode =
   | 'invalid_request'
+  | 'invalid_topic'
   | 'rate_limited'
   | 'too_many_topics'
   | 'forbidden'
@@ -65,7 +75,7 @@ export function ackCode(ack: Ack): RealtimeErrorCode | undefined {
  * Refusals that are the client's fault. Each one counts towards `maxRefusals`; the others
  * (backlog_too_large, unavailable, …) describe the server's state and count for nothing.
  */
-export const RULE_BREAKING_CODES: ReadonlySet<RealtimeErrorCode> = new Set<RealtimeErrorCode>(['invalid_request', 'rate_limited', 'too_many_topics', 'forbidden']);
+export const RULE_BREAKING_CODES: ReadonlySet<RealtimeErrorCode> = new Set<RealtimeErrorCode>(['invalid_request', 'invalid_topic', 'rate_limited', 'too_many_topics', 'forbidden']);
 
 export interface SubscribeRequest {
   /** Deduplicated, in the order given. */
@@ -77,12 +87,40 @@ export interface UnsubscribeRequest {
   readonly topics: readonly string[];
 }
 
-const topic = z
-  .string()
-  .max(MAX_TOPIC_LENGTH)
-  .regex(TOPIC_PATTERN, { message: 'topic must look like "payment:<id>", "customer:<id>" or "ledger"' });
+// Only the shape here: a string that is not a topic is `invalid_topic` (topicProblem), not `invalid_request`.
+const topics = z.array(z.string()).min(1).max(MAX_TOPICS_PER_SOCKET);
 
-const topics = z.array(topic).min(1).max(MAX_TOPICS_PER_SOCKET);
+const TOPIC_SHAPE = 'a topic looks like "payment:<id>", "customer:<id>" or "ledger"';
+
+/** Why `topic` is not a topic at all; undefined for a well-formed one. */
+export function topicProblem(topic: string): string | undefined {
+  if (topic.length > MAX_TOPIC_LENGTH) return `longer than ${MAX_TOPIC_LENGTH} characters`;
+  const colon = topic.indexOf(':');
+  const kind = colon < 0 ? topic : topic.slice(0, colon);
+  const id = colon < 0 ? undefined : topic.slice(colon + 1);
+  const takes = Object.hasOwn(TOPIC_KINDS, kind) ? TOPIC_KINDS[kind] : undefined;
+  if (takes === undefined) return `unknown kind of topic; ${TOPIC_SHAPE}`;
+  if (takes === 'none') return id === undefined ? undefined : `"${kind}" takes no id`;
+  if (id === undefined || id === '') return `"${kind}" needs an id: "${kind}:<id>"`;
+  if (!TOPIC_ID.test(id)) return 'the id must be 1 to 64 characters of A-Z, a-z, 0-9, "_", "-", "."';
+  return undefined;
+}
+
+/** A request that cannot be acted on: its code (invalid_request or invalid_topic) and why. */
+export interface ProtocolRefusal {
+  readonly code: Extract<RealtimeErrorCode, 'invalid_request' | 'invalid_topic'>;
+  readonly detail: string;
+}
+
+const quote = (topic: string): string => JSON.stringify(topic.length > MAX_QUOTED_TOPIC ? `${topic.slice(0, MAX_QUOTED_TOPIC)}…` : topic);
+
+function firstInvalidTopic(values: readonly string[]): ProtocolRefusal | undefined {
+  for (const value of values) {
+    const problem = topicProblem(value);
+    if (problem !== undefined) return { code: 'invalid_topic', detail: `${quote(value)}: ${problem}` };
+  }
+  return undefined;
+}
 
 // Strict: an unknown key is more likely a client bug (`from` for `since`) than a feature
 // we should silently ignore.
@@ -103,19 +141,25 @@ function describeIssues(error: z.ZodError): string {
 
 const dedupe = (values: readonly string[]): string[] => [...new Set(values)];
 
-export function parseSubscribe(payload: unknown): Result<SubscribeRequest, string> {
+const invalidRequest = (detail: string): Result<never, ProtocolRefusal> => err({ code: 'invalid_request', detail });
+
+export function parseSubscribe(payload: unknown): Result<SubscribeRequest, ProtocolRefusal> {
   const parsed = subscribeSchema.safeParse(payload);
-  if (!parsed.success) return err(describeIssues(parsed.error));
+  if (!parsed.success) return invalidRequest(describeIssues(parsed.error));
+  const invalidTopic = firstInvalidTopic(parsed.data.topics);
+  if (invalidTopic !== undefined) return err(invalidTopic);
   const { since } = parsed.data;
   if (since === undefined) return ok({ topics: dedupe(parsed.data.topics) });
   const position = parsePosition(since);
-  if (position === undefined) return err('since: not a position ("<commit>.<prepare>")');
+  if (position === undefined) return invalidRequest('since: not a position ("<commit>.<prepare>")');
   return ok({ topics: dedupe(parsed.data.topics), since: position });
 }
 
-export function parseUnsubscribe(payload: unknown): Result<UnsubscribeRequest, string> {
+export function parseUnsubscribe(payload: unknown): Result<UnsubscribeRequest, ProtocolRefusal> {
   const parsed = unsubscribeSchema.safeParse(payload);
-  if (!parsed.success) return err(describeIssues(parsed.error));
+  if (!parsed.success) return invalidRequest(describeIssues(parsed.error));
+  const invalidTopic = firstInvalidTopic(parsed.data.topics);
+  if (invalidTopic !== undefined) return err(invalidTopic);
   return ok({ topics: dedupe(parsed.data.topics) });
 }
 

@@ -78,7 +78,7 @@ export interface RealtimeLimits {
    */
   readonly feedWaitMs: number;
   /**
-   * Refused requests (invalid_request, rate_limited, too_many_topics, forbidden, unknown
+   * Refused requests (invalid_request, invalid_topic, rate_limited, too_many_topics, forbidden, unknown
    * events) within `refusalWindowMs` after which the socket is disconnected.
    */
   readonly maxRefusals: number;
@@ -288,7 +288,7 @@ export class RealtimeHub {
     const { limits, feed } = this.#options;
     if (!session.bucket.tryTake()) return errorAck('rate_limited', 'too many requests; slow down');
     const parsed = parseSubscribe(payload);
-    if (!parsed.ok) return errorAck('invalid_request', parsed.error);
+    if (!parsed.ok) return errorAck(parsed.error.code, parsed.error.detail);
     const { topics, since } = parsed.value;
 
     const denied = await this.#firstDenied(socket, topics);
@@ -394,7 +394,7 @@ export class RealtimeHub {
   #unsubscribe(socket: RealtimeSocket, session: Session, payload: unknown): Ack {
     if (!session.bucket.tryTake()) return errorAck('rate_limited', 'too many requests; slow down');
     const parsed = parseUnsubscribe(payload);
-    if (!parsed.ok) return errorAck('invalid_request', parsed.error);
+    if (!parsed.ok) return errorAck(parsed.error.code, parsed.error.detail);
     for (const topic of parsed.value.topics) {
       const state = session.topics.get(topic);
       if (state === undefined) continue; // not subscribed: nothing to undo

@@ -3,7 +3,7 @@ import { requireOperator } from '../auth.js';
 import type { HttpDeps, HttpLimits } from '../deps.js';
 import { runReadinessChecks } from '../readiness.js';
 import { problemResponse, send, sendJson } from '../respond.js';
-import { labelRoute } from '../route-label.js';
+import { route } from '../route-label.js';
 import { contextOf } from '../request-context.js';
 
 /**
@@ -13,11 +13,11 @@ import { contextOf } from '../request-context.js';
  */
 export function registerOperationRoutes(app: Express, deps: HttpDeps, limits: HttpLimits, openApiJson: string, authenticate: RequestHandler): void {
   // Liveness: the process answers. No I/O, so a slow database never gets the pod killed.
-  app.get('/healthz', labelRoute('/healthz'), (_req, res) => {
+  route(app, 'get', '/healthz', (_req, res) => {
     sendJson(res, 200, { status: 'ok' });
   });
 
-  app.get('/readyz', labelRoute('/readyz'), async (req, res) => {
+  route(app, 'get', '/readyz', async (req, res) => {
     const outcomes = await runReadinessChecks(deps.readiness, limits.readinessTimeoutMs);
     const checks = outcomes.map(({ name, status, durationMs }) => ({ name, status, durationMs }));
     const failing = outcomes.filter((o) => o.status !== 'ok');
@@ -33,20 +33,20 @@ export function registerOperationRoutes(app: Express, deps: HttpDeps, limits: Ht
   });
 
   const metricsGuard: RequestHandler[] = deps.metricsAuth === 'admin' ? [authenticate, requireOperator] : [];
-  app.get('/metrics', labelRoute('/metrics'), ...metricsGuard, async (_req, res) => {
+  route(app, 'get', '/metrics', ...metricsGuard, async (_req, res) => {
     const text = await deps.metrics.render();
     res.status(200).setHeader('content-type', deps.metrics.contentType);
     res.end(text);
   });
 
-  app.get('/openapi.json', labelRoute('/openapi.json'), (_req, res) => {
+  route(app, 'get', '/openapi.json', (_req, res) => {
     res.status(200).setHeader('content-type', 'application/json; charset=utf-8');
     res.end(openApiJson);
   });
 
   // Every /v1/admin route, present and future, needs an operator.
   app.use('/v1/admin', requireOperator);
-  app.get('/v1/admin/projections', labelRoute('/v1/admin/projections'), async (_req, res) => {
+  route(app, 'get', '/v1/admin/projections', async (_req, res) => {
     const data = await deps.readModels.status();
     sendJson(res, 200, { data });
   });

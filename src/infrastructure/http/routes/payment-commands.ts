@@ -1,4 +1,7 @@
 import type { Express, NextFunction, Request, Response } from 'express';
+import type { z } from 'zod';
+import type { CommandContext } from '../../../application/command-context.js';
+import type { PaymentCommandResult } from '../../../application/payments/payment-command-handlers.js';
 import { isPaymentId } from '../../../domain/ids.js';
 import { money } from '../../../domain/money.js';
 import { requireScope } from '../auth.js';
@@ -6,7 +9,7 @@ import { runCommand } from '../command-runner.js';
 import type { HttpDeps, HttpLimits } from '../deps.js';
 import { jsonBody } from '../json-body.js';
 import { HttpProblem, validationProblem } from '../problem.js';
-import { labelRoute } from '../route-label.js';
+import { route } from '../route-label.js';
 import { CancelPaymentBody, CapturePaymentBody, CommandQuery, CreatePaymentBody } from '../schemas.js';
 import { parseOrThrow } from '../validation.js';
 
@@ -40,7 +43,7 @@ export function registerPaymentCommandRoutes(app: Express, deps: HttpDeps, limit
   const optional = jsonBody({ limitBytes: limits.bodyLimitBytes, optional: true });
   const write = requireScope('payments:write');
 
-  app.post('/v1/payments', labelRoute('/v1/payments'), write, noQueryParameters, required, async (req, res) => {
+  route(app, 'post', '/v1/payments', write, noQueryParameters, required, async (req, res) => {
     const rawBody: unknown = req.body;
     const body = parseOrThrow(CreatePaymentBody, rawBody);
     // The schema already allows only table currencies and safe minor units; this makes the type.
@@ -65,25 +68,18 @@ export function registerPaymentCommandRoutes(app: Express, deps: HttpDeps, limit
     });
   });
 
-  app.post('/v1/payments/:id/capture', labelRoute('/v1/payments/:id/capture'), write, noQueryParameters, requirePaymentId, optional, async (req, res) => {
-    const rawBody: unknown = req.body;
-    const body = parseOrThrow(CapturePaymentBody, rawBody);
-    await runCommand(deps, req, res, {
-      name: 'capture',
-      successStatus: 200,
-      rawBody,
-      execute: (ctx) => deps.payments.capture(paymentIdOf(req), body.amount, ctx),
+  /** Capture and cancel: a command on one payment, with an optional body. */
+  const onPayment = <S extends z.ZodType>(
+    name: 'capture' | 'cancel',
+    schema: S,
+    execute: (paymentId: string, body: z.output<S>, ctx: CommandContext) => Promise<PaymentCommandResult>,
+  ): void =>
+    route(app, 'post', `/v1/payments/:id/${name}`, write, noQueryParameters, requirePaymentId, optional, async (req, res) => {
+      const rawBody: unknown = req.body;
+      const body = parseOrThrow(schema, rawBody);
+      await runCommand(deps, req, res, { name, successStatus: 200, rawBody, execute: (ctx) => execute(paymentIdOf(req), body, ctx) });
     });
-  });
 
-  app.post('/v1/payments/:id/cancel', labelRoute('/v1/payments/:id/cancel'), write, noQueryParameters, requirePaymentId, optional, async (req, res) => {
-    const rawBody: unknown = req.body;
-    const body = parseOrThrow(CancelPaymentBody, rawBody);
-    await runCommand(deps, req, res, {
-      name: 'cancel',
-      successStatus: 200,
-      rawBody,
-      execute: (ctx) => deps.payments.cancel(paymentIdOf(req), body.reason ?? null, ctx),
-    });
-  });
+  onPayment('capture', CapturePaymentBody, (paymentId, body, ctx) => deps.payments.capture(paymentId, body.amount, ctx));
+  onPayment('cancel', CancelPaymentBody, (paymentId, body, ctx) => deps.payments.cancel(paymentId, body.reason ?? null, ctx));
 }

@@ -7,9 +7,10 @@ import { HttpProblem } from '../problem.js';
 import { awaitReadModel } from '../read-model-wait.js';
 import { sendJson } from '../respond.js';
 import { contextOf } from '../request-context.js';
-import { labelRoute } from '../route-label.js';
+import { route } from '../route-label.js';
 import { GetPaymentQuery, LimitSchema, ListPaymentsQuery } from '../schemas.js';
 import { parseOrThrow } from '../validation.js';
+import { paymentWireForm } from '../wire-form.js';
 import { paymentIdOf, requirePaymentId } from './payment-commands.js';
 
 /** The read model the payment queries read, and so the one `minPosition` waits for. */
@@ -30,7 +31,7 @@ export function registerPaymentQueryRoutes(app: Express, deps: HttpDeps, limits:
   const defaultLimit = LimitSchema.parse(undefined);
   const read = requireScope('payments:read');
 
-  app.get('/v1/payments/:id', labelRoute('/v1/payments/:id'), read, requirePaymentId, async (req, res) => {
+  route(app, 'get', '/v1/payments/:id', read, requirePaymentId, async (req, res) => {
     const query = parseOrThrow(GetPaymentQuery, req.query);
     await awaitReadModel(deps.readModels, PAYMENTS_PROJECTION, query.minPosition, limits.minPositionWaitMs);
     const id = paymentIdOf(req);
@@ -38,10 +39,10 @@ export function registerPaymentQueryRoutes(app: Express, deps: HttpDeps, limits:
     if (!payment || !canSeeCustomer(principalOf(res), payment.customerId)) {
       throw new HttpProblem({ code: 'payment_not_found', detail: `No payment has the id ${id}.` });
     }
-    sendJson(res, 200, payment, { etag: etagFor(payment.revision) });
+    sendJson(res, 200, paymentWireForm(payment), { etag: etagFor(payment.revision) });
   });
 
-  app.get('/v1/payments', labelRoute('/v1/payments'), read, async (req, res) => {
+  route(app, 'get', '/v1/payments', read, async (req, res) => {
     const query = parseOrThrow(ListPaymentsQuery, req.query);
     const principal = principalOf(res);
     let customerId = query.customerId;
@@ -74,6 +75,6 @@ export function registerPaymentQueryRoutes(app: Express, deps: HttpDeps, limits:
     if (data.length !== page.value.data.length) {
       deps.logger.error({ requestId: contextOf(req).requestId, dropped: page.value.data.length - data.length }, 'payment list returned rows of another customer');
     }
-    sendJson(res, 200, { data, nextCursor: page.value.nextCursor });
+    sendJson(res, 200, { data: data.map(paymentWireForm), nextCursor: page.value.nextCursor });
   });
 }

@@ -1,0 +1,103 @@
+import { io as connect } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningService } from '../../src/infrastructure/service.js';
+import type { TestDatabase } from '../support/pg.js';
+import { createTestDatabase } from '../support/pg.js';
+import { adminToken, startTestService } from '../support/service.js';
+
+/*
+ * A realtime `change` carries the payment exactly as GET /v1/payments/:id returns it at
+ * that position: same keys in the same order, same numbers, same timestamps. Clients
+ * cache one and patch it with the other, so "equal as objects" is not enough: the JSON
+ * text is compared.
+ */
+
+interface Change {
+  readonly topic: string;
+  readonly type: string;
+  readonly position: string;
+  readonly data: unknown;
+}
+
+let db: TestDatabase;
+let service: RunningService;
+let token: string;
+let socket: Socket;
+
+beforeAll(async () => {
+  db = await createTestDatabase('e2e_change_data');
+  service = await startTestService(db.url);
+  token = await adminToken();
+  socket = connect(service.url, { transports: ['websocket'], reconnection: false, auth: { token } });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', reject);
+  });
+});
+afterAll(async () => {
+  socket?.disconnect();
+  await service?.stop();
+  await db?.drop();
+});
+
+const post = async (path: string, body: unknown): Promise<Response> => {
+  const res = await fetch(`${service.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+  expect(res.status, await res.clone().text()).toBeLessThan(300);
+  return res;
+};
+
+/** The GET body once the read model has `position`, as text. */
+async function getText(id: string, position: string): Promise<string> {
+  const res = await fetch(`${service.url}/v1/payments/${id}?minPosition=${position}`, { headers: { authorization: `Bearer ${token}` } });
+  expect(res.status).toBe(200);
+  return res.text();
+}
+
+async function changeAt(changes: readonly Change[], position: string, timeoutMs = 5_000): Promise<Change> {
+  // Bounded poll: a change that never arrives fails the test rather than hanging it.
+  for (let waited = 0; waited <= timeoutMs; waited += 20) {
+    const change = changes.find((c) => c.position === position);
+    if (change) return change;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`no change at ${position} within ${timeoutMs} ms`);
+}
+
+describe('change.data is byte for byte the GET body at that position', () => {
+  it('for a create (metadata in no particular order), a partial capture, a cancel and a declined payment (failure details)', async () => {
+    const changes: Change[] = [];
+    socket.on('change', (c: Change) => changes.push(c));
+    const ack = (await socket.timeout(5_000).emitWithAck('subscribe', { topics: ['customer:cus_bytes'] })) as { ok: boolean };
+    expect(ack).toEqual({ ok: true });
+
+    // GET answers the newest revision, so each change is compared before the next command.
+    const expectSame = async (response: Response): Promise<void> => {
+      const position = response.headers.get('ledger-position')!;
+      const { id } = (await response.clone().json()) as { id: string };
+      const change = await changeAt(changes, position);
+      const body = await getText(id, position);
+      expect(JSON.stringify(change.data), `${change.type} of ${id} at ${position}`).toBe(body);
+    };
+
+    const created = await post('/v1/payments', {
+      customerId: 'cus_bytes',
+      amount: 12_345,
+      currency: 'EUR',
+      paymentMethod: 'pm_card_visa',
+      captureMethod: 'manual',
+      description: 'Order #42 — "naïve" café',
+      metadata: { zeta: 'last', a: 'first', orderId: '42', long_key_name: 'x', ünïcode: 'é' },
+    });
+    await expectSame(created);
+    const { id } = (await created.json()) as { id: string };
+    await expectSame(await post(`/v1/payments/${id}/capture`, { amount: 10_000 }));
+
+    const other = await post('/v1/payments', { customerId: 'cus_bytes', amount: 500, currency: 'JPY', paymentMethod: 'pm_card_visa', captureMethod: 'manual' });
+    await expectSame(other);
+    const otherId = ((await other.json()) as { id: string }).id;
+    await expectSame(await post(`/v1/payments/${otherId}/cancel`, { reason: 'duplicate' }));
+
+    await expectSame(await post('/v1/payments', { customerId: 'cus_bytes', amount: 700, currency: 'BHD', paymentMethod: 'pm_card_chargeDeclinedInsufficientFunds' }));
+  });
+});

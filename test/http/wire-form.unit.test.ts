@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { changeWireData, paymentWireForm } from '../../src/infrastructure/http/wire-form.js';
+import type { PaymentView } from '../../src/application/payments/payment-view.js';
+
+const view: PaymentView = {
+  id: 'pay_01JD3Q4V5W6X7Y8Z9A0B1C2D3E',
+  object: 'payment',
+  status: 'failed',
+  customerId: 'cus_1',
+  amount: 100,
+  amountCapturable: 0,
+  amountCaptured: 0,
+  amountReleased: 0,
+  currency: 'USD',
+  captureMethod: 'automatic',
+  paymentMethod: 'pm_card_chargeDeclined',
+  description: null,
+  metadata: { zeta: '1', a: '2', orderId: '3' },
+  failure: { code: 'card_declined', declineCode: 'generic_decline', message: 'declined' },
+  cancellationReason: null,
+  revision: '0',
+  createdAt: '2026-01-01T00:00:00.000Z',
+  updatedAt: '2026-01-01T00:00:00.000Z',
+};
+
+/** The object as jsonb hands it back: keys by length, then bytes, at every level. */
+function jsonbOrder(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  const entries = Object.entries(value).sort(([a], [b]) => a.length - b.length || (a < b ? -1 : 1));
+  return Object.fromEntries(entries.map(([k, v]) => [k, jsonbOrder(v)]));
+}
+
+describe('the wire form of a payment', () => {
+  it('has the schema\'s key order and sorted metadata, whatever order it was stored in', () => {
+    const expected = JSON.stringify({ ...view, metadata: { a: '2', orderId: '3', zeta: '1' } });
+    expect(JSON.stringify(paymentWireForm(view))).toBe(expected);
+    expect(JSON.stringify(paymentWireForm(jsonbOrder(view) as PaymentView))).toBe(expected);
+    expect(JSON.stringify(changeWireData('payment.updated', jsonbOrder(view)))).toBe(expected);
+  });
+
+  it('keeps fields the schema does not know yet, after the known ones, and a "__proto__" metadata key as a key', () => {
+    const extended = JSON.parse(`{"refunded":5,${JSON.stringify(view).slice(1).replace('"metadata":{', '"metadata":{"__proto__":"p",')}`) as PaymentView;
+    const wire = JSON.stringify(paymentWireForm(extended));
+    expect(wire.startsWith('{"id":')).toBe(true);
+    expect(wire).toContain('"updatedAt":"2026-01-01T00:00:00.000Z","refunded":5}');
+    expect(wire).toContain('"metadata":{"__proto__":"p","a":"2"');
+  });
+
+  it('leaves the data of other changes as stored', () => {
+    const data = { z: 1, a: 2 };
+    expect(changeWireData('ledger.entry', data)).toBe(data);
+  });
+});
