@@ -18,8 +18,8 @@ const createArb = fc.record({
     amount: moneyOf(amount, currency),
     captureMethod,
     authorization: declined
-      ? { outcome: 'declined', providerPaymentId: null, failureCode: 'card_declined', declineCode: 'generic_decline', message: 'declined' }
-      : { outcome: 'approved', providerPaymentId: 'pi_1' },
+      ? { status: 'declined', providerPaymentId: null, failureCode: 'card_declined', declineCode: 'generic_decline', message: 'declined' }
+      : { status: 'approved', providerPaymentId: 'pi_1' },
   }),
 );
 

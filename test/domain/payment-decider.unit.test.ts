@@ -27,7 +27,7 @@ describe('Payment decider: create', () => {
   it('a declined authorization fails the payment with the reason', () => {
     const result = given([]).when(
       createCommand({
-        authorization: { outcome: 'declined', providerPaymentId: 'pi_1', failureCode: 'card_declined', declineCode: 'generic_decline', message: 'Your card was declined.' },
+        authorization: { status: 'declined', providerPaymentId: 'pi_1', failureCode: 'card_declined', declineCode: 'generic_decline', message: 'Your card was declined.' },
         paymentMethod: 'pm_card_chargeDeclined',
       }),
     );
