@@ -84,12 +84,24 @@ function foldIntoRow(prev: FoldedRow | undefined, recorded: RecordedEvent, event
   return { state, view: toPaymentView(state, recorded.revision, prev ? prev.view.createdAt : at, at) };
 }
 
-async function applyBatch(sql: SqlExecutor, recorded: readonly RecordedEvent[]): Promise<PositionedProjectionChange[]> {
-  const events = recorded.map(domainEventOf);
-  const ids = [...new Set(events.map((e) => e.data.paymentId))];
-  const current = new Map<string, FoldedRow>();
-  for (const row of (await sql.query<PaymentRow>(SELECT_ROWS, [ids])).rows) current.set(row.id, rowOf(paymentViewFromRow(row)));
+/** A batch folded in memory: what to announce, and the rows to write (one upsert). */
+export interface FoldedBatch {
+  readonly changes: PositionedProjectionChange[];
+  /** Each row the batch changed, as the batch leaves it. */
+  readonly rows: PaymentView[];
+}
 
+/**
+ * The pure half of a batch: folds `recorded` (in log order) into the `stored` rows of the
+ * payments they name. `events` are the same events upcast, when the caller has them.
+ */
+export function foldBatch(
+  stored: Iterable<PaymentView>,
+  recorded: readonly RecordedEvent[],
+  events: readonly PaymentEvent[] = recorded.map(domainEventOf),
+): FoldedBatch {
+  const current = new Map<string, FoldedRow>();
+  for (const view of stored) current.set(view.id, rowOf(view));
   const changes: PositionedProjectionChange[] = [];
   const dirty = new Set<string>();
   for (const [i, event] of events.entries()) {
@@ -107,7 +119,15 @@ async function applyBatch(sql: SqlExecutor, recorded: readonly RecordedEvent[]):
       position: at.position,
     });
   }
-  if (dirty.size > 0) await sql.query(UPSERT_ROWS, [JSON.stringify([...dirty].map((id) => current.get(id)?.view))]);
+  return { changes, rows: [...dirty].map((id) => (current.get(id) as FoldedRow).view) };
+}
+
+async function applyBatch(sql: SqlExecutor, recorded: readonly RecordedEvent[]): Promise<PositionedProjectionChange[]> {
+  const events = recorded.map(domainEventOf);
+  const ids = [...new Set(events.map((e) => e.data.paymentId))];
+  const stored = (await sql.query<PaymentRow>(SELECT_ROWS, [ids])).rows.map(paymentViewFromRow);
+  const { changes, rows } = foldBatch(stored, recorded, events);
+  if (rows.length > 0) await sql.query(UPSERT_ROWS, [JSON.stringify(rows)]);
   return changes;
 }
 
