@@ -77,8 +77,8 @@ function foldIntoRow(prev: FoldedRow | undefined, recorded: RecordedEvent, event
   } catch (error) {
     if (!(error instanceof EventNotApplicable)) throw error;
     // An update for a payment we never saw created would mean lost events: stop here, naming it.
-    const where = prev ? '' : `payment ${event.data.paymentId} is not in the read model: `;
-    throw new ProjectionEventError(recorded, `${where}${error.message}`);
+    const message = error.reason === 'not_created' ? `payment ${event.data.paymentId} is not in the read model (${error.message})` : error.message;
+    throw new ProjectionEventError(recorded, message);
   }
   const at = recorded.metadata.occurredAt;
   return { state, view: toPaymentView(state, recorded.revision, prev ? prev.view.createdAt : at, at) };
