@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { EventMetadata, NewEvent } from '../../src/application/ports/event-store.js';
 import type { PaymentAuthorized, PaymentCaptured } from '../../src/domain/payment/index.js';
 import { CURRENT_SCHEMA_VERSION } from '../../src/domain/payment/upcast.js';
-import { paymentStream, type PaymentId } from '../../src/domain/ids.js';
+import { toCurrencyCode } from '../../src/domain/currency.js';
+import { paymentStream, toPaymentId, type PaymentId } from '../../src/domain/ids.js';
 import { SystemIdGenerator } from '../../src/infrastructure/system/id-generator.js';
 
 /*
@@ -13,7 +14,8 @@ import { SystemIdGenerator } from '../../src/infrastructure/system/id-generator.
 
 const ids = new SystemIdGenerator();
 
-export const newPaymentId = (): PaymentId => ids.next('pay_') as PaymentId;
+export const newPaymentId = (): PaymentId => toPaymentId(ids.next('pay_'));
+const USD = toCurrencyCode('USD');
 
 export function metadata(occurredAt = new Date().toISOString()): EventMetadata {
   return {
@@ -25,12 +27,12 @@ export function metadata(occurredAt = new Date().toISOString()): EventMetadata {
   };
 }
 
-export function authorizedData(paymentId: string, customerId: string, amount: number): PaymentAuthorized['data'] {
+export function authorizedData(paymentId: PaymentId, customerId: string, amount: number): PaymentAuthorized['data'] {
   return {
     paymentId,
     customerId,
     amount,
-    currency: 'USD',
+    currency: USD,
     paymentMethod: 'pm_card_visa',
     captureMethod: 'automatic',
     providerPaymentId: `pi_sim_${randomUUID().replace(/-/g, '').slice(0, 24)}`,
@@ -39,12 +41,12 @@ export function authorizedData(paymentId: string, customerId: string, amount: nu
   };
 }
 
-export function capturedData(paymentId: string, customerId: string, amount: number): PaymentCaptured['data'] {
-  return { paymentId, customerId, amount, currency: 'USD', amountReleased: 0 };
+export function capturedData(paymentId: PaymentId, customerId: string, amount: number): PaymentCaptured['data'] {
+  return { paymentId, customerId, amount, currency: USD, amountReleased: 0 };
 }
 
 /** The two events of one created-and-captured payment, as one append would carry them. */
-export function paymentCreatedEvents(paymentId: string, customerId: string, amount: number): NewEvent[] {
+export function paymentCreatedEvents(paymentId: PaymentId, customerId: string, amount: number): NewEvent[] {
   const meta = metadata();
   return [
     { id: randomUUID(), type: 'PaymentAuthorized', data: authorizedData(paymentId, customerId, amount), metadata: meta },

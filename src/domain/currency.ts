@@ -28,6 +28,12 @@ export type CurrencyCode = Brand<string, 'CurrencyCode'>;
 
 export const isCurrencyCode = (code: string): code is CurrencyCode => Object.hasOwn(EXPONENTS, code);
 
+/** For a code already checked (or a literal in a test): an unknown one is a bug, so it throws. */
+export function toCurrencyCode(code: string): CurrencyCode {
+  if (!isCurrencyCode(code)) throw new Error(`not an ISO 4217 currency: ${JSON.stringify(code)}`);
+  return code;
+}
+
 export const supportedCurrencies = (): readonly string[] => Object.keys(EXPONENTS);
 
 /** Undefined for a code that is not ISO 4217 (callers validate with isCurrencyCode first). */

@@ -10,6 +10,12 @@ export const PAYMENT_ID_PREFIX = 'pay_';
 export const isPaymentId = (value: string): value is PaymentId =>
   value.startsWith(PAYMENT_ID_PREFIX) && ID_BODY.test(value.slice(PAYMENT_ID_PREFIX.length));
 
+/** For an id this service generated or already checked: a malformed one is a bug, so it throws. */
+export function toPaymentId(value: string): PaymentId {
+  if (!isPaymentId(value)) throw new Error(`not a payment id: ${JSON.stringify(value)}`);
+  return value;
+}
+
 /** Customer ids come from the caller: printable, bounded, no whitespace or separators we use in topics. */
 const CUSTOMER_ID = /^[A-Za-z0-9_\-.]{1,64}$/;
 export const isCustomerId = (value: string): value is CustomerId => CUSTOMER_ID.test(value);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CommandContext } from '../../src/application/command-context.js';
 import { streamRevision } from '../../src/application/ports/event-store.js';
+import type { PaymentCommandResult } from '../../src/application/payments/payment-command-handlers.js';
 import { PaymentCommandHandlers } from '../../src/application/payments/payment-command-handlers.js';
 import { moneyOf } from '../../src/domain/money.js';
 import { SimulatedPaymentProvider } from '../../src/infrastructure/simulated-provider/simulated-payment-provider.js';
@@ -116,5 +117,73 @@ describe('PaymentCommandHandlers with an idempotency key that is used again afte
     expect(later.value.payment.id).not.toBe(first.value.payment.id);
     expect(later.value.replayed).toBe(false);
     expect(new Set(store.events.map((e) => e.id)).size).toBe(2);
+  });
+});
+
+describe('PaymentCommandHandlers replaying a command whose write happened (its answer was lost or not recorded)', () => {
+  const keyed = (key: string): CommandContext => ({ ...ctx, idempotency: { key, firstSeenAt: new Date('2026-01-01T00:00:00Z') } });
+  const replayOf = (first: PaymentCommandResult) => {
+    if (!first.ok) throw new Error(first.error.code);
+    return { ok: true, value: { ...first.value, replayed: true } };
+  };
+
+  it('a create retried after a later capture answers what the create answered: requires_capture, its revision and position', async () => {
+    const { store, handlers } = setup();
+    const first = await handlers.create(input, keyed('create-1'));
+    expect(first).toMatchObject({ ok: true, value: { payment: { status: 'requires_capture', revision: '0' }, replayed: false } });
+    if (!first.ok) return;
+    const capture = await handlers.capture(first.value.payment.id, 1_500, keyed('capture-1'));
+    expect(capture).toMatchObject({ ok: true, value: { payment: { status: 'succeeded', amountCaptured: 1_500 } } });
+
+    const retried = await handlers.create(input, keyed('create-1'));
+    expect(retried).toEqual(replayOf(first));
+    expect(retried).toMatchObject({ value: { payment: { status: 'requires_capture', amountCapturable: 5_000, amountCaptured: 0, revision: '0' } } });
+    expect(retried.ok && retried.value.position).toEqual(store.events[0]?.position);
+    expect(store.events.map((e) => e.type)).toEqual(['PaymentAuthorized', 'PaymentCaptured']);
+  });
+
+  it('a create retried after someone else canceled the payment still answers requires_capture', async () => {
+    const { handlers } = setup();
+    const first = await handlers.create(input, keyed('create-2'));
+    if (!first.ok) throw new Error(first.error.code);
+    expect(await handlers.cancel(first.value.payment.id, 'duplicate', ctx)).toMatchObject({ ok: true, value: { payment: { status: 'canceled' } } });
+    expect(await handlers.create(input, keyed('create-2'))).toEqual(replayOf(first));
+  });
+
+  it('an automatic-capture create replays both of its events (revision 1), not less', async () => {
+    const { store, handlers } = setup();
+    const first = await handlers.create({ ...input, captureMethod: 'automatic' }, keyed('create-3'));
+    expect(first).toMatchObject({ ok: true, value: { payment: { status: 'succeeded', revision: '1' } } });
+    expect(await handlers.create({ ...input, captureMethod: 'automatic' }, keyed('create-3'))).toEqual(replayOf(first));
+    expect(store.events).toHaveLength(2);
+  });
+
+  it('a capture and a cancel retried with their keys answer what they answered, and append nothing', async () => {
+    const { store, handlers } = setup();
+    const a = await created(handlers);
+    const capture = await handlers.capture(a.payment.id, 2_000, keyed('capture-2'));
+    expect(capture).toMatchObject({ ok: true, value: { payment: { status: 'succeeded', revision: '1' }, replayed: false } });
+    expect(await handlers.capture(a.payment.id, 2_000, keyed('capture-2'))).toEqual(replayOf(capture));
+
+    const b = await created(handlers);
+    const cancel = await handlers.cancel(b.payment.id, 'abandoned', keyed('cancel-1'));
+    expect(cancel).toMatchObject({ ok: true, value: { payment: { status: 'canceled', cancellationReason: 'abandoned' } } });
+    expect(await handlers.cancel(b.payment.id, 'abandoned', keyed('cancel-1'))).toEqual(replayOf(cancel));
+    expect(store.events).toHaveLength(4);
+  });
+});
+
+describe('PaymentCommandHandlers with an id that is not a payment id', () => {
+  it('answers payment_not_found without touching the store', async () => {
+    const { store, handlers } = setup();
+    let reads = 0;
+    const readStream = store.readStream.bind(store);
+    store.readStream = (...args) => {
+      reads += 1;
+      return readStream(...args);
+    };
+    expect(await handlers.capture('pay_nope', undefined, ctx)).toEqual({ ok: false, error: { code: 'payment_not_found', paymentId: 'pay_nope' } });
+    expect(await handlers.cancel('../x', null, ctx)).toEqual({ ok: false, error: { code: 'payment_not_found', paymentId: '../x' } });
+    expect(reads).toBe(0);
   });
 });

@@ -1,7 +1,10 @@
+import { toCurrencyCode } from '../../src/domain/currency.js';
+import { toPaymentId } from '../../src/domain/ids.js';
 import { moneyOf } from '../../src/domain/money.js';
 import type { CreatePayment, PaymentEvent } from '../../src/domain/payment/index.js';
 
-export const PAYMENT_ID = 'pay_01JD0000000000000000000000';
+export const PAYMENT_ID = toPaymentId('pay_01JD0000000000000000000000');
+const USD = toCurrencyCode('USD');
 
 export const createCommand = (overrides: Partial<CreatePayment> = {}): CreatePayment => ({
   type: 'CreatePayment',
@@ -12,11 +15,11 @@ export const createCommand = (overrides: Partial<CreatePayment> = {}): CreatePay
   captureMethod: 'manual',
   description: null,
   metadata: {},
-  authorization: { outcome: 'approved', providerPaymentId: 'pi_1' },
+  authorization: { status: 'approved', providerPaymentId: 'pi_1' },
   ...overrides,
 });
 
-export const authorized = (amount = 10_000, currency = 'USD'): PaymentEvent => ({
+export const authorized = (amount = 10_000, currency = USD): PaymentEvent => ({
   type: 'PaymentAuthorized',
   data: {
     paymentId: PAYMENT_ID,
@@ -33,12 +36,12 @@ export const authorized = (amount = 10_000, currency = 'USD'): PaymentEvent => (
 
 export const captured = (amount: number, amountReleased: number): PaymentEvent => ({
   type: 'PaymentCaptured',
-  data: { paymentId: PAYMENT_ID, customerId: 'cus_1', amount, currency: 'USD', amountReleased },
+  data: { paymentId: PAYMENT_ID, customerId: 'cus_1', amount, currency: USD, amountReleased },
 });
 
 export const canceled = (amountReleased = 10_000): PaymentEvent => ({
   type: 'PaymentCanceled',
-  data: { paymentId: PAYMENT_ID, customerId: 'cus_1', currency: 'USD', amountReleased, reason: null },
+  data: { paymentId: PAYMENT_ID, customerId: 'cus_1', currency: USD, amountReleased, reason: null },
 });
 
 export const failed = (): PaymentEvent => ({
@@ -47,7 +50,7 @@ export const failed = (): PaymentEvent => ({
     paymentId: PAYMENT_ID,
     customerId: 'cus_1',
     amount: 10_000,
-    currency: 'USD',
+    currency: USD,
     paymentMethod: 'pm_card_chargeDeclined',
     captureMethod: 'manual',
     providerPaymentId: 'pi_1',

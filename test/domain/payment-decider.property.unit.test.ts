@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MAX_AMOUNT_MINOR, moneyOf } from '../../src/domain/money.js';
 import type { PaymentCommand, PaymentEvent, PaymentState } from '../../src/domain/payment/index.js';
-import { TERMINAL_STATUSES, decide, evolve, fold, initialState } from '../../src/domain/payment/index.js';
+import { EventNotApplicable, TERMINAL_STATUSES, decide, evolve, fold, initialState } from '../../src/domain/payment/index.js';
 import { PAYMENT_ID, createCommand } from './fixtures.js';
 
 const amountArb = fc.integer({ min: 1, max: MAX_AMOUNT_MINOR });
@@ -18,8 +18,8 @@ const createArb = fc.record({
     amount: moneyOf(amount, currency),
     captureMethod,
     authorization: declined
-      ? { outcome: 'declined', providerPaymentId: null, failureCode: 'card_declined', declineCode: 'generic_decline', message: 'declined' }
-      : { outcome: 'approved', providerPaymentId: 'pi_1' },
+      ? { status: 'declined', providerPaymentId: null, failureCode: 'card_declined', declineCode: 'generic_decline', message: 'declined' }
+      : { status: 'approved', providerPaymentId: 'pi_1' },
   }),
 );
 
@@ -89,6 +89,19 @@ describe('Payment decider properties', () => {
       fc.property(scenarioArb, (commands) => {
         const s = fold(run(commands).events);
         if (s.exists && (s.status === 'succeeded' || s.status === 'canceled')) expect(s.amountCaptured + s.amountReleased).toBe(s.amount);
+      }),
+    );
+  });
+
+  it('evolve is loud: every event decide produced applies once, and the same event applied again is refused', () => {
+    fc.assert(
+      fc.property(scenarioArb, (commands) => {
+        const { events } = run(commands);
+        let state = initialState;
+        for (const event of events) {
+          state = evolve(state, event);
+          expect(() => evolve(state, event)).toThrow(EventNotApplicable);
+        }
       }),
     );
   });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { toCurrencyCode } from '../../src/domain/currency.js';
 import type { PaymentCommand, PaymentEvent } from '../../src/domain/payment/index.js';
-import { decide, fold } from '../../src/domain/payment/index.js';
+import { EventNotApplicable, decide, evolve, fold, upcastPaymentEvent } from '../../src/domain/payment/index.js';
 import { PAYMENT_ID, authorized, canceled, captured, createCommand, failed } from './fixtures.js';
 
 /** given events, when command, then events or error */
@@ -27,7 +28,7 @@ describe('Payment decider: create', () => {
   it('a declined authorization fails the payment with the reason', () => {
     const result = given([]).when(
       createCommand({
-        authorization: { outcome: 'declined', providerPaymentId: 'pi_1', failureCode: 'card_declined', declineCode: 'generic_decline', message: 'Your card was declined.' },
+        authorization: { status: 'declined', providerPaymentId: 'pi_1', failureCode: 'card_declined', declineCode: 'generic_decline', message: 'Your card was declined.' },
         paymentMethod: 'pm_card_chargeDeclined',
       }),
     );
@@ -105,5 +106,54 @@ describe('Payment decider: cancel', () => {
 
   it('an unknown payment is not found', () => {
     expect(given([]).when({ type: 'CancelPayment', paymentId: PAYMENT_ID })).toMatchObject({ ok: false, error: { code: 'payment_not_found' } });
+  });
+});
+
+describe('Payment evolve: an event that cannot apply is a bug, thrown', () => {
+  const reasonOf = (apply: () => unknown): string | undefined => {
+    try {
+      apply();
+    } catch (error) {
+      if (error instanceof EventNotApplicable) return error.reason;
+      throw error;
+    }
+    return undefined;
+  };
+
+  it.each([
+    ['a capture of a payment never created', [], captured(100, 0), 'not_created'],
+    ['a cancel of a payment never created', [], canceled(), 'not_created'],
+    ['a second authorization', [authorized()], authorized(), 'already_created'],
+    ['a failure after an authorization', [authorized()], failed(), 'already_created'],
+    ['a capture beyond the amount', [authorized()], captured(10_000, 1), 'exceeds_amount'],
+    ['a capture after a cancel', [authorized(), canceled()], captured(1, 0), 'exceeds_amount'],
+    ['a capture in another currency', [authorized(10_000, toCurrencyCode('EUR'))], captured(100, 9_900), 'currency_differs'],
+  ] as const)('%s', (_name, before, event, reason) => {
+    const state = fold([...before]);
+    expect(reasonOf(() => evolve(state, event))).toBe(reason);
+    expect(() => evolve(state, event)).toThrow(new RegExp(`^${event.type} cannot apply to payment ${PAYMENT_ID}`));
+  });
+
+  it('applies what decide produced without complaint', () => {
+    expect(fold([authorized(), captured(2_500, 7_500)])).toMatchObject({ status: 'succeeded', amountCaptured: 2_500, amountReleased: 7_500 });
+    expect(fold([authorized(), canceled()])).toMatchObject({ status: 'canceled', amountReleased: 10_000 });
+  });
+});
+
+describe('upcastPaymentEvent: where JSON becomes a typed event', () => {
+  const data = authorized().data;
+
+  it('reads a stored event', () => {
+    expect(upcastPaymentEvent('PaymentAuthorized', JSON.parse(JSON.stringify(data)), 1)).toEqual(authorized());
+  });
+
+  it.each([
+    ['an unknown type', 'PaymentRefunded', data, 1, /not a payment event/],
+    ['a version from the future', 'PaymentAuthorized', data, 2, /newer than this code/],
+    ['no data', 'PaymentAuthorized', null, 1, /has no data/],
+    ['a malformed payment id', 'PaymentAuthorized', { ...data, paymentId: 'pay_1' }, 1, /names no payment id/],
+    ['an unknown currency', 'PaymentAuthorized', { ...data, currency: 'usd' }, 1, /no known currency/],
+  ] as const)('throws on %s', (_name, type, raw, version, message) => {
+    expect(() => upcastPaymentEvent(type, raw, version)).toThrow(message);
   });
 });

@@ -11,7 +11,6 @@ const cases: [PaymentCommandError, number][] = [
   [{ code: 'revision_mismatch', expected: '1', actual: '2' }, 412],
   [{ code: 'capture_exceeds_authorized', requested: 10, capturable: 5 }, 422],
   [{ code: 'invalid_amount', message: 'amount must be at least 1 minor unit' }, 422],
-  [{ code: 'currency_mismatch', expected: 'USD', actual: 'EUR' }, 422],
   [{ code: 'provider_invalid_request', param: 'paymentMethod', message: 'No such PaymentMethod' }, 422],
   [{ code: 'provider_failed', providerCode: 'resource_missing', message: 'No such PaymentIntent' }, 502],
   [{ code: 'provider_unavailable', message: 'connect ECONNREFUSED 10.0.0.1:443' }, 503],

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { toCurrencyCode } from '../../src/domain/currency.js';
 import { SimulatedPaymentProvider } from '../../src/infrastructure/simulated-provider/simulated-payment-provider.js';
 
 const provider = new SimulatedPaymentProvider();
 const request = (paymentMethod: string, idempotencyKey = 'k') => ({
-  amount: 100, currency: 'USD', paymentMethod, captureMethod: 'manual' as const, customerId: 'c', description: null, metadata: {}, idempotencyKey,
+  amount: 100, currency: toCurrencyCode('USD'), paymentMethod, captureMethod: 'manual' as const, customerId: 'c', description: null, metadata: {}, idempotencyKey,
 });
 
 describe('SimulatedPaymentProvider', () => {

@@ -6,6 +6,8 @@ import type { EventStore, RecordedEvent } from '../../src/application/ports/even
 import { streamRevision } from '../../src/application/ports/event-store.js';
 import type { Position } from '../../src/application/ports/position.js';
 import { comparePositions } from '../../src/application/ports/position.js';
+import type { PaymentId } from '../../src/domain/ids.js';
+import { toPaymentId } from '../../src/domain/ids.js';
 import { moneyOf } from '../../src/domain/money.js';
 import type { CreatePayment, PaymentCommand, PaymentEvent, PaymentState } from '../../src/domain/payment/index.js';
 import { decide, fold, initialState } from '../../src/domain/payment/index.js';
@@ -29,11 +31,11 @@ let clock = 0;
 /** The stream as the write side sees it, to compare the read model with. */
 const streams = new Map<string, { events: PaymentEvent[]; occurredAt: string[] }>();
 
-const nextId = (): string => `pay_${encodeTimeOrdered(baseTime + ++clock * 1_000, randomBytes(10))}`;
+const nextId = (): PaymentId => toPaymentId(`pay_${encodeTimeOrdered(baseTime + ++clock * 1_000, randomBytes(10))}`);
 const nextTime = (): string => new Date(baseTime + ++clock * 1_000).toISOString();
 
 /** Decides, appends, and remembers: one command against one payment stream. */
-async function run(store: EventStore, paymentId: string, command: PaymentCommand): Promise<Position> {
+async function run(store: EventStore, paymentId: PaymentId, command: PaymentCommand): Promise<Position> {
   const stream = streams.get(paymentId) ?? { events: [], occurredAt: [] };
   const state: PaymentState = fold(stream.events, initialState);
   const decided = decide(state, command);
@@ -62,7 +64,7 @@ function expectedView(paymentId: string): PaymentView {
   return toPaymentView(state, BigInt(stream.events.length - 1), stream.occurredAt[0]!, stream.occurredAt.at(-1)!);
 }
 
-const create = (paymentId: string, overrides: Partial<CreatePayment> = {}): CreatePayment => ({
+const create = (paymentId: PaymentId, overrides: Partial<CreatePayment> = {}): CreatePayment => ({
   type: 'CreatePayment',
   paymentId,
   customerId: 'cus_alice',
@@ -71,7 +73,7 @@ const create = (paymentId: string, overrides: Partial<CreatePayment> = {}): Crea
   captureMethod: 'manual',
   description: null,
   metadata: {},
-  authorization: { outcome: 'approved', providerPaymentId: `pi_${paymentId}` },
+  authorization: { status: 'approved', providerPaymentId: `pi_${paymentId}` },
   ...overrides,
 });
 
@@ -98,7 +100,7 @@ beforeAll(async () => {
     ids.declined,
     create(ids.declined, {
       paymentMethod: 'pm_card_chargeDeclined',
-      authorization: { outcome: 'declined', providerPaymentId: null, failureCode: 'card_declined', declineCode: 'insufficient_funds', message: 'Declined.' },
+      authorization: { status: 'declined', providerPaymentId: null, failureCode: 'card_declined', declineCode: 'insufficient_funds', message: 'Declined.' },
     }),
   );
   await run(s, ids.canceled, create(ids.canceled));

@@ -1,24 +1,20 @@
-import type { Money } from '../../domain/money.js';
-import type { CancellationReason, CaptureMethod, PaymentCommand, PaymentEvent } from '../../domain/payment/index.js';
-import { decide, fold } from '../../domain/payment/index.js';
+import type { CancellationReason, PaymentCommand, PaymentEvent, PaymentRequest } from '../../domain/payment/index.js';
+import { decide, fold, paymentDetails } from '../../domain/payment/index.js';
 import { CURRENT_SCHEMA_VERSION } from '../../domain/payment/upcast.js';
-import { paymentStream } from '../../domain/ids.js';
+import { isPaymentId, paymentStream, toPaymentId } from '../../domain/ids.js';
 import type { PaymentId } from '../../domain/ids.js';
 import type { Result } from '../../domain/result.js';
 import { err, ok } from '../../domain/result.js';
 import type { CommandContext } from '../command-context.js';
 import type { Clock } from '../ports/clock.js';
-import type { EventStore, ExpectedRevision, NewEvent, StreamRevision } from '../ports/event-store.js';
-import { WrongExpectedVersion, streamRevision } from '../ports/event-store.js';
+import type { EventStore, ExpectedRevision, NewEvent } from '../ports/event-store.js';
+import { WrongExpectedVersion } from '../ports/event-store.js';
 import type { IdGenerator } from '../ports/id-generator.js';
 import type { PaymentProvider } from '../ports/payment-provider.js';
 import { ProviderUnavailable } from '../ports/payment-provider.js';
-import type { Position } from '../ports/position.js';
-import { START } from '../ports/position.js';
 import type { PaymentCommandError } from './payment-command-errors.js';
-import type { LoadedPayment } from './payment-stream.js';
-import { assertExists, loadPayment } from './payment-stream.js';
-import type { PaymentView } from './payment-view.js';
+import type { LoadedPayment, WrittenPayment } from './payment-stream.js';
+import { asWrittenBy, assertExists, loadPayment } from './payment-stream.js';
 import { toPaymentView } from './payment-view.js';
 
 /**
@@ -31,20 +27,14 @@ function idempotencySeed(ctx: CommandContext): string | undefined {
   return `${ctx.actor}\u0000${ctx.idempotency.key}\u0000${ctx.idempotency.firstSeenAt.getTime()}`;
 }
 
-export interface CreatePaymentInput {
-  readonly customerId: string;
-  readonly amount: Money;
-  readonly paymentMethod: string;
-  readonly captureMethod: CaptureMethod;
-  readonly description: string | null;
-  readonly metadata: Readonly<Record<string, string>>;
-}
+export type CreatePaymentInput = PaymentRequest;
 
-export interface PaymentCommandSuccess {
-  readonly payment: PaymentView;
-  readonly revision: StreamRevision;
-  /** Where the command's events sit in the global log (for a replay: the stream's last event). */
-  readonly position: Position;
+/**
+ * The payment as the command's own write left it, the revision and the position of that
+ * write's last event. A replay answers the same three as the first call did, even when
+ * other commands have moved the payment on since.
+ */
+export interface PaymentCommandSuccess extends WrittenPayment {
   /** True when this call did not write, because an earlier call with the same idempotency key did. */
   readonly replayed: boolean;
 }
@@ -73,26 +63,20 @@ export class PaymentCommandHandlers {
   async create(input: CreatePaymentInput, ctx: CommandContext): Promise<PaymentCommandResult> {
     if (ctx.customerScope && ctx.customerScope !== input.customerId) return err({ code: 'customer_forbidden', customerId: input.customerId });
     const seed = idempotencySeed(ctx);
-    const paymentId = (seed && ctx.idempotency
-      ? this.ids.deterministic('pay_', seed, ctx.idempotency.firstSeenAt)
-      : this.ids.next('pay_')) as PaymentId;
+    const paymentId = toPaymentId(
+      seed && ctx.idempotency ? this.ids.deterministic('pay_', seed, ctx.idempotency.firstSeenAt) : this.ids.next('pay_'),
+    );
     const stream = paymentStream(paymentId);
 
     if (seed) {
-      const replay = await this.replayIfWritten(stream, this.eventId(seed, 'create', 0));
+      const replay = await this.replayIfWritten(stream, seed, 'create');
       if (replay) return replay;
     }
 
     let authorization;
     try {
       authorization = await this.provider.authorize({
-        amount: input.amount.amount,
-        currency: input.amount.currency,
-        paymentMethod: input.paymentMethod,
-        captureMethod: input.captureMethod,
-        customerId: input.customerId,
-        description: input.description,
-        metadata: input.metadata,
+        ...paymentDetails(paymentId, input),
         idempotencyKey: seed ? `create:${paymentId}` : `create:${paymentId}:${this.ids.uuid()}`,
       });
     } catch (error) {
@@ -102,26 +86,7 @@ export class PaymentCommandHandlers {
     if (authorization.status === 'invalid_request') {
       return err({ code: 'provider_invalid_request', param: authorization.param, message: authorization.message });
     }
-    const command: PaymentCommand = {
-      type: 'CreatePayment',
-      paymentId,
-      customerId: input.customerId,
-      amount: input.amount,
-      paymentMethod: input.paymentMethod,
-      captureMethod: input.captureMethod,
-      description: input.description,
-      metadata: input.metadata,
-      authorization:
-        authorization.status === 'approved'
-          ? { outcome: 'approved', providerPaymentId: authorization.providerPaymentId }
-          : {
-              outcome: 'declined',
-              providerPaymentId: authorization.providerPaymentId,
-              failureCode: authorization.failureCode,
-              declineCode: authorization.declineCode,
-              message: authorization.message,
-            },
-    };
+    const command: PaymentCommand = { ...input, type: 'CreatePayment', paymentId, authorization };
     const decision = decide({ exists: false }, command);
     if (!decision.ok) return decision;
     try {
@@ -130,14 +95,16 @@ export class PaymentCommandHandlers {
       if (!(error instanceof WrongExpectedVersion)) throw error;
       // Someone wrote this stream first: either our own earlier attempt (same key) or an id collision.
       if (seed) {
-        const replay = await this.replayIfWritten(stream, this.eventId(seed, 'create', 0));
+        const replay = await this.replayIfWritten(stream, seed, 'create');
         if (replay) return replay;
       }
       return err({ code: 'payment_already_exists', paymentId });
     }
   }
 
-  capture(paymentId: string, amount: number | undefined, ctx: CommandContext): Promise<PaymentCommandResult> {
+  async capture(paymentId: string, amount: number | undefined, ctx: CommandContext): Promise<PaymentCommandResult> {
+    // Not an id this service issues: no payment can have it.
+    if (!isPaymentId(paymentId)) return err({ code: 'payment_not_found', paymentId });
     return this.change(paymentId, { type: 'CapturePayment', paymentId, amount }, 'capture', ctx, async (state, events) => {
       const captured = events.find((e) => e.type === 'PaymentCaptured');
       if (!captured || !state.providerPaymentId) return undefined;
@@ -152,7 +119,8 @@ export class PaymentCommandHandlers {
     });
   }
 
-  cancel(paymentId: string, reason: CancellationReason | null, ctx: CommandContext): Promise<PaymentCommandResult> {
+  async cancel(paymentId: string, reason: CancellationReason | null, ctx: CommandContext): Promise<PaymentCommandResult> {
+    if (!isPaymentId(paymentId)) return err({ code: 'payment_not_found', paymentId });
     return this.change(paymentId, { type: 'CancelPayment', paymentId, reason }, 'cancel', ctx, async (state) => {
       if (!state.providerPaymentId) return undefined;
       return this.provider.cancel({ providerPaymentId: state.providerPaymentId, reason, idempotencyKey: `cancel:${paymentId}` });
@@ -161,7 +129,7 @@ export class PaymentCommandHandlers {
 
   /** Load, decide, tell the provider, append; retried on a conflict unless If-Match pinned the revision. */
   private async change(
-    paymentId: string,
+    paymentId: PaymentId,
     command: PaymentCommand,
     name: string,
     ctx: CommandContext,
@@ -170,7 +138,7 @@ export class PaymentCommandHandlers {
       events: readonly PaymentEvent[],
     ) => Promise<{ status: 'ok' } | { status: 'failed'; code: string; message: string } | undefined>,
   ): Promise<PaymentCommandResult> {
-    const stream = paymentStream(paymentId as PaymentId);
+    const stream = paymentStream(paymentId);
     const seed = idempotencySeed(ctx);
     const attempts = ctx.expectedRevision === undefined ? this.options.maxAttempts : 1;
     for (let attempt = 1; attempt <= attempts; attempt++) {
@@ -178,7 +146,8 @@ export class PaymentCommandHandlers {
       if (ctx.customerScope && loaded.state.exists && loaded.state.customerId !== ctx.customerScope) {
         return err({ code: 'payment_not_found', paymentId });
       }
-      if (seed && loaded.eventIds.has(this.eventId(seed, name, 0))) return ok(this.replayOf(loaded));
+      const replay = seed === undefined ? undefined : this.writtenBefore(loaded, seed, name);
+      if (replay) return replay;
       if (ctx.expectedRevision !== undefined && loaded.revision !== undefined && loaded.revision !== ctx.expectedRevision) {
         return err({ code: 'revision_mismatch', expected: ctx.expectedRevision.toString(), actual: loaded.revision.toString() });
       }
@@ -237,20 +206,17 @@ export class PaymentCommandHandlers {
     };
   }
 
-  private async replayIfWritten(stream: string, firstEventId: string): Promise<PaymentCommandResult | undefined> {
-    const loaded = await loadPayment(this.store, stream);
-    return loaded.eventIds.has(firstEventId) ? ok(this.replayOf(loaded)) : undefined;
+  private async replayIfWritten(stream: string, seed: string, name: string): Promise<PaymentCommandResult | undefined> {
+    return this.writtenBefore(await loadPayment(this.store, stream), seed, name);
   }
 
-  private replayOf(loaded: LoadedPayment): PaymentCommandSuccess {
-    const state = assertExists(loaded.state);
-    const revision = loaded.revision ?? streamRevision(0);
-    return {
-      payment: toPaymentView(state, revision, loaded.createdAt ?? '', loaded.updatedAt ?? ''),
-      revision,
-      position: loaded.lastPosition ?? START,
-      replayed: true,
-    };
+  /**
+   * An earlier call with this key wrote already (then crashed, or its answer was not kept):
+   * answer what it answered, from the stream as its write left it, not as it is now.
+   */
+  private writtenBefore(loaded: LoadedPayment, seed: string, name: string): PaymentCommandResult | undefined {
+    const written = asWrittenBy(loaded, (index) => this.eventId(seed, name, index));
+    return written ? ok({ ...written, replayed: true }) : undefined;
   }
 
   private eventId(seed: string, command: string, index: number): string {

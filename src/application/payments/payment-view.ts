@@ -1,26 +1,16 @@
-import type { ExistingPayment, PaymentFailure, PaymentStatus } from '../../domain/payment/index.js';
+import type { PaymentId } from '../../domain/ids.js';
+import type { ExistingPayment } from '../../domain/payment/index.js';
 
 /**
  * A payment as the API shows it: the body of command responses, the row of the
  * `payments` read model, and the `data` of realtime `change` messages. One shape, so a
- * client never has to reconcile two views of the same payment.
+ * client never has to reconcile two views of the same payment. It is the aggregate's state
+ * under the API's names, without the processor's reference (an internal detail), plus
+ * where in the stream it stands.
  */
-export interface PaymentView {
-  readonly id: string;
+export interface PaymentView extends Omit<ExistingPayment, 'exists' | 'paymentId' | 'providerPaymentId'> {
+  readonly id: PaymentId;
   readonly object: 'payment';
-  readonly status: PaymentStatus;
-  readonly customerId: string;
-  readonly amount: number;
-  readonly amountCapturable: number;
-  readonly amountCaptured: number;
-  readonly amountReleased: number;
-  readonly currency: string;
-  readonly captureMethod: 'automatic' | 'manual';
-  readonly paymentMethod: string;
-  readonly description: string | null;
-  readonly metadata: Readonly<Record<string, string>>;
-  readonly failure: PaymentFailure | null;
-  readonly cancellationReason: string | null;
   /** Stream revision of the last event applied: the ETag. */
   readonly revision: string;
   readonly createdAt: string;
@@ -28,8 +18,9 @@ export interface PaymentView {
 }
 
 export function toPaymentView(state: ExistingPayment, revision: bigint, createdAt: string, updatedAt: string): PaymentView {
+  // Field by field, in this order: it is the order of the JSON that clients see.
   return {
-    id: state.id,
+    id: state.paymentId,
     object: 'payment',
     status: state.status,
     customerId: state.customerId,
@@ -48,4 +39,14 @@ export function toPaymentView(state: ExistingPayment, revision: bigint, createdA
     createdAt,
     updatedAt,
   };
+}
+
+/**
+ * The state a view was made from, to fold more events into it. The view does not keep the
+ * processor's reference, so the result has none: no view field depends on it, but such a
+ * state must never reach decide or the provider (the command handlers load from the stream).
+ */
+export function paymentStateOfView(view: PaymentView): ExistingPayment {
+  const { id, object: _object, revision: _revision, createdAt: _createdAt, updatedAt: _updatedAt, ...shown } = view;
+  return { exists: true, paymentId: id, providerPaymentId: null, ...shown };
 }

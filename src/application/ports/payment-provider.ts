@@ -1,28 +1,17 @@
+import type { AuthorizationOutcome, PaymentDetails } from '../../domain/payment/index.js';
+
 /**
  * The card processor, shaped after Stripe's PaymentIntents: authorize creates an intent
  * confirmed with a payment method; capture (full or partial) and cancel act on it.
  * Every call carries an idempotency key so a retried command never charges twice.
  */
-export interface AuthorizeRequest {
-  readonly amount: number;
-  readonly currency: string;
-  readonly paymentMethod: string;
-  readonly captureMethod: 'automatic' | 'manual';
-  readonly customerId: string;
-  readonly description: string | null;
-  readonly metadata: Readonly<Record<string, string>>;
+export interface AuthorizeRequest extends Omit<PaymentDetails, 'paymentId'> {
   readonly idempotencyKey: string;
 }
 
+/** Approved or declined, as the decider takes it; or a request the processor would not even consider. */
 export type AuthorizeResult =
-  | { readonly status: 'approved'; readonly providerPaymentId: string }
-  | {
-      readonly status: 'declined';
-      readonly providerPaymentId: string | null;
-      readonly failureCode: string;
-      readonly declineCode: string | null;
-      readonly message: string;
-    }
+  | AuthorizationOutcome
   /** The request itself was wrong (unknown payment method, unsupported currency): nothing was created. */
   | { readonly status: 'invalid_request'; readonly param: string; readonly message: string };
 

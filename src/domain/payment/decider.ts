@@ -1,141 +1,168 @@
+import type { PaymentId } from '../ids.js';
 import { MAX_AMOUNT_MINOR } from '../money.js';
 import type { Money } from '../money.js';
 import type { Result } from '../result.js';
 import { err, ok } from '../result.js';
 import type { PaymentError } from './errors.js';
-import { illegalTransition } from './errors.js';
-import type { CancellationReason, CaptureMethod, PaymentEvent } from './events.js';
+import { EventNotApplicable, illegalTransition } from './errors.js';
+import type { CancellationReason, PaymentCanceled, PaymentCaptured, PaymentDetails, PaymentEvent } from './events.js';
+import { referenceOf } from './events.js';
 import type { ExistingPayment, PaymentState } from './state.js';
 import { initialState } from './state.js';
 
-/** What the card processor said when asked to authorize. The provider call is I/O, so it happens before decide. */
+/**
+ * What the card processor said when asked to authorize. The provider call is I/O, so it
+ * happens before decide; the provider port answers in this same shape.
+ */
 export type AuthorizationOutcome =
-  | { readonly outcome: 'approved'; readonly providerPaymentId: string }
+  | { readonly status: 'approved'; readonly providerPaymentId: string }
   | {
-      readonly outcome: 'declined';
+      readonly status: 'declined';
       readonly providerPaymentId: string | null;
       readonly failureCode: string;
       readonly declineCode: string | null;
       readonly message: string;
     };
 
-export interface CreatePayment {
-  readonly type: 'CreatePayment';
-  readonly paymentId: string;
-  readonly customerId: string;
+/** What the payer asks for: the payment's details before it has an id, the amount as Money. */
+export interface PaymentRequest extends Omit<PaymentDetails, 'paymentId' | 'amount' | 'currency'> {
   readonly amount: Money;
-  readonly paymentMethod: string;
-  readonly captureMethod: CaptureMethod;
-  readonly description: string | null;
-  readonly metadata: Readonly<Record<string, string>>;
+}
+
+/** The details a request becomes once it has an id: what the events record and the processor is asked for. */
+export const paymentDetails = (paymentId: PaymentId, request: PaymentRequest): PaymentDetails => ({
+  paymentId,
+  customerId: request.customerId,
+  amount: request.amount.amount,
+  currency: request.amount.currency,
+  paymentMethod: request.paymentMethod,
+  captureMethod: request.captureMethod,
+  description: request.description,
+  metadata: request.metadata,
+});
+
+export interface CreatePayment extends PaymentRequest {
+  readonly type: 'CreatePayment';
+  readonly paymentId: PaymentId;
   readonly authorization: AuthorizationOutcome;
 }
 
 export interface CapturePayment {
   readonly type: 'CapturePayment';
-  readonly paymentId: string;
+  readonly paymentId: PaymentId;
   /** Minor units in the payment's currency; absent means "everything authorized". */
   readonly amount?: number | undefined;
 }
 
 export interface CancelPayment {
   readonly type: 'CancelPayment';
-  readonly paymentId: string;
+  readonly paymentId: PaymentId;
   readonly reason?: CancellationReason | null | undefined;
 }
 
 export type PaymentCommand = CreatePayment | CapturePayment | CancelPayment;
 
-export function evolve(state: PaymentState, event: PaymentEvent): PaymentState {
+/**
+ * A payment as its authorization leaves it; nothing captured or released yet. Written out
+ * field by field (no rest/spread): replaying the read model runs this for every payment.
+ */
+const opened = (
+  d: PaymentDetails,
+  outcome: Pick<ExistingPayment, 'status' | 'amountCapturable' | 'providerPaymentId' | 'failure'>,
+): ExistingPayment => ({
+  exists: true,
+  paymentId: d.paymentId,
+  customerId: d.customerId,
+  amount: d.amount,
+  currency: d.currency,
+  paymentMethod: d.paymentMethod,
+  captureMethod: d.captureMethod,
+  description: d.description,
+  metadata: d.metadata,
+  status: outcome.status,
+  amountCapturable: outcome.amountCapturable,
+  amountCaptured: 0,
+  amountReleased: 0,
+  providerPaymentId: outcome.providerPaymentId,
+  failure: outcome.failure,
+  cancellationReason: null,
+});
+
+function existing(state: PaymentState, event: PaymentCaptured | PaymentCanceled): ExistingPayment {
+  if (!state.exists) throw new EventNotApplicable(event, 'not_created', 'the payment was never created');
+  if (event.data.currency !== state.currency) {
+    throw new EventNotApplicable(event, 'currency_differs', `the event is in ${event.data.currency}, the payment in ${state.currency}`);
+  }
+  return state;
+}
+
+/** Money settled (captured or given back) never exceeds what was authorized. */
+function withinAmount(next: ExistingPayment, event: PaymentCaptured | PaymentCanceled): ExistingPayment {
+  const settled = next.amountCaptured + next.amountReleased;
+  if (settled > next.amount) {
+    throw new EventNotApplicable(event, 'exceeds_amount', `captured + released (${settled}) would exceed the amount ${next.amount}`);
+  }
+  return next;
+}
+
+/**
+ * The one fold of a payment: the command handlers load with it and the read model derives
+ * its rows from it. An event that cannot follow the state throws EventNotApplicable.
+ */
+export function evolve(state: PaymentState, event: PaymentEvent): ExistingPayment {
   switch (event.type) {
     case 'PaymentAuthorized': {
+      if (state.exists) throw new EventNotApplicable(event, 'already_created', 'the payment already exists');
       const d = event.data;
-      return {
-        exists: true,
-        id: d.paymentId,
-        status: 'requires_capture',
-        customerId: d.customerId,
-        amount: d.amount,
-        amountCapturable: d.amount,
-        amountCaptured: 0,
-        amountReleased: 0,
-        currency: d.currency,
-        paymentMethod: d.paymentMethod,
-        captureMethod: d.captureMethod,
-        providerPaymentId: d.providerPaymentId,
-        description: d.description,
-        metadata: d.metadata,
-        failure: null,
-        cancellationReason: null,
-      };
+      return opened(d, { status: 'requires_capture', amountCapturable: d.amount, providerPaymentId: d.providerPaymentId, failure: null });
     }
     case 'PaymentFailed': {
+      if (state.exists) throw new EventNotApplicable(event, 'already_created', 'the payment already exists');
       const d = event.data;
-      return {
-        exists: true,
-        id: d.paymentId,
+      return opened(d, {
         status: 'failed',
-        customerId: d.customerId,
-        amount: d.amount,
         amountCapturable: 0,
-        amountCaptured: 0,
-        amountReleased: 0,
-        currency: d.currency,
-        paymentMethod: d.paymentMethod,
-        captureMethod: d.captureMethod,
         providerPaymentId: d.providerPaymentId,
-        description: d.description,
-        metadata: d.metadata,
         failure: { code: d.failureCode, declineCode: d.declineCode, message: d.failureMessage },
-        cancellationReason: null,
-      };
+      });
     }
     case 'PaymentCaptured': {
-      if (!state.exists) return state;
-      return {
-        ...state,
-        status: 'succeeded',
-        amountCaptured: state.amountCaptured + event.data.amount,
-        amountReleased: state.amountReleased + event.data.amountReleased,
-        amountCapturable: 0,
-      };
+      const p = existing(state, event);
+      return withinAmount(
+        {
+          ...p,
+          status: 'succeeded',
+          amountCaptured: p.amountCaptured + event.data.amount,
+          amountReleased: p.amountReleased + event.data.amountReleased,
+          amountCapturable: 0,
+        },
+        event,
+      );
     }
     case 'PaymentCanceled': {
-      if (!state.exists) return state;
-      return {
-        ...state,
-        status: 'canceled',
-        amountReleased: state.amountReleased + event.data.amountReleased,
-        amountCapturable: 0,
-        cancellationReason: event.data.reason,
-      };
+      const p = existing(state, event);
+      return withinAmount(
+        { ...p, status: 'canceled', amountReleased: p.amountReleased + event.data.amountReleased, amountCapturable: 0, cancellationReason: event.data.reason },
+        event,
+      );
     }
   }
 }
 
 export const fold = (events: readonly PaymentEvent[], from: PaymentState = initialState): PaymentState =>
-  events.reduce(evolve, from);
+  events.reduce<PaymentState>(evolve, from);
 
 function create(state: PaymentState, cmd: CreatePayment): Result<PaymentEvent[], PaymentError> {
   if (state.exists) return err({ code: 'payment_already_exists', paymentId: cmd.paymentId });
   if (cmd.amount.amount <= 0) return err({ code: 'invalid_amount', message: 'amount must be at least 1 minor unit' });
-  const common = {
-    paymentId: cmd.paymentId,
-    customerId: cmd.customerId,
-    amount: cmd.amount.amount,
-    currency: cmd.amount.currency,
-    paymentMethod: cmd.paymentMethod,
-    captureMethod: cmd.captureMethod,
-    description: cmd.description,
-    metadata: cmd.metadata,
-  };
+  const details = paymentDetails(cmd.paymentId, cmd);
   const auth = cmd.authorization;
-  if (auth.outcome === 'declined') {
+  if (auth.status === 'declined') {
     return ok([
       {
         type: 'PaymentFailed',
         data: {
-          ...common,
+          ...details,
           providerPaymentId: auth.providerPaymentId,
           failureCode: auth.failureCode,
           declineCode: auth.declineCode,
@@ -144,15 +171,9 @@ function create(state: PaymentState, cmd: CreatePayment): Result<PaymentEvent[],
       },
     ]);
   }
-  const authorized: PaymentEvent = { type: 'PaymentAuthorized', data: { ...common, providerPaymentId: auth.providerPaymentId } };
+  const authorized: PaymentEvent = { type: 'PaymentAuthorized', data: { ...details, providerPaymentId: auth.providerPaymentId } };
   if (cmd.captureMethod === 'manual') return ok([authorized]);
-  return ok([
-    authorized,
-    {
-      type: 'PaymentCaptured',
-      data: { paymentId: cmd.paymentId, customerId: cmd.customerId, amount: cmd.amount.amount, currency: cmd.amount.currency, amountReleased: 0 },
-    },
-  ]);
+  return ok([authorized, { type: 'PaymentCaptured', data: { ...referenceOf(details), amount: details.amount, amountReleased: 0 } }]);
 }
 
 function capture(state: ExistingPayment, cmd: CapturePayment): Result<PaymentEvent[], PaymentError> {
@@ -164,34 +185,12 @@ function capture(state: ExistingPayment, cmd: CapturePayment): Result<PaymentEve
   if (amount > state.amountCapturable) {
     return err({ code: 'capture_exceeds_authorized', requested: amount, capturable: state.amountCapturable });
   }
-  return ok([
-    {
-      type: 'PaymentCaptured',
-      data: {
-        paymentId: state.id,
-        customerId: state.customerId,
-        amount,
-        currency: state.currency,
-        amountReleased: state.amountCapturable - amount,
-      },
-    },
-  ]);
+  return ok([{ type: 'PaymentCaptured', data: { ...referenceOf(state), amount, amountReleased: state.amountCapturable - amount } }]);
 }
 
 function cancel(state: ExistingPayment, cmd: CancelPayment): Result<PaymentEvent[], PaymentError> {
   if (state.status !== 'requires_capture') return err(illegalTransition(state.status, 'cancel'));
-  return ok([
-    {
-      type: 'PaymentCanceled',
-      data: {
-        paymentId: state.id,
-        customerId: state.customerId,
-        currency: state.currency,
-        amountReleased: state.amountCapturable,
-        reason: cmd.reason ?? null,
-      },
-    },
-  ]);
+  return ok([{ type: 'PaymentCanceled', data: { ...referenceOf(state), amountReleased: state.amountCapturable, reason: cmd.reason ?? null } }]);
 }
 
 export function decide(state: PaymentState, cmd: PaymentCommand): Result<PaymentEvent[], PaymentError> {
@@ -204,4 +203,3 @@ export function decide(state: PaymentState, cmd: PaymentCommand): Result<Payment
       return cancel(state, cmd);
   }
 }
-

@@ -1,3 +1,4 @@
+import type { PaymentEvent } from './events.js';
 import type { PaymentStatus } from './state.js';
 
 /** Every way a payment command can be refused. Typed, so the HTTP layer maps each to a status. */
@@ -5,7 +6,6 @@ export type PaymentError =
   | { readonly code: 'payment_not_found'; readonly paymentId: string }
   | { readonly code: 'payment_already_exists'; readonly paymentId: string }
   | { readonly code: 'invalid_amount'; readonly message: string }
-  | { readonly code: 'currency_mismatch'; readonly expected: string; readonly actual: string }
   | { readonly code: 'capture_exceeds_authorized'; readonly requested: number; readonly capturable: number }
   | { readonly code: 'illegal_transition'; readonly from: PaymentStatus; readonly command: string };
 
@@ -14,3 +14,19 @@ export const illegalTransition = (from: PaymentStatus, command: string): Payment
   from,
   command,
 });
+
+/**
+ * An event that cannot follow the state it is applied to: a capture of a payment that was
+ * never created, a second creation, more money settled than was authorized. decide never
+ * produces one, so it means a corrupt or misrouted stream: a bug, thrown, never skipped.
+ */
+export class EventNotApplicable extends Error {
+  override readonly name = 'EventNotApplicable';
+  constructor(
+    readonly event: PaymentEvent,
+    readonly reason: 'not_created' | 'already_created' | 'currency_differs' | 'exceeds_amount',
+    detail: string,
+  ) {
+    super(`${event.type} cannot apply to payment ${event.data.paymentId}: ${detail}`);
+  }
+}

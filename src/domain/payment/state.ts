@@ -1,4 +1,4 @@
-import type { CaptureMethod, CancellationReason } from './events.js';
+import type { CancellationReason, PaymentDetails } from './events.js';
 
 export type PaymentStatus = 'requires_capture' | 'succeeded' | 'canceled' | 'failed';
 
@@ -11,21 +11,15 @@ export interface PaymentFailure {
   readonly message: string;
 }
 
-export interface ExistingPayment {
+/** A payment's details as created, plus what has happened to its money since. */
+export interface ExistingPayment extends PaymentDetails {
   readonly exists: true;
-  readonly id: string;
   readonly status: PaymentStatus;
-  readonly customerId: string;
-  readonly amount: number;
   readonly amountCapturable: number;
   readonly amountCaptured: number;
   readonly amountReleased: number;
-  readonly currency: string;
-  readonly paymentMethod: string;
-  readonly captureMethod: CaptureMethod;
+  /** The processor's reference; null when it declined without creating one. */
   readonly providerPaymentId: string | null;
-  readonly description: string | null;
-  readonly metadata: Readonly<Record<string, string>>;
   readonly failure: PaymentFailure | null;
   readonly cancellationReason: CancellationReason | null;
 }

@@ -1,3 +1,5 @@
+import { isCurrencyCode } from '../currency.js';
+import { isPaymentId } from '../ids.js';
 import type { PaymentEvent, PaymentEventType } from './events.js';
 import { PAYMENT_EVENT_TYPES } from './events.js';
 
@@ -14,14 +16,21 @@ export const CURRENT_SCHEMA_VERSION = 1;
 export const isPaymentEventType = (type: string): type is PaymentEventType =>
   (PAYMENT_EVENT_TYPES as readonly string[]).includes(type);
 
-/** Throws on an unknown type or a version from the future: both mean a bug or a bad deploy. */
+/**
+ * Where JSON from the store becomes a typed event. Throws on an unknown type, a version
+ * from the future, or ids the brands would lie about: each means a bug or a bad deploy.
+ */
 export function upcastPaymentEvent(type: string, data: unknown, schemaVersion: number): PaymentEvent {
   if (!isPaymentEventType(type)) throw new Error(`not a payment event: ${type}`);
   if (schemaVersion > CURRENT_SCHEMA_VERSION) throw new Error(`${type} schema version ${schemaVersion} is newer than this code`);
+  if (typeof data !== 'object' || data === null) throw new Error(`${type} has no data`);
   let current = data as Record<string, unknown>;
   for (let v = schemaVersion; v < CURRENT_SCHEMA_VERSION; v++) {
     const up = UPCASTERS[type]?.[v];
     if (up) current = up(current);
   }
+  const { paymentId, currency } = current;
+  if (typeof paymentId !== 'string' || !isPaymentId(paymentId)) throw new Error(`${type} names no payment id: ${String(paymentId)}`);
+  if (typeof currency !== 'string' || !isCurrencyCode(currency)) throw new Error(`${type} of ${paymentId} has no known currency: ${String(currency)}`);
   return { type, data: current } as PaymentEvent;
 }

@@ -17,12 +17,6 @@ export function problemForCommandError(error: PaymentCommandError): ProblemSpec 
       return { code: 'payment_already_exists', detail: `A payment with the id ${error.paymentId} already exists.` };
     case 'invalid_amount':
       return { code: 'invalid_amount', detail: error.message, errors: [{ path: 'amount', message: error.message }] };
-    case 'currency_mismatch':
-      return {
-        code: 'currency_mismatch',
-        detail: `The payment is in ${error.expected}, not ${error.actual}.`,
-        errors: [{ path: 'currency', message: `must be ${error.expected}` }],
-      };
     case 'capture_exceeds_authorized':
       return {
         code: 'capture_exceeds_authorized',

@@ -146,7 +146,7 @@ function commandErrorResponses(bodyLimitBytes: number, onExisting: boolean): Jso
     '415': problem('The body is not application/json.'),
     '422': problem(
       onExisting
-        ? '`capture_exceeds_authorized`, `invalid_amount`, `currency_mismatch`, or `idempotency_key_reused` (the key was first used with a different request).'
+        ? '`capture_exceeds_authorized`, `invalid_amount`, or `idempotency_key_reused` (the key was first used with a different request).'
         : '`provider_invalid_request` (e.g. an unknown payment method; `errors` names the field), `invalid_amount`, or `idempotency_key_reused`.',
     ),
     '500': problem('Unexpected error; quote the request id. With an Idempotency-Key, retrying is safe.'),

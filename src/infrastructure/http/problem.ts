@@ -32,7 +32,6 @@ const CATALOGUE = {
   idempotency_key_reused: { status: 422, title: 'The Idempotency-Key was used with another request' },
   capture_exceeds_authorized: { status: 422, title: 'The capture exceeds the amount capturable' },
   invalid_amount: { status: 422, title: 'The amount is not valid' },
-  currency_mismatch: { status: 422, title: 'The currency does not match the payment' },
   provider_invalid_request: { status: 422, title: 'The payment provider rejected the request' },
   rate_limited: { status: 429, title: 'Too many requests' },
   internal_error: { status: 500, title: 'Internal error' },

@@ -1,25 +1,29 @@
 import type { PaymentView } from '../../application/payments/payment-view.js';
-import type { CaptureMethod, PaymentFailure, PaymentStatus } from '../../domain/payment/index.js';
+import type { CurrencyCode } from '../../domain/currency.js';
+import type { PaymentId } from '../../domain/ids.js';
+import type { CancellationReason, CaptureMethod, PaymentFailure, PaymentStatus } from '../../domain/payment/index.js';
 
 /**
  * A row of `payments` as the driver hands it back. bigint and timestamptz arrive as
- * strings or Dates depending on the driver's type parsers, so both are accepted.
+ * strings or Dates depending on the driver's type parsers, so both are accepted. Only the
+ * projection writes the table, from typed views, so its text columns hold what the types
+ * say (the CHECK constraints guard the enumerations too).
  */
 export interface PaymentRow {
-  readonly id: string;
+  readonly id: PaymentId;
   readonly status: PaymentStatus;
   readonly customer_id: string;
   readonly amount: string | number;
   readonly amount_capturable: string | number;
   readonly amount_captured: string | number;
   readonly amount_released: string | number;
-  readonly currency: string;
+  readonly currency: CurrencyCode;
   readonly capture_method: CaptureMethod;
   readonly payment_method: string;
   readonly description: string | null;
   readonly metadata: Readonly<Record<string, string>>;
   readonly failure: PaymentFailure | null;
-  readonly cancellation_reason: string | null;
+  readonly cancellation_reason: CancellationReason | null;
   readonly revision: string | number;
   readonly created_at: Date | string;
   readonly updated_at: Date | string;

@@ -1,7 +1,11 @@
+import { toDomainEvent } from '../../application/payments/payment-stream.js';
 import type { PaymentView } from '../../application/payments/payment-view.js';
+import { paymentStateOfView, toPaymentView } from '../../application/payments/payment-view.js';
 import type { RecordedEvent } from '../../application/ports/event-store.js';
 import type { SqlExecutor } from '../../application/ports/sql.js';
-import { PAYMENT_EVENT_TYPES, upcastPaymentEvent } from '../../domain/payment/index.js';
+import type { ExistingPayment, PaymentEvent } from '../../domain/payment/index.js';
+import { EventNotApplicable, PAYMENT_EVENT_TYPES, evolve, initialState } from '../../domain/payment/index.js';
+import { describeError } from '../logger.js';
 import type { PositionedProjectionChange, Projection } from '../projection.js';
 import { ProjectionEventError } from '../projection.js';
 import type { PaymentRow } from './payment-row.js';
@@ -39,97 +43,91 @@ ON CONFLICT (id) DO UPDATE
        updated_at = EXCLUDED.updated_at
  WHERE payments.revision < EXCLUDED.revision`;
 
+/** A row in memory: the view as stored, and the aggregate state it shows (kept to fold on). */
+interface FoldedRow {
+  readonly view: PaymentView;
+  readonly state: ExistingPayment;
+}
+
+const rowOf = (view: PaymentView): FoldedRow => ({ view, state: paymentStateOfView(view) });
+
 /**
  * The payment after `event`, or undefined when the view already reflects it (a replay).
+ * The row is the aggregate's own fold: the view's state, evolved by the event, shown again.
  * Pure, so the batch path and a test can both call it.
  */
 export function nextPaymentView(prev: PaymentView | undefined, event: RecordedEvent): PaymentView | undefined {
-  const e = upcastPaymentEvent(event.type, event.data, event.metadata.schemaVersion);
-  const revision = event.revision.toString();
-  const at = event.metadata.occurredAt;
-  switch (e.type) {
-    case 'PaymentAuthorized':
-    case 'PaymentFailed': {
-      if (prev) return undefined;
-      const d = e.data;
-      const failed = e.type === 'PaymentFailed' ? e.data : undefined;
-      return {
-        id: d.paymentId,
-        object: 'payment',
-        status: failed ? 'failed' : 'requires_capture',
-        customerId: d.customerId,
-        amount: d.amount,
-        amountCapturable: failed ? 0 : d.amount,
-        amountCaptured: 0,
-        amountReleased: 0,
-        currency: d.currency,
-        captureMethod: d.captureMethod,
-        paymentMethod: d.paymentMethod,
-        description: d.description,
-        metadata: d.metadata,
-        failure: failed ? { code: failed.failureCode, declineCode: failed.declineCode, message: failed.failureMessage } : null,
-        cancellationReason: null,
-        revision,
-        createdAt: at,
-        updatedAt: at,
-      };
-    }
-    case 'PaymentCaptured':
-    case 'PaymentCanceled': {
-      // An update for a payment we never saw created would mean lost events: stop here.
-      if (!prev) throw new ProjectionEventError(event, `payment ${e.data.paymentId} is not in the read model`);
-      if (BigInt(prev.revision) >= event.revision) return undefined;
-      const next: PaymentView =
-        e.type === 'PaymentCaptured'
-          ? {
-              ...prev,
-              status: 'succeeded',
-              amountCaptured: prev.amountCaptured + e.data.amount,
-              amountReleased: prev.amountReleased + e.data.amountReleased,
-              amountCapturable: 0,
-              revision,
-              updatedAt: at,
-            }
-          : {
-              ...prev,
-              status: 'canceled',
-              amountReleased: prev.amountReleased + e.data.amountReleased,
-              amountCapturable: 0,
-              cancellationReason: e.data.reason,
-              revision,
-              updatedAt: at,
-            };
-      // The table's CHECK says the same; failing here names the event instead of the batch.
-      if (next.amountCaptured + next.amountReleased > next.amount) {
-        throw new ProjectionEventError(event, `payment ${next.id}: captured + released (${next.amountCaptured + next.amountReleased}) exceeds the amount ${next.amount}`);
-      }
-      return next;
-    }
+  return foldIntoRow(prev && rowOf(prev), event, domainEventOf(event))?.view;
+}
+
+/** An event this code cannot read stops the projection at that event, not at its batch's first. */
+function domainEventOf(recorded: RecordedEvent): PaymentEvent {
+  try {
+    return toDomainEvent(recorded);
+  } catch (error) {
+    throw new ProjectionEventError(recorded, describeError(error));
   }
 }
 
-async function applyBatch(sql: SqlExecutor, events: readonly RecordedEvent[]): Promise<PositionedProjectionChange[]> {
-  const ids = [...new Set(events.map((e) => (e.data as { paymentId: string }).paymentId))];
-  const current = new Map<string, PaymentView>();
-  for (const row of (await sql.query<PaymentRow>(SELECT_ROWS, [ids])).rows) current.set(row.id, paymentViewFromRow(row));
+function foldIntoRow(prev: FoldedRow | undefined, recorded: RecordedEvent, event: PaymentEvent): FoldedRow | undefined {
+  if (prev && BigInt(prev.view.revision) >= recorded.revision) return undefined;
+  let state;
+  try {
+    state = evolve(prev ? prev.state : initialState, event);
+  } catch (error) {
+    if (!(error instanceof EventNotApplicable)) throw error;
+    // An update for a payment we never saw created would mean lost events: stop here, naming it.
+    const message = error.reason === 'not_created' ? `payment ${event.data.paymentId} is not in the read model (${error.message})` : error.message;
+    throw new ProjectionEventError(recorded, message);
+  }
+  const at = recorded.metadata.occurredAt;
+  return { state, view: toPaymentView(state, recorded.revision, prev ? prev.view.createdAt : at, at) };
+}
 
+/** A batch folded in memory: what to announce, and the rows to write (one upsert). */
+export interface FoldedBatch {
+  readonly changes: PositionedProjectionChange[];
+  /** Each row the batch changed, as the batch leaves it. */
+  readonly rows: PaymentView[];
+}
+
+/**
+ * The pure half of a batch: folds `recorded` (in log order) into the `stored` rows of the
+ * payments they name. `events` are the same events upcast, when the caller has them.
+ */
+export function foldBatch(
+  stored: Iterable<PaymentView>,
+  recorded: readonly RecordedEvent[],
+  events: readonly PaymentEvent[] = recorded.map(domainEventOf),
+): FoldedBatch {
+  const current = new Map<string, FoldedRow>();
+  for (const view of stored) current.set(view.id, rowOf(view));
   const changes: PositionedProjectionChange[] = [];
   const dirty = new Set<string>();
-  for (const event of events) {
-    const id = (event.data as { paymentId: string }).paymentId;
+  for (const [i, event] of events.entries()) {
+    const at = recorded[i] as RecordedEvent;
+    const id = event.data.paymentId;
     const prev = current.get(id);
-    const next = nextPaymentView(prev, event);
+    const next = foldIntoRow(prev, at, event);
     if (!next) continue;
     current.set(id, next);
     dirty.add(id);
     changes.push({
-      topics: [`payment:${next.id}`, `customer:${next.customerId}`],
+      topics: [`payment:${id}`, `customer:${next.view.customerId}`],
       type: prev ? 'payment.updated' : 'payment.created',
-      data: next,
-      position: event.position,
+      data: next.view,
+      position: at.position,
     });
   }
-  if (dirty.size > 0) await sql.query(UPSERT_ROWS, [JSON.stringify([...dirty].map((id) => current.get(id)))]);
+  return { changes, rows: [...dirty].map((id) => (current.get(id) as FoldedRow).view) };
+}
+
+async function applyBatch(sql: SqlExecutor, recorded: readonly RecordedEvent[]): Promise<PositionedProjectionChange[]> {
+  const events = recorded.map(domainEventOf);
+  const ids = [...new Set(events.map((e) => e.data.paymentId))];
+  const stored = (await sql.query<PaymentRow>(SELECT_ROWS, [ids])).rows.map(paymentViewFromRow);
+  const { changes, rows } = foldBatch(stored, recorded, events);
+  if (rows.length > 0) await sql.query(UPSERT_ROWS, [JSON.stringify(rows)]);
   return changes;
 }
 
