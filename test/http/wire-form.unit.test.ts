@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { changeWireData, paymentWireForm } from '../../src/infrastructure/http/wire-form.js';
 import type { PaymentView } from '../../src/application/payments/payment-view.js';
+import { toCurrencyCode } from '../../src/domain/currency.js';
+import { toPaymentId } from '../../src/domain/ids.js';
 
 const view: PaymentView = {
-  id: 'pay_01JD3Q4V5W6X7Y8Z9A0B1C2D3E',
+  id: toPaymentId('pay_01JD3Q4V5W6X7Y8Z9A0B1C2D3E'),
   object: 'payment',
   status: 'failed',
   customerId: 'cus_1',
@@ -11,7 +13,7 @@ const view: PaymentView = {
   amountCapturable: 0,
   amountCaptured: 0,
   amountReleased: 0,
-  currency: 'USD',
+  currency: toCurrencyCode('USD'),
   captureMethod: 'automatic',
   paymentMethod: 'pm_card_chargeDeclined',
   description: null,
