@@ -3,7 +3,7 @@ import type pg from 'pg';
 import type { AuditLog } from '../../application/audit/audit-log.js';
 import type { Authenticator } from '../../application/auth/authenticator.js';
 import type { PaymentCommandHandlers } from '../../application/payments/payment-command-handlers.js';
-import type { PaymentQueries } from '../../application/payments/payment-queries.js';
+import type { PaymentQueries } from '../../application/ports/payment-queries.js';
 import type { Clock } from '../../application/ports/clock.js';
 import type { EventStore } from '../../application/ports/event-store.js';
 import type { IdGenerator } from '../../application/ports/id-generator.js';
