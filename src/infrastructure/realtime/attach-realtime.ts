@@ -51,17 +51,33 @@ export interface RealtimeHandle {
   readonly io: RealtimeServer;
   /** Resolves once the change feed is being tailed. Subscribes without `since` work before. */
   readonly ready: Promise<void>;
-  /** Stops tailing and pruning, disconnects every socket. Leaves the HTTP server and the pool open. */
+  /** Starts tailing the change feed and pruning it. Idempotent; nothing runs in the background before it. */
+  start(): void;
+  /**
+   * Stops tailing and pruning, disconnects every socket. Leaves the HTTP server and the pool
+   * open. Idempotent, and safe without start() (a start that failed to bind its port).
+   */
   close(): Promise<void>;
 }
 
 /**
  * Attaches the Socket.IO endpoint to `httpServer` and starts this process's change-feed
- * tailer. Create the HTTP server with its request handler first
- * (`http.createServer(app)`): Socket.IO takes over the `request` listeners present at
- * attach time and routes everything outside its path to them.
+ * tailer at once: for tests and tools that own their server. The service uses
+ * createRealtime and starts it only once its port is bound.
  */
 export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions): RealtimeHandle {
+  const realtime = createRealtime(httpServer, options);
+  realtime.start();
+  return realtime;
+}
+
+/**
+ * Attaches the Socket.IO endpoint to `httpServer`; the change feed is tailed from start().
+ * Create the HTTP server with its request handler first (`http.createServer(app)`):
+ * Socket.IO takes over the `request` listeners present at attach time and routes
+ * everything outside its path to them.
+ */
+export function createRealtime(httpServer: HttpServer, options: RealtimeOptions): RealtimeHandle {
   const logger = options.logger ?? silentLogger;
   const limits: RealtimeLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const clock = options.clock ?? new SystemClock();
@@ -107,9 +123,6 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
   io.on('connection', (socket) => hub.handleConnection(socket));
 
   const pruner = options.retention === false ? undefined : new RetentionPruner({ ...options.retention, pool: options.pool, logger });
-  tailer.start();
-  pruner?.start();
-
   let closed: Promise<void> | undefined;
   const close = async (): Promise<void> => {
     closing = true;
@@ -123,6 +136,11 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
   return {
     io,
     ready: tailer.ready,
+    start: () => {
+      if (closing) return;
+      tailer.start();
+      pruner?.start();
+    },
     close: () => (closed ??= close()),
   };
 }

@@ -1,9 +1,9 @@
 /**
  * Realtime: the durable change feed (`realtime_changes`) tailed per process and served
- * over Socket.IO. The composition root needs attachRealtime (with its authenticator) and,
+ * over Socket.IO. The composition root needs createRealtime (with its authenticator) and,
  * for the schema, realtimeMigrations from ../postgres/realtime/schema.js.
  */
-export { attachRealtime, type RealtimeHandle, type RealtimeOptions } from './attach-realtime.js';
+export { attachRealtime, createRealtime, type RealtimeHandle, type RealtimeOptions } from './attach-realtime.js';
 export {
   DEFAULT_LIMITS,
   type AuthorizeTopic,
