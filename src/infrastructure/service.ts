@@ -48,7 +48,7 @@ export async function registerProjections(container: Container): Promise<void> {
 
 /** A dependency the service cannot run without, described for the one line an operator reads. */
 export class DependencyUnavailable extends Error {
-  override readonly name: string = 'DependencyUnavailable';
+  override readonly name = 'DependencyUnavailable';
 }
 
 const PROBE_TIMEOUT_MS = 5_000;
@@ -70,10 +70,11 @@ async function probeEventStore(config: Config, eventStore: EventStore): Promise<
   }
 }
 
-/** The HTTP port could not be bound; the message is the one line an operator reads. */
-export class PortUnavailable extends DependencyUnavailable {
-  override readonly name = 'PortUnavailable';
-}
+/**
+ * The HTTP port could not be bound; the message is the one line an operator reads. It keeps
+ * the name DependencyUnavailable: the CLI prints errors of that name as one line.
+ */
+export class PortUnavailable extends DependencyUnavailable {}
 
 function portUnavailable(error: NodeJS.ErrnoException, port: number, host: string): Error {
   switch (error.code) {

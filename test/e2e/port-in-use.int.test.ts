@@ -98,9 +98,16 @@ describe('a port already in use', () => {
   });
 
   it('startService rejects with PortUnavailable and leaves no connection, lease or listener behind', async () => {
-    await expect(startTestService(db.url, { PORT: String(heldPort) })).rejects.toSatisfy(
-      (error) => error instanceof PortUnavailable && error.message.startsWith(`port ${heldPort} on 127.0.0.1 is already in use`),
+    const failure: unknown = await startTestService(db.url, { PORT: String(heldPort) }).then(
+      async (service) => {
+        await service.stop();
+        return new Error('started on a port that is in use');
+      },
+      (error: unknown) => error,
     );
+    expect(failure).toBeInstanceOf(PortUnavailable);
+    // The CLI prints errors of this name as one line, without a stack.
+    expect(failure).toMatchObject({ name: 'DependencyUnavailable', message: expect.stringMatching(`^port ${heldPort} on 127\\.0\\.0\\.1 is already in use`) as unknown });
     const deadline = performance.now() + CONNECTIONS_GONE_LIMIT_MS;
     let open = await serviceConnections();
     while (open > 0 && performance.now() < deadline) {
