@@ -48,9 +48,7 @@ export default tseslint.config(
     files: ['src/projections/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [
-        { regex: LAYER('infrastructure'), message: 'src/projections imports src/domain and src/application/ports, never an adapter.' },
-        // The read-model shapes (application/<area>/<name>-view.js) are what projections build.
-        { regex: '(^|/)application/(?!ports/|[\\w-]+/[\\w-]+-view\\.js$)', message: 'src/projections imports src/application/ports (and read-model view shapes), not handlers.' },
+        { regex: LAYER('infrastructure'), message: 'src/projections imports src/domain and src/application (its ports above all), never an adapter.' },
         { regex: PACKAGE, message: 'Libraries and Node built-ins live in src/infrastructure, behind a port in src/application/ports.' },
       ] }],
     },
