@@ -27,11 +27,11 @@ import { PostgresIdempotencyStore } from '../postgres/idempotency/postgres-idemp
 import { PostgresProjectionStore } from '../postgres/projections/postgres-projection-store.js';
 import { PostgresProjectionProgressFeed } from '../postgres/projections/progress-feed.js';
 import { sqlExecutor } from '../postgres/sql-executor.js';
-import { createRealtime } from '../realtime/index.js';
 import { SimulatedPaymentProvider } from '../simulated-provider/simulated-payment-provider.js';
 import { SystemIdGenerator } from '../system/id-generator.js';
 import { SystemClock } from '../system/system-clock.js';
 import type { BackgroundTask } from './lifecycle.js';
+import { createRealtime } from './realtime.js';
 import { TOKENS } from './tokens.js';
 
 export interface CompositionOverrides {
