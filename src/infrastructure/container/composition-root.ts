@@ -88,8 +88,8 @@ function intervalTask(name: string, intervalMs: number, work: () => Promise<unkn
  *
  * Bindings are explicit factories rather than decorator metadata: nothing here depends on
  * how the code was transpiled, and the domain and application layers stay free of the
- * container. Three bindings are async (RateLimiter, HttpServer and what needs it):
- * resolve those with getAsync.
+ * container. RateLimiter is async (its PostgreSQL store creates a table first), and so is
+ * everything built on it (HttpServer, Realtime, BackgroundTasks): resolve those with getAsync.
  */
 export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, overrides: CompositionOverrides = {}): Container {
   const c = new Container();
@@ -148,7 +148,7 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
   c.bind(TOKENS.ReadModels)
     .toDynamicValue((ctx): ReadModels => {
       const waiter = ctx.get(TOKENS.CheckpointWaiter);
-      const statusDeps = { store: ctx.get(TOKENS.ProjectionStore), eventStore: ctx.get(TOKENS.EventStore), projections: ctx.get(TOKENS.Projections) };
+      const statusDeps = projectionDeps(ctx);
       return {
         waitForPosition: (projection, position, timeoutMs) => waiter.waitForPosition(projection, position, timeoutMs),
         status: () => readProjectionStatuses(statusDeps),
