@@ -115,7 +115,10 @@ describe('a port already in use', () => {
       open = await serviceConnections();
     }
     expect(open).toBe(0);
-    const leases = await db.pool.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory'`);
+    // pg_locks is server-wide: only this file's database counts.
+    const leases = await db.pool.query(
+      `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+    );
     expect(leases.rowCount).toBe(0);
   });
 
