@@ -4,6 +4,7 @@ import type { Container } from 'inversify';
 import type pg from 'pg';
 import { formatPosition } from '../application/ports/position.js';
 import type { EventStore } from '../application/ports/event-store.js';
+import type { Position } from '../application/ports/position.js';
 import type { Config } from './config/config.js';
 import type { CompositionOverrides } from './container/composition-root.js';
 import { buildContainer } from './container/composition-root.js';
@@ -53,13 +54,14 @@ export class DependencyUnavailable extends Error {
 
 const PROBE_TIMEOUT_MS = 5_000;
 
-async function probeEventStore(config: Config, eventStore: EventStore): Promise<void> {
+/** The head of the log, or DependencyUnavailable when the event store does not answer in time. */
+async function probeEventStore(config: Config, eventStore: EventStore): Promise<Position | undefined> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${PROBE_TIMEOUT_MS} ms`)), PROBE_TIMEOUT_MS);
   });
   try {
-    await Promise.race([eventStore.headPosition(), timeout]);
+    return await Promise.race([eventStore.headPosition(), timeout]);
   } catch (error) {
     const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
     throw config.EVENT_STORE === 'eventstoredb'
@@ -137,13 +139,14 @@ export async function startService(config: Config, logger: Logger, overrides: Co
   let server: http.Server;
   let realtime: RealtimeHandle;
   let port: number;
+  let head: Position | undefined;
   try {
     // Resolving the server resolves the authenticator: key files are read (a bad path
     // fails the start, naming the setting) and the development-defaults warning is logged once.
     server = await container.getAsync(TOKENS.HttpServer);
     realtime = await container.getAsync(TOKENS.Realtime);
     tasks = await container.getAsync(TOKENS.BackgroundTasks);
-    await probeEventStore(config, container.get(TOKENS.EventStore));
+    head = await probeEventStore(config, container.get(TOKENS.EventStore));
     await registerProjections(container);
     port = await listen(server, config.PORT, config.HOST);
   } catch (error) {
@@ -151,8 +154,6 @@ export async function startService(config: Config, logger: Logger, overrides: Co
     throw error;
   }
   for (const task of tasks) task.start();
-
-  const head = await container.get(TOKENS.EventStore).headPosition();
   logger.info(
     { host: config.HOST, port, eventStore: config.EVENT_STORE, provider: config.PAYMENT_PROVIDER, head: head ? formatPosition(head) : null },
     `ledger listening on ${config.HOST}:${port}`,

@@ -13,8 +13,9 @@ import { startTestService } from '../support/service.js';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 // Starting node and compiling the sources through tsx takes a few seconds on 2 cores.
 const CLI_START_LIMIT_MS = 30_000;
-// From the one line on stderr to the process being gone.
-const EXIT_AFTER_FAILURE_LIMIT_MS = 1_000;
+// From the one line on stderr to the process being gone: about 50 ms on an idle machine;
+// the rest is room for a machine under load. A start that leaves anything running never exits.
+const EXIT_AFTER_FAILURE_LIMIT_MS = 2_000;
 const CONNECTIONS_GONE_LIMIT_MS = 2_000;
 
 let db: TestDatabase;
@@ -85,7 +86,7 @@ async function serviceConnections(): Promise<number> {
 }
 
 describe('a port already in use', () => {
-  it('ledger serve exits non-zero within a second, with one line naming the port and no stack trace', { timeout: CLI_START_LIMIT_MS + 5_000 }, async () => {
+  it('ledger serve exits non-zero at once, with one line naming the port and no stack trace', { timeout: CLI_START_LIMIT_MS + 5_000 }, async () => {
     const run = await serveOnHeldPort();
 
     expect(run.code).not.toBe(0);
@@ -93,7 +94,7 @@ describe('a port already in use', () => {
     const lines = run.stderr.split('\n').filter((line) => line.trim() !== '');
     expect(lines).toEqual([`ledger: port ${heldPort} on 127.0.0.1 is already in use: stop what holds it, or set PORT`]);
     expect(run.stderr).not.toMatch(/^\s+at /m);
-    expect(run.exitAfterStderrMs).toBeLessThan(EXIT_AFTER_FAILURE_LIMIT_MS);
+    expect(run.exitAfterStderrMs, 'milliseconds from the stderr line to the exit').toBeLessThan(EXIT_AFTER_FAILURE_LIMIT_MS);
     expect(run.stdout).not.toContain('ledger listening');
   });
 
