@@ -1,21 +1,20 @@
-import http from 'node:http';
+import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Container } from 'inversify';
 import type pg from 'pg';
 import { formatPosition } from '../application/ports/position.js';
 import type { EventStore } from '../application/ports/event-store.js';
-import { readProjectionStatuses } from '../projections/status.js';
+import type { Position } from '../application/ports/position.js';
 import type { Config } from './config/config.js';
 import type { CompositionOverrides } from './container/composition-root.js';
 import { buildContainer } from './container/composition-root.js';
+import type { BackgroundTask } from './container/lifecycle.js';
 import { TOKENS } from './container/tokens.js';
-import { createHttpApp } from './http/app.js';
-import { createRateLimiter } from './http/rate-limit.js';
 import type { Logger } from './logging/logger.js';
 import { allMigrations } from './postgres/all-migrations.js';
 import { migrate } from './postgres/migrator.js';
 import { createPool, ensureDatabase } from './postgres/pool.js';
-import { attachRealtime } from './realtime/index.js';
+import type { RealtimeHandle } from './realtime/index.js';
 
 export interface RunningService {
   readonly url: string;
@@ -55,13 +54,14 @@ export class DependencyUnavailable extends Error {
 
 const PROBE_TIMEOUT_MS = 5_000;
 
-async function probeEventStore(config: Config, eventStore: EventStore): Promise<void> {
+/** The head of the log, or DependencyUnavailable when the event store does not answer in time. */
+async function probeEventStore(config: Config, eventStore: EventStore): Promise<Position | undefined> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${PROBE_TIMEOUT_MS} ms`)), PROBE_TIMEOUT_MS);
   });
   try {
-    await Promise.race([eventStore.headPosition(), timeout]);
+    return await Promise.race([eventStore.headPosition(), timeout]);
   } catch (error) {
     const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
     throw config.EVENT_STORE === 'eventstoredb'
@@ -72,99 +72,99 @@ async function probeEventStore(config: Config, eventStore: EventStore): Promise<
   }
 }
 
-const IDEMPOTENCY_PRUNE_INTERVAL_MS = 10 * 60_000;
+/**
+ * The HTTP port could not be bound; the message is the one line an operator reads. It keeps
+ * the name DependencyUnavailable: the CLI prints errors of that name as one line.
+ */
+export class PortUnavailable extends DependencyUnavailable {}
 
+function portUnavailable(error: NodeJS.ErrnoException, port: number, host: string): Error {
+  switch (error.code) {
+    case 'EADDRINUSE':
+      return new PortUnavailable(`port ${port} on ${host} is already in use: stop what holds it, or set PORT`);
+    case 'EACCES':
+      return new PortUnavailable(`port ${port} on ${host} needs privileges this process does not have: set PORT to 1024 or above`);
+    case 'EADDRNOTAVAIL':
+      return new PortUnavailable(`cannot listen on ${host} (port ${port}): it is not an address of this machine; check HOST`);
+    default:
+      return error;
+  }
+}
+
+function listen(server: http.Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const failed = (error: NodeJS.ErrnoException): void => reject(portUnavailable(error, port, host));
+    server.once('error', failed);
+    server.listen(port, host, () => {
+      server.off('error', failed);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+/**
+ * Stops the background tasks in reverse start order (each is safe to stop before it
+ * started), then closes the adapters and the pool. Goes on past a failing step, so that a
+ * failed start leaves nothing running; the first error is thrown at the end.
+ */
+async function release(container: Container, pool: pg.Pool, tasks: readonly BackgroundTask[], logger: Logger): Promise<void> {
+  let firstError: Error | undefined;
+  const step = async (name: string, work: () => Promise<void>): Promise<void> => {
+    try {
+      await work();
+    } catch (error) {
+      logger.warn({ err: error, step: name }, 'stopping: a step failed');
+      firstError ??= error instanceof Error ? error : new Error(`${name}: ${String(error)}`);
+    }
+  };
+  for (const task of [...tasks].reverse()) await step(task.name, () => task.stop());
+  await step('progress feed', () => container.get(TOKENS.ProgressFeed).close());
+  await step('projection store', () => container.get(TOKENS.ProjectionStore).close());
+  await step('api keys', () => container.get(TOKENS.ApiKeys).flush());
+  await step('event store', () => container.get(TOKENS.EventStore).close());
+  await step('pool', () => pool.end());
+  if (firstError !== undefined) throw firstError;
+}
+
+/**
+ * Starts the service: schema, composition, then the HTTP port, and only once the port is
+ * bound the background tasks (projections, realtime tail, checkpoint waiter, pruning). A
+ * start that fails (a dependency, the port) stops what it started and closes the pool
+ * before it rejects, so the process can exit at once.
+ */
 export async function startService(config: Config, logger: Logger, overrides: CompositionOverrides = {}): Promise<RunningService> {
   const pool = await prepareDatabase(config, logger);
   const container = buildContainer(config, logger, pool, overrides);
-  const eventStore = container.get(TOKENS.EventStore);
-  const runner = container.get(TOKENS.ProjectionRunner);
-  const waiter = container.get(TOKENS.CheckpointWaiter);
-  const idempotency = container.get(TOKENS.IdempotencyStore);
+  let tasks: readonly BackgroundTask[] = [];
+  let server: http.Server;
+  let realtime: RealtimeHandle;
+  let port: number;
+  let head: Position | undefined;
   try {
-    await probeEventStore(config, eventStore);
+    // Resolving the server resolves the authenticator: key files are read (a bad path
+    // fails the start, naming the setting) and the development-defaults warning is logged once.
+    server = await container.getAsync(TOKENS.HttpServer);
+    realtime = await container.getAsync(TOKENS.Realtime);
+    tasks = await container.getAsync(TOKENS.BackgroundTasks);
+    head = await probeEventStore(config, container.get(TOKENS.EventStore));
     await registerProjections(container);
+    port = await listen(server, config.PORT, config.HOST);
   } catch (error) {
-    await eventStore.close().catch(() => undefined);
-    await pool.end();
+    await release(container, pool, tasks, logger).catch(() => undefined);
     throw error;
   }
-  const statusDeps = {
-    store: container.get(TOKENS.ProjectionStore),
-    eventStore,
-    projections: container.get(TOKENS.Projections),
-  };
-
-  // Resolved now, not on the first request: key files are read (a bad path fails the start,
-  // naming the setting) and the development-defaults warning is logged once.
-  const authenticator = container.get(TOKENS.Authenticator);
-  const rateLimiter = await createRateLimiter(
-    { store: config.RATE_LIMIT_STORE, perMinute: config.RATE_LIMIT_PER_MINUTE, unauthenticatedPerMinute: config.RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE },
-    pool,
+  for (const task of tasks) task.start();
+  logger.info(
+    { host: config.HOST, port, eventStore: config.EVENT_STORE, provider: config.PAYMENT_PROVIDER, head: head ? formatPosition(head) : null },
+    `ledger listening on ${config.HOST}:${port}`,
   );
-  const app = createHttpApp({
-    authenticator,
-    rateLimiter,
-    cors: { origins: config.CORS_ORIGINS },
-    metricsAuth: config.METRICS_AUTH,
-    production: config.NODE_ENV === 'production',
-    trustProxy: config.TRUST_PROXY_HOPS,
-    payments: container.get(TOKENS.PaymentCommands),
-    paymentQueries: container.get(TOKENS.PaymentQueries),
-    readModels: {
-      waitForPosition: (projection, position, timeoutMs) => waiter.waitForPosition(projection, position, timeoutMs),
-      status: () => readProjectionStatuses(statusDeps),
-    },
-    idempotency,
-    readiness: [
-      { name: 'postgres', check: async () => { await pool.query('SELECT 1'); } },
-      { name: 'event-store', check: async () => { await eventStore.headPosition(); } },
-    ],
-    logger: logger.child({ component: 'http' }),
-    metrics: container.get(TOKENS.Metrics),
-    clock: container.get(TOKENS.Clock),
-    limits: { bodyLimitBytes: config.HTTP_BODY_LIMIT_BYTES, requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS },
-  });
-
-  const server = http.createServer({ maxHeaderSize: 16 * 1024 }, app);
-  // Slow clients cannot hold sockets forever; keep-alive outlives typical load balancers' idle timeout.
-  server.requestTimeout = config.HTTP_REQUEST_TIMEOUT_MS + 5_000;
-  server.headersTimeout = 10_000;
-  server.keepAliveTimeout = 65_000;
-  server.maxRequestsPerSocket = 10_000;
-
-  const realtime = attachRealtime(server, {
-    pool,
-    logger: logger.child({ component: 'realtime' }),
-    retention: { retentionMs: config.REALTIME_RETENTION_HOURS * 3_600_000 },
-    authenticator,
-    clock: container.get(TOKENS.Clock),
-    ...(config.CORS_ORIGINS.length > 0 ? { serverOptions: { cors: { origin: config.CORS_ORIGINS, credentials: false } } } : {}),
-  });
-  waiter.start();
-  if (config.PROJECTIONS_ENABLED) runner.start();
-  const pruneTimer = setInterval(() => {
-    idempotency.pruneExpired().catch((error: unknown) => logger.warn({ err: error }, 'idempotency pruning failed'));
-  }, IDEMPOTENCY_PRUNE_INTERVAL_MS);
-  pruneTimer.unref();
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.PORT, config.HOST, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  const head = await eventStore.headPosition();
-  logger.info({ port, eventStore: config.EVENT_STORE, provider: config.PAYMENT_PROVIDER, head: head ? formatPosition(head) : null }, 'ledger listening');
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
-      clearInterval(pruneTimer);
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
+      // Sockets first: Socket.IO connections would keep the server from draining.
       await realtime.close();
       const grace = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), config.SHUTDOWN_GRACE_MS).unref());
       if ((await Promise.race([drained.then(() => 'drained' as const), grace])) === 'timeout') {
@@ -172,13 +172,7 @@ export async function startService(config: Config, logger: Logger, overrides: Co
         server.closeAllConnections();
         await drained;
       }
-      await runner.stop();
-      waiter.close();
-      await container.get(TOKENS.ProgressFeed).close();
-      await container.get(TOKENS.ProjectionStore).close();
-      await container.get(TOKENS.ApiKeys).flush();
-      await eventStore.close();
-      await pool.end();
+      await release(container, pool, tasks, logger);
       logger.info('ledger stopped');
     })();
     return stopping;

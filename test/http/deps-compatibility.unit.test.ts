@@ -1,9 +1,11 @@
 import { describe, expectTypeOf, it } from 'vitest';
 import type { Authenticator } from '../../src/application/auth/authenticator.js';
 import type { PaymentCommandHandlers } from '../../src/application/payments/payment-command-handlers.js';
-import type { PaymentQueries as ApplicationPaymentQueries } from '../../src/application/payments/payment-queries.js';
 import type { BearerAuthenticator } from '../../src/infrastructure/auth/bearer-authenticator.js';
-import type { HttpLogger, HttpMetrics, IdempotencyStore, PaymentCommands, PaymentQueries, ProjectionStatusView, RateLimiter, ReadModels } from '../../src/infrastructure/http/deps.js';
+import type { IdempotencyStore } from '../../src/application/ports/idempotency-store.js';
+import type { PaymentCommands } from '../../src/application/ports/payment-commands.js';
+import type { ProjectionStatusView, ReadModels } from '../../src/application/ports/read-models.js';
+import type { HttpLogger, HttpMetrics, RateLimiter } from '../../src/infrastructure/http/deps.js';
 import type { FlexibleRateLimiter } from '../../src/infrastructure/http/rate-limit.js';
 import type { Logger } from '../../src/infrastructure/logging/logger.js';
 import type { LedgerMetrics } from '../../src/infrastructure/metrics/metrics.js';
@@ -18,7 +20,6 @@ import type { ProjectionStatus } from '../../src/projections/status.js';
 describe('the real implementations fit createHttpApp deps', () => {
   it('type-checks', () => {
     expectTypeOf<PaymentCommandHandlers>().toExtend<PaymentCommands>();
-    expectTypeOf<ApplicationPaymentQueries>().toExtend<PaymentQueries>();
     expectTypeOf<PostgresIdempotencyStore>().toExtend<IdempotencyStore>();
     expectTypeOf<Logger>().toExtend<HttpLogger>();
     expectTypeOf<LedgerMetrics>().toExtend<HttpMetrics>();

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PaymentCommands } from '../../src/infrastructure/http/deps.js';
+import type { PaymentCommands } from '../../src/application/ports/payment-commands.js';
 import type { Harness } from './support/harness.js';
 import { createBody, startHarness } from './support/harness.js';
 

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { attachRealtime } from '../../src/infrastructure/realtime/index.js';
+import { attachRealtime } from '../../src/infrastructure/container/realtime.js';
 
 describe('attachRealtime', () => {
   it('refuses connectionStateRecovery, which would let a reconnecting socket skip authentication', () => {

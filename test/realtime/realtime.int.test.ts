@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/infrastructure/postgres/migrator.js';
 import { createPool } from '../../src/infrastructure/postgres/pool.js';
 import { realtimeMigrations } from '../../src/infrastructure/postgres/realtime/schema.js';
-import { attachRealtime, pruneChanges, type RealtimeHandle } from '../../src/infrastructure/realtime/index.js';
+import { attachRealtime } from '../../src/infrastructure/container/realtime.js';
+import { pruneChanges, type RealtimeHandle } from '../../src/infrastructure/realtime/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/pg.js';
 import { closeHttp, insertChanges, listen, pos, sleep, TestClient, tearDownRealtime } from './helpers.js';
 

@@ -1,5 +1,5 @@
-import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import { hostname } from 'node:os';
 import { Container } from 'inversify';
 import type pg from 'pg';
@@ -7,14 +7,19 @@ import { AuditLog } from '../../application/audit/audit-log.js';
 import { PaymentCommandHandlers } from '../../application/payments/payment-command-handlers.js';
 import type { EventStore } from '../../application/ports/event-store.js';
 import type { PaymentProvider } from '../../application/ports/payment-provider.js';
+import type { ReadModels } from '../../application/ports/read-models.js';
 import { CheckpointWaiter } from '../../projections/checkpoint-waiter.js';
 import { SqlPaymentQueries } from '../../projections/payments/payment-queries.js';
 import { paymentsProjection } from '../../projections/payments/payments-projection.js';
 import { ProjectionRebuilder } from '../../projections/rebuild.js';
 import { ProjectionRunner } from '../../projections/runner.js';
+import { readProjectionStatuses } from '../../projections/status.js';
 import { apiKeysFromConfig, authenticatorFromConfig } from '../auth/authenticator-from-config.js';
 import type { Config } from '../config/config.js';
 import { EventStoreDbEventStore } from '../eventstoredb/eventstoredb-event-store.js';
+import { createHttpApp } from '../http/app.js';
+import type { ReadinessCheck } from '../http/deps.js';
+import { createRateLimiter } from '../http/rate-limit.js';
 import type { Logger } from '../logging/logger.js';
 import { LedgerMetrics } from '../metrics/metrics.js';
 import { PostgresEventStore } from '../postgres/event-store/postgres-event-store.js';
@@ -25,6 +30,8 @@ import { sqlExecutor } from '../postgres/sql-executor.js';
 import { SimulatedPaymentProvider } from '../simulated-provider/simulated-payment-provider.js';
 import { SystemIdGenerator } from '../system/id-generator.js';
 import { SystemClock } from '../system/system-clock.js';
+import type { BackgroundTask } from './lifecycle.js';
+import { createRealtime } from './realtime.js';
 import { TOKENS } from './tokens.js';
 
 export interface CompositionOverrides {
@@ -49,10 +56,40 @@ function paymentProviderFor(config: Config): PaymentProvider {
   }
 }
 
+const IDEMPOTENCY_PRUNE_INTERVAL_MS = 10 * 60_000;
+const HTTP_MAX_HEADER_BYTES = 16 * 1024;
+const HTTP_HEADERS_TIMEOUT_MS = 10_000;
+/** Longer than typical load balancers' idle timeout, so they close idle connections first. */
+const HTTP_KEEP_ALIVE_TIMEOUT_MS = 65_000;
+const HTTP_MAX_REQUESTS_PER_SOCKET = 10_000;
+
+/** Runs `work` every `intervalMs` between start and stop; a failure is logged, not fatal. */
+function intervalTask(name: string, intervalMs: number, work: () => Promise<unknown>, logger: Logger): BackgroundTask {
+  let timer: ReturnType<typeof setInterval> | undefined;
+  return {
+    name,
+    start: () => {
+      timer ??= setInterval(() => {
+        work().catch((error: unknown) => logger.warn({ err: error, task: name }, `${name} failed`));
+      }, intervalMs);
+      timer.unref();
+    },
+    stop: () => {
+      clearInterval(timer);
+      return Promise.resolve();
+    },
+  };
+}
+
 /**
- * The one place that decides which adapter serves which port. Bindings are explicit
- * factories rather than decorator metadata: nothing here depends on how the code was
- * transpiled, and the domain and application layers stay free of the container.
+ * The one place that decides which adapter serves which port and wires everything the
+ * service runs: the HTTP app and server, Socket.IO, and the background tasks. Nothing is
+ * started here; the service binds the port, then starts TOKENS.BackgroundTasks.
+ *
+ * Bindings are explicit factories rather than decorator metadata: nothing here depends on
+ * how the code was transpiled, and the domain and application layers stay free of the
+ * container. RateLimiter is async (its PostgreSQL store creates a table first), and so is
+ * everything built on it (HttpServer, Realtime, BackgroundTasks): resolve those with getAsync.
  */
 export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, overrides: CompositionOverrides = {}): Container {
   const c = new Container();
@@ -104,7 +141,20 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
       { logger: logger.child({ component: 'checkpoint-waiter' }) },
     ))
     .inSingletonScope();
-  c.bind(TOKENS.IdempotencyStore).toDynamicValue(() => new PostgresIdempotencyStore(sqlExecutor(pool))).inSingletonScope();
+  // One adapter serves the port and the pruning task, which is not part of the port.
+  let idempotencyStore: PostgresIdempotencyStore | undefined;
+  const idempotency = (): PostgresIdempotencyStore => (idempotencyStore ??= new PostgresIdempotencyStore(sqlExecutor(pool)));
+  c.bind(TOKENS.IdempotencyStore).toDynamicValue(idempotency).inSingletonScope();
+  c.bind(TOKENS.ReadModels)
+    .toDynamicValue((ctx): ReadModels => {
+      const waiter = ctx.get(TOKENS.CheckpointWaiter);
+      const statusDeps = projectionDeps(ctx);
+      return {
+        waitForPosition: (projection, position, timeoutMs) => waiter.waitForPosition(projection, position, timeoutMs),
+        status: () => readProjectionStatuses(statusDeps),
+      };
+    })
+    .inSingletonScope();
   c.bind(TOKENS.AuditLog)
     .toDynamicValue((ctx) => new AuditLog(ctx.get(TOKENS.EventStore), ctx.get(TOKENS.Clock), ctx.get(TOKENS.IdGenerator)))
     .inSingletonScope();
@@ -115,6 +165,75 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
   // development-default warning once: resolve it at start, not on the first request.
   c.bind(TOKENS.Authenticator)
     .toDynamicValue((ctx) => authenticatorFromConfig(config, ctx.get(TOKENS.ApiKeys), logger.child({ component: 'auth' })))
+    .inSingletonScope();
+  c.bind(TOKENS.RateLimiter)
+    .toDynamicValue(() => createRateLimiter(
+      { store: config.RATE_LIMIT_STORE, perMinute: config.RATE_LIMIT_PER_MINUTE, unauthenticatedPerMinute: config.RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE },
+      pool,
+    ))
+    .inSingletonScope();
+  c.bind(TOKENS.ReadinessChecks)
+    .toDynamicValue((ctx): readonly ReadinessCheck[] => {
+      const eventStore = ctx.get(TOKENS.EventStore);
+      return [
+        { name: 'postgres', check: async () => { await pool.query('SELECT 1'); } },
+        { name: 'event-store', check: async () => { await eventStore.headPosition(); } },
+      ];
+    })
+    .inSingletonScope();
+  c.bind(TOKENS.HttpServer)
+    .toDynamicValue(async (ctx) => {
+      const app = createHttpApp({
+        authenticator: ctx.get(TOKENS.Authenticator),
+        rateLimiter: await ctx.getAsync(TOKENS.RateLimiter),
+        cors: { origins: config.CORS_ORIGINS },
+        metricsAuth: config.METRICS_AUTH,
+        production: config.NODE_ENV === 'production',
+        trustProxy: config.TRUST_PROXY_HOPS,
+        payments: ctx.get(TOKENS.PaymentCommands),
+        paymentQueries: ctx.get(TOKENS.PaymentQueries),
+        readModels: ctx.get(TOKENS.ReadModels),
+        idempotency: ctx.get(TOKENS.IdempotencyStore),
+        readiness: ctx.get(TOKENS.ReadinessChecks),
+        logger: logger.child({ component: 'http' }),
+        metrics: ctx.get(TOKENS.Metrics),
+        clock: ctx.get(TOKENS.Clock),
+        limits: { bodyLimitBytes: config.HTTP_BODY_LIMIT_BYTES, requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS },
+      });
+      const server = http.createServer({ maxHeaderSize: HTTP_MAX_HEADER_BYTES }, app);
+      // Slow clients cannot hold sockets forever.
+      server.requestTimeout = config.HTTP_REQUEST_TIMEOUT_MS + 5_000;
+      server.headersTimeout = HTTP_HEADERS_TIMEOUT_MS;
+      server.keepAliveTimeout = HTTP_KEEP_ALIVE_TIMEOUT_MS;
+      server.maxRequestsPerSocket = HTTP_MAX_REQUESTS_PER_SOCKET;
+      return server;
+    })
+    .inSingletonScope();
+  c.bind(TOKENS.Realtime)
+    .toDynamicValue(async (ctx) => createRealtime(await ctx.getAsync(TOKENS.HttpServer), {
+      pool,
+      logger: logger.child({ component: 'realtime' }),
+      retention: { retentionMs: config.REALTIME_RETENTION_HOURS * 3_600_000 },
+      authenticator: ctx.get(TOKENS.Authenticator),
+      clock: ctx.get(TOKENS.Clock),
+      ...(config.CORS_ORIGINS.length > 0 ? { serverOptions: { cors: { origin: config.CORS_ORIGINS, credentials: false } } } : {}),
+    }))
+    .inSingletonScope();
+  c.bind(TOKENS.BackgroundTasks)
+    .toDynamicValue(async (ctx): Promise<readonly BackgroundTask[]> => {
+      const waiter = ctx.get(TOKENS.CheckpointWaiter);
+      const runner = ctx.get(TOKENS.ProjectionRunner);
+      const realtime = await ctx.getAsync(TOKENS.Realtime);
+      const tasks: BackgroundTask[] = [
+        { name: 'checkpoint-waiter', start: () => waiter.start(), stop: () => Promise.resolve(waiter.close()) },
+      ];
+      if (config.PROJECTIONS_ENABLED) tasks.push({ name: 'projections', start: () => runner.start(), stop: () => runner.stop() });
+      tasks.push(
+        { name: 'realtime', start: () => realtime.start(), stop: () => realtime.close() },
+        intervalTask('idempotency pruning', IDEMPOTENCY_PRUNE_INTERVAL_MS, () => idempotency().pruneExpired(), logger),
+      );
+      return tasks;
+    })
     .inSingletonScope();
   return c;
 }

@@ -1,47 +1,87 @@
+import type http from 'node:http';
 import type { ServiceIdentifier } from 'inversify';
 import type pg from 'pg';
 import type { AuditLog } from '../../application/audit/audit-log.js';
 import type { Authenticator } from '../../application/auth/authenticator.js';
-import type { PaymentCommandHandlers } from '../../application/payments/payment-command-handlers.js';
-import type { PaymentQueries } from '../../application/payments/payment-queries.js';
 import type { Clock } from '../../application/ports/clock.js';
 import type { EventStore } from '../../application/ports/event-store.js';
 import type { IdGenerator } from '../../application/ports/id-generator.js';
+import type { IdempotencyStore } from '../../application/ports/idempotency-store.js';
+import type { PaymentCommands } from '../../application/ports/payment-commands.js';
 import type { PaymentProvider } from '../../application/ports/payment-provider.js';
+import type { PaymentQueries } from '../../application/ports/payment-queries.js';
+import type { ProjectionProgressFeed, ProjectionStore } from '../../application/ports/projection-store.js';
+import type { ReadModels } from '../../application/ports/read-models.js';
 import type { CheckpointWaiter } from '../../projections/checkpoint-waiter.js';
 import type { Projection } from '../../projections/projection.js';
 import type { ProjectionRebuilder } from '../../projections/rebuild.js';
 import type { ProjectionRunner } from '../../projections/runner.js';
 import type { ApiKeys } from '../auth/api-keys.js';
 import type { Config } from '../config/config.js';
+import type { RateLimiter, ReadinessCheck } from '../http/deps.js';
 import type { Logger } from '../logging/logger.js';
 import type { LedgerMetrics } from '../metrics/metrics.js';
-import type { PostgresProjectionProgressFeed } from '../postgres/projections/progress-feed.js';
-import type { PostgresProjectionStore } from '../postgres/projections/postgres-projection-store.js';
-import type { PostgresIdempotencyStore } from '../postgres/idempotency/postgres-idempotency-store.js';
+import type { RealtimeHandle } from '../realtime/index.js';
+import type { BackgroundTask, Closeable } from './lifecycle.js';
 
-const token = <T>(name: string): ServiceIdentifier<T> => Symbol.for(`ledger.${name}`);
+/** What the container holds, by name. Ports are typed as ports, never as the adapter behind them. */
+interface Bindings {
+  // Given by the caller of buildContainer.
+  Config: Config;
+  Logger: Logger;
+  Pool: pg.Pool;
+
+  // Application ports; config chooses the adapters.
+  Clock: Clock;
+  IdGenerator: IdGenerator;
+  EventStore: EventStore;
+  PaymentProvider: PaymentProvider;
+  PaymentQueries: PaymentQueries;
+  /** The service and the CLI close it (it holds the lease connections). */
+  ProjectionStore: ProjectionStore & Closeable;
+  ProgressFeed: ProjectionProgressFeed;
+  IdempotencyStore: IdempotencyStore;
+  ReadModels: ReadModels;
+
+  // Application services.
+  PaymentCommands: PaymentCommands;
+  AuditLog: AuditLog;
+  Authenticator: Authenticator;
+
+  // Projections.
+  Projections: readonly Projection[];
+  ProjectionRunner: ProjectionRunner;
+  ProjectionRebuilder: ProjectionRebuilder;
+  CheckpointWaiter: CheckpointWaiter;
+
+  // The service's own parts.
+  Metrics: LedgerMetrics;
+  ApiKeys: ApiKeys;
+  /** Async: the PostgreSQL store creates its table first (getAsync). */
+  RateLimiter: RateLimiter;
+  ReadinessChecks: readonly ReadinessCheck[];
+  /** The API and Socket.IO on one server, not listening yet (getAsync). */
+  HttpServer: http.Server;
+  /** Attached to HttpServer; its tailer and pruner are among the BackgroundTasks. */
+  Realtime: RealtimeHandle;
+  /** In start order; the service starts them once the port is bound and stops them in reverse. */
+  BackgroundTasks: readonly BackgroundTask[];
+}
+
+export type Tokens = { readonly [K in keyof Bindings]: ServiceIdentifier<Bindings[K]> };
+
+const NAMES = [
+  'Config', 'Logger', 'Pool',
+  'Clock', 'IdGenerator', 'EventStore', 'PaymentProvider', 'PaymentQueries', 'ProjectionStore', 'ProgressFeed', 'IdempotencyStore', 'ReadModels',
+  'PaymentCommands', 'AuditLog', 'Authenticator',
+  'Projections', 'ProjectionRunner', 'ProjectionRebuilder', 'CheckpointWaiter',
+  'Metrics', 'ApiKeys', 'RateLimiter', 'ReadinessChecks', 'HttpServer', 'Realtime', 'BackgroundTasks',
+] as const satisfies readonly (keyof Bindings)[];
+
+// A binding added to Bindings but not to NAMES would be a token that is undefined at run time.
+type Unnamed = Exclude<keyof Bindings, (typeof NAMES)[number]>;
+const everyBindingNamed: [Unnamed] extends [never] ? true : Unnamed = true;
+void everyBindingNamed;
 
 /** Every binding in the container, typed: `container.get(TOKENS.EventStore)` is an EventStore. */
-export const TOKENS = {
-  Config: token<Config>('Config'),
-  Logger: token<Logger>('Logger'),
-  Pool: token<pg.Pool>('Pool'),
-  Clock: token<Clock>('Clock'),
-  IdGenerator: token<IdGenerator>('IdGenerator'),
-  EventStore: token<EventStore>('EventStore'),
-  PaymentProvider: token<PaymentProvider>('PaymentProvider'),
-  PaymentCommands: token<PaymentCommandHandlers>('PaymentCommands'),
-  PaymentQueries: token<PaymentQueries>('PaymentQueries'),
-  Projections: token<readonly Projection[]>('Projections'),
-  ProjectionStore: token<PostgresProjectionStore>('ProjectionStore'),
-  ProgressFeed: token<PostgresProjectionProgressFeed>('ProgressFeed'),
-  ProjectionRunner: token<ProjectionRunner>('ProjectionRunner'),
-  ProjectionRebuilder: token<ProjectionRebuilder>('ProjectionRebuilder'),
-  CheckpointWaiter: token<CheckpointWaiter>('CheckpointWaiter'),
-  IdempotencyStore: token<PostgresIdempotencyStore>('IdempotencyStore'),
-  Metrics: token<LedgerMetrics>('Metrics'),
-  AuditLog: token<AuditLog>('AuditLog'),
-  ApiKeys: token<ApiKeys>('ApiKeys'),
-  Authenticator: token<Authenticator>('Authenticator'),
-} as const;
+export const TOKENS: Tokens = Object.freeze(Object.fromEntries(NAMES.map((name) => [name, Symbol.for(`ledger.${name}`)])) as Tokens);

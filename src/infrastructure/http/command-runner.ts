@@ -4,7 +4,8 @@ import type { PaymentCommandResult } from '../../application/payments/payment-co
 import { formatPosition } from '../../application/ports/position.js';
 import { actorOf, customerScopeOf } from './auth.js';
 import { isRetryableOutcome, problemForCommandError } from './command-error-problems.js';
-import type { HttpDeps, IdempotencyScope } from './deps.js';
+import type { IdempotencyScope } from '../../application/ports/idempotency-store.js';
+import type { HttpDeps } from './deps.js';
 import { etagFor, parseIdempotencyKey, parseIfMatch } from './preconditions.js';
 import { HttpProblem, validationProblem } from './problem.js';
 import { contextOf } from './request-context.js';

@@ -1,5 +1,5 @@
 import { parsePosition } from '../../application/ports/position.js';
-import type { ReadModels } from './deps.js';
+import type { ReadModels } from '../../application/ports/read-models.js';
 import { HttpProblem, validationProblem } from './problem.js';
 
 /** However it is configured, a query never holds a connection longer than this for `minPosition`. */

@@ -1,119 +1,53 @@
-import type { Server as HttpServer } from 'node:http';
-import type pg from 'pg';
-import { Server, type ServerOptions } from 'socket.io';
-import type { Authenticator } from '../../application/auth/authenticator.js';
-import type { Clock } from '../../application/ports/clock.js';
-import { SystemClock } from '../system/system-clock.js';
-import { ChangeFeedTailer, type ChangeFeedTailerOptions } from './change-feed-tailer.js';
-import { AUTHENTICATE_TIMEOUT_MS, handshakeAuthentication, MAX_TOKEN_LENGTH } from './handshake-auth.js';
-import { silentLogger, type RealtimeLogger } from './logger.js';
-import { PaymentOwners, type PaymentOwnersTuning } from './payment-owners.js';
-import { DEFAULT_LIMITS, RealtimeHub, type AuthorizeTopic, type RealtimeLimits, type RealtimeServer } from './realtime-hub.js';
-import { RetentionPruner, type RetentionOptions } from './retention.js';
-import { principalTopicPolicy } from './topic-policy.js';
+import type { ChangeFeedTailer } from './change-feed-tailer.js';
+import type { RealtimeHub, RealtimeServer, RealtimeSocket } from './realtime-hub.js';
+import type { RetentionPruner } from './retention.js';
 
-export interface RealtimeOptions {
-  /** The service's pool. Realtime holds one connection for LISTEN and borrows others briefly. */
-  readonly pool: pg.Pool;
-  readonly logger?: RealtimeLogger;
-  /**
-   * Authenticates every connection (`auth: { token }` in the client's handshake) and turns
-   * on the default topic policy (see topic-policy.ts) and credential expiry. Without one,
-   * anyone may connect and follow any topic: for tests and local development only.
-   */
-  readonly authenticator?: Authenticator;
-  /** For credential expiry. Default: the system clock. */
-  readonly clock?: Clock;
-  /** Handshake bounds; defaults MAX_TOKEN_LENGTH and AUTHENTICATE_TIMEOUT_MS. */
-  readonly auth?: { readonly maxTokenLength?: number; readonly timeoutMs?: number };
-  /** The payment-owner lookup behind the default policy for customer-scoped principals. */
-  readonly paymentOwners?: Partial<PaymentOwnersTuning>;
-  /**
-   * An extra topic check. With an authenticator it narrows the default policy (both must
-   * say yes); without one it is the only check (by default every topic is allowed).
-   */
-  readonly authorizeTopic?: AuthorizeTopic;
-  readonly limits?: Partial<RealtimeLimits>;
-  /** Largest message a client may send. Default 16 KiB: a subscribe of 50 topics fits easily. */
-  readonly maxPayloadBytes?: number;
-  readonly feed?: Partial<Pick<ChangeFeedTailerOptions, 'batchSize' | 'pollIntervalMs' | 'gapRecheckMs' | 'gap' | 'startWindow'>>;
-  /** Pruning of old feed rows; `false` turns it off in this instance. */
-  readonly retention?: false | Partial<Pick<RetentionOptions, 'retentionMs' | 'intervalMs' | 'chunkSize' | 'maxChunksPerRun'>>;
-  /**
-   * Passed to Socket.IO (cors, path, …), except maxHttpBufferSize (set maxPayloadBytes
-   * instead). Not connectionStateRecovery: a recovered socket would skip the handshake's
-   * authentication and the hub's per-socket bounds; clients resume with `since` instead.
-   */
-  readonly serverOptions?: Partial<ServerOptions>;
+/** A Socket.IO connection middleware (the handshake's authentication). */
+export type ConnectionMiddleware = (socket: RealtimeSocket, next: (err?: Error) => void) => void;
+
+/**
+ * What the composition root builds (src/infrastructure/container/realtime.ts) and this
+ * module serves: the Socket.IO server already attached to the HTTP server, the hub, the
+ * change-feed tailer that feeds the hub, and optionally the pruning of old feed rows.
+ */
+export interface RealtimeParts {
+  readonly io: RealtimeServer;
+  readonly hub: RealtimeHub;
+  readonly feed: ChangeFeedTailer;
+  readonly retention?: RetentionPruner | undefined;
+  /** Runs on every connection before the hub sees it; absent: anyone may connect. */
+  readonly handshake?: ConnectionMiddleware | undefined;
 }
 
 export interface RealtimeHandle {
   readonly io: RealtimeServer;
   /** Resolves once the change feed is being tailed. Subscribes without `since` work before. */
   readonly ready: Promise<void>;
-  /** Stops tailing and pruning, disconnects every socket. Leaves the HTTP server and the pool open. */
+  /** Starts tailing the change feed and pruning it. Idempotent; nothing runs in the background before it. */
+  start(): void;
+  /**
+   * Stops tailing and pruning, disconnects every socket. Leaves the HTTP server and the pool
+   * open. Idempotent, and safe without start() (a start that failed to bind its port).
+   */
   close(): Promise<void>;
 }
 
 /**
- * Attaches the Socket.IO endpoint to `httpServer` and starts this process's change-feed
- * tailer. Create the HTTP server with its request handler first
- * (`http.createServer(app)`): Socket.IO takes over the `request` listeners present at
- * attach time and routes everything outside its path to them.
+ * Serves Socket.IO connections with `parts`: refuses new ones once closing, authenticates
+ * them (when a handshake is given), hands them to the hub. The feed is tailed and pruned
+ * from start(), not before.
  */
-export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions): RealtimeHandle {
-  const logger = options.logger ?? silentLogger;
-  const limits: RealtimeLimits = { ...DEFAULT_LIMITS, ...options.limits };
-  const clock = options.clock ?? new SystemClock();
-  if (options.serverOptions?.connectionStateRecovery !== undefined) {
-    throw new TypeError('attachRealtime: connectionStateRecovery is not supported (it would skip authentication); clients resume with `since`');
-  }
-  const { authenticator } = options;
-  let authorizeTopic = options.authorizeTopic;
-  if (authenticator) {
-    const owners = new PaymentOwners({ ...options.paymentOwners, db: options.pool, logger });
-    const policy = principalTopicPolicy((id) => owners.ownerOf(id));
-    const extra = options.authorizeTopic;
-    authorizeTopic = extra ? async (socket, topic) => (await policy(socket, topic)) && (await extra(socket, topic)) : policy;
-  }
-  const io: RealtimeServer = new Server(httpServer, {
-    serveClient: false,
-    ...options.serverOptions,
-    maxHttpBufferSize: options.maxPayloadBytes ?? 16 * 1024,
-  });
-
-  const tailer = new ChangeFeedTailer({
-    ...options.feed,
-    pool: options.pool,
-    logger,
-    // `hub` is declared below; the tailer delivers nothing before start().
-    onChange: (change) => hub.publish(change),
-  });
-  const hub = new RealtimeHub({ io, feed: tailer, db: options.pool, logger, limits, authorizeTopic, clock });
-
+export function serveRealtime(parts: RealtimeParts): RealtimeHandle {
+  const { io, hub, feed, retention } = parts;
   let closing = false;
   io.use((_socket, next) => (closing ? next(new Error('server shutting down')) : next()));
-  if (authenticator) {
-    io.use(
-      handshakeAuthentication({
-        authenticator,
-        clock,
-        logger,
-        maxTokenLength: options.auth?.maxTokenLength ?? MAX_TOKEN_LENGTH,
-        timeoutMs: options.auth?.timeoutMs ?? AUTHENTICATE_TIMEOUT_MS,
-      }),
-    );
-  }
+  if (parts.handshake) io.use(parts.handshake);
   io.on('connection', (socket) => hub.handleConnection(socket));
-
-  const pruner = options.retention === false ? undefined : new RetentionPruner({ ...options.retention, pool: options.pool, logger });
-  tailer.start();
-  pruner?.start();
 
   let closed: Promise<void> | undefined;
   const close = async (): Promise<void> => {
     closing = true;
-    await Promise.all([tailer.stop(), pruner?.stop()]);
+    await Promise.all([feed.stop(), retention?.stop()]);
     // Not io.close(): that would also close the HTTP server, which the API still owns.
     io.disconnectSockets(true);
     await io.of('/').adapter.close();
@@ -122,7 +56,12 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
 
   return {
     io,
-    ready: tailer.ready,
+    ready: feed.ready,
+    start: () => {
+      if (closing) return;
+      feed.start();
+      retention?.start();
+    },
     close: () => (closed ??= close()),
   };
 }

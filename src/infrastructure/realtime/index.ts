@@ -1,9 +1,10 @@
 /**
  * Realtime: the durable change feed (`realtime_changes`) tailed per process and served
- * over Socket.IO. The composition root needs attachRealtime (with its authenticator) and,
- * for the schema, realtimeMigrations from ../postgres/realtime/schema.js.
+ * over Socket.IO. The composition root builds the parts (../container/realtime.ts) and
+ * serves them with serveRealtime; the schema is realtimeMigrations from
+ * ../postgres/realtime/schema.js.
  */
-export { attachRealtime, type RealtimeHandle, type RealtimeOptions } from './attach-realtime.js';
+export { serveRealtime, type ConnectionMiddleware, type RealtimeHandle, type RealtimeParts } from './attach-realtime.js';
 export {
   DEFAULT_LIMITS,
   type AuthorizeTopic,

@@ -1,4 +1,4 @@
-import type { ListPaymentsQuery, PaymentPage, PaymentQueries, InvalidCursor } from '../../application/payments/payment-queries.js';
+import type { ListPaymentsQuery, PaymentPage, PaymentQueries, InvalidCursor } from '../../application/ports/payment-queries.js';
 import type { PaymentView } from '../../application/payments/payment-view.js';
 import type { SqlExecutor } from '../../application/ports/sql.js';
 import type { Result } from '../../domain/result.js';

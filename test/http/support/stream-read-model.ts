@@ -5,13 +5,9 @@ import type { EventStore } from '../../../src/application/ports/event-store.js';
 import type { Position } from '../../../src/application/ports/position.js';
 import { comparePositions, formatPosition, position } from '../../../src/application/ports/position.js';
 import type { SqlExecutor } from '../../../src/application/ports/sql.js';
-import type {
-  PaymentListQuery,
-  PaymentListResult,
-  PaymentQueries,
-  ProjectionStatusView,
-  ReadModels,
-} from '../../../src/infrastructure/http/deps.js';
+import type { ListPaymentsQuery, PaymentListResult, PaymentQueries } from '../../../src/application/ports/payment-queries.js';
+import type { ProjectionStatusView, ReadModels } from '../../../src/application/ports/read-models.js';
+import { DEFAULT_PAGE_SIZE } from '../../../src/projections/payments/payment-queries.js';
 
 /**
  * Payment queries answered straight from the event store, standing in for the projected
@@ -42,11 +38,11 @@ export class StreamReadModel implements PaymentQueries, ReadModels {
     return toPaymentView(loaded.state, loaded.revision, loaded.createdAt ?? '', loaded.updatedAt ?? '');
   }
 
-  async list(query: PaymentListQuery): Promise<PaymentListResult> {
+  async list(query: ListPaymentsQuery): Promise<PaymentListResult> {
     let offset = 0;
     if (query.cursor !== undefined) {
       const m = /^o([0-9]+)$/.exec(query.cursor);
-      if (!m) return { ok: false, error: { code: 'invalid_cursor' } };
+      if (!m) return { ok: false, error: { code: 'invalid_cursor', message: 'not a cursor this double issued' } };
       offset = Number(m[1]);
     }
     const streams = await this.sql.query<{ stream_id: string }>(
@@ -61,8 +57,9 @@ export class StreamReadModel implements PaymentQueries, ReadModels {
       if (query.status !== undefined && view.status !== query.status) continue;
       views.push(view);
     }
-    const page = views.slice(offset, offset + query.limit);
-    const next = offset + query.limit < views.length ? `o${offset + query.limit}` : null;
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const page = views.slice(offset, offset + limit);
+    const next = offset + limit < views.length ? `o${offset + limit}` : null;
     return { ok: true, value: { data: page, nextCursor: next } };
   }
 

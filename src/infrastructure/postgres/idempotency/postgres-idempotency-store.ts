@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { SqlExecutor } from '../../../application/ports/sql.js';
-import type { IdempotencyBegin, IdempotencyScope, IdempotencyStore, StoredResponse } from '../../http/deps.js';
+import type { IdempotencyBegin, IdempotencyScope, IdempotencyStore, StoredResponse } from '../../../application/ports/idempotency-store.js';
 
 export interface IdempotencyStoreOptions {
   /** How long an unfinished request holds its key; after that a retry may take it over. */

@@ -1,6 +1,6 @@
 import type { PaymentStatus } from '../../domain/payment/index.js';
 import type { Result } from '../../domain/result.js';
-import type { PaymentView } from './payment-view.js';
+import type { PaymentView } from '../payments/payment-view.js';
 
 export interface ListPaymentsQuery {
   readonly customerId?: string | undefined;
@@ -24,8 +24,10 @@ export interface InvalidCursor {
   readonly message: string;
 }
 
+export type PaymentListResult = Result<PaymentPage, InvalidCursor>;
+
 /** The payments read model, as query handlers and HTTP routes see it. */
 export interface PaymentQueries {
   get(id: string): Promise<PaymentView | undefined>;
-  list(query: ListPaymentsQuery): Promise<Result<PaymentPage, InvalidCursor>>;
+  list(query: ListPaymentsQuery): Promise<PaymentListResult>;
 }
