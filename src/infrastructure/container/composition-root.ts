@@ -21,7 +21,9 @@ import { createHttpApp } from '../http/app.js';
 import type { ReadinessCheck } from '../http/deps.js';
 import { createRateLimiter } from '../http/rate-limit.js';
 import type { Logger } from '../logging/logger.js';
+import { instrumentEventStore } from '../metrics/instrumented-event-store.js';
 import { LedgerMetrics } from '../metrics/metrics.js';
+import { projectionGaugeSource } from '../metrics/projection-gauges.js';
 import { PostgresEventStore } from '../postgres/event-store/postgres-event-store.js';
 import { PostgresIdempotencyStore } from '../postgres/idempotency/postgres-idempotency-store.js';
 import { PostgresProjectionStore } from '../postgres/projections/postgres-projection-store.js';
@@ -100,8 +102,12 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
   c.bind(TOKENS.Pool).toConstantValue(pool);
   c.bind(TOKENS.Clock).toConstantValue(new SystemClock());
   c.bind(TOKENS.IdGenerator).toConstantValue(new SystemIdGenerator());
-  c.bind(TOKENS.Metrics).toConstantValue(new LedgerMetrics());
-  c.bind(TOKENS.EventStore).toDynamicValue(() => eventStoreFor(config, pool)).inSingletonScope();
+  const metrics = new LedgerMetrics({
+    onCollectError: (source, error) => logger.warn({ err: error, source }, 'metrics: could not read projection gauges'),
+  });
+  metrics.watchPool(pool);
+  c.bind(TOKENS.Metrics).toConstantValue(metrics);
+  c.bind(TOKENS.EventStore).toDynamicValue(() => instrumentEventStore(eventStoreFor(config, pool), metrics)).inSingletonScope();
   c.bind(TOKENS.PaymentProvider).toDynamicValue(() => overrides.paymentProvider ?? paymentProviderFor(config)).inSingletonScope();
   c.bind(TOKENS.PaymentCommands)
     .toDynamicValue((ctx) => new PaymentCommandHandlers(
@@ -125,6 +131,7 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
       instanceId,
       batchSize: config.PROJECTION_BATCH_SIZE,
       logger: logger.child({ component: 'projections' }),
+      observer: metrics,
     }))
     .inSingletonScope();
   c.bind(TOKENS.ProjectionRebuilder)
@@ -210,20 +217,25 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
     })
     .inSingletonScope();
   c.bind(TOKENS.Realtime)
-    .toDynamicValue(async (ctx) => createRealtime(await ctx.getAsync(TOKENS.HttpServer), {
-      pool,
-      logger: logger.child({ component: 'realtime' }),
-      retention: { retentionMs: config.REALTIME_RETENTION_HOURS * 3_600_000 },
-      authenticator: ctx.get(TOKENS.Authenticator),
-      clock: ctx.get(TOKENS.Clock),
-      ...(config.CORS_ORIGINS.length > 0 ? { serverOptions: { cors: { origin: config.CORS_ORIGINS, credentials: false } } } : {}),
-    }))
+    .toDynamicValue(async (ctx) => {
+      const realtime = createRealtime(await ctx.getAsync(TOKENS.HttpServer), {
+        pool,
+        logger: logger.child({ component: 'realtime' }),
+        retention: { retentionMs: config.REALTIME_RETENTION_HOURS * 3_600_000 },
+        authenticator: ctx.get(TOKENS.Authenticator),
+        clock: ctx.get(TOKENS.Clock),
+        ...(config.CORS_ORIGINS.length > 0 ? { serverOptions: { cors: { origin: config.CORS_ORIGINS, credentials: false } } } : {}),
+      });
+      metrics.watchSocketIo(realtime.io);
+      return realtime;
+    })
     .inSingletonScope();
   c.bind(TOKENS.BackgroundTasks)
     .toDynamicValue(async (ctx): Promise<readonly BackgroundTask[]> => {
       const waiter = ctx.get(TOKENS.CheckpointWaiter);
       const runner = ctx.get(TOKENS.ProjectionRunner);
       const realtime = await ctx.getAsync(TOKENS.Realtime);
+      metrics.watchProjections(projectionGaugeSource({ ...projectionDeps(ctx), runner, clock: ctx.get(TOKENS.Clock) }));
       const tasks: BackgroundTask[] = [
         { name: 'checkpoint-waiter', start: () => waiter.start(), stop: () => Promise.resolve(waiter.close()) },
       ];
