@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { TimeoutError, backoff, jitter, sleep, withTimeout } from '../../src/application/support/timing.js';
+import { TimeoutError, WakeSignal, backoff, jitter, sleep, withTimeout } from '../../src/application/support/timing.js';
 
 describe('timing', () => {
   beforeEach(() => {
@@ -99,6 +99,49 @@ describe('timing', () => {
       expect(jitter(10_000, 0.2, () => 0.5)).toBe(10_000);
       expect(jitter(10_000, 0.2, () => 1)).toBe(12_000);
       expect(jitter(10_000, 0, () => 1)).toBe(10_000);
+    });
+  });
+
+  describe('WakeSignal', () => {
+    it('ends a wait early on wake(), with true, and leaves no timer', async () => {
+      const wakeups = new WakeSignal();
+      const waited = wakeups.wait(wakeups.generation, 60_000);
+      await vi.advanceTimersByTimeAsync(10);
+      wakeups.wake();
+      await expect(waited).resolves.toBe(true);
+      expect(vi.getTimerCount()).toBe(0);
+    });
+
+    it('returns true at once when woken since the generation read before the look', async () => {
+      const wakeups = new WakeSignal();
+      const seen = wakeups.generation;
+      wakeups.wake();
+      await expect(wakeups.wait(seen, 60_000)).resolves.toBe(true);
+      expect(vi.getTimerCount()).toBe(0);
+    });
+
+    it('returns false after the timeout or on abort', async () => {
+      const wakeups = new WakeSignal();
+      const timedOut = wakeups.wait(wakeups.generation, 100);
+      await vi.advanceTimersByTimeAsync(100);
+      await expect(timedOut).resolves.toBe(false);
+      const controller = new AbortController();
+      const aborted = wakeups.wait(wakeups.generation, 60_000, controller.signal);
+      controller.abort();
+      await expect(aborted).resolves.toBe(false);
+      await expect(wakeups.wait(wakeups.generation, 60_000, controller.signal)).resolves.toBe(false);
+      expect(vi.getTimerCount()).toBe(0);
+    });
+
+    it('sleep() is a wait from now: a wake() before it does not cut it short', async () => {
+      const wakeups = new WakeSignal();
+      wakeups.wake();
+      let done = false;
+      const slept = wakeups.sleep(100).then((woken) => ((done = true), woken));
+      await vi.advanceTimersByTimeAsync(50);
+      expect(done).toBe(false);
+      wakeups.wake();
+      await expect(slept).resolves.toBe(true);
     });
   });
 });

@@ -184,6 +184,19 @@ describe('PgNotificationListener', () => {
     expect(l.listening).toBe(false);
   });
 
+  it('counts a set-up that does not finish in time as a failed attempt', async () => {
+    const url = new URL(db.url);
+    const proxy = await TcpProxy.start({ host: url.hostname, port: Number(url.port || 5432) });
+    cleanups.push(() => proxy.close());
+    proxy.stall({ newConnections: true });
+    const { listener: l, rec } = listener({ port: proxy.port, setUpTimeoutMs: 150 });
+    const before = Date.now();
+    await l.start();
+    expect(Date.now() - before).toBeLessThan(1_000);
+    expect(l.listening).toBe(false);
+    expect(rec.lost[0]?.error).toBeInstanceOf(TimeoutError);
+  });
+
   describe('leaves no handle behind (the process exits by itself after close())', () => {
     const fixture = fileURLToPath(new URL('./fixtures/listener-exits.ts', import.meta.url));
     const run = (mode: string): Promise<string> =>

@@ -5,11 +5,19 @@
  * never imports this: it has no clock.
  */
 
+export interface SleepOptions {
+  /**
+   * False for a wait that alone should not keep the process alive (a background retry):
+   * the process may exit during it, and then the sleep never ends. Default true.
+   */
+  readonly keepsProcessAlive?: boolean;
+}
+
 /**
  * Waits `ms`, or less if `signal` aborts. Never rejects: shutdown is not an error path, so
  * a loop can `await sleep(…)` and then look at its signal.
  */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+export function sleep(ms: number, signal?: AbortSignal, options: SleepOptions = {}): Promise<void> {
   if (signal?.aborted) return Promise.resolve();
   return new Promise((resolve) => {
     const done = (): void => {
@@ -18,6 +26,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       resolve();
     };
     const timer = setTimeout(done, Math.max(0, ms));
+    if (options.keepsProcessAlive === false) timer.unref();
     signal?.addEventListener('abort', done, { once: true });
   });
 }
@@ -75,4 +84,51 @@ export function backoff(attempt: number, options: BackoffOptions, random: () => 
 export function jitter(ms: number, ratio: number, random: () => number = Math.random): number {
   const spread = Math.min(Math.max(ratio, 0), 1);
   return Math.round(ms * (1 - spread + 2 * spread * random()));
+}
+
+/**
+ * A pause that wake() ends early, for loops that poll but can be told "look now". Waiting
+ * from a generation read before the look closes the gap between "the look found nothing"
+ * and "start waiting": a wake() in between ends the wait at once.
+ */
+export class WakeSignal {
+  #generation = 0;
+  readonly #waiters = new Set<() => void>();
+
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /** Ends every wait in progress, and any wait from an earlier generation. */
+  wake(): void {
+    this.#generation++;
+    const waiters = [...this.#waiters];
+    this.#waiters.clear();
+    for (const waiter of waiters) waiter();
+  }
+
+  /**
+   * Resolves true when woken since generation `since` (at once if already), false after
+   * `timeoutMs` or when `signal` aborts. Never rejects.
+   */
+  async wait(since: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    if (this.#generation !== since) return true;
+    if (signal?.aborted) return false;
+    const ended = new AbortController();
+    const end = (): void => ended.abort();
+    this.#waiters.add(end);
+    signal?.addEventListener('abort', end, { once: true });
+    try {
+      await sleep(timeoutMs, ended.signal);
+    } finally {
+      this.#waiters.delete(end);
+      signal?.removeEventListener('abort', end);
+    }
+    return this.#generation !== since;
+  }
+
+  /** A wait from now: only a wake() after this call ends it early. */
+  sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
+    return this.wait(this.#generation, ms, signal);
+  }
 }

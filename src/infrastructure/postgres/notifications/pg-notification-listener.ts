@@ -36,12 +36,15 @@ export interface PgNotificationListenerOptions {
   readonly onConnectionLost?: (lost: ConnectionLost) => void;
   readonly reconnect?: BackoffOptions;
   readonly keepAlive?: KeepAliveOptions;
+  /** Connecting and LISTENing taking longer than this counts as a failed attempt. */
+  readonly setUpTimeoutMs?: number;
 }
 
 export const LISTENER_DEFAULTS = {
   reconnect: { minMs: 100, maxMs: 10_000 },
   keepAlive: { intervalMs: 15_000, timeoutMs: 5_000 },
-} as const satisfies { reconnect: BackoffOptions; keepAlive: KeepAliveOptions };
+  setUpTimeoutMs: 10_000,
+} as const satisfies { reconnect: BackoffOptions; keepAlive: KeepAliveOptions; setUpTimeoutMs: number };
 
 /** The keep-alive interval varies by up to this share of itself, up or down. */
 const KEEP_ALIVE_JITTER = 0.2;
@@ -123,7 +126,8 @@ export class PgNotificationListener {
       failures = ended.upForMs >= STABLE_SESSION_MS ? 1 : failures + 1;
       const retryInMs = backoff(failures, policy);
       this.#options.onConnectionLost?.({ attempt: failures, retryInMs, error: ended.error });
-      await sleep(retryInMs, signal);
+      // Waiting to reconnect is no reason to keep a process alive that has nothing else to do.
+      await sleep(retryInMs, signal, { keepsProcessAlive: false });
     }
   }
 
@@ -144,7 +148,7 @@ export class PgNotificationListener {
     let keepAlive: KeepAlive | undefined;
     let listeningSince: number | undefined;
     try {
-      const setUp = this.#listenOn(client);
+      const setUp = withTimeout(this.#listenOn(client), this.#options.setUpTimeoutMs ?? LISTENER_DEFAULTS.setUpTimeoutMs, 'connecting and LISTENing');
       // A close() while connecting must not wait for the connect timeout.
       const setUpOrLost = await Promise.race([setUp.then(() => 'listening' as const), lost]);
       if (setUpOrLost !== 'listening') {
@@ -197,6 +201,8 @@ class KeepAlive {
   #schedule(): void {
     if (this.#stopped) return;
     this.#timer = setTimeout(() => void this.#ping(), jitter(this.options.intervalMs, KEEP_ALIVE_JITTER));
+    // The connection's socket keeps the process alive while it matters; the ping need not.
+    this.#timer.unref();
   }
 
   async #ping(): Promise<void> {
