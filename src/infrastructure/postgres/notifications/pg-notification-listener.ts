@@ -169,8 +169,8 @@ export class PgNotificationListener {
       keepAlive?.stop();
       signal.removeEventListener('abort', onStop);
       client.removeAllListeners('notification');
+      // The 'error' listener stays: a late socket error on a client being ended must not crash us.
       await endClient(client);
-      client.removeAllListeners();
     }
   }
 
