@@ -47,6 +47,13 @@ describe('PgNotificationListener', () => {
       (r) => r.pid,
     );
 
+  async function proxyToDatabase(): Promise<TcpProxy> {
+    const url = new URL(db.url);
+    const proxy = await TcpProxy.start({ host: url.hostname, port: Number(url.port || 5432) });
+    cleanups.push(() => proxy.close());
+    return proxy;
+  }
+
   function listener(options: Partial<PgNotificationListenerOptions> & { port?: number } = {}): { listener: PgNotificationListener; rec: Recorder } {
     const rec: Recorder = { heard: [], lost: [], reconnects: 0 };
     const url = new URL(db.url);
@@ -104,9 +111,7 @@ describe('PgNotificationListener', () => {
   });
 
   it('detects a silently stalled connection with its keep-alive ping and replaces it', async () => {
-    const url = new URL(db.url);
-    const proxy = await TcpProxy.start({ host: url.hostname, port: Number(url.port || 5432) });
-    cleanups.push(() => proxy.close());
+    const proxy = await proxyToDatabase();
     const { listener: l, rec } = listener({ port: proxy.port, keepAlive: { intervalMs: 100, timeoutMs: 300 } });
     await l.start();
     await db.pool.query(`NOTIFY chan_a, 'before'`);
@@ -169,9 +174,7 @@ describe('PgNotificationListener', () => {
   });
 
   it('close() while connecting returns promptly', async () => {
-    const url = new URL(db.url);
-    const proxy = await TcpProxy.start({ host: url.hostname, port: Number(url.port || 5432) });
-    cleanups.push(() => proxy.close());
+    const proxy = await proxyToDatabase();
     // A connection that never completes its handshake.
     proxy.stall({ newConnections: true });
     const { listener: l } = listener({ port: proxy.port });
@@ -185,9 +188,7 @@ describe('PgNotificationListener', () => {
   });
 
   it('counts a set-up that does not finish in time as a failed attempt', async () => {
-    const url = new URL(db.url);
-    const proxy = await TcpProxy.start({ host: url.hostname, port: Number(url.port || 5432) });
-    cleanups.push(() => proxy.close());
+    const proxy = await proxyToDatabase();
     proxy.stall({ newConnections: true });
     const { listener: l, rec } = listener({ port: proxy.port, setUpTimeoutMs: 150 });
     const before = Date.now();
