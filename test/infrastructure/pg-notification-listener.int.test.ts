@@ -156,6 +156,22 @@ describe('PgNotificationListener', () => {
     await eventually(() => rec.reconnects === 1 && l.listening, 'the late connection');
   });
 
+  it('treats a client factory that throws as a failed attempt, not a crash', async () => {
+    const url = new URL(db.url);
+    const broken = new Error('bad settings');
+    let calls = 0;
+    const { listener: l, rec } = listener({
+      createClient: () => {
+        calls += 1;
+        if (calls === 1) throw broken;
+        return new pg.Client({ host: url.hostname, port: Number(url.port || 5432), user: decodeURIComponent(url.username) || 'postgres', database: db.name, application_name: APP });
+      },
+    });
+    await l.start();
+    expect(rec.lost[0]?.error).toBe(broken);
+    await eventually(() => rec.reconnects === 1 && l.listening, 'the next attempt');
+  });
+
   it('close() is idempotent, ends the connection, and stops reconnecting', async () => {
     const { listener: l, rec } = listener();
     await l.start();

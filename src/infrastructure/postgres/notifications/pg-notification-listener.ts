@@ -24,7 +24,7 @@ export interface PgNotificationListenerOptions {
    */
   readonly createClient: () => pg.Client;
   readonly channels: readonly string[];
-  /** A notification arrived. Must not throw: it runs inside the driver's socket handler. */
+  /** A notification arrived. Must not throw (nor must the hooks below): it runs inside the driver's socket handler. */
   readonly onNotification: (channel: string, payload: string) => void;
   /**
    * LISTEN is in effect again after a time when it was not (a lost connection, or a first
@@ -134,7 +134,13 @@ export class PgNotificationListener {
   /** Connects, listens, and returns once the connection is no longer usable (or on close). */
   async #session(first: boolean): Promise<{ readonly error: unknown; readonly upForMs: number }> {
     const signal = this.#stop.signal;
-    const client = this.#options.createClient();
+    let client: pg.Client;
+    try {
+      client = this.#options.createClient();
+    } catch (error) {
+      // A bad setting, say: reported and retried like any failed connection.
+      return { error, upForMs: 0 };
+    }
     let lose: (error: unknown) => void = () => undefined;
     const lost = new Promise<unknown>((resolve) => (lose = resolve));
     // Without an 'error' listener a dropped connection would crash the process.
