@@ -33,6 +33,8 @@ export class CheckpointWaiter {
   /** Checkpoints only move forward, so the newest one seen is a safe lower bound. */
   private readonly known = new Map<string, Position>();
   private readonly waiters = new Map<string, Set<Waiter>>();
+  /** Notifications seen per projection (one entry per projection name, so it stays small). */
+  private readonly notified = new Map<string, number>();
   private waiterCount = 0;
   private unsubscribe: (() => void) | undefined;
   private pollTimer: ReturnType<typeof setInterval> | undefined;
@@ -66,6 +68,9 @@ export class CheckpointWaiter {
     if (this.reached(projection, position)) return true;
     if (this.closed) return false;
     this.listen();
+    // A notification that lands while the first read runs finds no waiter to wake yet;
+    // counting them lets the new waiter notice it instead of sleeping until the next poll.
+    const seen = this.notified.get(projection) ?? 0;
     await this.read([projection]);
     if (this.reached(projection, position)) return true;
     const timeout = Math.max(0, Math.min(Number.isFinite(timeoutMs) ? timeoutMs : 0, this.maxTimeoutMs));
@@ -81,6 +86,7 @@ export class CheckpointWaiter {
       set.add(waiter);
       this.waiterCount += 1;
       this.startPolling();
+      if ((this.notified.get(projection) ?? 0) !== seen) this.refresh([projection]);
     });
   }
 
@@ -101,6 +107,7 @@ export class CheckpointWaiter {
   private listen(): void {
     if (this.unsubscribe) return;
     this.unsubscribe = this.deps.feed.subscribe((name) => {
+      this.notified.set(name, (this.notified.get(name) ?? 0) + 1);
       if (this.waiters.has(name)) this.refresh([name]);
     });
   }

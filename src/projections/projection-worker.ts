@@ -2,6 +2,7 @@ import type { EventStore, RecordedEvent } from '../application/ports/event-store
 import type { Position } from '../application/ports/position.js';
 import { START, comparePositions, formatPosition, parsePosition } from '../application/ports/position.js';
 import type { ProjectionLease, ProjectionRecord, ProjectionStore } from '../application/ports/projection-store.js';
+import { WakeSignal, backoff } from '../application/support/timing.js';
 import { applyEvents } from './apply-events.js';
 import type { ProjectionLogger } from './logger.js';
 import { describeError } from './logger.js';
@@ -9,7 +10,6 @@ import type { ProjectionObserver } from './observer.js';
 import type { Projection } from './projection.js';
 import { projectionSchema } from './projection.js';
 import type { ProjectionRebuilder } from './rebuild.js';
-import { WakeUp } from './wake-up.js';
 
 /** What this process is doing with one projection (the cross-instance view is in status.ts). */
 export type WorkerState =
@@ -64,7 +64,7 @@ export class ProjectionWorker {
   private lastError: string | null = null;
   /** Set when this leadership term's automatic rebuild failed: do not retry it until restarted. */
   private rebuildFailed = false;
-  private readonly wakeUp = new WakeUp();
+  private readonly wakeUp = new WakeSignal();
   private readonly handled: ReadonlySet<string>;
   private readonly schema: string;
 
@@ -127,9 +127,9 @@ export class ProjectionWorker {
         consecutiveErrors += 1;
         this.state = 'retrying';
         this.lastError = describeError(error);
-        const backoff = Math.min(this.settings.maxBackoffMs, this.settings.leaseRetryMs * 2 ** Math.min(consecutiveErrors - 1, 10));
-        this.settings.logger.warn({ projection: this.name, error: this.lastError, retryInMs: backoff }, 'projection runner error; retrying');
-        await this.wakeUp.sleep(backoff, stop);
+        const retryInMs = backoff(consecutiveErrors, { minMs: this.settings.leaseRetryMs, maxMs: this.settings.maxBackoffMs });
+        this.settings.logger.warn({ projection: this.name, error: this.lastError, retryInMs }, 'projection runner error; retrying');
+        await this.wakeUp.sleep(retryInMs, stop);
       }
     }
     this.state = 'stopped';

@@ -62,6 +62,11 @@ export type ProgressListener = (progress: RebuildProgressReport) => void;
 type Mode = 'switch' | 'compare';
 
 /**
+ * How often phase 1 of a rebuild re-reads the head after reaching it. Phase 2 applies
+ * whatever came after under the lock, so more refreshes only shorten that phase.
+ */
+const MAX_HEAD_REFRESHES = 3;
+/**
  * Replays a projection from the start of the log into a scratch schema while the live one
  * keeps serving, then lets the store finish in one transaction that holds the live
  * checkpoint: catch up to it, then switch schemas (rebuild) or compare rows (audit).
@@ -146,15 +151,20 @@ export class ProjectionRebuilder {
 
       let head = await this.deps.eventStore.headPosition();
       progress.report('replaying', replay, head, true);
-      // Phase 1, outside any lock: read up to the head, re-reading it when reached, so that
-      // the locked phase only has the last few events left to apply.
+      // Phase 1, outside any lock: read up to the head in pages of batchSize, re-reading the
+      // head when reached (at most MAX_HEAD_REFRESHES times, or a steady trickle of writes
+      // would keep it chasing), so that the locked phase only has the last few events left.
+      let headRefreshes = 0;
       while (head !== undefined && isAfter(head, replay.position)) {
         if (signal.aborted) return err({ code: 'aborted', name });
         const events = await this.deps.eventStore.readAll({ after: replay.at, maxCount: this.batchSize });
         if (events.length === 0) break;
         const applied = await store.applyInSchema(schema, (sql) => replay.apply(sql, events));
         if (!applied.ok) return err(handlerFailed(name, applied.error));
-        if (!isAfter(head, replay.position)) head = await this.deps.eventStore.headPosition();
+        if (!isAfter(head, replay.position) && headRefreshes < MAX_HEAD_REFRESHES) {
+          headRefreshes += 1;
+          head = await this.deps.eventStore.headPosition();
+        }
         progress.report('replaying', replay, head, false);
       }
       if (signal.aborted) return err({ code: 'aborted', name });
@@ -203,7 +213,10 @@ class Replay {
     return ok(undefined);
   }
 
-  /** Inside the locked transaction: apply what lies between here and the live checkpoint. */
+  /**
+   * Inside the locked transaction: apply what lies between here and the live checkpoint,
+   * in pages of batchSize. The checkpoint cannot move meanwhile, so the loop ends.
+   */
   async catchUp(sql: SqlExecutor, live: Position): Promise<Result<Position, HandlerFailure>> {
     while (isAfter(live, this.position)) {
       const events = await this.eventStore.readAll({ after: this.at, maxCount: this.batchSize });

@@ -84,13 +84,16 @@ export async function readProjectionStatus(
   return (await readProjectionStatuses(deps, options)).find((s) => s.name === name);
 }
 
+/** readAll calls one lag count may make; past them the count is reported as inexact. */
+const MAX_LAG_READS = 10;
+
 async function countLag(eventStore: EventStore, checkpoint: Position, head: Position | undefined, cap: number): Promise<{ count: number; exact: boolean }> {
   if (head === undefined || comparePositions(head, checkpoint) <= 0) return { count: 0, exact: true };
   const after = comparePositions(checkpoint, START) === 0 ? undefined : checkpoint;
   // readAll may return fewer than asked per call; a few calls keep the count honest up to the cap.
   let count = 0;
   let from = after;
-  for (let calls = 0; calls < 10 && count < cap; calls++) {
+  for (let calls = 1; calls <= MAX_LAG_READS && count < cap; calls++) {
     const events = await eventStore.readAll({ after: from, maxCount: cap - count });
     const last = events[events.length - 1];
     if (!last) return { count, exact: true };

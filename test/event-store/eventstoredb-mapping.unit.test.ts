@@ -1,19 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { streamRevision } from '../../src/application/ports/event-store.js';
 import { START, position } from '../../src/application/ports/position.js';
-import {
-  UnsupportedEventStoreDbEvent,
-  expectedLastRevision,
-  fromEsdbCurrentRevision,
-  isPartialReappend,
-  isStrictlyAfter,
-  isUserEvent,
-  toEsdbExpectedRevision,
-  toJsonData,
-  toReadPosition,
-  toRecordedEvent,
-  usableWritePosition,
-} from '../../src/infrastructure/eventstoredb/mapping.js';
+import * as mapping from '../../src/infrastructure/eventstoredb/mapping.js';
 
 const MAX_U64 = (1n << 64n) - 1n;
 
@@ -27,77 +15,77 @@ const metadata = {
 
 describe('EventStoreDB mapping: expected revisions', () => {
   it('maps the named expectations to the client constants and revisions to themselves', () => {
-    expect(toEsdbExpectedRevision('any')).toBe('any');
-    expect(toEsdbExpectedRevision('no_stream')).toBe('no_stream');
-    expect(toEsdbExpectedRevision('stream_exists')).toBe('stream_exists');
-    expect(toEsdbExpectedRevision(streamRevision(0))).toBe(0n);
-    expect(toEsdbExpectedRevision(streamRevision(41n))).toBe(41n);
+    expect(mapping.toEsdbExpectedRevision('any')).toBe('any');
+    expect(mapping.toEsdbExpectedRevision('no_stream')).toBe('no_stream');
+    expect(mapping.toEsdbExpectedRevision('stream_exists')).toBe('stream_exists');
+    expect(mapping.toEsdbExpectedRevision(streamRevision(0))).toBe(0n);
+    expect(mapping.toEsdbExpectedRevision(streamRevision(41n))).toBe(41n);
   });
 
   it("reads the client's current revision back, 'no_stream' as undefined", () => {
-    expect(fromEsdbCurrentRevision('no_stream')).toBeUndefined();
-    expect(fromEsdbCurrentRevision(0n)).toBe(0n);
-    expect(fromEsdbCurrentRevision(7n)).toBe(7n);
+    expect(mapping.fromEsdbCurrentRevision('no_stream')).toBeUndefined();
+    expect(mapping.fromEsdbCurrentRevision(0n)).toBe(0n);
+    expect(mapping.fromEsdbCurrentRevision(7n)).toBe(7n);
   });
 
   it('knows where the last event of a batch must be when the expectation pins it', () => {
-    expect(expectedLastRevision('no_stream', 1)).toBe(0n);
-    expect(expectedLastRevision('no_stream', 3)).toBe(2n);
-    expect(expectedLastRevision(streamRevision(4), 2)).toBe(6n);
-    expect(expectedLastRevision('any', 2)).toBeUndefined();
-    expect(expectedLastRevision('stream_exists', 2)).toBeUndefined();
+    expect(mapping.expectedLastRevision('no_stream', 1)).toBe(0n);
+    expect(mapping.expectedLastRevision('no_stream', 3)).toBe(2n);
+    expect(mapping.expectedLastRevision(streamRevision(4), 2)).toBe(6n);
+    expect(mapping.expectedLastRevision('any', 2)).toBeUndefined();
+    expect(mapping.expectedLastRevision('stream_exists', 2)).toBeUndefined();
   });
 });
 
 describe('EventStoreDB mapping: refused appends', () => {
   it('reads a refusal under any or stream_exists on an existing stream as a partial re-append', () => {
-    expect(isPartialReappend('any', streamRevision(3))).toBe(true);
-    expect(isPartialReappend('stream_exists', streamRevision(0))).toBe(true);
-    expect(isPartialReappend('stream_exists', undefined)).toBe(false);
-    expect(isPartialReappend('no_stream', streamRevision(0))).toBe(false);
-    expect(isPartialReappend(streamRevision(2), streamRevision(5))).toBe(false);
+    expect(mapping.isPartialReappend('any', streamRevision(3))).toBe(true);
+    expect(mapping.isPartialReappend('stream_exists', streamRevision(0))).toBe(true);
+    expect(mapping.isPartialReappend('stream_exists', undefined)).toBe(false);
+    expect(mapping.isPartialReappend('no_stream', streamRevision(0))).toBe(false);
+    expect(mapping.isPartialReappend(streamRevision(2), streamRevision(5))).toBe(false);
   });
 });
 
 describe('EventStoreDB mapping: positions', () => {
   it("starts at the client's START for no position or the port's START, else at both halves", () => {
-    expect(toReadPosition(undefined)).toBe('start');
-    expect(toReadPosition(START)).toBe('start');
-    expect(toReadPosition(position(10n, 8n))).toEqual({ commit: 10n, prepare: 8n });
+    expect(mapping.toReadPosition(undefined)).toBe('start');
+    expect(mapping.toReadPosition(START)).toBe('start');
+    expect(mapping.toReadPosition(position(10n, 8n))).toEqual({ commit: 10n, prepare: 8n });
   });
 
   it('treats "after" as exclusive and compares commit, then prepare', () => {
     const after = position(100n, 90n);
-    expect(isStrictlyAfter(position(100n, 90n), after)).toBe(false);
-    expect(isStrictlyAfter(position(99n, 200n), after)).toBe(false);
-    expect(isStrictlyAfter(position(100n, 89n), after)).toBe(false);
+    expect(mapping.isStrictlyAfter(position(100n, 90n), after)).toBe(false);
+    expect(mapping.isStrictlyAfter(position(99n, 200n), after)).toBe(false);
+    expect(mapping.isStrictlyAfter(position(100n, 89n), after)).toBe(false);
     // Same commit position, later prepare: a later event of the same transaction.
-    expect(isStrictlyAfter(position(100n, 91n), after)).toBe(true);
-    expect(isStrictlyAfter(position(101n, 0n), after)).toBe(true);
+    expect(mapping.isStrictlyAfter(position(100n, 91n), after)).toBe(true);
+    expect(mapping.isStrictlyAfter(position(101n, 0n), after)).toBe(true);
   });
 
   it('lets everything through after nothing or after START', () => {
-    expect(isStrictlyAfter(position(0n, 0n), undefined)).toBe(true);
-    expect(isStrictlyAfter(position(0n, 0n), START)).toBe(true);
-    expect(isStrictlyAfter(position(5n, 5n), START)).toBe(true);
+    expect(mapping.isStrictlyAfter(position(0n, 0n), undefined)).toBe(true);
+    expect(mapping.isStrictlyAfter(position(0n, 0n), START)).toBe(true);
+    expect(mapping.isStrictlyAfter(position(5n, 5n), START)).toBe(true);
   });
 
   it('keeps a write position only when it is a real one', () => {
-    expect(usableWritePosition({ commit: 120n, prepare: 120n })).toEqual({ commit: 120n, prepare: 120n });
-    expect(usableWritePosition(undefined)).toBeUndefined();
-    expect(usableWritePosition({ commit: -1n, prepare: -1n })).toBeUndefined();
-    expect(usableWritePosition({ commit: MAX_U64, prepare: MAX_U64 })).toBeUndefined();
+    expect(mapping.usableWritePosition({ commit: 120n, prepare: 120n })).toEqual({ commit: 120n, prepare: 120n });
+    expect(mapping.usableWritePosition(undefined)).toBeUndefined();
+    expect(mapping.usableWritePosition({ commit: -1n, prepare: -1n })).toBeUndefined();
+    expect(mapping.usableWritePosition({ commit: MAX_U64, prepare: MAX_U64 })).toBeUndefined();
   });
 });
 
 describe('EventStoreDB mapping: system events', () => {
   it('keeps application events and drops "$" types and "$" streams', () => {
-    expect(isUserEvent('payment-pay_1', 'PaymentCaptured')).toBe(true);
-    expect(isUserEvent('payment-pay_1', '$metadata')).toBe(false);
-    expect(isUserEvent('$$payment-pay_1', '$metadata')).toBe(false);
-    expect(isUserEvent('$stats-127.0.0.1:2113', 'StatsCollected')).toBe(false);
-    expect(isUserEvent('$ce-payment', '$>')).toBe(false);
-    expect(isUserEvent('$settings', 'Settings')).toBe(false);
+    expect(mapping.isUserEvent('payment-pay_1', 'PaymentCaptured')).toBe(true);
+    expect(mapping.isUserEvent('payment-pay_1', '$metadata')).toBe(false);
+    expect(mapping.isUserEvent('$$payment-pay_1', '$metadata')).toBe(false);
+    expect(mapping.isUserEvent('$stats-127.0.0.1:2113', 'StatsCollected')).toBe(false);
+    expect(mapping.isUserEvent('$ce-payment', '$>')).toBe(false);
+    expect(mapping.isUserEvent('$settings', 'Settings')).toBe(false);
   });
 });
 
@@ -116,7 +104,7 @@ describe('EventStoreDB mapping: recorded events', () => {
   };
 
   it('maps every field, the recorded time from "created"', () => {
-    expect(toRecordedEvent(raw)).toEqual({
+    expect(mapping.toRecordedEvent(raw)).toEqual({
       id: raw.id,
       type: 'PaymentCaptured',
       streamId: 'payment-pay_1',
@@ -129,15 +117,15 @@ describe('EventStoreDB mapping: recorded events', () => {
   });
 
   it('fails visibly on an event it cannot represent', () => {
-    expect(() => toRecordedEvent({ ...raw, position: undefined })).toThrow(UnsupportedEventStoreDbEvent);
-    expect(() => toRecordedEvent({ ...raw, metadata: undefined })).toThrow(UnsupportedEventStoreDbEvent);
-    expect(() => toRecordedEvent({ ...raw, metadata: new Uint8Array([1]) })).toThrow(UnsupportedEventStoreDbEvent);
-    expect(() => toRecordedEvent({ ...raw, metadata: [metadata] })).toThrow(UnsupportedEventStoreDbEvent);
+    expect(() => mapping.toRecordedEvent({ ...raw, position: undefined })).toThrow(mapping.UnsupportedEventStoreDbEvent);
+    expect(() => mapping.toRecordedEvent({ ...raw, metadata: undefined })).toThrow(mapping.UnsupportedEventStoreDbEvent);
+    expect(() => mapping.toRecordedEvent({ ...raw, metadata: new Uint8Array([1]) })).toThrow(mapping.UnsupportedEventStoreDbEvent);
+    expect(() => mapping.toRecordedEvent({ ...raw, metadata: [metadata] })).toThrow(mapping.UnsupportedEventStoreDbEvent);
   });
 
   it('stores undefined data as JSON null and everything else as given', () => {
-    expect(toJsonData(undefined)).toBeNull();
-    expect(toJsonData({ a: 1 })).toEqual({ a: 1 });
-    expect(toJsonData('text')).toBe('text');
+    expect(mapping.toJsonData(undefined)).toBeNull();
+    expect(mapping.toJsonData({ a: 1 })).toEqual({ a: 1 });
+    expect(mapping.toJsonData('text')).toBe('text');
   });
 });

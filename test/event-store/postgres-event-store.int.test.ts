@@ -286,7 +286,7 @@ describe('PostgresEventStore on PostgreSQL', () => {
         // Cut the LISTEN connection: the instance reconnects and is woken again.
         const { rows } = await db.pool.query<{ pid: number }>(
           `SELECT pg_terminate_backend(pid) AS pid FROM pg_stat_activity
-           WHERE application_name = 'es-notify-listener' AND query LIKE 'LISTEN%'`,
+           WHERE application_name = 'es-notify-listener:event-notifications'`,
         );
         expect(rows).toHaveLength(1);
         await sleep(300);

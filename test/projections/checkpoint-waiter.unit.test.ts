@@ -83,6 +83,33 @@ describe('CheckpointWaiter', () => {
     waiter.close();
   });
 
+  it('does not miss a notification that lands while its first read is in flight', async () => {
+    // Reads answer what was there when they started, as a database snapshot does.
+    let checkpoint = at(1);
+    let notifyDuringRead: (() => void) | undefined;
+    const store = {
+      async readCheckpoints(names: readonly string[]): Promise<Map<string, Position>> {
+        const snapshot = new Map(names.includes('payments') ? [['payments', checkpoint] as const] : []);
+        const during = notifyDuringRead;
+        notifyDuringRead = undefined;
+        during?.();
+        await new Promise((r) => setTimeout(r, 1));
+        return snapshot;
+      },
+    };
+    const feed = new FakeFeed();
+    const waiter = new CheckpointWaiter({ store, feed }, { pollIntervalMs: 60_000 });
+    waiter.start();
+    notifyDuringRead = () => {
+      checkpoint = at(2);
+      feed.emit('payments');
+    };
+    const started = Date.now();
+    expect(await waiter.waitForPosition('payments', at(2), 2_000)).toBe(true);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    waiter.close();
+  });
+
   it('falls back to polling when a notification is lost', async () => {
     const store = new FakeCheckpoints();
     store.checkpoints.set('payments', at(1));

@@ -53,6 +53,18 @@ export type RevokeApiKeyError =
   | { readonly code: 'not_found'; readonly id: string }
   | { readonly code: 'already_revoked'; readonly id: string; readonly revokedAt: Date; readonly revokedBy: string };
 
+/**
+ * Every fresh key id collided with an existing one: with 64 random bits per id that is a
+ * broken random source or a corrupted table, a bug to surface, never an expected outcome.
+ */
+export class ApiKeyIdCollisions extends Error {
+  override readonly name = 'ApiKeyIdCollisions';
+
+  constructor(attempts: number, cause: unknown) {
+    super(`${attempts} new API key ids in a row already existed`, { cause });
+  }
+}
+
 export interface ApiKeysLogger {
   warn(object: Record<string, unknown>, message: string): void;
 }
@@ -107,6 +119,8 @@ const DEFAULT_CACHE_MAX_ENTRIES = 10_000;
 const DEFAULT_TOUCH_INTERVAL_MS = 60_000;
 const NAME = /^[^\p{Cc}]{0,200}$/u;
 const UNIQUE_VIOLATION = '23505';
+/** Fresh ids tried before a collision streak is treated as the bug it must be. */
+const MAX_CREATE_ATTEMPTS = 3;
 // Any 32 bytes: hashed against when the id is unknown, so that answer takes as long as a wrong secret.
 const NO_HASH = Buffer.alloc(32);
 
@@ -151,7 +165,8 @@ export class ApiKeys {
     const { scopes, customerId, name } = checked.value;
     const correlationId = request.correlationId ?? randomUUID();
     // 64 random bits make a collision all but impossible; a retry makes it harmless.
-    for (let attempt = 1; ; attempt++) {
+    let collision: unknown;
+    for (let attempt = 1; attempt <= MAX_CREATE_ATTEMPTS; attempt++) {
       const key = newApiKey();
       try {
         const createdAt = await inTransaction(this.pool, async (client) => {
@@ -163,9 +178,11 @@ export class ApiKeys {
         });
         return ok({ id: key.id, key: key.plaintext, name, scopes, customerId, createdAt, createdBy: request.actor });
       } catch (error) {
-        if ((error as { code?: string }).code !== UNIQUE_VIOLATION || attempt >= 3) throw error;
+        if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+        collision = error;
       }
     }
+    throw new ApiKeyIdCollisions(MAX_CREATE_ATTEMPTS, collision);
   }
 
   /** Every key, oldest first, with its state; no hash, no secret. */

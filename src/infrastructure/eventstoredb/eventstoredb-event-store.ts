@@ -158,7 +158,10 @@ export class EventStoreDbEventStore implements EventStore {
     const pageSize = Math.min(maxCount, MAX_PAGE) + 1;
     // The newest $all position examined so far, user event or not.
     let cursor: Position | undefined = after;
-    for (;;) {
+    // Pages through the log until maxCount user events are found or the log ends; every
+    // page either moves the cursor forward or ends the loop, so it cannot spin in place.
+    let endOfLog = false;
+    while (!endOfLog) {
       const page = await this.readAllPage(toReadPosition(cursor), pageSize, FORWARDS);
       let advanced = false;
       for (const raw of page) {
@@ -171,8 +174,9 @@ export class EventStoreDbEventStore implements EventStore {
         out.push(toRecordedEvent(raw));
         if (out.length === maxCount) return out;
       }
-      if (page.length < pageSize || !advanced) return out;
+      endOfLog = page.length < pageSize || !advanced;
     }
+    return out;
   }
 
   async *subscribeToAll(options: SubscribeOptions): AsyncGenerator<readonly RecordedEvent[]> {
@@ -237,8 +241,8 @@ export class EventStoreDbEventStore implements EventStore {
     this.closing.signal.addEventListener('abort', onStop, { once: true });
 
     try {
-      for (;;) {
-        if (stopped) return;
+      // Live until stopped: each pass yields what arrived, or waits for the next signal.
+      while (!stopped) {
         if (buffer.length > 0) {
           // Whatever has arrived, up to batchSize: no waiting to fill a batch.
           const batch = buffer.splice(0, batchSize);
@@ -273,17 +277,21 @@ export class EventStoreDbEventStore implements EventStore {
 
   async headPosition(): Promise<Position | undefined> {
     let from: ReadPosition = END;
-    for (;;) {
+    // Pages backwards until a user event or the start of the log: every full page moves
+    // `from` further back, so the loop ends at the oldest event at the latest.
+    let startOfLog = false;
+    while (!startOfLog) {
       const page = await this.readAllPage(from, HEAD_PAGE, BACKWARDS);
       for (const raw of page) {
         if (isUserEvent(raw.streamId, raw.type)) return toPortPosition(raw.position);
       }
       const oldest = page.at(-1);
-      if (oldest === undefined || page.length < HEAD_PAGE) return undefined;
+      startOfLog = oldest === undefined || page.length < HEAD_PAGE;
       // Only system events so far: keep going back. A backwards read excludes the event at
       // its start position; were it included, the page would still make progress.
-      from = oldest.position;
+      if (oldest !== undefined) from = oldest.position;
     }
+    return undefined;
   }
 
   async close(): Promise<void> {

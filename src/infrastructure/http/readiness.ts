@@ -1,3 +1,4 @@
+import { TimeoutError, withTimeout } from '../../application/support/timing.js';
 import type { ReadinessCheck } from './deps.js';
 
 export interface ReadinessOutcome {
@@ -16,20 +17,13 @@ export function runReadinessChecks(checks: readonly ReadinessCheck[], timeoutMs:
 async function runOne(check: ReadinessCheck, timeoutMs: number): Promise<ReadinessOutcome> {
   const started = performance.now();
   const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<'timed_out'>((resolve) => {
-    timer = setTimeout(() => {
-      controller.abort();
-      resolve('timed_out');
-    }, timeoutMs);
-  });
   const elapsed = () => Math.round((performance.now() - started) * 10) / 10;
   try {
-    const result = await Promise.race([check.check(controller.signal).then(() => 'ok' as const), timedOut]);
-    return { name: check.name, status: result, durationMs: elapsed() };
+    await withTimeout(check.check(controller.signal), timeoutMs, `readiness check ${check.name}`);
+    return { name: check.name, status: 'ok', durationMs: elapsed() };
   } catch (error) {
-    return { name: check.name, status: 'failed', durationMs: elapsed(), error };
-  } finally {
-    clearTimeout(timer);
+    if (!(error instanceof TimeoutError)) return { name: check.name, status: 'failed', durationMs: elapsed(), error };
+    controller.abort();
+    return { name: check.name, status: 'timed_out', durationMs: elapsed() };
   }
 }

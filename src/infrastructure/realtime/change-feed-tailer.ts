@@ -2,9 +2,9 @@ import type pg from 'pg';
 import { CHANGES_CHANNEL } from '../postgres/realtime/schema.js';
 import { readAfter, readStartPoint, type FeedChange } from './change-feed-sql.js';
 import { advance, type GapPolicy, type Witness } from './feed-cursor.js';
+import { backoff, sleep, WakeSignal } from '../../application/support/timing.js';
+import { dedicatedClient, PgNotificationListener } from '../postgres/notifications/pg-notification-listener.js';
 import { errorFields, type RealtimeLogger } from './logger.js';
-import { NotificationListener } from './notification-listener.js';
-import { backoffMs, delay } from './timing.js';
 
 export interface ChangeFeedTailerOptions {
   readonly pool: pg.Pool;
@@ -31,6 +31,9 @@ export const TAILER_DEFAULTS = {
   startWindow: 1_000,
 } as const;
 
+/** Retries of a failed read: the tailer runs until stopped, so these go on, spaced out. */
+const READ_RETRY = { minMs: 200, maxMs: 10_000 } as const;
+
 /**
  * Follows `realtime_changes` for this process and hands each new row to `onChange` in id
  * order (= commit order = position order for a topic fed by one projection). One per
@@ -42,28 +45,28 @@ export class ChangeFeedTailer {
   readonly #options: ChangeFeedTailerOptions;
   readonly #policy: GapPolicy;
   readonly #abort = new AbortController();
-  readonly #listener: NotificationListener;
+  readonly #listener: PgNotificationListener;
+  readonly #wakeups = new WakeSignal();
   #lastId = 0n;
   #witness: Witness | undefined;
   #isReady = false;
   #markReady: () => void = () => undefined;
   readonly #ready: Promise<void>;
   #running: Promise<void> | undefined;
-  #wakeRequested = false;
-  #wakeUp: (() => void) | undefined;
   #waiters = new Set<DeliveryWaiter>();
 
   constructor(options: ChangeFeedTailerOptions) {
     this.#options = options;
     this.#policy = { ...TAILER_DEFAULTS.gap, ...options.gap };
     this.#ready = new Promise((resolve) => (this.#markReady = resolve));
-    this.#listener = new NotificationListener({
-      pool: options.pool,
-      channel: CHANGES_CHANNEL,
+    this.#listener = new PgNotificationListener({
+      createClient: dedicatedClient(options.pool, options.listenApplicationName ?? 'ledger-realtime-listener'),
+      channels: [CHANGES_CHANNEL],
       onNotification: () => this.wake(),
-      onConnected: () => this.wake(),
-      logger: options.logger,
-      applicationName: options.listenApplicationName ?? 'ledger-realtime-listener',
+      // Changes committed while we were not listening announced themselves to nobody.
+      onReconnect: () => this.wake(),
+      onConnectionLost: ({ attempt, retryInMs, error }) =>
+        options.logger.warn({ channel: CHANGES_CHANNEL, attempt, retryInMs, ...errorFields(error) }, 'realtime: LISTEN connection lost; reconnecting'),
     });
   }
 
@@ -86,13 +89,11 @@ export class ChangeFeedTailer {
   }
 
   get listening(): boolean {
-    return this.#listener.connected;
+    return this.#listener.listening;
   }
 
   start(): void {
-    if (this.#running) return;
-    this.#listener.start();
-    this.#running = this.#run();
+    this.#running ??= this.#run();
   }
 
   /**
@@ -119,45 +120,49 @@ export class ChangeFeedTailer {
 
   /** Something may have been committed: read now rather than at the next poll. */
   wake(): void {
-    this.#wakeRequested = true;
-    this.#wakeUp?.();
+    this.#wakeups.wake();
   }
 
   async stop(): Promise<void> {
     this.#abort.abort();
     this.wake();
-    await Promise.all([this.#running, this.#listener.stop()]);
+    await Promise.all([this.#running, this.#listener.close()]);
     for (const waiter of [...this.#waiters]) waiter.settle(false);
   }
 
+  /** Runs until stopped; every failed read is retried after a backed-off pause. */
   async #run(): Promise<void> {
     const { logger } = this.#options;
+    const signal = this.#abort.signal;
+    // Listen before the first read: whatever commits after it announces itself.
+    await this.#listener.start();
     let failures = 0;
-    while (!this.#abort.signal.aborted && !this.#isReady) {
+    while (!signal.aborted && !this.#isReady) {
       try {
         await this.#init();
       } catch (error) {
         failures += 1;
         logger.error({ attempt: failures, ...errorFields(error) }, 'realtime: cannot read the change feed start point; retrying');
-        await delay(backoffMs(failures, { minMs: 200, maxMs: 10_000 }), this.#abort.signal);
+        await sleep(backoff(failures, READ_RETRY), signal);
       }
     }
     failures = 0;
-    while (!this.#abort.signal.aborted) {
+    while (!signal.aborted) {
       let outcome: PumpOutcome;
-      // Cleared before reading: a wake that arrives while we read means "read again".
-      this.#wakeRequested = false;
+      // Read before the look: a wake that arrives while we read means "read again".
+      const seen = this.#wakeups.generation;
       try {
         outcome = await this.#pump();
         failures = 0;
       } catch (error) {
         failures += 1;
         logger.error({ attempt: failures, ...errorFields(error) }, 'realtime: reading the change feed failed; retrying');
-        await delay(backoffMs(failures, { minMs: 200, maxMs: 10_000 }), this.#abort.signal);
+        await sleep(backoff(failures, READ_RETRY), signal);
         continue;
       }
       if (outcome === 'more') continue;
-      await this.#idle(outcome === 'blocked' ? (this.#options.gapRecheckMs ?? TAILER_DEFAULTS.gapRecheckMs) : (this.#options.pollIntervalMs ?? TAILER_DEFAULTS.pollIntervalMs));
+      const idleMs = outcome === 'blocked' ? (this.#options.gapRecheckMs ?? TAILER_DEFAULTS.gapRecheckMs) : (this.#options.pollIntervalMs ?? TAILER_DEFAULTS.pollIntervalMs);
+      await this.#wakeups.wait(seen, idleMs, signal);
     }
   }
 
@@ -200,20 +205,6 @@ export class ChangeFeedTailer {
     for (const waiter of [...this.#waiters]) if (waiter.id <= this.#lastId) waiter.settle(true);
     if (step.blocked) return 'blocked';
     return read.changes.length >= batchSize ? 'more' : 'idle';
-  }
-
-  /** Waits for wake(), stop() or `ms`, whichever comes first. */
-  async #idle(ms: number): Promise<void> {
-    if (this.#wakeRequested) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.#wakeUp = done;
-    });
-    this.#wakeUp = undefined;
   }
 }
 

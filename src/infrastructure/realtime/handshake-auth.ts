@@ -1,6 +1,7 @@
 import type { Authenticator } from '../../application/auth/authenticator.js';
 import type { AuthenticationError, Principal } from '../../application/auth/principal.js';
 import type { Clock } from '../../application/ports/clock.js';
+import { withTimeout } from '../../application/support/timing.js';
 import { errorFields, type RealtimeLogger } from './logger.js';
 import type { RealtimeSocket } from './realtime-hub.js';
 
@@ -67,7 +68,7 @@ export function handshakeAuthentication(options: HandshakeAuthOptions): Middlewa
         socket.data.principal = principal;
         if (principal.kind === 'api_key' && token !== undefined) {
           // API keys do not expire but can be revoked: the hub asks again from time to time.
-          socket.data.revalidate = async () => (await withTimeout(options.authenticator.authenticate(token, options.clock.now()), timeoutMs)).ok;
+          socket.data.revalidate = async () => (await withTimeout(options.authenticator.authenticate(token, options.clock.now()), timeoutMs, 'the authenticator')).ok;
         }
         next();
       },
@@ -88,7 +89,7 @@ export function handshakeAuthentication(options: HandshakeAuthOptions): Middlewa
     if (token !== undefined && typeof token !== 'string') throw unauthorized('malformed_credentials');
     if (token !== undefined && token.length > maxLength) throw unauthorized('malformed_credentials');
     const now = options.clock.now();
-    const result = await withTimeout(options.authenticator.authenticate(token === '' ? undefined : token, now), timeoutMs);
+    const result = await withTimeout(options.authenticator.authenticate(token === '' ? undefined : token, now), timeoutMs, 'the authenticator');
     if (!result.ok) {
       if ('message' in result.error) options.logger.debug({ socket: socket.id, reason: result.error.code, detail: result.error.message }, 'realtime: token refused');
       throw unauthorized(result.error.code);
@@ -96,17 +97,5 @@ export function handshakeAuthentication(options: HandshakeAuthOptions): Middlewa
     // The authenticator should have said so; checked here too, as on every subscribe.
     if (isExpired(result.value, options.clock.now())) throw unauthorized('expired_credentials');
     return { principal: result.value, token: token === '' ? undefined : token };
-  }
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the authenticator did not answer within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -1,3 +1,4 @@
+import { TimeoutError, withTimeout } from '../../application/support/timing.js';
 import { projectionSchema } from '../../projections/projection.js';
 import type { Queryable } from './change-feed-sql.js';
 import { Semaphore } from './limits.js';
@@ -185,14 +186,11 @@ function deferred(): Pending {
 }
 
 async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new OwnerLookupUnavailable(`payment lookup took longer than ${ms} ms`)), ms);
-  });
   try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
+    return await withTimeout(promise, ms, 'payment lookup');
+  } catch (error) {
+    if (error instanceof TimeoutError) throw new OwnerLookupUnavailable(error.message, { cause: error });
+    throw error;
   }
 }
 

@@ -2,6 +2,7 @@ import type { Server, Socket } from 'socket.io';
 import type { Principal } from '../../application/auth/principal.js';
 import type { Clock } from '../../application/ports/clock.js';
 import { comparePositions, formatPosition, type PositionParts } from '../../application/ports/position.js';
+import { TimeoutError, withTimeout } from '../../application/support/timing.js';
 import { CatchUp, CatchUpRegistry } from './catch-up.js';
 import { DeliveryFloors } from './delivery-floors.js';
 import { readBacklog, readOldest, type FeedChange, type Queryable } from './change-feed-sql.js';
@@ -428,11 +429,11 @@ export class RealtimeHub {
 }
 
 async function readyWithin(feed: FeedCursor, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
   try {
-    return await Promise.race([feed.ready.then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
+    await withTimeout(feed.ready, ms, 'the change feed start');
+    return true;
+  } catch (error) {
+    if (error instanceof TimeoutError) return false;
+    throw error;
   }
 }

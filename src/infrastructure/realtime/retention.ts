@@ -1,6 +1,6 @@
+import { sleep } from '../../application/support/timing.js';
 import { pruneOnce, type Queryable } from './change-feed-sql.js';
 import { errorFields, type RealtimeLogger } from './logger.js';
-import { delay } from './timing.js';
 
 export interface RetentionOptions {
   readonly pool: Queryable;
@@ -36,7 +36,7 @@ export async function pruneChanges(options: RetentionOptions, signal?: AbortSign
     total += deleted;
     if (deleted < chunkSize) break;
     // Leave room for the runner's inserts and the tailer's reads between chunks.
-    await delay(10, signal);
+    await sleep(10, signal);
   }
   return total;
 }
@@ -67,7 +67,7 @@ export class RetentionPruner {
     const interval = this.#options.intervalMs ?? RETENTION_DEFAULTS.intervalMs;
     const signal = this.#abort.signal;
     // A random first delay, so instances started together do not prune in lockstep.
-    await delay(Math.round(Math.random() * Math.min(interval, 60_000)), signal);
+    await sleep(Math.round(Math.random() * Math.min(interval, 60_000)), signal);
     while (!signal.aborted) {
       try {
         const deleted = await pruneChanges(this.#options, signal);
@@ -75,7 +75,7 @@ export class RetentionPruner {
       } catch (error) {
         this.#options.logger.warn(errorFields(error), 'realtime: pruning old changes failed; will retry');
       }
-      await delay(interval, signal);
+      await sleep(interval, signal);
     }
   }
 }

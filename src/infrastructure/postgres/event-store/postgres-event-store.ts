@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import {
   IdempotencyViolation,
   WrongExpectedVersion,
@@ -16,6 +16,8 @@ import {
   type SubscribeOptions,
 } from '../../../application/ports/event-store.js';
 import { START, position, type Position } from '../../../application/ports/position.js';
+import { WakeSignal } from '../../../application/support/timing.js';
+import { dedicatedClient, PgNotificationListener } from '../notifications/pg-notification-listener.js';
 import { EVENT_ID_CONSTRAINT, IDEMPOTENCY_VIOLATION_SQLSTATE } from './schema.js';
 
 export interface PostgresEventStoreOptions {
@@ -40,10 +42,8 @@ const DEFAULT_CHANNEL = 'ledger_events';
  */
 const HIDDEN_RECHECK_MIN_MS = 10;
 const HIDDEN_RECHECK_MAX_MS = 250;
-const LISTEN_RETRY_MIN_MS = 100;
-const LISTEN_RETRY_MAX_MS = 5_000;
-/** A racing duplicate can hit the event-id index once; a second look settles it. */
-const MAX_REPLAY_ATTEMPTS = 3;
+/** A racing duplicate can hit the event-id index once; a second look settles it, a third is spare. */
+const MAX_APPEND_ATTEMPTS = 3;
 const INT8_MAX = (1n << 63n) - 1n;
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -142,14 +142,14 @@ type AppendParams = [
 ];
 
 /**
- * EventStore on PostgreSQL. The caller owns the pool; close() releases only what this
- * instance took from it (the LISTEN connection) and stops its timers.
+ * EventStore on PostgreSQL. The caller owns the pool; close() ends only what this instance
+ * opened itself (its LISTEN connection) and stops its timers.
  */
 export class PostgresEventStore implements EventStore {
   readonly #pool: pg.Pool;
   readonly #pollIntervalMs: number;
   readonly #wakeups = new WakeSignal();
-  readonly #listener: NotificationListener;
+  readonly #listener: PgNotificationListener;
   readonly #sender: NotificationSender;
   #closed = false;
 
@@ -164,7 +164,15 @@ export class PostgresEventStore implements EventStore {
     // Our own notifications carry this id so that our listener can ignore them: local
     // subscribers were already woken directly.
     const instanceId = randomUUID();
-    this.#listener = new NotificationListener(pool, channel, instanceId, () => this.#wakeups.wake());
+    this.#listener = new PgNotificationListener({
+      createClient: dedicatedClient(pool, `${pool.options.application_name ?? 'ledger'}:event-notifications`),
+      channels: [channel],
+      onNotification: (_channel, payload) => {
+        if (payload !== instanceId) this.#wakeups.wake();
+      },
+      // What other instances announced while we were not listening is lost: look now.
+      onReconnect: () => this.#wakeups.wake(),
+    });
     this.#sender = new NotificationSender(pool, channel, instanceId);
   }
 
@@ -172,23 +180,24 @@ export class PostgresEventStore implements EventStore {
     this.#assertOpen();
     const params = appendParams(streamId, events, expected);
     let checkReplay = false;
-    for (let attempt = 1; ; attempt++) {
+    let collision: unknown;
+    for (let attempt = 1; attempt <= MAX_APPEND_ATTEMPTS; attempt++) {
       let row: AppendRow;
       try {
         const result = await this.#pool.query<AppendRow>({ name: 'ledger_append', text: APPEND_SQL, values: [...params, checkReplay] });
         row = single(result.rows, 'ledger_append');
       } catch (error) {
+        if (!isUniqueViolation(error, EVENT_ID_CONSTRAINT)) throw translateAppendError(error);
         // The function assumes a new write and lets the unique index catch a repeat (a
         // retried 'any' append, or two copies of one write racing); asking again with
         // the replay check on returns the original result or a precise violation.
-        if (isUniqueViolation(error, EVENT_ID_CONSTRAINT) && attempt < MAX_REPLAY_ATTEMPTS) {
-          checkReplay = true;
-          continue;
-        }
-        throw translateAppendError(error);
+        collision = error;
+        checkReplay = true;
+        continue;
       }
       return this.#appendOutcome(row, streamId, expected);
     }
+    throw new IdempotencyViolation(`an event id of this append kept colliding with a concurrent write (${MAX_APPEND_ATTEMPTS} attempts)`, { cause: collision });
   }
 
   async readStream(streamId: string, options: { fromRevision?: StreamRevision; maxCount?: number } = {}): Promise<ReadStreamResult> {
@@ -279,7 +288,7 @@ export class PostgresEventStore implements EventStore {
     this.#closed = true;
     // Ends every subscription that is waiting; one that is reading ends after its read.
     this.#wakeups.wake();
-    await Promise.all([this.#listener.stop(), this.#sender.close()]);
+    await Promise.all([this.#listener.close(), this.#sender.close()]);
   }
 
   #appendOutcome(row: AppendRow, streamId: string, expected: ExpectedRevision): AppendResult {
@@ -396,49 +405,7 @@ function isUniqueViolation(error: unknown, constraint: string): boolean {
 function translateAppendError(error: unknown): unknown {
   const e = pgError(error);
   if (e.code === IDEMPOTENCY_VIOLATION_SQLSTATE) return new IdempotencyViolation(e.message ?? 'idempotency violation', { cause: error });
-  if (e.code === '23505' && e.constraint === EVENT_ID_CONSTRAINT) {
-    return new IdempotencyViolation('an event id of this append keeps colliding with a concurrent write', { cause: error });
-  }
   return error;
-}
-
-/**
- * A counter that waiters watch. Waiting with the generation read before a query closes
- * the gap between "the read found nothing" and "start waiting".
- */
-class WakeSignal {
-  #generation = 0;
-  #waiters = new Set<() => void>();
-
-  get generation(): number {
-    return this.#generation;
-  }
-
-  wake(): void {
-    this.#generation++;
-    const waiters = [...this.#waiters];
-    this.#waiters.clear();
-    for (const waiter of waiters) waiter();
-  }
-
-  /** True when woken since `since` (at once if already), false after the timeout or on abort. */
-  wait(since: number, timeoutMs: number, signal: AbortSignal): Promise<boolean> {
-    if (this.#generation !== since) return Promise.resolve(true);
-    if (signal.aborted) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const finish = (woken: boolean): void => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-        this.#waiters.delete(onWake);
-        resolve(woken);
-      };
-      const onWake = (): void => finish(true);
-      const onAbort = (): void => finish(false);
-      const timer = setTimeout(() => finish(false), timeoutMs);
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.#waiters.add(onWake);
-    });
-  }
 }
 
 /**
@@ -489,110 +456,4 @@ class NotificationSender {
       // Best effort: other instances' subscribers fall back to polling.
     }
   }
-}
-
-/** A LISTEN connection and the one way to give it back (destroyed, exactly once). */
-interface ListeningClient {
-  readonly client: pg.PoolClient;
-  readonly drop: (error?: Error) => void;
-}
-
-/**
- * LISTEN on a connection of its own, reconnecting with bounded backoff when it drops.
- * A reconnection wakes subscribers, since what was announced meanwhile was lost.
- */
-class NotificationListener {
-  #current: ListeningClient | undefined;
-  #started: Promise<void> | undefined;
-  #attempt: Promise<void> | undefined;
-  #retryTimer: NodeJS.Timeout | undefined;
-  #retryDelayMs = LISTEN_RETRY_MIN_MS;
-  #firstAttempt = true;
-  #stopped = false;
-
-  constructor(
-    private readonly pool: pg.Pool,
-    private readonly channel: string,
-    private readonly ownPayload: string,
-    private readonly onWake: () => void,
-  ) {}
-
-  /** Resolves when the first attempt to listen has finished, whether or not it worked. */
-  start(): Promise<void> {
-    this.#started ??= this.#connect();
-    return this.#started;
-  }
-
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    clearTimeout(this.#retryTimer);
-    await this.#attempt;
-    const current = this.#current;
-    this.#current = undefined;
-    current?.drop();
-  }
-
-  #connect(): Promise<void> {
-    this.#attempt = this.#tryConnect().finally(() => {
-      this.#attempt = undefined;
-    });
-    return this.#attempt;
-  }
-
-  async #tryConnect(): Promise<void> {
-    if (this.#stopped) return;
-    const firstAttempt = this.#firstAttempt;
-    this.#firstAttempt = false;
-    let listening: ListeningClient | undefined;
-    try {
-      listening = listeningClient(await this.pool.connect());
-      const current = listening;
-      current.client.on('notification', (message) => {
-        if (message.channel === this.channel && message.payload !== this.ownPayload) this.onWake();
-      });
-      current.client.on('error', (error) => this.#lost(current, error));
-      current.client.on('end', () => this.#lost(current));
-      await current.client.query(`LISTEN ${pg.escapeIdentifier(this.channel)}`);
-      if (this.#stopped) {
-        current.drop();
-        return;
-      }
-      this.#current = current;
-      this.#retryDelayMs = LISTEN_RETRY_MIN_MS;
-      if (!firstAttempt) this.onWake();
-    } catch (error) {
-      listening?.drop(error instanceof Error ? error : undefined);
-      this.#scheduleRetry();
-    }
-  }
-
-  #lost(listening: ListeningClient, error?: Error): void {
-    listening.drop(error);
-    if (this.#current !== listening) return;
-    this.#current = undefined;
-    this.onWake();
-    this.#scheduleRetry();
-  }
-
-  #scheduleRetry(): void {
-    if (this.#stopped) return;
-    const delay = this.#retryDelayMs;
-    this.#retryDelayMs = Math.min(delay * 2, LISTEN_RETRY_MAX_MS);
-    this.#retryTimer = setTimeout(() => void this.#connect(), delay);
-    // A pending reconnect alone should not keep the process alive.
-    this.#retryTimer.unref();
-  }
-}
-
-function listeningClient(client: pg.PoolClient): ListeningClient {
-  let released = false;
-  return {
-    client,
-    drop(error?: Error) {
-      if (released) return;
-      released = true;
-      // Destroyed rather than returned: a pooled connection must not stay subscribed.
-      client.release(error ?? true);
-    },
-  };
 }

@@ -40,6 +40,20 @@ CREATE INDEX events_transaction_position_idx ON events (transaction_id, global_p
 `;
 
 /*
+ * How both functions end their parameter list and begin their body: they answer with where
+ * a write landed (the output columns win any name clash inside), and count the ids given.
+ */
+const WRITE_RESULT_AND_BODY_START = `  OUT revision bigint,
+  OUT transaction_id xid8,
+  OUT global_position bigint
+)
+LANGUAGE plpgsql
+AS $fn$
+#variable_conflict use_column
+DECLARE
+  v_count bigint := cardinality(p_event_ids);`;
+
+/*
  * Looks for an earlier write of these event ids. Returns is_replay = false when none of them
  * exists; the original result when all of them exist as one contiguous run in this stream
  * with the same types; raises LE001 otherwise. Each statement takes a fresh snapshot
@@ -51,15 +65,7 @@ CREATE FUNCTION ledger_find_replay(
   p_event_ids uuid[],
   p_event_types text[],
   OUT is_replay boolean,
-  OUT revision bigint,
-  OUT transaction_id xid8,
-  OUT global_position bigint
-)
-LANGUAGE plpgsql
-AS $fn$
-#variable_conflict use_column
-DECLARE
-  v_count bigint := cardinality(p_event_ids);
+${WRITE_RESULT_AND_BODY_START}
   v_present bigint;
   v_matching bigint;
   v_offsets bigint;
@@ -119,15 +125,7 @@ CREATE FUNCTION ledger_append(
   p_metadata jsonb[],
   p_check_replay boolean,
   OUT status text,
-  OUT revision bigint,
-  OUT transaction_id xid8,
-  OUT global_position bigint
-)
-LANGUAGE plpgsql
-AS $fn$
-#variable_conflict use_column
-DECLARE
-  v_count bigint := cardinality(p_event_ids);
+${WRITE_RESULT_AND_BODY_START}
   v_replay record;
 BEGIN
   IF v_count = 0 OR cardinality(p_event_types) <> v_count OR cardinality(p_data) <> v_count
