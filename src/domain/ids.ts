@@ -21,3 +21,17 @@ const CUSTOMER_ID = /^[A-Za-z0-9_\-.]{1,64}$/;
 export const isCustomerId = (value: string): value is CustomerId => CUSTOMER_ID.test(value);
 
 export const paymentStream = (id: PaymentId): string => `payment-${id}`;
+
+export type RefundId = Brand<string, 'RefundId'>;
+export const REFUND_ID_PREFIX = 're_';
+
+export const isRefundId = (value: string): value is RefundId =>
+  value.startsWith(REFUND_ID_PREFIX) && ID_BODY.test(value.slice(REFUND_ID_PREFIX.length));
+
+/** For an id this service generated or already checked: a malformed one is a bug, so it throws. */
+export function toRefundId(value: string): RefundId {
+  if (!isRefundId(value)) throw new Error(`not a refund id: ${JSON.stringify(value)}`);
+  return value;
+}
+
+export const refundStream = (id: RefundId): string => `refund-${id}`;
