@@ -28,7 +28,13 @@ export interface RunningService {
 /** Connects to PostgreSQL (creating the database if it may), applies the schema. */
 export async function prepareDatabase(config: Config, logger: Logger): Promise<pg.Pool> {
   await ensureDatabase(config.DATABASE_URL);
-  const pool = createPool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_MAX });
+  const pool = createPool({
+    connectionString: config.DATABASE_URL,
+    max: config.DATABASE_POOL_MAX,
+    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+    queryTimeoutMs: config.DATABASE_QUERY_TIMEOUT_MS,
+    logger: logger.child({ component: 'postgres' }),
+  });
   try {
     const applied = await migrate(pool, allMigrations);
     if (applied.length > 0) logger.info({ applied }, 'schema migrated');
