@@ -77,7 +77,16 @@ describe('Idempotency-Key on create', () => {
     const during = await h.request('POST', '/v1/payments', { body: createBody(), headers: { 'idempotency-key': key } });
     expect(during.status).toBe(409);
     expect(during.problem.code).toBe('idempotency_key_in_use');
-    expect(during.headers.get('retry-after')).toBe('1');
+    // Retry-After is the time the holder's lease still has (5 s when just claimed or
+    // renewed), rounded up: what the database says is left (a renewal in between may have
+    // added up to a second since), never more than a lease.
+    const leftSeconds = Number(
+      (await h.db.pool.query<{ s: string }>(`SELECT ceil(extract(epoch FROM locked_until - now()))::text AS s FROM idempotency_keys WHERE key = $1`, [key])).rows[0]!.s,
+    );
+    const retryAfter = Number(during.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(Math.max(1, leftSeconds - 1));
+    expect(retryAfter).toBeLessThanOrEqual(5);
+    expect(leftSeconds).toBeGreaterThanOrEqual(3);
 
     gate.release();
     const first = await firstPromise;
