@@ -50,9 +50,11 @@ function toOutcome(req: Request, spec: CommandSpec, result: PaymentCommandResult
  * Runs one payment command for an HTTP request: the preconditions (If-Match), the
  * Idempotency-Key protocol around it, and the response. With a key, the first response
  * to reach a final outcome is stored before it is sent, so a client retrying the moment
- * it hears back gets those same bytes; 5xx outcomes and lost races release the key
- * instead, so the retry runs the command again (with the same derived ids, which lets the
- * handler recognise a write that did happen).
+ * it hears back gets those same bytes; 5xx outcomes, lost races and outcomes the store
+ * failed to record release the key instead, so the retry runs the command again (with the
+ * same derived ids, which lets the handler recognise a write that did happen). While the
+ * command runs, its short lease is renewed; if this process dies, the key is free a lease
+ * length later.
  */
 export async function runCommand(deps: HttpDeps, req: Request, res: Response, spec: CommandSpec): Promise<void> {
   const { requestId } = contextOf(req);
