@@ -51,15 +51,31 @@ afterAll(async () => {
 });
 
 let n = 0;
-const create = async (key = `outage-${Date.now()}-${++n}`): Promise<{ status: number; ms: number; retryAfter: string | null; code: unknown }> => {
+interface Answer {
+  readonly status: number;
+  readonly ms: number;
+  readonly retryAfter: string | null;
+  readonly code: unknown;
+  readonly id: string | undefined;
+  readonly position: string | null;
+}
+
+const create = async (key = `outage-${Date.now()}-${++n}`): Promise<Answer> => {
   const started = Date.now();
   const res = await fetch(`${service.url}/v1/payments`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'idempotency-key': key, ...(await authHeader()) },
     body: JSON.stringify({ customerId: 'cus_outage', amount: 100, currency: 'USD', paymentMethod: 'pm_card_visa' }),
   });
-  const body = (await res.json()) as { code?: unknown };
-  return { status: res.status, ms: Date.now() - started, retryAfter: res.headers.get('retry-after'), code: body.code };
+  const body = (await res.json()) as { code?: unknown; id?: string };
+  return {
+    status: res.status,
+    ms: Date.now() - started,
+    retryAfter: res.headers.get('retry-after'),
+    code: body.code,
+    id: body.id,
+    position: res.headers.get('ledger-position'),
+  };
 };
 
 const logged = (message: string): Record<string, unknown>[] => logs.filter((l) => l.msg === message);
@@ -139,5 +155,10 @@ describe('losing PostgreSQL', () => {
     }
     expect(retry.status).toBe(201);
     expect(Date.now() - started).toBeLessThan(6_500);
+
+    // The rest of the service came back too: the projection serves the payment made after the heal.
+    const read = await fetch(`${service.url}/v1/payments/${String(retry.id)}?minPosition=${String(retry.position)}`, { headers: await authHeader() });
+    expect(read.status).toBe(200);
+    expect(((await read.json()) as { id: string }).id).toBe(retry.id);
   }, 40_000);
 });
