@@ -62,8 +62,9 @@ describe('an instance killed in the middle of a keyed command', () => {
     }
     const freedAfterMs = Date.now() - killedAt;
     expect(success?.status).toBe(201);
-    // Free within a lease of the last renewal, plus the client's polling step.
-    expect(freedAfterMs).toBeLessThan(LEASE_SECONDS * 1000 + 1_500);
+    // Free within a lease of the last claim or renewal, plus the client's polling step and
+    // round trips on a busy machine: about 5–6 s, not the minute it used to be.
+    expect(freedAfterMs).toBeLessThan(LEASE_SECONDS * 1000 + 2_000);
     expect(refusals.length).toBeGreaterThan(0);
     for (const refusal of refusals) {
       expect(refusal.retryAfterSeconds).toBeGreaterThanOrEqual(1);
