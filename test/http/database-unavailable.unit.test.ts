@@ -75,10 +75,14 @@ describe('OutageLog', () => {
     expect(lines[2]!.fields.cause).toBe('Query read timeout');
   });
 
-  it('ignores errors that are not about reaching the database', () => {
+  it('ignores errors that are not about reaching the database, and takes them as a sign it is back', () => {
     const { lines, log } = recorder();
     log.failed(withCode('duplicate key value violates unique constraint', '23505'));
     expect(lines).toEqual([]);
+    expect(log.inOutage).toBe(false);
+    log.failed(new Error('Connection terminated unexpectedly'));
+    log.failed(withCode('duplicate key value violates unique constraint', '23505'));
+    expect(lines.map((l) => l.level)).toEqual(['warn', 'info']);
     expect(log.inOutage).toBe(false);
   });
 });

@@ -73,7 +73,7 @@ export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
   if (typeof error !== 'object' || error === null || depth > MAX_CAUSE_DEPTH) return false;
   const { code, message, cause, errors } = error as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
   if (typeof code === 'string' && (UNAVAILABLE_NODE_CODES.has(code) || UNAVAILABLE_SQLSTATE.test(code))) return true;
-  // 57014 is also an operator's pg_cancel_backend; only our own statement timeout counts.
+  // By message, so that 57014 counts only for a statement timeout, not an operator's pg_cancel_backend.
   if (typeof message === 'string' && UNAVAILABLE_MESSAGE.test(message)) return true;
   if (Array.isArray(errors) && errors.some((e) => isDatabaseUnavailable(e, depth + 1))) return true;
   return isDatabaseUnavailable(cause, depth + 1);
@@ -100,7 +100,11 @@ export class OutageLog {
   }
 
   failed(error: unknown): void {
-    if (!isDatabaseUnavailable(error)) return;
+    // A statement the database refused (a constraint, a syntax error) is an answer all the same.
+    if (!isDatabaseUnavailable(error)) {
+      this.answered();
+      return;
+    }
     if (this.outage) {
       this.outage.failures++;
       return;
@@ -118,9 +122,9 @@ export class OutageLog {
 }
 
 /*
- * Gives every promise-style `pool.query` the client-side timeout (when there is one), and tells the outage
- * log how each one (and each checkout) went. Callback and submittable (cursor) forms pass
- * through untouched.
+ * Gives every promise-style `pool.query` the client-side timeout (when there is one), and
+ * tells the outage log how each one (and each checkout) went. Callback and submittable
+ * (cursor) forms pass through untouched.
  */
 function watchAvailability(pool: pg.Pool, queryTimeoutMs: number | undefined, outages: OutageLog): void {
   const query = pool.query.bind(pool) as (...args: unknown[]) => Promise<pg.QueryResult>;
