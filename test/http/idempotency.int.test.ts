@@ -100,9 +100,15 @@ describe('Idempotency-Key on create', () => {
     const key = newKey();
     const streamsBefore = await paymentStreams();
     const gate = h.provider.holdNextAuthorize();
-    const requests = Array.from({ length: 8 }, () => h.request('POST', '/v1/payments', { body: createBody(), headers: { 'idempotency-key': key } }));
+    let answered = 0;
+    const requests = Array.from({ length: 8 }, () =>
+      h.request('POST', '/v1/payments', { body: createBody(), headers: { 'idempotency-key': key } }).finally(() => answered++),
+    );
     await gate.entered;
-    setTimeout(() => gate.release(), 100);
+    // Hold the winner until every other request has been answered: on a loaded machine one may
+    // reach the key only after the winner finished, and would then (rightly) get the replay.
+    for (let waited = 0; answered < 7 && waited < 100; waited++) await new Promise((r) => setTimeout(r, 50));
+    gate.release();
     const responses = await Promise.all(requests);
     const statuses = responses.map((r) => r.status);
     expect(statuses.filter((s) => s === 201)).toHaveLength(1);
