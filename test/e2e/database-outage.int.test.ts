@@ -107,6 +107,11 @@ describe('losing PostgreSQL', () => {
       expect(r.retryAfter).toBe('2');
       expect(r.ms).toBeLessThan(2_500);
     }
+    // Queries too.
+    const list = await fetch(`${service.url}/v1/payments?customerId=cus_outage`, { headers: await authHeader() });
+    expect(list.status).toBe(503);
+    expect(list.headers.get('content-type')).toContain('application/problem+json');
+    expect(((await list.json()) as { code: string }).code).toBe('service_unavailable');
     expect(logged(OUTAGE).length - outagesBefore).toBe(1);
     expect(httpComplaints()).toEqual([]);
 
