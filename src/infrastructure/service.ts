@@ -24,10 +24,20 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-/** Connects to PostgreSQL (creating the database if it may), applies the schema. */
-export async function prepareDatabase(config: Config, logger: Logger): Promise<pg.Pool> {
+/**
+ * Connects to PostgreSQL (creating the database if it may), applies the schema. `serve`
+ * bounds each pool statement by DATABASE_QUERY_TIMEOUT_MS so requests fail fast when the
+ * database is cut off; tools (rebuild, audit) keep statements unbounded but for the server's.
+ */
+export async function prepareDatabase(config: Config, logger: Logger, purpose: 'serve' | 'tool' = 'tool'): Promise<pg.Pool> {
   await ensureDatabase(config.DATABASE_URL);
-  const pool = createPool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_MAX });
+  const pool = createPool({
+    connectionString: config.DATABASE_URL,
+    max: config.DATABASE_POOL_MAX,
+    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+    ...(purpose === 'serve' ? { queryTimeoutMs: config.DATABASE_QUERY_TIMEOUT_MS } : {}),
+    logger: logger.child({ component: 'postgres' }),
+  });
   try {
     const applied = await migrate(pool, allMigrations);
     if (applied.length > 0) logger.info({ applied }, 'schema migrated');
@@ -133,7 +143,7 @@ async function release(container: Container, pool: pg.Pool, tasks: readonly Back
  * before it rejects, so the process can exit at once.
  */
 export async function startService(config: Config, logger: Logger, overrides: CompositionOverrides = {}): Promise<RunningService> {
-  const pool = await prepareDatabase(config, logger);
+  const pool = await prepareDatabase(config, logger, 'serve');
   const container = buildContainer(config, logger, pool, overrides);
   let tasks: readonly BackgroundTask[] = [];
   let server: http.Server;

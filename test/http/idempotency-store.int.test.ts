@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PostgresIdempotencyStore } from '../../src/infrastructure/postgres/idempotency/postgres-idempotency-store.js';
+import { MAX_PRUNE_BATCHES, PostgresIdempotencyStore } from '../../src/infrastructure/postgres/idempotency/postgres-idempotency-store.js';
 import { idempotencyMigrations } from '../../src/infrastructure/postgres/idempotency/schema.js';
 import { migrate } from '../../src/infrastructure/postgres/migrator.js';
 import type { TestDatabase } from '../support/pg.js';
@@ -23,7 +23,7 @@ describe('PostgresIdempotencyStore', () => {
     const begun = await store.begin(scope, 'h1');
     expect(begun.kind).toBe('started');
     if (begun.kind !== 'started') return;
-    expect(await store.begin(scope, 'h1')).toEqual({ kind: 'in_flight' });
+    expect(await store.begin(scope, 'h1')).toEqual({ kind: 'in_flight', leaseLeftMs: expect.any(Number) });
     expect(await store.begin(scope, 'h2')).toEqual({ kind: 'mismatch' });
     await store.complete(scope, begun.lease, response);
     const replay = await store.begin(scope, 'h1');
@@ -98,8 +98,58 @@ describe('PostgresIdempotencyStore', () => {
     await store.begin({ actor: 'anonymous', key: 'old-2' }, 'h');
     await new Promise((r) => setTimeout(r, 60));
     const pruned = await store.pruneExpired(1);
-    expect(pruned).toBeGreaterThanOrEqual(2);
+    expect(pruned.kind).toBe('done');
+    expect(pruned.deleted).toBeGreaterThanOrEqual(2);
     const left = await db.pool.query(`SELECT key FROM idempotency_keys WHERE key IN ('old', 'old-2')`);
     expect(left.rowCount).toBe(0);
+  });
+
+  it('the lease is short (5 s by default) and in_flight says how much of it is left, by the database clock', async () => {
+    const store = new PostgresIdempotencyStore(db.pool);
+    const scope = { actor: 'anonymous', key: 'lease-left' };
+    expect((await store.begin(scope, 'h')).kind).toBe('started');
+    await db.pool.query(`UPDATE idempotency_keys SET locked_until = now() + interval '2300 milliseconds' WHERE key = 'lease-left'`);
+    const busy = await store.begin(scope, 'h');
+    if (busy.kind !== 'in_flight') throw new Error(`expected in_flight, got ${busy.kind}`);
+    expect(busy.leaseLeftMs).toBeGreaterThan(2_000);
+    expect(busy.leaseLeftMs).toBeLessThanOrEqual(2_300);
+
+    const fresh = { actor: 'anonymous', key: 'lease-fresh' };
+    expect((await store.begin(fresh, 'h')).kind).toBe('started');
+    const row = await db.pool.query<{ ms: number }>(`SELECT (EXTRACT(EPOCH FROM (locked_until - now())) * 1000)::int AS ms FROM idempotency_keys WHERE key = 'lease-fresh'`);
+    expect(row.rows[0]!.ms).toBeGreaterThan(4_000);
+    expect(row.rows[0]!.ms).toBeLessThanOrEqual(5_000);
+    expect(store.renewEveryMs).toBe(1_500);
+  });
+
+  it('renewing keeps a held key past its lease length; a lost lease cannot be renewed', async () => {
+    const store = new PostgresIdempotencyStore(db.pool, { leaseMs: 400 });
+    const scope = { actor: 'anonymous', key: 'renewed' };
+    const held = await store.begin(scope, 'h');
+    if (held.kind !== 'started') throw new Error('expected started');
+    for (let i = 0; i < 6; i++) {
+      await new Promise((r) => setTimeout(r, 150));
+      expect(await store.renew(scope, held.lease)).toBe(true);
+    }
+    // 900 ms after the claim, over twice the lease length: still held thanks to the renewals.
+    expect((await store.begin(scope, 'h')).kind).toBe('in_flight');
+
+    await new Promise((r) => setTimeout(r, 500));
+    const takeover = await store.begin(scope, 'h');
+    expect(takeover.kind).toBe('started');
+    expect(await store.renew(scope, held.lease)).toBe(false);
+  });
+
+  it('pruning stops after a bounded number of batches and says there is more', async () => {
+    const store = new PostgresIdempotencyStore(db.pool, { retentionMs: 1 });
+    await db.pool.query(`DELETE FROM idempotency_keys`);
+    const rows = MAX_PRUNE_BATCHES + 5;
+    await db.pool.query(
+      `INSERT INTO idempotency_keys (actor, key, request_hash, state, locked_until, expires_at)
+       SELECT 'anonymous', 'bulk-' || i, 'h', 'in_flight', now(), now() - interval '1 second' FROM generate_series(1, $1) AS i`,
+      [rows],
+    );
+    expect(await store.pruneExpired(1)).toEqual({ kind: 'batch_limit_reached', deleted: MAX_PRUNE_BATCHES });
+    expect(await store.pruneExpired(1)).toEqual({ kind: 'done', deleted: 5 });
   });
 });

@@ -77,7 +77,16 @@ describe('Idempotency-Key on create', () => {
     const during = await h.request('POST', '/v1/payments', { body: createBody(), headers: { 'idempotency-key': key } });
     expect(during.status).toBe(409);
     expect(during.problem.code).toBe('idempotency_key_in_use');
-    expect(during.headers.get('retry-after')).toBe('1');
+    // Retry-After is the time the holder's lease still has (5 s when just claimed or
+    // renewed), rounded up: what the database says is left (a renewal in between may have
+    // added up to a second since), never more than a lease.
+    const leftSeconds = Number(
+      (await h.db.pool.query<{ s: string }>(`SELECT ceil(extract(epoch FROM locked_until - now()))::text AS s FROM idempotency_keys WHERE key = $1`, [key])).rows[0]!.s,
+    );
+    const retryAfter = Number(during.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(Math.max(1, leftSeconds - 1));
+    expect(retryAfter).toBeLessThanOrEqual(5);
+    expect(leftSeconds).toBeGreaterThanOrEqual(3);
 
     gate.release();
     const first = await firstPromise;
@@ -91,9 +100,15 @@ describe('Idempotency-Key on create', () => {
     const key = newKey();
     const streamsBefore = await paymentStreams();
     const gate = h.provider.holdNextAuthorize();
-    const requests = Array.from({ length: 8 }, () => h.request('POST', '/v1/payments', { body: createBody(), headers: { 'idempotency-key': key } }));
+    let answered = 0;
+    const requests = Array.from({ length: 8 }, () =>
+      h.request('POST', '/v1/payments', { body: createBody(), headers: { 'idempotency-key': key } }).finally(() => answered++),
+    );
     await gate.entered;
-    setTimeout(() => gate.release(), 100);
+    // Hold the winner until every other request has been answered: on a loaded machine one may
+    // reach the key only after the winner finished, and would then (rightly) get the replay.
+    for (let waited = 0; answered < 7 && waited < 100; waited++) await new Promise((r) => setTimeout(r, 50));
+    gate.release();
     const responses = await Promise.all(requests);
     const statuses = responses.map((r) => r.status);
     expect(statuses.filter((s) => s === 201)).toHaveLength(1);

@@ -21,12 +21,20 @@ export type IdempotencyBegin =
   /** This request owns the key until it completes, releases, or the lease runs out. */
   | { readonly kind: 'started'; readonly firstSeenAt: Date; readonly lease: string }
   | { readonly kind: 'replay'; readonly response: StoredResponse }
-  | { readonly kind: 'in_flight' }
+  /** Another request holds the key; its lease lapses in `leaseLeftMs` (by the store's clock) unless renewed. */
+  | { readonly kind: 'in_flight'; readonly leaseLeftMs: number }
   /** The key was first used with another request (method, path, body). */
-  | { readonly kind: 'mismatch' };
+  | { readonly kind: 'mismatch' }
+  /** The record kept changing under the claim (bounded retries exhausted); retry shortly. */
+  | { readonly kind: 'contended' };
 
+/** Satisfied by PostgresIdempotencyStore. */
 export interface IdempotencyStore {
+  /** How often the holder of a started key must renew its lease to keep it while it runs. */
+  readonly renewEveryMs: number;
   begin(scope: IdempotencyScope, requestHash: string): Promise<IdempotencyBegin>;
+  /** Extends a held lease by its full length; false when it was lost (lapsed and taken over, or finished). */
+  renew(scope: IdempotencyScope, lease: string): Promise<boolean>;
   /** Records the response; a no-op when the lease was lost to a retry in the meantime. */
   complete(scope: IdempotencyScope, lease: string, response: StoredResponse): Promise<void>;
   /** Gives the key back without a response (a 5xx), keeping its first-seen time so a retry derives the same ids. */

@@ -53,8 +53,6 @@ function paymentProviderFor(config: Config): PaymentProvider {
   switch (config.PAYMENT_PROVIDER) {
     case 'simulated':
       return new SimulatedPaymentProvider();
-    case 'stripe':
-      throw new Error('PAYMENT_PROVIDER=stripe is not available yet');
   }
 }
 

@@ -5,6 +5,7 @@ import { formatPosition } from '../../application/ports/position.js';
 import { actorOf, customerScopeOf } from './auth.js';
 import { isRetryableOutcome, problemForCommandError } from './command-error-problems.js';
 import type { IdempotencyScope } from '../../application/ports/idempotency-store.js';
+import { isDatabaseUnavailable } from '../postgres/pool.js';
 import type { HttpDeps } from './deps.js';
 import { etagFor, parseIdempotencyKey, parseIfMatch } from './preconditions.js';
 import { HttpProblem, validationProblem } from './problem.js';
@@ -50,9 +51,11 @@ function toOutcome(req: Request, spec: CommandSpec, result: PaymentCommandResult
  * Runs one payment command for an HTTP request: the preconditions (If-Match), the
  * Idempotency-Key protocol around it, and the response. With a key, the first response
  * to reach a final outcome is stored before it is sent, so a client retrying the moment
- * it hears back gets those same bytes; 5xx outcomes and lost races release the key
- * instead, so the retry runs the command again (with the same derived ids, which lets the
- * handler recognise a write that did happen).
+ * it hears back gets those same bytes; 5xx outcomes, lost races and outcomes the store
+ * failed to record release the key instead, so the retry runs the command again (with the
+ * same derived ids, which lets the handler recognise a write that did happen). While the
+ * command runs, its short lease is renewed; if this process dies, the key is free a lease
+ * length later.
  */
 export async function runCommand(deps: HttpDeps, req: Request, res: Response, spec: CommandSpec): Promise<void> {
   const { requestId } = contextOf(req);
@@ -109,6 +112,12 @@ export async function runCommand(deps: HttpDeps, req: Request, res: Response, sp
       throw new HttpProblem({
         code: 'idempotency_key_in_use',
         detail: 'Another request with this Idempotency-Key has not finished; retry after it has.',
+        retryAfterSeconds: Math.max(1, Math.ceil(begun.leaseLeftMs / 1000)),
+      });
+    case 'contended':
+      throw new HttpProblem({
+        code: 'idempotency_key_in_use',
+        detail: 'The record of this Idempotency-Key changed while it was being claimed; retry.',
         retryAfterSeconds: 1,
       });
     case 'mismatch':
@@ -121,22 +130,74 @@ export async function runCommand(deps: HttpDeps, req: Request, res: Response, sp
       break;
   }
 
-  let outcome: Outcome;
+  // A lost store must not log a line per request: the pool reports the outage once, and the
+  // key frees itself when the lease (no longer renewed) runs out.
+  const logStoreFailure = (error: unknown, message: string): void => {
+    if (!isDatabaseUnavailable(error)) deps.logger.error({ requestId, err: error }, message);
+  };
+  const lease = holdLease(deps.idempotency, scope, begun.lease);
   try {
-    outcome = await execute({ ...baseContext, idempotency: { key: key.value, firstSeenAt: begun.firstSeenAt } });
-  } catch (error) {
-    await deps.idempotency.release(scope, begun.lease).catch((releaseError: unknown) =>
-      deps.logger.error({ requestId, err: releaseError }, 'could not release idempotency key'),
+    let outcome: Outcome;
+    try {
+      outcome = await execute({ ...baseContext, idempotency: { key: key.value, firstSeenAt: begun.firstSeenAt } });
+    } catch (error) {
+      await deps.idempotency.release(scope, begun.lease).catch((releaseError: unknown) => logStoreFailure(releaseError, 'could not release idempotency key'));
+      throw error;
+    }
+    try {
+      if (isRetryableOutcome(outcome.response.status, outcome.errorCode)) await deps.idempotency.release(scope, begun.lease);
+      else await deps.idempotency.complete(scope, begun.lease, outcome.response);
+    } catch (error) {
+      // The outcome stands whatever the store says. Giving the key back lets a retry run the
+      // command again at once, and the handler recognises its own write by the derived ids;
+      // if even that fails, the lease (no longer renewed) lapses within its length.
+      logStoreFailure(error, 'could not record idempotency outcome');
+      await deps.idempotency.release(scope, begun.lease).catch((releaseError: unknown) => logStoreFailure(releaseError, 'could not release idempotency key'));
+    }
+    send(res, outcome.response, replayHeader(outcome));
+  } finally {
+    lease.stop();
+  }
+}
+
+/*
+ * Bounds how long one request can keep its key by renewing: a command stuck this long has
+ * lost its client anyway (the request timeout answered long before), and its key must not
+ * stay locked for ever.
+ */
+const MAX_LEASE_HOLD_MS = 120_000;
+
+/**
+ * Keeps a started key's lease alive while this request runs, from a timer the request owns
+ * (stopped in its `finally`), so the lease itself can be short: a holder that dies stops
+ * renewing and the key is free a lease length later. A request that finishes before the
+ * first renewal costs no statement more.
+ */
+function holdLease(store: HttpDeps['idempotency'], scope: IdempotencyScope, lease: string): { stop(): void } {
+  const maxRenewals = Math.ceil(MAX_LEASE_HOLD_MS / store.renewEveryMs);
+  let renewals = 0;
+  let renewing = false;
+  const timer = setInterval(() => {
+    // One renewal at a time: a hanging one is bounded by the pool's query timeout.
+    if (renewing) return;
+    renewals++;
+    if (renewals > maxRenewals) {
+      clearInterval(timer);
+      return;
+    }
+    renewing = true;
+    store.renew(scope, lease).then(
+      (held) => {
+        renewing = false;
+        // Lost to a retry that took over: nothing left to keep; our complete() will be a no-op.
+        if (!held) clearInterval(timer);
+      },
+      () => {
+        // Unreachable store: try again next tick; the lease lapses if it stays away.
+        renewing = false;
+      },
     );
-    throw error;
-  }
-  try {
-    if (isRetryableOutcome(outcome.response.status, outcome.errorCode)) await deps.idempotency.release(scope, begun.lease);
-    else await deps.idempotency.complete(scope, begun.lease, outcome.response);
-  } catch (error) {
-    // The outcome stands whatever the store says. Left in flight, the key frees itself when
-    // its lease runs out, and a retry then replays the write through its derived ids.
-    deps.logger.error({ requestId, err: error }, 'could not record idempotency outcome');
-  }
-  send(res, outcome.response, replayHeader(outcome));
+  }, store.renewEveryMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
 }

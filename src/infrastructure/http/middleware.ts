@@ -1,4 +1,5 @@
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
+import { isDatabaseUnavailable } from '../postgres/pool.js';
 import { maybePrincipalOf } from './auth.js';
 import type { HttpLogger, HttpMetrics } from './deps.js';
 import { problemForParserError } from './json-body.js';
@@ -96,13 +97,24 @@ export function problemForClientError(error: unknown): HttpProblem | undefined {
   }
 }
 
+/** Long enough for a reset connection to be re-established, short enough to notice the heal. */
+export const DATABASE_UNAVAILABLE_RETRY_AFTER_SECONDS = 2;
+
 /**
- * The last stop: problems as they are, parser and other client errors as problems,
+ * The last stop: problems as they are, parser and other client errors as problems, a
+ * database that cannot be reached a 503 (the pool logs the outage once, so nothing here),
  * anything else a bare 500 (logged in full). No message, stack or SQL reaches the body.
  */
 export function errorHandler(logger: HttpLogger, bodyLimitBytes: number): ErrorRequestHandler {
   return (error: unknown, req: Request, res: Response, _next: NextFunction): void => {
     let problem = error instanceof HttpProblem ? error : (problemForParserError(error, bodyLimitBytes) ?? problemForClientError(error));
+    if (!problem && isDatabaseUnavailable(error)) {
+      problem = new HttpProblem({
+        code: 'service_unavailable',
+        detail: 'The database cannot be reached right now; retry shortly.',
+        retryAfterSeconds: DATABASE_UNAVAILABLE_RETRY_AFTER_SECONDS,
+      });
+    }
     if (!problem) {
       logger.error({ requestId: requestIdOf(req), method: req.method, path: req.path, err: error }, 'unhandled error');
       problem = new HttpProblem({

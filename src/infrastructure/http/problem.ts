@@ -41,6 +41,7 @@ const CATALOGUE = {
   request_timeout: { status: 503, title: 'The request took too long' },
   not_ready: { status: 503, title: 'The service is not ready' },
   authentication_unavailable: { status: 503, title: 'Credentials cannot be checked right now' },
+  service_unavailable: { status: 503, title: 'A service this depends on is unavailable' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemCode = keyof typeof CATALOGUE;

@@ -8,6 +8,7 @@ import type { PaymentView } from '../../../src/application/payments/payment-view
 import type { PaymentCommands } from '../../../src/application/ports/payment-commands.js';
 import type { PaymentPage } from '../../../src/application/ports/payment-queries.js';
 import type { HttpDeps, HttpLimits, RateLimiter, ReadinessCheck } from '../../../src/infrastructure/http/deps.js';
+import type { IdempotencyStore } from '../../../src/application/ports/idempotency-store.js';
 import { inMemoryRateLimiter } from '../../../src/infrastructure/http/rate-limit.js';
 import type { ProblemDocument } from '../../../src/infrastructure/http/problem.js';
 import { createLogger } from '../../../src/infrastructure/logging/logger.js';
@@ -31,6 +32,8 @@ export interface HarnessOptions {
   readonly limits?: Partial<HttpLimits>;
   readonly idempotency?: Partial<IdempotencyStoreOptions>;
   readonly readiness?: readonly ReadinessCheck[];
+  /** Wraps the real idempotency store, e.g. to make one call fail. */
+  readonly wrapIdempotency?: (store: IdempotencyStore) => IdempotencyStore;
   /** Wraps the real command handlers, e.g. to make one throw. */
   readonly wrapCommands?: (commands: PaymentCommands) => PaymentCommands;
   /** Default: the real BearerAuthenticator over HS256 JWTs signed with TEST_JWT_SECRET. */
@@ -109,7 +112,7 @@ export async function startHarness(label: string, options: HarnessOptions = {}):
     payments: options.wrapCommands ? options.wrapCommands(commands) : commands,
     paymentQueries: readModel,
     readModels: readModel,
-    idempotency,
+    idempotency: options.wrapIdempotency ? options.wrapIdempotency(idempotency) : idempotency,
     readiness: options.readiness ?? [{ name: 'postgres', check: async () => void (await db.pool.query('SELECT 1')) }],
     logger,
     metrics: createMetrics(),

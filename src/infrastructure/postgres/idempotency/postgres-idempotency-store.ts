@@ -3,16 +3,40 @@ import type { SqlExecutor } from '../../../application/ports/sql.js';
 import type { IdempotencyBegin, IdempotencyScope, IdempotencyStore, StoredResponse } from '../../../application/ports/idempotency-store.js';
 
 export interface IdempotencyStoreOptions {
-  /** How long an unfinished request holds its key; after that a retry may take it over. */
+  /**
+   * How long a claim or a renewal holds the key. The holder renews while it runs, so this
+   * only bounds how long a key stays locked after its holder died (kill -9, lost database).
+   */
   readonly leaseMs: number;
+  /** How often a running holder renews its lease; well under `leaseMs`, so one late renewal does not lose it. */
+  readonly renewEveryMs: number;
   /** How long a key is remembered after its first use. */
   readonly retentionMs: number;
 }
 
+const DEFAULT_LEASE_MS = 5_000;
+/** Renewing at 30 % of the lease leaves two more chances before it lapses. */
+const RENEW_FRACTION = 0.3;
+
 export const DEFAULT_IDEMPOTENCY_OPTIONS: IdempotencyStoreOptions = Object.freeze({
-  leaseMs: 60_000,
+  leaseMs: DEFAULT_LEASE_MS,
+  renewEveryMs: Math.floor(DEFAULT_LEASE_MS * RENEW_FRACTION),
   retentionMs: 24 * 60 * 60 * 1000,
 });
+
+/*
+ * A claim that finds no row to claim and then no row to look at has lost a race with
+ * pruning (the row expired and was deleted in between). Twice in a row is already absurd;
+ * past this the caller hears `contended` rather than the store looping.
+ */
+const MAX_CLAIM_ATTEMPTS = 3;
+/** One pruning run deletes at most this many batches; the next run goes on from there. */
+export const MAX_PRUNE_BATCHES = 100;
+
+/** How a pruning run ended: everything expired is gone, or it stopped at MAX_PRUNE_BATCHES with more left. */
+export type PruneResult =
+  | { readonly kind: 'done'; readonly deleted: number }
+  | { readonly kind: 'batch_limit_reached'; readonly deleted: number };
 
 /*
  * Claims the key in one statement. A new key is inserted. An existing one is taken over
@@ -40,8 +64,10 @@ const CLAIM = `
      OR (k.state = 'in_flight' AND k.locked_until <= now() AND k.request_hash = EXCLUDED.request_hash)
   RETURNING created_at`;
 
+/* The lease's remaining time comes from the database's clock, like the lease itself. */
 const INSPECT = `
-  SELECT request_hash, state, response_status, response_headers, response_body
+  SELECT request_hash, state, response_status, response_headers, response_body,
+         GREATEST(0, CEIL(EXTRACT(EPOCH FROM (locked_until - now())) * 1000))::int AS lease_left_ms
   FROM idempotency_keys
   WHERE actor = $1 AND key = $2 AND expires_at > now()`;
 
@@ -49,6 +75,11 @@ const COMPLETE = `
   UPDATE idempotency_keys
   SET state = 'completed', response_status = $4, response_headers = $5, response_body = $6,
       completed_at = now(), lease_token = NULL, locked_until = NULL
+  WHERE actor = $1 AND key = $2 AND lease_token = $3 AND state = 'in_flight'`;
+
+const RENEW = `
+  UPDATE idempotency_keys
+  SET locked_until = now() + $4 * interval '1 millisecond'
   WHERE actor = $1 AND key = $2 AND lease_token = $3 AND state = 'in_flight'`;
 
 /* Released keys stay bound to their request and first-seen time; only the lease ends now. */
@@ -70,6 +101,8 @@ interface InspectRow {
   readonly response_status: number | null;
   readonly response_headers: Record<string, string> | null;
   readonly response_body: Buffer | null;
+  /** Null for completed records. */
+  readonly lease_left_ms: number | null;
 }
 
 /** Idempotency-Key records in PostgreSQL (table from `idempotencyMigrations`). */
@@ -80,12 +113,22 @@ export class PostgresIdempotencyStore implements IdempotencyStore {
     private readonly sql: SqlExecutor,
     options: Partial<IdempotencyStoreOptions> = {},
   ) {
-    this.options = { ...DEFAULT_IDEMPOTENCY_OPTIONS, ...options };
+    const leaseMs = options.leaseMs ?? DEFAULT_IDEMPOTENCY_OPTIONS.leaseMs;
+    this.options = {
+      ...DEFAULT_IDEMPOTENCY_OPTIONS,
+      renewEveryMs: Math.max(1, Math.floor(leaseMs * RENEW_FRACTION)),
+      ...options,
+    };
+    if (this.options.renewEveryMs >= this.options.leaseMs) throw new Error('renewEveryMs must be shorter than leaseMs');
+  }
+
+  get renewEveryMs(): number {
+    return this.options.renewEveryMs;
   }
 
   async begin(scope: IdempotencyScope, requestHash: string): Promise<IdempotencyBegin> {
     // A row can vanish between the claim and the look (pruned the instant it expired): claim again.
-    for (let attempt = 0; attempt < 3; attempt++) {
+    for (let attempt = 1; attempt <= MAX_CLAIM_ATTEMPTS; attempt++) {
       const lease = randomUUID();
       const claimed = await this.sql.query<{ created_at: Date }>(CLAIM, [
         scope.actor,
@@ -101,7 +144,7 @@ export class PostgresIdempotencyStore implements IdempotencyStore {
       const existing = (await this.sql.query<InspectRow>(INSPECT, [scope.actor, scope.key])).rows[0];
       if (!existing) continue;
       if (existing.request_hash !== requestHash) return { kind: 'mismatch' };
-      if (existing.state === 'in_flight') return { kind: 'in_flight' };
+      if (existing.state === 'in_flight') return { kind: 'in_flight', leaseLeftMs: existing.lease_left_ms ?? 0 };
       if (existing.response_status === null || existing.response_headers === null || existing.response_body === null) {
         throw new Error('completed idempotency record without a response');
       }
@@ -110,7 +153,7 @@ export class PostgresIdempotencyStore implements IdempotencyStore {
         response: { status: existing.response_status, headers: existing.response_headers, body: existing.response_body },
       };
     }
-    throw new Error(`idempotency key could not be claimed or read for actor ${scope.actor}`);
+    return { kind: 'contended' };
   }
 
   async complete(scope: IdempotencyScope, lease: string, response: StoredResponse): Promise<void> {
@@ -124,17 +167,23 @@ export class PostgresIdempotencyStore implements IdempotencyStore {
     ]);
   }
 
+  async renew(scope: IdempotencyScope, lease: string): Promise<boolean> {
+    const renewed = await this.sql.query(RENEW, [scope.actor, scope.key, lease, this.options.leaseMs]);
+    return (renewed.rowCount ?? 0) > 0;
+  }
+
   async release(scope: IdempotencyScope, lease: string): Promise<void> {
     await this.sql.query(RELEASE, [scope.actor, scope.key, lease]);
   }
 
-  /** Deletes expired records, `batchSize` at a time; returns how many. Call it periodically. */
-  async pruneExpired(batchSize = 1_000): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const deleted = (await this.sql.query(PRUNE_BATCH, [batchSize])).rowCount ?? 0;
-      total += deleted;
-      if (deleted < batchSize) return total;
+  /** Deletes expired records, `batchSize` at a time, at most MAX_PRUNE_BATCHES batches. Call it periodically. */
+  async pruneExpired(batchSize = 1_000): Promise<PruneResult> {
+    let deleted = 0;
+    for (let batch = 1; batch <= MAX_PRUNE_BATCHES; batch++) {
+      const count = (await this.sql.query(PRUNE_BATCH, [batchSize])).rowCount ?? 0;
+      deleted += count;
+      if (count < batchSize) return { kind: 'done', deleted };
     }
+    return { kind: 'batch_limit_reached', deleted };
   }
 }
