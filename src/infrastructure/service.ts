@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Container } from 'inversify';
+import { TimeoutError, withTimeout } from '../application/support/timing.js';
 import type pg from 'pg';
 import { formatPosition } from '../application/ports/position.js';
 import type { EventStore } from '../application/ports/event-store.js';
@@ -66,19 +67,13 @@ const PROBE_TIMEOUT_MS = 5_000;
 
 /** The head of the log, or DependencyUnavailable when the event store does not answer in time. */
 async function probeEventStore(config: Config, eventStore: EventStore): Promise<Position | undefined> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${PROBE_TIMEOUT_MS} ms`)), PROBE_TIMEOUT_MS);
-  });
   try {
-    return await Promise.race([eventStore.headPosition(), timeout]);
+    return await withTimeout(eventStore.headPosition(), PROBE_TIMEOUT_MS, 'the event store');
   } catch (error) {
     const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
     throw config.EVENT_STORE === 'eventstoredb'
       ? new DependencyUnavailable(`EventStoreDB is not reachable at ${config.EVENTSTORE_URL ?? '?'} (${reason}): start it (docker compose up eventstore) or set EVENT_STORE=postgres`)
       : new DependencyUnavailable(`the PostgreSQL event store did not answer (${reason}); check DATABASE_URL`);
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -176,8 +171,10 @@ export async function startService(config: Config, logger: Logger, overrides: Co
       server.closeIdleConnections();
       // Sockets first: Socket.IO connections would keep the server from draining.
       await realtime.close();
-      const grace = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), config.SHUTDOWN_GRACE_MS).unref());
-      if ((await Promise.race([drained.then(() => 'drained' as const), grace])) === 'timeout') {
+      try {
+        await withTimeout(drained, config.SHUTDOWN_GRACE_MS, 'draining requests');
+      } catch (error) {
+        if (!(error instanceof TimeoutError)) throw error;
         logger.warn({ graceMs: config.SHUTDOWN_GRACE_MS }, 'requests still running after the grace period; closing their connections');
         server.closeAllConnections();
         await drained;

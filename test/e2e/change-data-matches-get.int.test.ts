@@ -78,6 +78,8 @@ describe('change.data is byte for byte the GET body at that position', () => {
       const change = await changeAt(changes, position);
       const body = await getText(id, position);
       expect(JSON.stringify(change.data), `${change.type} of ${id} at ${position}`).toBe(body);
+      // The command's own answer is that same form: one JSON shape for a payment, whoever serves it.
+      expect(await response.clone().text(), `POST answer for ${id} at ${position}`).toBe(body);
     };
 
     const created = await post('/v1/payments', {

@@ -10,6 +10,7 @@ import type { HttpDeps } from './deps.js';
 import { etagFor, parseIdempotencyKey, parseIfMatch } from './preconditions.js';
 import { HttpProblem, validationProblem } from './problem.js';
 import { contextOf } from './request-context.js';
+import { paymentWireForm } from './wire-form.js';
 import { requestFingerprint } from './request-fingerprint.js';
 import type { RawResponse } from './respond.js';
 import { jsonResponse, problemResponse, send } from './respond.js';
@@ -44,7 +45,7 @@ function toOutcome(req: Request, spec: CommandSpec, result: PaymentCommandResult
     'ledger-position': formatPosition(position),
     ...(spec.name === 'create' ? { location: `/v1/payments/${payment.id}` } : {}),
   };
-  return { response: jsonResponse(spec.successStatus, payment, headers), errorCode: undefined, replayedByHandler: result.value.replayed };
+  return { response: jsonResponse(spec.successStatus, paymentWireForm(payment), headers), errorCode: undefined, replayedByHandler: result.value.replayed };
 }
 
 /**
