@@ -43,7 +43,7 @@ export interface ServerToClientEvents {
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- instances talk through the table, not Socket.IO
 export interface InterServerEvents {}
 export interface SocketData {
-  /** Set by the handshake when attachRealtime has an authenticator; fixed for the connection. */
+  /** Set by the handshake when realtime runs with an authenticator; fixed for the connection. */
   principal?: Principal;
   /**
    * For credentials that can be revoked (API keys): asks again whether the handshake's
