@@ -128,7 +128,10 @@ export class ProjectionWorker {
         this.state = 'retrying';
         this.lastError = describeError(error);
         const retryInMs = backoff(consecutiveErrors, { minMs: this.settings.leaseRetryMs, maxMs: this.settings.maxBackoffMs });
-        this.settings.logger.warn({ projection: this.name, error: this.lastError, retryInMs }, 'projection runner error; retrying');
+        // The first failure and then every tenth: an outage is a few lines, not one per retry.
+        if (consecutiveErrors === 1 || consecutiveErrors % 10 === 0) {
+          this.settings.logger.warn({ projection: this.name, error: this.lastError, consecutiveErrors, retryInMs }, 'projection runner error; retrying');
+        }
         await this.wakeUp.sleep(retryInMs, stop);
       }
     }

@@ -142,7 +142,7 @@ export class ChangeFeedTailer {
         await this.#init();
       } catch (error) {
         failures += 1;
-        logger.error({ attempt: failures, ...errorFields(error) }, 'realtime: cannot read the change feed start point; retrying');
+        if (failures === 1) logger.warn({ ...errorFields(error) }, 'realtime: cannot read the change feed start point; retrying with backoff until it answers');
         await sleep(backoff(failures, READ_RETRY), signal);
       }
     }
@@ -153,10 +153,12 @@ export class ChangeFeedTailer {
       const seen = this.#wakeups.generation;
       try {
         outcome = await this.#pump();
+        if (failures > 0) logger.info({ failedAttempts: failures }, 'realtime: the change feed is readable again');
         failures = 0;
       } catch (error) {
         failures += 1;
-        logger.error({ attempt: failures, ...errorFields(error) }, 'realtime: reading the change feed failed; retrying');
+        // One line per outage, not per retry: the database's own outage line says the rest.
+        if (failures === 1) logger.warn({ ...errorFields(error) }, 'realtime: reading the change feed failed; retrying with backoff until it answers');
         await sleep(backoff(failures, READ_RETRY), signal);
         continue;
       }
