@@ -1,14 +1,5 @@
-import type {
-  AppendResult,
-  EventStore,
-  ExpectedRevision,
-  NewEvent,
-  ReadAllOptions,
-  ReadStreamResult,
-  RecordedEvent,
-  StreamRevision,
-  SubscribeOptions,
-} from '../../src/application/ports/event-store.js';
+// One namespace for the port's types: the fake implements all of it, by the port's own names.
+import type * as port from '../../src/application/ports/event-store.js';
 import { IdempotencyViolation, WrongExpectedVersion, streamRevision } from '../../src/application/ports/event-store.js';
 import type { Position } from '../../src/application/ports/position.js';
 import { START, isAfter, position } from '../../src/application/ports/position.js';
@@ -16,7 +7,7 @@ import { appendParams } from '../../src/infrastructure/postgres/event-store/post
 
 /** What several instances share, as several service instances share one database. */
 interface SharedLog {
-  readonly events: RecordedEvent[];
+  readonly events: port.RecordedEvent[];
   readonly wakers: Set<() => void>;
 }
 
@@ -26,8 +17,8 @@ interface SharedLog {
  * contract suite as the real adapters, so a unit test built on it proves something.
  * Positions are n.n for the n-th event (1-based); live subscriptions are woken on append.
  */
-export class InMemoryEventStore implements EventStore {
-  readonly events: RecordedEvent[];
+export class InMemoryEventStore implements port.EventStore {
+  readonly events: port.RecordedEvent[];
   private readonly log: SharedLog;
   /** Stops this instance's subscriptions on close; other instances of the log go on. */
   private readonly closing = new AbortController();
@@ -42,7 +33,7 @@ export class InMemoryEventStore implements EventStore {
     this.events = this.log.events;
   }
 
-  async append(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
+  async append(streamId: string, events: readonly port.NewEvent[], expected: port.ExpectedRevision): Promise<port.AppendResult> {
     this.assertOpen();
     // Refused exactly as the PostgreSQL adapter refuses them: by its own check.
     appendParams(streamId, events, expected);
@@ -60,15 +51,15 @@ export class InMemoryEventStore implements EventStore {
       const n = BigInt(this.events.length + 1);
       // Stored as JSON, as the real adapters store it: what reads return is what a database gives back.
       const data = JSON.parse(JSON.stringify(e.data) ?? 'null') as unknown;
-      const metadata = JSON.parse(JSON.stringify(e.metadata)) as NewEvent['metadata'];
+      const metadata = JSON.parse(JSON.stringify(e.metadata)) as port.NewEvent['metadata'];
       this.events.push({ id: e.id.toLowerCase(), type: e.type, data, metadata, streamId, revision: streamRevision(revision++), position: position(n, n), recordedAt: new Date() });
     }
     for (const wake of [...this.log.wakers]) wake();
-    const last = this.events[this.events.length - 1] as RecordedEvent;
+    const last = this.events[this.events.length - 1] as port.RecordedEvent;
     return { nextExpectedRevision: last.revision, position: last.position };
   }
 
-  async readStream(streamId: string, options?: { fromRevision?: StreamRevision; maxCount?: number }): Promise<ReadStreamResult> {
+  async readStream(streamId: string, options?: { fromRevision?: port.StreamRevision; maxCount?: number }): Promise<port.ReadStreamResult> {
     this.assertOpen();
     const from = options?.fromRevision ?? 0n;
     if (typeof from !== 'bigint' || from < 0n) throw new RangeError('fromRevision must be a non-negative bigint');
@@ -79,7 +70,7 @@ export class InMemoryEventStore implements EventStore {
     return { revision: all.length === 0 ? undefined : streamRevision(all.length - 1), events };
   }
 
-  async readAll(options: ReadAllOptions): Promise<readonly RecordedEvent[]> {
+  async readAll(options: port.ReadAllOptions): Promise<readonly port.RecordedEvent[]> {
     this.assertOpen();
     const maxCount = checkCount(options.maxCount, 'maxCount', 0);
     await Promise.resolve();
@@ -87,7 +78,7 @@ export class InMemoryEventStore implements EventStore {
     return this.events.filter((e) => isAfter(e.position, after)).slice(0, maxCount);
   }
 
-  async *subscribeToAll(options: SubscribeOptions): AsyncIterable<readonly RecordedEvent[]> {
+  async *subscribeToAll(options: port.SubscribeOptions): AsyncIterable<readonly port.RecordedEvent[]> {
     this.assertOpen();
     const batchSize = checkCount(options.batchSize, 'batchSize', 1);
     const stopped = (): boolean => options.signal.aborted || this.closing.signal.aborted;
@@ -126,7 +117,7 @@ export class InMemoryEventStore implements EventStore {
    * this order, with these types), whatever the expected revision: a retried command that
    * re-read its stream expects a later revision and is still the same write.
    */
-  private findReplay(streamId: string, events: readonly NewEvent[]): RecordedEvent | undefined {
+  private findReplay(streamId: string, events: readonly port.NewEvent[]): port.RecordedEvent | undefined {
     const found = events.map((e) => this.events.find((r) => r.id === e.id.toLowerCase()));
     if (found.every((r) => r === undefined)) return undefined;
     const first = found[0];
