@@ -85,6 +85,19 @@ describe('OutageLog', () => {
     expect(lines.map((l) => l.level)).toEqual(['warn', 'info']);
     expect(log.inOutage).toBe(false);
   });
+
+  it('does not take an operation that began before the latest failure as the heal', () => {
+    const { lines, log } = recorder();
+    const startedEarlier = performance.now();
+    log.failed(withCode('read ECONNRESET', 'ECONNRESET'));
+    log.answered(startedEarlier);
+    log.failed(withCode('duplicate key value violates unique constraint', '23505'), startedEarlier);
+    expect(log.inOutage).toBe(true);
+    log.failed(withCode('read ECONNRESET', 'ECONNRESET'));
+    expect(lines.map((l) => l.level)).toEqual(['warn']);
+    log.answered(performance.now());
+    expect(lines.map((l) => l.level)).toEqual(['warn', 'info']);
+  });
 });
 
 describe('database settings', () => {

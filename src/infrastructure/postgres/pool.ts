@@ -91,7 +91,7 @@ function describeCause(error: unknown): string {
  * long it was gone and how many operations failed meanwhile), nothing per request between.
  */
 export class OutageLog {
-  private outage: { readonly sinceMs: number; failures: number } | undefined;
+  private outage: { readonly sinceMs: number; lastFailureMs: number; failures: number } | undefined;
 
   constructor(private readonly logger: PoolLogger | undefined) {}
 
@@ -99,23 +99,31 @@ export class OutageLog {
     return this.outage !== undefined;
   }
 
-  failed(error: unknown): void {
+  /** `startedAtMs` (performance.now() when the operation began) orders it against answers. */
+  failed(error: unknown, startedAtMs: number = performance.now()): void {
     // A statement the database refused (a constraint, a syntax error) is an answer all the same.
     if (!isDatabaseUnavailable(error)) {
-      this.answered();
+      this.answered(startedAtMs);
       return;
     }
+    const now = performance.now();
     if (this.outage) {
       this.outage.failures++;
+      this.outage.lastFailureMs = now;
       return;
     }
-    this.outage = { sinceMs: performance.now(), failures: 1 };
+    this.outage = { sinceMs: now, lastFailureMs: now, failures: 1 };
     this.logger?.warn({ cause: describeCause(error) }, 'database unavailable: requests that need it answer 503 until it is back');
   }
 
-  answered(): void {
+  /**
+   * Only an operation that began after the latest failure proves the database is back: one
+   * that was already on the wire when the connections broke may still complete, and taking
+   * it as the heal would log a second outage a moment later.
+   */
+  answered(startedAtMs: number = Number.POSITIVE_INFINITY): void {
     const outage = this.outage;
-    if (!outage) return;
+    if (!outage || startedAtMs <= outage.lastFailureMs) return;
     this.outage = undefined;
     this.logger?.info({ downMs: Math.round(performance.now() - outage.sinceMs), failedOperations: outage.failures }, 'database available again');
   }
@@ -129,26 +137,28 @@ export class OutageLog {
 function watchAvailability(pool: pg.Pool, queryTimeoutMs: number | undefined, outages: OutageLog): void {
   const query = pool.query.bind(pool) as (...args: unknown[]) => Promise<pg.QueryResult>;
   const connect = pool.connect.bind(pool) as (...args: unknown[]) => Promise<pg.PoolClient>;
-  const report = <T>(pending: Promise<T>): Promise<T> =>
-    pending.then(
+  const report = <T>(start: () => Promise<T>): Promise<T> => {
+    const startedAtMs = performance.now();
+    return start().then(
       (value) => {
-        outages.answered();
+        outages.answered(startedAtMs);
         return value;
       },
       (error: unknown) => {
-        outages.failed(error);
+        outages.failed(error, startedAtMs);
         throw error;
       },
     );
+  };
   pool.query = (...args: unknown[]) => {
     const [config, values, callback] = args;
     const submittable = typeof config === 'object' && config !== null && typeof (config as { submit?: unknown }).submit === 'function';
     if (submittable || typeof values === 'function' || typeof callback === 'function') return query(...args);
     const timeout = queryTimeoutMs === undefined ? {} : { query_timeout: queryTimeoutMs };
     const timed = typeof config === 'string' ? { text: config, ...timeout } : { ...timeout, ...(config as object) };
-    return report(values === undefined ? query(timed) : query(timed, values));
+    return report(() => (values === undefined ? query(timed) : query(timed, values)));
   };
-  pool.connect = (...args: unknown[]) => (args.length > 0 ? connect(...args) : report(connect()));
+  pool.connect = (...args: unknown[]) => (args.length > 0 ? connect(...args) : report(() => connect()));
 }
 
 /** A dependency we cannot reach, described for the one log line an operator reads. */
