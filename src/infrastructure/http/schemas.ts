@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { supportedCurrencies } from '../../domain/currency.js';
+import type { CurrencyCode } from '../../domain/currency.js';
+import { isCurrencyCode, notForPayments } from '../../domain/currency.js';
 import { PAYMENT_ID_PREFIX } from '../../domain/ids.js';
 import { MAX_AMOUNT_MINOR } from '../../domain/money.js';
 import { PROBLEM_CODES } from './problem.js';
@@ -27,10 +28,22 @@ export const AmountSchema = z
   .max(MAX_AMOUNT_MINOR)
   .meta({ description: 'Integer count of minor units of the currency (cents for USD, yen for JPY, fils for BHD).', examples: [1999] });
 
-const currencies = supportedCurrencies() as [string, ...string[]];
+/**
+ * Every currency the API takes, in a body or a query: Stripe's clients send lower case, so
+ * `usd` and `USD` are the same currency, normalised to upper case on the way in (ISO 4217 as
+ * stored; responses always use upper case). A real ISO 4217 code that is not money a card is
+ * charged in (XXX, XAU, …) is refused as such, not as "not a code".
+ */
 export const CurrencySchema = z
-  .enum(currencies, { error: 'must be an ISO 4217 currency code in upper case, e.g. USD' })
-  .meta({ description: 'ISO 4217 currency code, upper case.', examples: ['USD'] });
+  .string({ error: 'must be an ISO 4217 currency code, e.g. USD' })
+  .regex(/^[A-Za-z]{3}$/, 'must be an ISO 4217 currency code: three letters, e.g. USD or usd')
+  .transform((code, ctx): CurrencyCode => {
+    const upper = code.toUpperCase();
+    if (isCurrencyCode(upper)) return upper;
+    ctx.issues.push({ code: 'custom', input: code, message: notForPayments(upper) ?? `${upper} is not an ISO 4217 currency code` });
+    return z.NEVER;
+  })
+  .meta({ description: 'ISO 4217 currency code, in either case (`usd` or `USD`). Responses always use upper case.', examples: ['USD', 'usd'] });
 
 export const CustomerIdSchema = z
   .string()
