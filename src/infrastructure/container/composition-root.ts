@@ -200,6 +200,7 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
         trustProxy: config.TRUST_PROXY_HOPS,
         payments: ctx.get(TOKENS.PaymentCommands),
         paymentQueries: ctx.get(TOKENS.PaymentQueries),
+        refundQueries: ctx.get(TOKENS.RefundQueries),
         readModels: ctx.get(TOKENS.ReadModels),
         idempotency: ctx.get(TOKENS.IdempotencyStore),
         readiness: ctx.get(TOKENS.ReadinessChecks),

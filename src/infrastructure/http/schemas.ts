@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { CurrencyCode } from '../../domain/currency.js';
 import { isCurrencyCode, notForPayments } from '../../domain/currency.js';
-import { PAYMENT_ID_PREFIX } from '../../domain/ids.js';
+import { PAYMENT_ID_PREFIX, REFUND_ID_PREFIX } from '../../domain/ids.js';
+import { REFUND_REASONS } from '../../domain/refund/events.js';
 import { MAX_AMOUNT_MINOR } from '../../domain/money.js';
 import { PROBLEM_CODES } from './problem.js';
 
@@ -58,6 +59,15 @@ export const PaymentIdSchema = z
 export const PaymentStatusSchema = z.enum(['requires_capture', 'succeeded', 'canceled', 'failed']);
 export const CaptureMethodSchema = z.enum(['automatic', 'manual']);
 export const CancellationReasonSchema = z.enum(['requested_by_customer', 'duplicate', 'fraudulent', 'abandoned']);
+
+// ---- refunds (shared by the read side and POST /v1/refunds) -----------------------------
+
+export const RefundIdSchema = z
+  .string()
+  .regex(new RegExp(`^${REFUND_ID_PREFIX}[0-9A-HJKMNP-TV-Z]{26}$`))
+  .meta({ description: 'Refund id: `re_` followed by 26 Crockford base32 characters (time-ordered).', examples: ['re_01JD3Q4V5W6X7Y8Z9A0B1C2D3E'] });
+export const RefundStatusSchema = z.enum(['pending', 'succeeded', 'failed', 'canceled']);
+export const RefundReasonSchema = z.enum(REFUND_REASONS as [string, ...string[]]);
 
 export const MAX_METADATA_KEYS = 50;
 export const MetadataSchema = z
@@ -127,6 +137,23 @@ export const ListPaymentsQuery = z.strictObject({
   minPosition: z.string().optional(),
 });
 
+export const GetRefundQuery = z.strictObject({
+  minPosition: z.string().optional(),
+});
+
+/** GET /v1/refunds: the filters combine; customer-scoped credentials get their customer implied. */
+export const ListRefundsQuery = z.strictObject({
+  paymentId: PaymentIdSchema.optional(),
+  customerId: CustomerIdSchema.optional(),
+  status: RefundStatusSchema.optional(),
+  limit: queryInteger(z.int().min(1).max(100)).optional(),
+  cursor: z.string().min(1).max(512).optional(),
+  minPosition: z.string().optional(),
+});
+
+/** GET /v1/payments/:id/refunds: the payment is the filter. */
+export const ListPaymentRefundsQuery = ListRefundsQuery.pick({ limit: true, cursor: true, minPosition: true });
+
 // ---- responses --------------------------------------------------------------------
 
 export const PaymentFailureSchema = z.object({
@@ -158,6 +185,27 @@ export const PaymentViewSchema = z.object({
 
 export const PaymentListSchema = z.object({
   data: z.array(PaymentViewSchema),
+  nextCursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last page.' }),
+});
+
+export const RefundViewSchema = z.object({
+  id: RefundIdSchema,
+  object: z.literal('refund'),
+  paymentId: PaymentIdSchema,
+  customerId: CustomerIdSchema,
+  amount: z.int().meta({ description: 'Minor units of the payment\'s currency.' }),
+  currency: z.string().meta({ description: 'ISO 4217, upper case.', examples: ['USD'] }),
+  status: RefundStatusSchema.meta({ description: '`pending` until the processor answers; then `succeeded`, `failed` or `canceled` for good.' }),
+  reason: RefundReasonSchema.nullable(),
+  failureReason: z.string().nullable().meta({ description: 'Why the processor could not refund, when status is `failed` (Stripe\'s `failure_reason`).', examples: ['expired_or_canceled_card'] }),
+  metadata: z.record(z.string(), z.string()),
+  revision: z.string().meta({ description: 'Stream revision of the refund: the value of the ETag.' }),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+export const RefundListSchema = z.object({
+  data: z.array(RefundViewSchema),
   nextCursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last page.' }),
 });
 

@@ -49,8 +49,8 @@ export function refundIds(salt = 0): { refundId: RefundId; paymentId: PaymentId 
 }
 
 /** A refund's events, in order, as the write side would append them. */
-export function refundEvents(refundId: RefundId, paymentId: PaymentId, plan: RefundPlan): RefundEvent[] {
-  const ref = { refundId, paymentId, customerId: `cus_${plan.customer}`, amount: plan.amount, currency: plan.currency as CurrencyCode };
+export function refundEvents(refundId: RefundId, paymentId: PaymentId, plan: RefundPlan, customerId = `cus_${plan.customer}`): RefundEvent[] {
+  const ref = { refundId, paymentId, customerId, amount: plan.amount, currency: plan.currency as CurrencyCode };
   const requested: RefundEvent = { type: 'RefundRequested', data: { ...ref, reason: plan.reason, metadata: { order: `o-${plan.amount}`, a: '1' } } };
   switch (plan.outcome) {
     case 'pending':
