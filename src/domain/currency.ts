@@ -38,3 +38,30 @@ export const supportedCurrencies = (): readonly string[] => Object.keys(EXPONENT
 
 /** Undefined for a code that is not ISO 4217 (callers validate with isCurrencyCode first). */
 export const currencyExponent = (code: CurrencyCode): number => EXPONENTS[code] as number;
+
+/**
+ * ISO 4217 codes that are not money a card can be charged in: "no currency", precious
+ * metals, units of account, bond-market units and the testing code. They are real codes,
+ * so refusing one says what it is rather than that it does not exist.
+ */
+const NOT_FOR_PAYMENTS: Readonly<Record<string, string>> = Object.freeze({
+  XXX: "'no currency'",
+  XTS: 'testing',
+  XAU: 'gold',
+  XAG: 'silver',
+  XPT: 'platinum',
+  XPD: 'palladium',
+  XDR: "the IMF's special drawing right",
+  XSU: 'the SUCRE unit of account',
+  XUA: 'the ADB unit of account',
+  XBA: 'the European composite unit',
+  XBB: 'the European monetary unit',
+  XBC: 'the European unit of account 9',
+  XBD: 'the European unit of account 17',
+});
+
+/** Why an ISO 4217 code that is not a currency for payments is refused, e.g. for XXX; undefined for any other text. */
+export function notForPayments(code: string): string | undefined {
+  if (!Object.hasOwn(NOT_FOR_PAYMENTS, code)) return undefined;
+  return `${code} is the ISO 4217 code for ${NOT_FOR_PAYMENTS[code] as string} and is not accepted for payments`;
+}

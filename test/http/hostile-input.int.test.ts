@@ -147,7 +147,8 @@ const anyValue: fc.Arbitrary<unknown> = fc.oneof(
 
 const CURRENCIES = new Set(supportedCurrencies());
 const isValidAmount = (v: unknown): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v >= 1 && v <= MAX_AMOUNT_MINOR;
-const isValidCurrency = (v: unknown): boolean => typeof v === 'string' && CURRENCIES.has(v);
+/** Either case, as Stripe's clients send it; only ASCII letters fold (a full-width or dotless-i look-alike does not). */
+const isValidCurrency = (v: unknown): boolean => typeof v === 'string' && /^[A-Za-z]{3}$/.test(v) && CURRENCIES.has(v.toUpperCase());
 const isValidCustomerId = (v: unknown): boolean => typeof v === 'string' && /^[A-Za-z0-9_\-.]{1,64}$/.test(v);
 /** Anything that is not one of the simulated provider's known cards is refused, by the schema or by the provider (422). */
 const isKnownCard = (v: unknown): boolean => typeof v === 'string' && v.startsWith('pm_card_') && !/[^\x21-\x7e]/.test(v);
@@ -313,7 +314,10 @@ describe('POST /v1/payments with hostile bodies', () => {
     ['amount "NaN"', { amount: 'NaN' }],
     ['amount "Infinity"', { amount: 'Infinity' }],
     ['unknown currency', { currency: 'ZZZ' }],
-    ['lower-case currency', { currency: 'eur' }],
+    ['no-currency code in lower case', { currency: 'xxx' }],
+    // toUpperCase() would turn these into INR and SEK: only ASCII letters may fold.
+    ['dotless-i currency', { currency: '\u0131nr' }],
+    ['long-s currency', { currency: '\u017fek' }],
     ['SQL in customerId', { customerId: "'; DROP TABLE events; --" }],
     ['SQL in currency', { currency: "USD'; DROP TABLE events; --" }],
     ['script in customerId', { customerId: '<script>alert(1)</script>' }],

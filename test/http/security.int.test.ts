@@ -72,6 +72,9 @@ const endpoints = (paymentId: string): { name: string; method: string; path: str
   { name: 'get', method: 'GET', path: `/v1/payments/${paymentId}`, options: {} },
   { name: 'list', method: 'GET', path: '/v1/payments', options: {} },
   { name: 'admin projections', method: 'GET', path: '/v1/admin/projections', options: {} },
+  { name: 'get refund', method: 'GET', path: '/v1/refunds/re_01JD3Q4V5W6X7Y8Z9A0B1C2D3E', options: {} },
+  { name: 'list refunds', method: 'GET', path: '/v1/refunds', options: {} },
+  { name: 'list payment refunds', method: 'GET', path: `/v1/payments/${paymentId}/refunds`, options: {} },
   { name: 'unknown /v1 route', method: 'GET', path: '/v1/nothing-here', options: {} },
 ];
 
@@ -541,6 +544,9 @@ describe('the OpenAPI document describes the security', () => {
       ['/v1/payments/{id}/capture', 'post', 'payments:write'],
       ['/v1/payments/{id}/cancel', 'post', 'payments:write'],
       ['/v1/admin/projections', 'get', 'admin'],
+      ['/v1/refunds', 'get', 'payments:read'],
+      ['/v1/refunds/{id}', 'get', 'payments:read'],
+      ['/v1/payments/{id}/refunds', 'get', 'payments:read'],
     ];
     for (const [path, method, scope] of expected) {
       const op = doc.paths[path]![method]!;

@@ -34,7 +34,8 @@ describe('create: every bad input is a 400 that names the field and writes nothi
     ['null amount', createBody({ amount: null }), 'amount'],
     ['missing amount', createBody({ amount: undefined }), 'amount'],
     ['unknown currency', createBody({ currency: 'XYZ' }), 'currency'],
-    ['lower-case currency', createBody({ currency: 'usd' }), 'currency'],
+    ['currency with a space', createBody({ currency: 'us d' }), 'currency'],
+    ['no-currency code', createBody({ currency: 'xxx' }), 'currency'],
     ['currency as number', createBody({ currency: 840 }), 'currency'],
     ['customerId with spaces', createBody({ customerId: 'cus 42' }), 'customerId'],
     ['customerId too long', createBody({ customerId: 'c'.repeat(65) }), 'customerId'],
@@ -60,7 +61,7 @@ describe('create: every bad input is a 400 that names the field and writes nothi
   });
 
   it('reports every bad field at once', async () => {
-    const res = await h.request('POST', '/v1/payments', { body: { amount: -5, currency: 'usd', extra: true } });
+    const res = await h.request('POST', '/v1/payments', { body: { amount: -5, currency: 'xxx', extra: true } });
     const paths = res.problem.errors?.map((e) => e.path);
     expect(paths).toEqual(expect.arrayContaining(['amount', 'currency', 'customerId', 'paymentMethod', 'extra']));
   });

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { changeWireData, paymentWireForm } from '../../src/infrastructure/http/wire-form.js';
+import { changeWireData, paymentWireForm, refundWireForm } from '../../src/infrastructure/http/wire-form.js';
+import type { RefundView } from '../../src/application/refunds/refund-view.js';
 import type { PaymentView } from '../../src/application/payments/payment-view.js';
 import { toCurrencyCode } from '../../src/domain/currency.js';
-import { toPaymentId } from '../../src/domain/ids.js';
+import { toPaymentId, toRefundId } from '../../src/domain/ids.js';
 
 const view: PaymentView = {
   id: toPaymentId('pay_01JD3Q4V5W6X7Y8Z9A0B1C2D3E'),
@@ -51,5 +52,32 @@ describe('the wire form of a payment', () => {
   it('leaves the data of other changes as stored', () => {
     const data = { z: 1, a: 2 };
     expect(changeWireData('ledger.entry', data)).toBe(data);
+    expect(changeWireData('activity', data)).toBe(data);
+    expect(changeWireData('refunded.x', data)).toBe(data);
+  });
+});
+
+describe('the wire form of a refund', () => {
+  const refund: RefundView = {
+    id: toRefundId('re_01JD3Q4V5W6X7Y8Z9A0B1C2D3E'),
+    object: 'refund',
+    paymentId: view.id,
+    customerId: 'cus_1',
+    amount: 40,
+    currency: toCurrencyCode('USD'),
+    status: 'failed',
+    reason: 'duplicate',
+    failureReason: 'expired_or_canceled_card',
+    metadata: { zeta: '1', a: '2' },
+    revision: '1',
+    createdAt: '2026-01-01T00:00:00.000Z',
+    updatedAt: '2026-01-02T00:00:00.000Z',
+  };
+
+  it('has the schema\'s key order and sorted metadata, in GET and in realtime changes alike', () => {
+    const expected = JSON.stringify({ ...refund, metadata: { a: '2', zeta: '1' } });
+    expect(JSON.stringify(refundWireForm(jsonbOrder(refund) as RefundView))).toBe(expected);
+    expect(JSON.stringify(changeWireData('refund.created', jsonbOrder(refund)))).toBe(expected);
+    expect(JSON.stringify(changeWireData('refund.updated', jsonbOrder(refund)))).toBe(expected);
   });
 });

@@ -110,3 +110,25 @@ describe('PaymentOwners', () => {
     expect(fake.queries).toHaveLength(1);
   });
 });
+
+describe('PaymentOwners for refunds', () => {
+  it('looks refunds up in the refunds read model, by the customer each refund carries', async () => {
+    const texts: string[] = [];
+    const db = {
+      query: (text: string, values: [string[]]) => {
+        texts.push(text);
+        return Promise.resolve({ rows: values[0].filter((id) => id === 're_1').map((id) => ({ id, customer_id: 'cus_a' })) });
+      },
+    } as unknown as Queryable;
+    const owners = new PaymentOwners({ db, logger: silentLogger, resource: 'refund' });
+    expect(await Promise.all([owners.ownerOf('re_1'), owners.ownerOf('re_2')])).toEqual(['cus_a', undefined]);
+    expect(texts).toHaveLength(1);
+    expect(texts[0]).toMatch(/FROM rm_refunds\.refunds WHERE id = ANY/);
+  });
+
+  it('says which lookup failed', async () => {
+    const db = { query: () => Promise.reject(new Error('connection refused')) } as unknown as Queryable;
+    const owners = new PaymentOwners({ db, logger: silentLogger, resource: 'refund' });
+    await expect(owners.ownerOf('re_1')).rejects.toThrow(new OwnerLookupUnavailable('could not look up the refund'));
+  });
+});

@@ -4,6 +4,7 @@ import { ackCode, errorAck, parseSubscribe, parseUnsubscribe, splitArgs, type Ac
 
 describe('parseSubscribe', () => {
   it('accepts topics and an optional since, deduplicating topics in order', () => {
+    expect(parseSubscribe({ topics: ['refund:re_1'] })).toEqual({ ok: true, value: { topics: ['refund:re_1'] } });
     expect(parseSubscribe({ topics: ['payment:pay_1', 'ledger', 'payment:pay_1'] })).toEqual({
       ok: true,
       value: { topics: ['payment:pay_1', 'ledger'] },
@@ -41,6 +42,8 @@ describe('parseSubscribe', () => {
     ['an unknown kind', 'foo', /unknown kind/],
     ['an unknown kind with an id', 'subscription:sub_1', /unknown kind/],
     ['empty id', 'payment:', /needs an id/],
+    ['a refund without an id', 'refund', /needs an id/],
+    ['refunds, plural', 'refunds:re_1', /unknown kind/],
     ['no id', 'customer', /needs an id/],
     ['an id on a topic that takes none', 'ledger:x', /takes no id/],
     ['id with a space', 'payment:pay 1', /the id must be/],

@@ -11,10 +11,15 @@ const principal = (scopes: Scope[], customerId: string | null = null): Principal
 });
 
 const owners: Record<string, string> = { pay_a1: 'cus_a', pay_b1: 'cus_b' };
+const refundOwners: Record<string, string> = { re_a1: 'cus_a', re_b1: 'cus_b' };
 const lookups: string[] = [];
 const ownerOf = (id: string): Promise<string | undefined> => {
   lookups.push(id);
   return Promise.resolve(owners[id]);
+};
+const refundOwnerOf = (id: string): Promise<string | undefined> => {
+  lookups.push(`refund ${id}`);
+  return Promise.resolve(refundOwners[id]);
 };
 
 describe('mayFollow', () => {
@@ -42,8 +47,25 @@ describe('mayFollow', () => {
     ['customer a without payments:read: own customer', ['payments:write'], 'cus_a', 'customer:cus_a', false],
     ['customer-scoped admin: other customer', ['admin'], 'cus_a', 'customer:cus_b', false],
     ['customer-scoped admin: own payment', ['admin'], 'cus_a', 'payment:pay_a1', true],
+    ['reader: refund', ['payments:read'], null, 'refund:re_b1', true],
+    ['reader: unknown refund', ['payments:read'], null, 'refund:re_zz', true],
+    ['writer only: refund', ['payments:write', 'refunds:write'], null, 'refund:re_a1', false],
+    ['ledger reader: refund', ['ledger:read'], null, 'refund:re_a1', false],
+    ['customer a: own refund', ['payments:read'], 'cus_a', 'refund:re_a1', true],
+    ["customer a: b's refund", ['payments:read'], 'cus_a', 'refund:re_b1', false],
+    ['customer a: unknown refund', ['payments:read'], 'cus_a', 'refund:re_zz', false],
+    ['customer a: a payment id as a refund', ['payments:read'], 'cus_a', 'refund:pay_a1', false],
+    ['customer a: a refund id as a payment', ['payments:read'], 'cus_a', 'payment:re_a1', false],
   ])('%s', async (_label, scopes, customerId, topic, expected) => {
-    expect(await mayFollow(principal(scopes, customerId), topic, ownerOf)).toBe(expected);
+    expect(await mayFollow(principal(scopes, customerId), topic, ownerOf, refundOwnerOf)).toBe(expected);
+  });
+
+  it('looks refunds up in the refunds lookup, and without one refuses every refund to a customer-scoped principal', async () => {
+    lookups.length = 0;
+    expect(await mayFollow(principal(['payments:read'], 'cus_a'), 'refund:re_a1', ownerOf, refundOwnerOf)).toBe(true);
+    expect(lookups).toEqual(['refund re_a1']);
+    expect(await mayFollow(principal(['payments:read'], 'cus_a'), 'refund:re_a1', ownerOf)).toBe(false);
+    expect(await mayFollow(principal(['payments:read']), 'refund:re_a1', ownerOf)).toBe(true);
   });
 
   it('looks payments up only for customer-scoped principals with payments:read', async () => {

@@ -12,6 +12,8 @@ import { CheckpointWaiter } from '../../projections/checkpoint-waiter.js';
 import { SqlPaymentQueries } from '../../projections/payments/payment-queries.js';
 import { paymentsProjection } from '../../projections/payments/payments-projection.js';
 import { ProjectionRebuilder } from '../../projections/rebuild.js';
+import { SqlRefundQueries } from '../../projections/refunds/refund-queries.js';
+import { refundsProjection } from '../../projections/refunds/refunds-projection.js';
 import { ProjectionRunner } from '../../projections/runner.js';
 import { readProjectionStatuses } from '../../projections/status.js';
 import { apiKeysFromConfig, authenticatorFromConfig } from '../auth/authenticator-from-config.js';
@@ -116,8 +118,9 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
       { maxAttempts: 5 },
     ))
     .inSingletonScope();
-  c.bind(TOKENS.Projections).toConstantValue([paymentsProjection]);
+  c.bind(TOKENS.Projections).toConstantValue([paymentsProjection, refundsProjection]);
   c.bind(TOKENS.PaymentQueries).toDynamicValue(() => new SqlPaymentQueries(sqlExecutor(pool))).inSingletonScope();
+  c.bind(TOKENS.RefundQueries).toDynamicValue(() => new SqlRefundQueries(sqlExecutor(pool))).inSingletonScope();
   c.bind(TOKENS.ProjectionStore).toDynamicValue(() => new PostgresProjectionStore(pool)).inSingletonScope();
   const projectionDeps = (ctx: { get: Container['get'] }) => ({
     eventStore: ctx.get(TOKENS.EventStore),
@@ -197,6 +200,7 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
         trustProxy: config.TRUST_PROXY_HOPS,
         payments: ctx.get(TOKENS.PaymentCommands),
         paymentQueries: ctx.get(TOKENS.PaymentQueries),
+        refundQueries: ctx.get(TOKENS.RefundQueries),
         readModels: ctx.get(TOKENS.ReadModels),
         idempotency: ctx.get(TOKENS.IdempotencyStore),
         readiness: ctx.get(TOKENS.ReadinessChecks),

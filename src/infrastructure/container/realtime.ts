@@ -30,7 +30,7 @@ export interface RealtimeOptions {
   readonly clock?: Clock;
   /** Handshake bounds; defaults MAX_TOKEN_LENGTH and AUTHENTICATE_TIMEOUT_MS. */
   readonly auth?: { readonly maxTokenLength?: number; readonly timeoutMs?: number };
-  /** The payment-owner lookup behind the default policy for customer-scoped principals. */
+  /** The payment- and refund-owner lookups behind the default policy for customer-scoped principals (each its own bounds). */
   readonly paymentOwners?: Partial<PaymentOwnersTuning>;
   /**
    * An extra topic check. With an authenticator it narrows the default policy (both must
@@ -70,7 +70,8 @@ export function createRealtime(httpServer: HttpServer, options: RealtimeOptions)
   let authorizeTopic = options.authorizeTopic;
   if (authenticator) {
     const owners = new PaymentOwners({ ...options.paymentOwners, db: options.pool, logger });
-    const policy = principalTopicPolicy((id) => owners.ownerOf(id));
+    const refundOwners = new PaymentOwners({ ...options.paymentOwners, db: options.pool, logger, resource: 'refund' });
+    const policy = principalTopicPolicy((id) => owners.ownerOf(id), (id) => refundOwners.ownerOf(id));
     const extra = options.authorizeTopic;
     authorizeTopic = extra ? async (socket, topic) => (await policy(socket, topic)) && (await extra(socket, topic)) : policy;
   }

@@ -12,6 +12,7 @@ import type { PaymentProvider } from '../../application/ports/payment-provider.j
 import type { PaymentQueries } from '../../application/ports/payment-queries.js';
 import type { ProjectionProgressFeed, ProjectionStore } from '../../application/ports/projection-store.js';
 import type { ReadModels } from '../../application/ports/read-models.js';
+import type { RefundQueries } from '../../application/ports/refund-queries.js';
 import type { CheckpointWaiter } from '../../projections/checkpoint-waiter.js';
 import type { Projection } from '../../projections/projection.js';
 import type { ProjectionRebuilder } from '../../projections/rebuild.js';
@@ -37,6 +38,7 @@ interface Bindings {
   EventStore: EventStore;
   PaymentProvider: PaymentProvider;
   PaymentQueries: PaymentQueries;
+  RefundQueries: RefundQueries;
   /** The service and the CLI close it (it holds the lease connections). */
   ProjectionStore: ProjectionStore & Closeable;
   ProgressFeed: ProjectionProgressFeed;
@@ -72,7 +74,7 @@ export type Tokens = { readonly [K in keyof Bindings]: ServiceIdentifier<Binding
 
 const NAMES = [
   'Config', 'Logger', 'Pool',
-  'Clock', 'IdGenerator', 'EventStore', 'PaymentProvider', 'PaymentQueries', 'ProjectionStore', 'ProgressFeed', 'IdempotencyStore', 'ReadModels',
+  'Clock', 'IdGenerator', 'EventStore', 'PaymentProvider', 'PaymentQueries', 'RefundQueries', 'ProjectionStore', 'ProgressFeed', 'IdempotencyStore', 'ReadModels',
   'PaymentCommands', 'AuditLog', 'Authenticator',
   'Projections', 'ProjectionRunner', 'ProjectionRebuilder', 'CheckpointWaiter',
   'Metrics', 'ApiKeys', 'RateLimiter', 'ReadinessChecks', 'HttpServer', 'Realtime', 'BackgroundTasks',

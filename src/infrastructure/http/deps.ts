@@ -4,6 +4,7 @@ import type { IdempotencyStore } from '../../application/ports/idempotency-store
 import type { PaymentCommands } from '../../application/ports/payment-commands.js';
 import type { PaymentQueries } from '../../application/ports/payment-queries.js';
 import type { ReadModels } from '../../application/ports/read-models.js';
+import type { RefundQueries } from '../../application/ports/refund-queries.js';
 
 /*
  * What createHttpApp is given. The application's ports (commands, queries, read models,
@@ -93,6 +94,7 @@ export interface CorsOptions {
 export interface HttpDeps {
   readonly payments: PaymentCommands;
   readonly paymentQueries: PaymentQueries;
+  readonly refundQueries: RefundQueries;
   readonly readModels: ReadModels;
   readonly idempotency: IdempotencyStore;
   readonly readiness: readonly ReadinessCheck[];

@@ -17,6 +17,10 @@ import {
   ProblemSchema,
   ProjectionStatusListSchema,
   ReadinessSchema,
+  RefundIdSchema,
+  RefundListSchema,
+  RefundStatusSchema,
+  RefundViewSchema,
 } from './schemas.js';
 
 /*
@@ -170,6 +174,8 @@ export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
     {
       Payment: PaymentViewSchema,
       PaymentList: PaymentListSchema,
+      Refund: RefundViewSchema,
+      RefundList: RefundListSchema,
       Problem: ProblemSchema,
       ProjectionStatusList: ProjectionStatusListSchema,
       Health: HealthSchema,
@@ -278,6 +284,54 @@ export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
         'CancelPaymentRequest',
         'The canceled payment.',
       ),
+      '/v1/refunds': {
+        get: {
+          operationId: 'listRefunds',
+          summary: 'List refunds, newest first',
+          ...secured(
+            'payments:read',
+            'Filters combine. A customer-scoped credential lists only refunds of its customer\'s payments: without `customerId` that filter is implied; `customerId` naming another customer is 403 `forbidden`.',
+          ),
+          parameters: [p('PaymentIdQuery'), p('CustomerIdQuery'), p('RefundStatusQuery'), p('Limit'), p('Cursor'), p('MinPosition'), p('RequestId')],
+          responses: {
+            '200': json('A page of refunds.', 'RefundList', rateLimitHeaders),
+            '400': problem('A query parameter is invalid (`errors` names it), including an unknown parameter or an invalid cursor.'),
+            '503': problem('`read_model_behind`: the refunds read model did not reach minPosition in time.', true),
+            ...securityResponses('payments:read'),
+          },
+        },
+      },
+      '/v1/refunds/{id}': {
+        get: {
+          operationId: 'getRefund',
+          summary: 'Get a refund',
+          ...secured('payments:read', 'A refund of another customer\'s payment is, for a customer-scoped credential, 404 as if it did not exist.'),
+          parameters: [p('RefundId'), p('MinPosition'), p('RequestId')],
+          responses: {
+            '200': json('The refund.', 'Refund', { ETag: { $ref: '#/components/headers/ETag' }, ...rateLimitHeaders }),
+            '304': { description: 'Not modified (If-None-Match matched the ETag).' },
+            '400': problem('A query parameter is invalid.'),
+            '404': problem('`refund_not_found`: no such refund (including a malformed id, and another customer\'s refund for a customer-scoped credential).'),
+            '503': problem('`read_model_behind`: the refunds read model did not reach minPosition in time.', true),
+            ...securityResponses('payments:read'),
+          },
+        },
+      },
+      '/v1/payments/{id}/refunds': {
+        get: {
+          operationId: 'listPaymentRefunds',
+          summary: 'List a payment\'s refunds, newest first',
+          ...secured('payments:read', 'Another customer\'s payment is, for a customer-scoped credential, 404 as if it did not exist.'),
+          parameters: [p('PaymentId'), p('Limit'), p('Cursor'), p('MinPosition'), p('RequestId')],
+          responses: {
+            '200': json('A page of the payment\'s refunds.', 'RefundList', rateLimitHeaders),
+            '400': problem('A query parameter is invalid, including an unknown parameter or an invalid cursor.'),
+            '404': problem('`payment_not_found`: no such payment (including a malformed id, and another customer\'s payment for a customer-scoped credential).'),
+            '503': problem('`read_model_behind`: a read model did not reach minPosition in time.', true),
+            ...securityResponses('payments:read'),
+          },
+        },
+      },
       '/v1/admin/projections': {
         get: {
           operationId: 'listProjections',
@@ -371,6 +425,9 @@ export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
           schema: inlineSchema(CustomerIdSchema),
         },
         StatusQuery: { name: 'status', in: 'query', required: false, schema: inlineSchema(PaymentStatusSchema) },
+        RefundId: { name: 'id', in: 'path', required: true, schema: inlineSchema(RefundIdSchema) },
+        PaymentIdQuery: { name: 'paymentId', in: 'query', required: false, description: 'Only this payment\'s refunds.', schema: inlineSchema(PaymentIdSchema) },
+        RefundStatusQuery: { name: 'status', in: 'query', required: false, schema: inlineSchema(RefundStatusSchema) },
         Limit: { name: 'limit', in: 'query', required: false, schema: inlineSchema(LimitSchema) },
         Cursor: { name: 'cursor', in: 'query', required: false, description: 'nextCursor of the previous page.', schema: inlineSchema(z.string().min(1).max(512)) },
       },

@@ -1,6 +1,8 @@
 import { z } from 'zod';
-import { supportedCurrencies } from '../../domain/currency.js';
-import { PAYMENT_ID_PREFIX } from '../../domain/ids.js';
+import type { CurrencyCode } from '../../domain/currency.js';
+import { isCurrencyCode, notForPayments } from '../../domain/currency.js';
+import { PAYMENT_ID_PREFIX, REFUND_ID_PREFIX } from '../../domain/ids.js';
+import { REFUND_REASONS } from '../../domain/refund/events.js';
 import { MAX_AMOUNT_MINOR } from '../../domain/money.js';
 import { PROBLEM_CODES } from './problem.js';
 
@@ -27,10 +29,22 @@ export const AmountSchema = z
   .max(MAX_AMOUNT_MINOR)
   .meta({ description: 'Integer count of minor units of the currency (cents for USD, yen for JPY, fils for BHD).', examples: [1999] });
 
-const currencies = supportedCurrencies() as [string, ...string[]];
+/**
+ * Every currency the API takes, in a body or a query: Stripe's clients send lower case, so
+ * `usd` and `USD` are the same currency, normalised to upper case on the way in (ISO 4217 as
+ * stored; responses always use upper case). A real ISO 4217 code that is not money a card is
+ * charged in (XXX, XAU, …) is refused as such, not as "not a code".
+ */
 export const CurrencySchema = z
-  .enum(currencies, { error: 'must be an ISO 4217 currency code in upper case, e.g. USD' })
-  .meta({ description: 'ISO 4217 currency code, upper case.', examples: ['USD'] });
+  .string({ error: 'must be an ISO 4217 currency code, e.g. USD' })
+  .regex(/^[A-Za-z]{3}$/, 'must be an ISO 4217 currency code: three letters, e.g. USD or usd')
+  .transform((code, ctx): CurrencyCode => {
+    const upper = code.toUpperCase();
+    if (isCurrencyCode(upper)) return upper;
+    ctx.issues.push({ code: 'custom', input: code, message: notForPayments(upper) ?? `${upper} is not an ISO 4217 currency code` });
+    return z.NEVER;
+  })
+  .meta({ description: 'ISO 4217 currency code, in either case (`usd` or `USD`). Responses always use upper case.', examples: ['USD', 'usd'] });
 
 export const CustomerIdSchema = z
   .string()
@@ -45,6 +59,15 @@ export const PaymentIdSchema = z
 export const PaymentStatusSchema = z.enum(['requires_capture', 'succeeded', 'canceled', 'failed']);
 export const CaptureMethodSchema = z.enum(['automatic', 'manual']);
 export const CancellationReasonSchema = z.enum(['requested_by_customer', 'duplicate', 'fraudulent', 'abandoned']);
+
+// ---- refunds (shared by the read side and POST /v1/refunds) -----------------------------
+
+export const RefundIdSchema = z
+  .string()
+  .regex(new RegExp(`^${REFUND_ID_PREFIX}[0-9A-HJKMNP-TV-Z]{26}$`))
+  .meta({ description: 'Refund id: `re_` followed by 26 Crockford base32 characters (time-ordered).', examples: ['re_01JD3Q4V5W6X7Y8Z9A0B1C2D3E'] });
+export const RefundStatusSchema = z.enum(['pending', 'succeeded', 'failed', 'canceled']);
+export const RefundReasonSchema = z.enum(REFUND_REASONS as [string, ...string[]]);
 
 export const MAX_METADATA_KEYS = 50;
 export const MetadataSchema = z
@@ -114,6 +137,23 @@ export const ListPaymentsQuery = z.strictObject({
   minPosition: z.string().optional(),
 });
 
+export const GetRefundQuery = z.strictObject({
+  minPosition: z.string().optional(),
+});
+
+/** GET /v1/refunds: the filters combine; customer-scoped credentials get their customer implied. */
+export const ListRefundsQuery = z.strictObject({
+  paymentId: PaymentIdSchema.optional(),
+  customerId: CustomerIdSchema.optional(),
+  status: RefundStatusSchema.optional(),
+  limit: queryInteger(z.int().min(1).max(100)).optional(),
+  cursor: z.string().min(1).max(512).optional(),
+  minPosition: z.string().optional(),
+});
+
+/** GET /v1/payments/:id/refunds: the payment is the filter. */
+export const ListPaymentRefundsQuery = ListRefundsQuery.pick({ limit: true, cursor: true, minPosition: true });
+
 // ---- responses --------------------------------------------------------------------
 
 export const PaymentFailureSchema = z.object({
@@ -145,6 +185,27 @@ export const PaymentViewSchema = z.object({
 
 export const PaymentListSchema = z.object({
   data: z.array(PaymentViewSchema),
+  nextCursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last page.' }),
+});
+
+export const RefundViewSchema = z.object({
+  id: RefundIdSchema,
+  object: z.literal('refund'),
+  paymentId: PaymentIdSchema,
+  customerId: CustomerIdSchema,
+  amount: z.int().meta({ description: 'Minor units of the payment\'s currency.' }),
+  currency: z.string().meta({ description: 'ISO 4217, upper case.', examples: ['USD'] }),
+  status: RefundStatusSchema.meta({ description: '`pending` until the processor answers; then `succeeded`, `failed` or `canceled` for good.' }),
+  reason: RefundReasonSchema.nullable(),
+  failureReason: z.string().nullable().meta({ description: 'Why the processor could not refund, when status is `failed` (Stripe\'s `failure_reason`).', examples: ['expired_or_canceled_card'] }),
+  metadata: z.record(z.string(), z.string()),
+  revision: z.string().meta({ description: 'Stream revision of the refund: the value of the ETag.' }),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+export const RefundListSchema = z.object({
+  data: z.array(RefundViewSchema),
   nextCursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last page.' }),
 });
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { PaymentView } from '../../application/payments/payment-view.js';
-import { PaymentViewSchema } from './schemas.js';
+import type { RefundView } from '../../application/refunds/refund-view.js';
+import { PaymentViewSchema, RefundViewSchema } from './schemas.js';
 import { unwrapSchema } from './zod-shape.js';
 
 /*
@@ -42,8 +43,15 @@ export function canonicalize(schema: z.core.$ZodType, value: unknown): unknown {
 /** A payment in its wire form: what GET, list pages and realtime changes send. */
 export const paymentWireForm = (payment: PaymentView): unknown => canonicalize(PaymentViewSchema, payment);
 
-/** Realtime change types whose data is a payment. */
-const PAYMENT_CHANGE = /^payment\./;
+/** A refund in its wire form: what GET, list pages and realtime changes send. */
+export const refundWireForm = (refund: RefundView): unknown => canonicalize(RefundViewSchema, refund);
 
-/** The wire form of a realtime change's data: a payment's as GET sends it; anything else as stored. */
-export const changeWireData = (type: string, data: unknown): unknown => (PAYMENT_CHANGE.test(type) ? canonicalize(PaymentViewSchema, data) : data);
+/** Realtime change types whose data is a resource the API also serves, by the type's first word. */
+const CHANGE_SCHEMAS: Readonly<Record<string, z.core.$ZodType>> = { payment: PaymentViewSchema, refund: RefundViewSchema };
+
+/** The wire form of a realtime change's data: a payment's or a refund's as GET sends it; anything else as stored. */
+export function changeWireData(type: string, data: unknown): unknown {
+  const dot = type.indexOf('.');
+  const schema = dot > 0 && Object.hasOwn(CHANGE_SCHEMAS, type.slice(0, dot)) ? CHANGE_SCHEMAS[type.slice(0, dot)] : undefined;
+  return schema ? canonicalize(schema, data) : data;
+}

@@ -42,16 +42,24 @@ export const PAYMENT_OWNERS_DEFAULTS: PaymentOwnersTuning = {
   timeoutMs: 2_000,
 };
 
+/** Which read model answers: payments (the default) or refunds (a refund's owner is its payment's customer). */
+export type OwnedResource = 'payment' | 'refund';
+
 export interface PaymentOwnersOptions extends Partial<PaymentOwnersTuning> {
   readonly db: Queryable;
+  /** Default `payment`. */
+  readonly resource?: OwnedResource;
   readonly logger: RealtimeLogger;
   /** Milliseconds, for the cache; injectable for tests. */
   readonly now?: () => number;
 }
 
-// The live schema by name, like the payment queries: a rebuild swaps schemas atomically.
-const PAYMENTS_TABLE = `${projectionSchema('payments')}.payments`;
-const SELECT_OWNERS = `SELECT id, customer_id FROM ${PAYMENTS_TABLE} WHERE id = ANY($1::text[])`;
+// The live schemas by name, like the queries: a rebuild swaps schemas atomically. Both
+// tables keep the owning customer on the row (a refund repeats its payment's customer).
+const SELECT_OWNERS: Readonly<Record<OwnedResource, string>> = {
+  payment: `SELECT id, customer_id FROM ${projectionSchema('payments')}.payments WHERE id = ANY($1::text[])`,
+  refund: `SELECT id, customer_id FROM ${projectionSchema('refunds')}.refunds WHERE id = ANY($1::text[])`,
+};
 
 interface CacheEntry {
   readonly owner: string | undefined;
@@ -65,13 +73,14 @@ interface Pending {
 }
 
 /**
- * Which customer a payment belongs to, from the payments read model, for the topic
- * policy of customer-scoped principals. Bounded on every side: a short-lived cache of
+ * Which customer a payment (or, with `resource: 'refund'`, a refund) belongs to, from its
+ * read model, for the topic policy of customer-scoped principals. Bounded on every side: a short-lived cache of
  * limited size, lookups made in the same turn of the event loop batched into one query,
  * a cap on queries at once and on ids waiting for one, and a deadline per lookup.
  */
 export class PaymentOwners {
   readonly #db: Queryable;
+  readonly #resource: OwnedResource;
   readonly #logger: RealtimeLogger;
   readonly #now: () => number;
   readonly #tuning: PaymentOwnersTuning;
@@ -84,8 +93,9 @@ export class PaymentOwners {
   #flushScheduled = false;
 
   constructor(options: PaymentOwnersOptions) {
-    const { db, logger, now, ...tuning } = options;
+    const { db, logger, now, resource, ...tuning } = options;
     this.#db = db;
+    this.#resource = resource ?? 'payment';
     this.#logger = logger;
     this.#now = now ?? Date.now;
     this.#tuning = { ...PAYMENT_OWNERS_DEFAULTS, ...stripUndefined(tuning) };
@@ -110,7 +120,7 @@ export class PaymentOwners {
     let pending = this.#inFlight.get(paymentId);
     if (pending === undefined) {
       if (this.#inFlight.size >= this.#tuning.maxPending) {
-        return Promise.reject(new OwnerLookupUnavailable('too many payment lookups waiting'));
+        return Promise.reject(new OwnerLookupUnavailable(`too many ${this.#resource} lookups waiting`));
       }
       pending = deferred();
       // Nobody may be listening by the time it settles (the deadline passed).
@@ -119,7 +129,7 @@ export class PaymentOwners {
       this.#queued.set(paymentId, pending);
       this.#scheduleFlush();
     }
-    return withDeadline(pending.promise, this.#tuning.timeoutMs);
+    return withDeadline(pending.promise, this.#tuning.timeoutMs, `${this.#resource} lookup`);
   }
 
   #scheduleFlush(): void {
@@ -139,11 +149,11 @@ export class PaymentOwners {
     const release = await this.#permits.acquire();
     let owners: Map<string, string>;
     try {
-      const { rows } = await this.#db.query<{ id: string; customer_id: string }>(SELECT_OWNERS, [ids]);
+      const { rows } = await this.#db.query<{ id: string; customer_id: string }>(SELECT_OWNERS[this.#resource], [ids]);
       owners = new Map(rows.map((row) => [row.id, row.customer_id]));
     } catch (error) {
-      this.#logger.warn({ ids: ids.length, ...errorFields(error) }, 'realtime: payment owner lookup failed');
-      for (const id of ids) this.#settle(id, (p) => p.reject(new OwnerLookupUnavailable('could not look up the payment')));
+      this.#logger.warn({ ids: ids.length, resource: this.#resource, ...errorFields(error) }, `realtime: ${this.#resource} owner lookup failed`);
+      for (const id of ids) this.#settle(id, (p) => p.reject(new OwnerLookupUnavailable(`could not look up the ${this.#resource}`)));
       return;
     } finally {
       release();
@@ -185,9 +195,9 @@ function deferred(): Pending {
   return { promise, resolve, reject };
 }
 
-async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+async function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   try {
-    return await withTimeout(promise, ms, 'payment lookup');
+    return await withTimeout(promise, ms, what);
   } catch (error) {
     if (error instanceof TimeoutError) throw new OwnerLookupUnavailable(error.message, { cause: error });
     throw error;

@@ -1,7 +1,7 @@
 import { isPaymentId } from '../../domain/ids.js';
 
 /*
- * A list cursor is the id of the last payment on the page (ids are time-ordered, so
+ * A list cursor is the id of the last payment (or refund) on the page (ids are time-ordered, so
  * "id < cursor" is "older than"), wrapped so callers treat it as opaque and we can change
  * what is inside without breaking anyone who follows the rules.
  */
@@ -17,7 +17,13 @@ export function encodeCursor(lastId: string): string {
 }
 
 /** The id to continue before, or undefined for anything we did not issue. */
-export function decodeCursor(cursor: string): string | undefined {
+export const decodeCursor = (cursor: string): string | undefined => decodeCursorOf(cursor, isPaymentId);
+
+/**
+ * The same for any listing keyed by time-ordered ids (refunds): `isId` says which kind of id
+ * this listing walks, so a cursor of another listing is refused rather than misread.
+ */
+export function decodeCursorOf(cursor: string, isId: (value: string) => boolean): string | undefined {
   if (cursor.length === 0 || cursor.length > 200 || !/^[A-Za-z0-9_-]+$/.test(cursor)) return undefined;
   let body: unknown;
   try {
@@ -27,6 +33,6 @@ export function decodeCursor(cursor: string): string | undefined {
   }
   if (typeof body !== 'object' || body === null) return undefined;
   const { v, before } = body as Partial<Record<keyof CursorBody, unknown>>;
-  if (v !== 1 || typeof before !== 'string' || !isPaymentId(before)) return undefined;
+  if (v !== 1 || typeof before !== 'string' || !isId(before)) return undefined;
   return before;
 }

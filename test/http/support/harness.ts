@@ -7,6 +7,7 @@ import { createHttpApp } from '../../../src/infrastructure/http/app.js';
 import type { PaymentView } from '../../../src/application/payments/payment-view.js';
 import type { PaymentCommands } from '../../../src/application/ports/payment-commands.js';
 import type { PaymentPage } from '../../../src/application/ports/payment-queries.js';
+import type { ReadModels } from '../../../src/application/ports/read-models.js';
 import type { HttpDeps, HttpLimits, RateLimiter, ReadinessCheck } from '../../../src/infrastructure/http/deps.js';
 import type { IdempotencyStore } from '../../../src/application/ports/idempotency-store.js';
 import { inMemoryRateLimiter } from '../../../src/infrastructure/http/rate-limit.js';
@@ -21,6 +22,10 @@ import { idempotencyMigrations } from '../../../src/infrastructure/postgres/idem
 import { migrate } from '../../../src/infrastructure/postgres/migrator.js';
 import { SystemClock } from '../../../src/infrastructure/system/system-clock.js';
 import { SystemIdGenerator } from '../../../src/infrastructure/system/id-generator.js';
+import { sqlExecutor } from '../../../src/infrastructure/postgres/sql-executor.js';
+import { projectionSchema } from '../../../src/projections/projection.js';
+import { SqlRefundQueries } from '../../../src/projections/refunds/refund-queries.js';
+import { refundsProjection } from '../../../src/projections/refunds/refunds-projection.js';
 import type { TestDatabase } from '../../support/pg.js';
 import { createTestDatabase } from '../../support/pg.js';
 import type { TokenSpec } from './auth.js';
@@ -34,6 +39,8 @@ export interface HarnessOptions {
   readonly readiness?: readonly ReadinessCheck[];
   /** Wraps the real idempotency store, e.g. to make one call fail. */
   readonly wrapIdempotency?: (store: IdempotencyStore) => IdempotencyStore;
+  /** Wraps the read models the queries wait on, e.g. to record which projection a query waits for. */
+  readonly wrapReadModels?: (readModels: ReadModels) => ReadModels;
   /** Wraps the real command handlers, e.g. to make one throw. */
   readonly wrapCommands?: (commands: PaymentCommands) => PaymentCommands;
   /** Default: the real BearerAuthenticator over HS256 JWTs signed with TEST_JWT_SECRET. */
@@ -98,6 +105,7 @@ export interface Harness {
 export async function startHarness(label: string, options: HarnessOptions = {}): Promise<Harness> {
   const db = await createTestDatabase(label);
   await migrate(db.pool, [...eventStoreMigrations, ...idempotencyMigrations]);
+  await db.pool.query(`CREATE SCHEMA ${projectionSchema(refundsProjection.name)}; SET search_path TO ${projectionSchema(refundsProjection.name)}; ${refundsProjection.schemaSql} RESET search_path;`);
   const store: EventStore = new PostgresEventStore(db.pool);
   const provider = new GatedProvider();
   const readModel = new StreamReadModel(store, db.pool);
@@ -111,7 +119,9 @@ export async function startHarness(label: string, options: HarnessOptions = {}):
   const deps: HttpDeps = {
     payments: options.wrapCommands ? options.wrapCommands(commands) : commands,
     paymentQueries: readModel,
-    readModels: readModel,
+    // An empty refunds read model: the refund suites write refunds through the whole service, where they are projected.
+    refundQueries: new SqlRefundQueries(sqlExecutor(db.pool)),
+    readModels: options.wrapReadModels ? options.wrapReadModels(readModel) : readModel,
     idempotency: options.wrapIdempotency ? options.wrapIdempotency(idempotency) : idempotency,
     readiness: options.readiness ?? [{ name: 'postgres', check: async () => void (await db.pool.query('SELECT 1')) }],
     logger,
