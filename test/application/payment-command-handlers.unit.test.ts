@@ -87,6 +87,32 @@ describe('PaymentCommandHandlers', () => {
     expect(other.ok && other.value.payment.id).not.toBe(first.value.payment.id);
   });
 
+  it('a retry that races the first call with the same key answers what the log holds (the other racer\'s write), marked replayed', async () => {
+    const store = new InMemoryEventStore();
+    // Each call reads a later time, so an answer built from the loser's own clock would show.
+    let tick = 0;
+    const clock = { now: () => new Date(Date.UTC(2026, 0, 1, 0, 0, ++tick)) };
+    const handlers = new PaymentCommandHandlers(store, new SimulatedPaymentProvider(), clock, new SystemIdGenerator());
+    const idem = { ...ctx, idempotency: { key: 'k-race', firstSeenAt: new Date('2026-01-01T00:00:00Z') } };
+    let racer: Promise<PaymentCommandResult> | undefined;
+    store.beforeAppend = async () => {
+      if (racer) return;
+      // The retry slips in while the first call is about to append, and writes first.
+      racer = handlers.create(input, idem);
+      await racer;
+    };
+    const first = await handlers.create(input, idem);
+    const second = await racer!;
+    expect(store.events).toHaveLength(1);
+    if (!first.ok || !second.ok) throw new Error('both calls succeed');
+    expect(second.value.replayed).toBe(false);
+    // The first call's events were recognised, not written: it answers the racer's write.
+    expect(first.value.replayed).toBe(true);
+    expect(first.value.payment).toEqual(second.value.payment);
+    expect(first.value.payment.createdAt).toBe(store.events[0]!.metadata.occurredAt);
+    expect(first.value.position).toEqual(second.value.position);
+  });
+
   it('a declined card creates a failed payment', async () => {
     const { handlers } = setup();
     const result = await handlers.create({ ...input, paymentMethod: 'pm_card_chargeDeclinedInsufficientFunds' }, ctx);

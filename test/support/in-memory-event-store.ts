@@ -41,7 +41,7 @@ export class InMemoryEventStore implements port.EventStore {
     await this.beforeAppend?.(streamId);
     const existing = this.events.filter((e) => e.streamId === streamId);
     const replayed = this.findReplay(streamId, events);
-    if (replayed) return { nextExpectedRevision: replayed.revision, position: replayed.position };
+    if (replayed) return { nextExpectedRevision: replayed.revision, position: replayed.position, replayed: true };
     const actual = existing.length === 0 ? undefined : streamRevision(existing.length - 1);
     if (expected === 'no_stream' && actual !== undefined) throw new WrongExpectedVersion(streamId, expected, actual);
     if (expected === 'stream_exists' && actual === undefined) throw new WrongExpectedVersion(streamId, expected, actual);
@@ -56,7 +56,7 @@ export class InMemoryEventStore implements port.EventStore {
     }
     for (const wake of [...this.log.wakers]) wake();
     const last = this.events[this.events.length - 1] as port.RecordedEvent;
-    return { nextExpectedRevision: last.revision, position: last.position };
+    return { nextExpectedRevision: last.revision, position: last.position, replayed: false };
   }
 
   async readStream(streamId: string, options?: { fromRevision?: port.StreamRevision; maxCount?: number }): Promise<port.ReadStreamResult> {

@@ -197,6 +197,14 @@ export class PaymentCommandHandlers {
       },
     }));
     const appended = await this.store.append(stream, newEvents, expected);
+    if (appended.replayed && seed !== undefined) {
+      // An earlier attempt with this key wrote these very events while we were deciding (it
+      // raced us, or its statement outlived its client's timeout): answer what it wrote, not
+      // what our own clock and state would say.
+      const replay = await this.replayIfWritten(stream, seed, name);
+      if (replay?.ok) return replay.value;
+      throw new Error(`stream ${stream}: the store recognised a re-append that the stream does not show`);
+    }
     const state = assertExists(fold(events, before.state));
     return {
       payment: toPaymentView(state, appended.nextExpectedRevision, before.createdAt ?? occurredAt, occurredAt),

@@ -40,6 +40,13 @@ export interface AppendResult {
   readonly nextExpectedRevision: StreamRevision;
   /** Position of the last event written. */
   readonly position: Position;
+  /**
+   * True when every event was already in the stream under the same ids (an idempotent
+   * re-append): nothing was written now, and the caller's own view of the write (its clock,
+   * its state) is not what the log holds. EventStoreDB does not say, so its adapter answers
+   * false (docs/architecture.md, "Event store").
+   */
+  readonly replayed: boolean;
 }
 
 /** Expected revision did not match. `actual` is undefined when the stream does not exist. */

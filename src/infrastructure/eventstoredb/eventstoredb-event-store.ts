@@ -126,7 +126,8 @@ export class EventStoreDbEventStore implements EventStore {
       // cannot trust if the revision disagreed): read the event back.
       position = await this.positionOfWrittenEvent(streamId, revision, last.id);
     }
-    return { nextExpectedRevision: streamRevision(revision), position };
+    // The server does not tell a recognised re-append from a write: replayed stays false.
+    return { nextExpectedRevision: streamRevision(revision), position, replayed: false };
   }
 
   async readStream(

@@ -301,7 +301,11 @@ export class PostgresEventStore implements EventStore {
       this.#wakeups.wake();
       this.#sender.request();
     }
-    return { nextExpectedRevision: revision, position: position(parseInt8(row.transaction_id), parseInt8(row.global_position)) };
+    return {
+      nextExpectedRevision: revision,
+      position: position(parseInt8(row.transaction_id), parseInt8(row.global_position)),
+      replayed: row.status === 'replayed',
+    };
   }
 
   #assertOpen(): void {
