@@ -61,7 +61,7 @@ export interface ActivityFeedState {
 
 export interface ActivityPageRequest {
   readonly customerId: string;
-  /** 1..ACTIVITY_PAGE_MAX. */
+  /** 1..ACTIVITY_PAGE_MAX + 1 (the API asks for one more than it shows, to know whether there is a next page). */
   readonly limit: number;
   /** Only entries older (lower position) than this one: the last entry of the previous page. */
   readonly beforePosition?: Position | undefined;
@@ -95,3 +95,6 @@ export interface ActivityFeedStore {
 
   close(): Promise<void>;
 }
+
+/** What the HTTP API reads. */
+export type ActivityQueries = Pick<ActivityFeedStore, 'page'>;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { PaymentView } from '../../application/payments/payment-view.js';
-import { PaymentViewSchema } from './schemas.js';
+import { ActivityEntrySchema, PaymentViewSchema } from './schemas.js';
 import { unwrapSchema } from './zod-shape.js';
 
 /*
@@ -45,5 +45,9 @@ export const paymentWireForm = (payment: PaymentView): unknown => canonicalize(P
 /** Realtime change types whose data is a payment. */
 const PAYMENT_CHANGE = /^payment\./;
 
-/** The wire form of a realtime change's data: a payment's as GET sends it; anything else as stored. */
-export const changeWireData = (type: string, data: unknown): unknown => (PAYMENT_CHANGE.test(type) ? canonicalize(PaymentViewSchema, data) : data);
+/** A timeline entry in its wire form: GET /v1/customers/:id/activity and `activity` changes. */
+export const activityWireForm = (entry: unknown): unknown => canonicalize(ActivityEntrySchema, entry);
+
+/** The wire form of a realtime change's data: a payment's or an activity entry's as GET sends it; anything else as stored. */
+export const changeWireData = (type: string, data: unknown): unknown =>
+  PAYMENT_CHANGE.test(type) ? canonicalize(PaymentViewSchema, data) : type === 'activity' ? activityWireForm(data) : data;
