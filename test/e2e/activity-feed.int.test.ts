@@ -101,7 +101,13 @@ function activityFeedSuite(name: string, env: () => Promise<{ env: Record<string
         expect((await call(mine, 'POST', '/v1/payments', { customerId: 'cus_act_mine', amount: 300, currency: 'JPY', paymentMethod: 'pm_card_chargeDeclined' })).status).toBe(201);
         const toCancel = await call(mine, 'POST', '/v1/payments', { customerId: 'cus_act_mine', amount: 70, currency: 'EUR', paymentMethod: 'pm_card_visa', captureMethod: 'manual' });
         const canceledId = ((await toCancel.json()) as { id: string }).id;
-        expect((await call(mine, 'POST', `/v1/payments/${canceledId}/cancel`, {})).status).toBe(200);
+        const cancel = await call(mine, 'POST', `/v1/payments/${canceledId}/cancel`, {});
+        expect(cancel.status).toBe(200);
+        // Read your writes: the feed's own checkpoint is waited for, no polling needed.
+        const ownWrite = await timeline(mine, 'cus_act_mine', `?minPosition=${cancel.headers.get('ledger-position')}`);
+        expect(ownWrite.status).toBe(200);
+        expect(ownWrite.body.data.map((e) => e.type)).toEqual(['payment.canceled', 'payment.created', 'payment.failed', 'payment.captured', 'payment.created']);
+        expect((await timeline(mine, 'cus_act_mine', '?minPosition=yesterday')).status).toBe(400);
         expect((await call(theirs, 'POST', '/v1/payments', { customerId: 'cus_act_theirs', amount: 5, currency: 'USD', paymentMethod: 'pm_card_visa' })).status).toBe(201);
 
         const entries = await waitForEntries('cus_act_mine', 5);

@@ -97,4 +97,4 @@ export interface ActivityFeedStore {
 }
 
 /** What the HTTP API reads. */
-export type ActivityQueries = Pick<ActivityFeedStore, 'page'>;
+export type ActivityQueries = Pick<ActivityFeedStore, 'page' | 'state'>;

@@ -55,7 +55,7 @@ export function createHttpApp(deps: HttpDeps): Express {
   registerOperationRoutes(app, deps, limits, openApiJson, authenticated);
   registerPaymentCommandRoutes(app, deps, limits);
   registerPaymentQueryRoutes(app, deps, limits);
-  if (deps.activity) registerActivityRoutes(app, deps.activity);
+  if (deps.activity) registerActivityRoutes(app, deps.activity, limits);
 
   app.use((req, _res, next) => next(new HttpProblem({ code: 'not_found', detail: `Nothing is served at ${req.method} ${req.path}.` })));
   app.use(errorHandler(deps.logger, limits.bodyLimitBytes));

@@ -264,11 +264,13 @@ export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
             { name: 'id', in: 'path', required: true, schema: inlineSchema(CustomerIdSchema) },
             p('Limit'),
             p('Cursor'),
+            p('MinPosition'),
             p('RequestId'),
           ],
           responses: {
             '200': json('A page of entries, newest first.', 'ActivityPage', rateLimitHeaders),
             '400': problem('A parameter is invalid (`errors` names it), including an unknown parameter or an invalid cursor.'),
+            '503': problem('`read_model_behind`: the activity feed did not reach minPosition in time.', true),
             ...securityResponses('payments:read'),
           },
         },

@@ -201,6 +201,7 @@ export const ReadinessSchema = z.object({
 export const ListActivityQuery = z.strictObject({
   limit: queryInteger(z.int().min(1).max(100)).optional(),
   cursor: z.string().min(1).max(512).optional(),
+  minPosition: z.string().optional(),
 });
 
 export const ActivityEntrySchema = z.object({

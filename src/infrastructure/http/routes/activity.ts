@@ -3,8 +3,11 @@ import { canSeeCustomer } from '../../../application/auth/principal.js';
 import type { ActivityQueries } from '../../../application/ports/activity-feed.js';
 import type { Position } from '../../../application/ports/position.js';
 import { parsePosition } from '../../../application/ports/position.js';
+import { waitForActivityPosition } from '../../../projections/activity/activity-position-wait.js';
 import { principalOf, requireScope } from '../auth.js';
+import type { HttpLimits } from '../deps.js';
 import { HttpProblem } from '../problem.js';
+import { awaitReadModel } from '../read-model-wait.js';
 import { sendJson } from '../respond.js';
 import { route } from '../route-label.js';
 import { CustomerIdSchema, LimitSchema, ListActivityQuery } from '../schemas.js';
@@ -36,15 +39,18 @@ function customerIdOf(req: Request): string {
  * as is naming another customer in GET /v1/payments?customerId=: there is no customer
  * resource whose existence a 404 would hide (any id has a timeline, maybe empty, for an
  * unscoped caller), and an empty 200 would say "that customer did nothing".
+ * `?minPosition=` waits, bounded, for the feed's own checkpoint, as other queries do for theirs.
  */
-export function registerActivityRoutes(app: Express, activity: ActivityQueries): void {
+export function registerActivityRoutes(app: Express, activity: ActivityQueries, limits: HttpLimits): void {
   const defaultLimit = LimitSchema.parse(undefined);
+  const feedProgress = { waitForPosition: (_name: string, position: Position, timeoutMs: number) => waitForActivityPosition(activity, position, timeoutMs) };
   route(app, 'get', '/v1/customers/:id/activity', requireScope('payments:read'), async (req, res) => {
     const customerId = customerIdOf(req);
     const query = parseOrThrow(ListActivityQuery, req.query);
     if (!canSeeCustomer(principalOf(res), customerId)) {
       throw new HttpProblem({ code: 'forbidden', detail: 'This credential may read only its own customer\'s activity.' });
     }
+    await awaitReadModel(feedProgress, 'activity', query.minPosition, limits.minPositionWaitMs);
     const before = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     if (query.cursor !== undefined && !before) {
       throw new HttpProblem({ code: 'invalid_cursor', detail: 'The cursor is not one this API issued.', errors: [{ path: 'cursor', message: 'is not valid' }] });
