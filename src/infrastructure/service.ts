@@ -56,7 +56,12 @@ export async function registerProjections(container: Container): Promise<void> {
   const store = container.get(TOKENS.ProjectionStore);
   for (const projection of container.get(TOKENS.Projections)) await store.register(projection);
   // The activity feed's collections (or tables) and indexes, before any query reads them.
-  await container.get(TOKENS.ActivityFeed).prepare();
+  try {
+    await container.get(TOKENS.ActivityFeed).prepare();
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    throw new DependencyUnavailable(`the activity feed's store did not answer (${reason}); check MONGO_URL, or unset it to keep the feed in PostgreSQL`);
+  }
 }
 
 /** A dependency the service cannot run without, described for the one line an operator reads. */

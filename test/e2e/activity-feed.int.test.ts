@@ -186,3 +186,15 @@ describe.runIf(ferretDbAvailable('activity feed e2e (MongoDB)'))('with MONGO_URL
     return { env: { MONGO_URL: server.url }, stop: () => server.stop() };
   });
 });
+
+describe('a MONGO_URL where nothing answers', () => {
+  it('fails the start with one line naming MONGO_URL', async () => {
+    const db = await createTestDatabase('activity_no_mongo');
+    try {
+      const started = startTestService(db.url, { MONGO_URL: 'mongodb://127.0.0.1:1/ledger' });
+      await expect(started).rejects.toMatchObject({ name: 'DependencyUnavailable', message: expect.stringMatching(/activity feed's store did not answer .*MONGO_URL/) });
+    } finally {
+      await db.drop();
+    }
+  });
+});
