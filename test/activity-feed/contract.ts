@@ -134,6 +134,20 @@ export function activityFeedContract(name: string, makeFixture: () => Promise<Ac
       expect(await fx.feed.checkpointOf(before.live)).toBeUndefined();
     });
 
+    it('a new rebuild retires an unfinished one and leaves the live generation and its checkpoint alone', async () => {
+      const live = await fx.feed.state();
+      const abandoned = await fx.feed.createGeneration();
+      await fx.feed.insert(abandoned, [record('cus_abandoned', 80)]);
+      const moved = position(live.checkpoint.commit + 1n, 0n);
+      expect(await fx.feed.advance(live.live, live.checkpoint, moved)).toBe(true);
+      const next = await fx.feed.createGeneration();
+      expect(next).not.toBe(abandoned);
+      expect(await fx.feed.checkpointOf(abandoned)).toBeUndefined();
+      expect(await fx.feed.advance(abandoned, START, position(90n, 0n))).toBe(false);
+      expect(await fx.feed.state()).toEqual({ live: live.live, checkpoint: moved });
+      expect(await fx.feed.checkpointOf(next)).toEqual(START);
+    });
+
     it('a crash between the entries and the checkpoint replays the batch and changes nothing', async () => {
       const events = new InMemoryEventStore();
       const customer = `cus_crash_${seq++}`;

@@ -151,10 +151,14 @@ export class MongoActivityFeed implements ActivityFeedStore {
     const before = await this.stateDocument();
     const generation = before.next;
     // Only the rebuild lease holder gets here, so read-then-write is not racing another rebuild.
-    const updated = await this.states.updateOne(
-      { _id: STATE_ID, next: generation },
-      { $set: { next: generation + 1, checkpoints: { [`g${before.live}`]: before.checkpoints[`g${before.live}`] ?? START_TEXT, [`g${generation}`]: START_TEXT } } },
-    );
+    // Field by field, never the whole `checkpoints` object: the live runner may move the live
+    // checkpoint meanwhile, and rewriting it from `before` would set it back.
+    const retired = Object.keys(before.checkpoints).filter((key) => key !== `g${before.live}`);
+    const update = {
+      $set: { next: generation + 1, [checkpointField(generation)]: START_TEXT },
+      ...(retired.length > 0 ? { $unset: Object.fromEntries(retired.map((key): [string, ''] => [`checkpoints.${key}`, ''])) } : {}),
+    };
+    const updated = await this.states.updateOne({ _id: STATE_ID, next: generation }, update);
     if (updated.matchedCount !== 1) throw new Error('activity feed: another rebuild created a generation at the same time');
     await this.dropRetired();
     await this.ensureIndexes(generation);
