@@ -56,6 +56,13 @@ export async function prepareDatabase(config: Config, logger: Logger, purpose: '
 export async function registerProjections(container: Container): Promise<void> {
   const store = container.get(TOKENS.ProjectionStore);
   for (const projection of container.get(TOKENS.Projections)) await store.register(projection);
+  // The activity feed's collections (or tables) and indexes, before any query reads them.
+  try {
+    await container.get(TOKENS.ActivityFeed).prepare();
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    throw new DependencyUnavailable(`the activity feed's store did not answer (${reason}); check MONGO_URL, or unset it to keep the feed in PostgreSQL`);
+  }
 }
 
 /** A dependency the service cannot run without, described for the one line an operator reads. */
@@ -125,6 +132,7 @@ async function release(container: Container, pool: pg.Pool, tasks: readonly Back
   for (const task of [...tasks].reverse()) await step(task.name, () => task.stop());
   await step('progress feed', () => container.get(TOKENS.ProgressFeed).close());
   await step('projection store', () => container.get(TOKENS.ProjectionStore).close());
+  await step('activity feed', () => container.get(TOKENS.ActivityFeed).close());
   await step('api keys', () => container.get(TOKENS.ApiKeys).flush());
   await step('event store', () => container.get(TOKENS.EventStore).close());
   await step('pool', () => pool.end());

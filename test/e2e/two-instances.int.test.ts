@@ -45,7 +45,7 @@ describe('two service instances on one database', () => {
     const events = await db.pool.query<{ n: string }>('SELECT count(*) AS n FROM events');
     expect(Number(events.rows[0]!.n)).toBe(80);
     const changes = await db.pool.query<{ n: string; distinct_n: string }>(
-      `SELECT count(*) AS n, count(DISTINCT (topic, position_commit, position_prepare)) AS distinct_n FROM realtime_changes`,
+      `SELECT count(*) AS n, count(DISTINCT (topic, position_commit, position_prepare)) AS distinct_n FROM realtime_changes WHERE projection = 'payments'`,
     );
     expect(Number(changes.rows[0]!.n)).toBe(160);
     expect(Number(changes.rows[0]!.distinct_n)).toBe(160);
@@ -54,6 +54,19 @@ describe('two service instances on one database', () => {
     );
     expect(Number(payments.rows[0]!.n)).toBe(40);
     expect(Number(payments.rows[0]!.captured)).toBe(Array.from({ length: 40 }, (_, i) => 100 + i).reduce((x, y) => x + y, 0));
+
+    // The activity feed too: its own loop, one leader, every entry once, readable on both instances.
+    for (const s of [a, b]) {
+      let seen = 0;
+      for (const customer of ['cus_0', 'cus_1', 'cus_2']) {
+        const res = await fetch(`${s.url}/v1/customers/${customer}/activity?limit=100&minPosition=${last}`, { headers: await authHeader() });
+        expect(res.status).toBe(200);
+        seen += ((await res.json()) as { data: unknown[] }).data.length;
+      }
+      expect(seen).toBe(80);
+    }
+    const entries = await db.pool.query<{ n: string }>('SELECT count(*) AS n FROM activity_entries WHERE generation = (SELECT live FROM activity_feed_state)');
+    expect(Number(entries.rows[0]!.n)).toBe(80);
 
     const status = (await (await fetch(`${a.url}/v1/admin/projections`, { headers: await authHeader() })).json()) as { data: { leader: string | null; status: string }[] };
     expect(status.data[0]?.leader).not.toBeNull();

@@ -4,9 +4,11 @@ import type { Container } from 'inversify';
 import type pg from 'pg';
 import type { AuditEvent } from '../../application/audit/audit-events.js';
 import type { AuditReport, RebuildError, RebuildProgressReport, RebuildSummary } from '../../projections/rebuild.js';
+import { ACTIVITY_FEED_NAME } from '../../projections/activity/activity-feed-runner.js';
 import { readProjectionStatuses } from '../../projections/status.js';
 import type { Config } from '../config/config.js';
 import { TOKENS } from '../container/tokens.js';
+import { rebuildActivityFeedCommand } from './activity-rebuild.js';
 import { cliActor } from './cli-actor.js';
 import type { CommandDeps } from './command-deps.js';
 import { EXIT_FAILED, EXIT_OK, UsageError, act, oneLine } from './exit.js';
@@ -68,7 +70,9 @@ async function printStatuses(c: Container, json: boolean): Promise<number> {
 async function replayCommand(deps: CommandDeps, mode: Mode, name: string): Promise<number> {
   const config = deps.loadConfig();
   return deps.withContainer(config, async (c) => {
-    const known = c.get(TOKENS.Projections).map((p) => p.name);
+    // The activity feed has its own store and rebuild (src/projections/activity).
+    if (name === ACTIVITY_FEED_NAME && mode === 'rebuild') return rebuildActivityFeedCommand(c, cliActor());
+    const known = [...c.get(TOKENS.Projections).map((p) => p.name), ...(mode === 'rebuild' ? [ACTIVITY_FEED_NAME] : [])];
     if (!known.includes(name)) throw new UsageError(unknownProjection(name, known));
     const total = await eventsToReplay(config, c.get(TOKENS.Pool));
     return rebuildWithProgress(c, mode, name, total, cliActor());

@@ -37,6 +37,8 @@ export const configSchema = z.object({
   DATABASE_QUERY_TIMEOUT_MS: positiveInt.min(100).max(300_000).default(2_500),
   EVENT_STORE: z.enum(['postgres', 'eventstoredb']).default('postgres'),
   EVENTSTORE_URL: z.string().startsWith('esdb').optional(),
+  /** Set: the activity feed lives in this MongoDB (its database from the URL, else `ledger`). Unset: in PostgreSQL (JSONB). */
+  MONGO_URL: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// URL').optional(),
   // 'stripe' joins when its adapter exists.
   PAYMENT_PROVIDER: z.enum(['simulated']).default('simulated'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -8,6 +8,8 @@ import { PaymentCommandHandlers } from '../../application/payments/payment-comma
 import type { EventStore } from '../../application/ports/event-store.js';
 import type { PaymentProvider } from '../../application/ports/payment-provider.js';
 import type { ReadModels } from '../../application/ports/read-models.js';
+import { ActivityFeedRunner } from '../../projections/activity/activity-feed-runner.js';
+import { activityRealtimeProjection } from '../../projections/activity/activity-realtime-projection.js';
 import { CheckpointWaiter } from '../../projections/checkpoint-waiter.js';
 import { SqlPaymentQueries } from '../../projections/payments/payment-queries.js';
 import { paymentsProjection } from '../../projections/payments/payments-projection.js';
@@ -26,6 +28,8 @@ import type { Logger } from '../logging/logger.js';
 import { instrumentEventStore } from '../metrics/instrumented-event-store.js';
 import { LedgerMetrics } from '../metrics/metrics.js';
 import { projectionGaugeSource } from '../metrics/projection-gauges.js';
+import { MongoActivityFeed } from '../mongo/mongo-activity-feed.js';
+import { PostgresActivityFeed } from '../postgres/activity/postgres-activity-feed.js';
 import { PostgresEventStore } from '../postgres/event-store/postgres-event-store.js';
 import { PostgresIdempotencyStore } from '../postgres/idempotency/postgres-idempotency-store.js';
 import { PostgresProjectionStore } from '../postgres/projections/postgres-projection-store.js';
@@ -118,7 +122,7 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
       { maxAttempts: 5 },
     ))
     .inSingletonScope();
-  c.bind(TOKENS.Projections).toConstantValue([paymentsProjection, refundsProjection]);
+  c.bind(TOKENS.Projections).toConstantValue([paymentsProjection, refundsProjection, activityRealtimeProjection]);
   c.bind(TOKENS.PaymentQueries).toDynamicValue(() => new SqlPaymentQueries(sqlExecutor(pool))).inSingletonScope();
   c.bind(TOKENS.RefundQueries).toDynamicValue(() => new SqlRefundQueries(sqlExecutor(pool))).inSingletonScope();
   c.bind(TOKENS.ProjectionStore).toDynamicValue(() => new PostgresProjectionStore(pool)).inSingletonScope();
@@ -147,6 +151,17 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
     .toDynamicValue((ctx) => new CheckpointWaiter(
       { store: ctx.get(TOKENS.ProjectionStore), feed: ctx.get(TOKENS.ProgressFeed) },
       { logger: logger.child({ component: 'checkpoint-waiter' }) },
+    ))
+    .inSingletonScope();
+  // The activity feed (docs/architecture.md, "Projections"; src/projections/activity): its own
+  // write-then-checkpoint loop, because MongoDB cannot join the projection transaction.
+  c.bind(TOKENS.ActivityFeed)
+    .toDynamicValue(() => (config.MONGO_URL ? new MongoActivityFeed({ url: config.MONGO_URL }) : new PostgresActivityFeed(pool)))
+    .inSingletonScope();
+  c.bind(TOKENS.ActivityFeedRunner)
+    .toDynamicValue((ctx) => new ActivityFeedRunner(
+      { eventStore: ctx.get(TOKENS.EventStore), feed: ctx.get(TOKENS.ActivityFeed), leases: ctx.get(TOKENS.ProjectionStore) },
+      { instanceId, batchSize: config.PROJECTION_BATCH_SIZE, logger: logger.child({ component: 'activity-feed' }) },
     ))
     .inSingletonScope();
   // One adapter serves the port and the pruning task, which is not part of the port.
@@ -201,6 +216,7 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
         payments: ctx.get(TOKENS.PaymentCommands),
         paymentQueries: ctx.get(TOKENS.PaymentQueries),
         refundQueries: ctx.get(TOKENS.RefundQueries),
+        activity: ctx.get(TOKENS.ActivityFeed),
         readModels: ctx.get(TOKENS.ReadModels),
         idempotency: ctx.get(TOKENS.IdempotencyStore),
         readiness: ctx.get(TOKENS.ReadinessChecks),
@@ -241,7 +257,13 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
       const tasks: BackgroundTask[] = [
         { name: 'checkpoint-waiter', start: () => waiter.start(), stop: () => Promise.resolve(waiter.close()) },
       ];
-      if (config.PROJECTIONS_ENABLED) tasks.push({ name: 'projections', start: () => runner.start(), stop: () => runner.stop() });
+      if (config.PROJECTIONS_ENABLED) {
+        const activityRunner = ctx.get(TOKENS.ActivityFeedRunner);
+        tasks.push(
+          { name: 'projections', start: () => runner.start(), stop: () => runner.stop() },
+          { name: 'activity-feed', start: () => activityRunner.start(), stop: () => activityRunner.stop() },
+        );
+      }
       tasks.push(
         { name: 'realtime', start: () => realtime.start(), stop: () => realtime.close() },
         intervalTask('idempotency pruning', IDEMPOTENCY_PRUNE_INTERVAL_MS, () => idempotency().pruneExpired(), logger),

@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import type { ServiceIdentifier } from 'inversify';
 import type pg from 'pg';
+import type { ActivityFeedStore } from '../../application/ports/activity-feed.js';
 import type { AuditLog } from '../../application/audit/audit-log.js';
 import type { Authenticator } from '../../application/auth/authenticator.js';
 import type { Clock } from '../../application/ports/clock.js';
@@ -13,6 +14,7 @@ import type { PaymentQueries } from '../../application/ports/payment-queries.js'
 import type { ProjectionProgressFeed, ProjectionStore } from '../../application/ports/projection-store.js';
 import type { ReadModels } from '../../application/ports/read-models.js';
 import type { RefundQueries } from '../../application/ports/refund-queries.js';
+import type { ActivityFeedRunner } from '../../projections/activity/activity-feed-runner.js';
 import type { CheckpointWaiter } from '../../projections/checkpoint-waiter.js';
 import type { Projection } from '../../projections/projection.js';
 import type { ProjectionRebuilder } from '../../projections/rebuild.js';
@@ -44,6 +46,8 @@ interface Bindings {
   ProgressFeed: ProjectionProgressFeed;
   IdempotencyStore: IdempotencyStore;
   ReadModels: ReadModels;
+  /** MongoDB when MONGO_URL is set, else PostgreSQL JSONB. The service prepares it at start and closes it at stop. */
+  ActivityFeed: ActivityFeedStore;
 
   // Application services.
   PaymentCommands: PaymentCommands;
@@ -55,6 +59,7 @@ interface Bindings {
   ProjectionRunner: ProjectionRunner;
   ProjectionRebuilder: ProjectionRebuilder;
   CheckpointWaiter: CheckpointWaiter;
+  ActivityFeedRunner: ActivityFeedRunner;
 
   // The service's own parts.
   Metrics: LedgerMetrics;
@@ -74,9 +79,9 @@ export type Tokens = { readonly [K in keyof Bindings]: ServiceIdentifier<Binding
 
 const NAMES = [
   'Config', 'Logger', 'Pool',
-  'Clock', 'IdGenerator', 'EventStore', 'PaymentProvider', 'PaymentQueries', 'RefundQueries', 'ProjectionStore', 'ProgressFeed', 'IdempotencyStore', 'ReadModels',
+  'Clock', 'IdGenerator', 'EventStore', 'PaymentProvider', 'PaymentQueries', 'RefundQueries', 'ProjectionStore', 'ProgressFeed', 'IdempotencyStore', 'ReadModels', 'ActivityFeed',
   'PaymentCommands', 'AuditLog', 'Authenticator',
-  'Projections', 'ProjectionRunner', 'ProjectionRebuilder', 'CheckpointWaiter',
+  'Projections', 'ProjectionRunner', 'ProjectionRebuilder', 'CheckpointWaiter', 'ActivityFeedRunner',
   'Metrics', 'ApiKeys', 'RateLimiter', 'ReadinessChecks', 'HttpServer', 'Realtime', 'BackgroundTasks',
 ] as const satisfies readonly (keyof Bindings)[];
 

@@ -11,6 +11,7 @@ import { HttpProblem } from './problem.js';
 import { registerOperationRoutes } from './routes/operations.js';
 import { registerPaymentQueryRoutes } from './routes/payment-queries.js';
 import { registerRefundQueryRoutes } from './routes/refund-queries.js';
+import { registerActivityRoutes } from './routes/activity.js';
 
 export const resolveLimits = (limits: Partial<HttpLimits> | undefined): HttpLimits => ({ ...DEFAULT_HTTP_LIMITS, ...(limits ?? {}) });
 
@@ -56,6 +57,7 @@ export function createHttpApp(deps: HttpDeps): Express {
   registerPaymentCommandRoutes(app, deps, limits);
   registerPaymentQueryRoutes(app, deps, limits);
   registerRefundQueryRoutes(app, deps, limits);
+  if (deps.activity) registerActivityRoutes(app, deps.activity, limits);
 
   app.use((req, _res, next) => next(new HttpProblem({ code: 'not_found', detail: `Nothing is served at ${req.method} ${req.path}.` })));
   app.use(errorHandler(deps.logger, limits.bodyLimitBytes));

@@ -1,3 +1,4 @@
+import type { ActivityQueries } from '../../application/ports/activity-feed.js';
 import type { Authenticator } from '../../application/auth/authenticator.js';
 import type { Clock } from '../../application/ports/clock.js';
 import type { IdempotencyStore } from '../../application/ports/idempotency-store.js';
@@ -92,6 +93,8 @@ export interface CorsOptions {
 }
 
 export interface HttpDeps {
+  /** The activity feed; without it GET /v1/customers/:id/activity is not served (tests of other routes). */
+  readonly activity?: ActivityQueries | undefined;
   readonly payments: PaymentCommands;
   readonly paymentQueries: PaymentQueries;
   readonly refundQueries: RefundQueries;

@@ -3,6 +3,7 @@ import { IDEMPOTENT_REPLAYED_HEADER, LEDGER_POSITION_HEADER } from './command-ru
 import { PROBLEM_CONTENT_TYPE } from './problem.js';
 import { REQUEST_ID_HEADER } from './request-id.js';
 import {
+  ActivityPageSchema,
   CancelPaymentBody,
   CapturePaymentBody,
   CreatePaymentBody,
@@ -176,6 +177,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
       PaymentList: PaymentListSchema,
       Refund: RefundViewSchema,
       RefundList: RefundListSchema,
+      ActivityPage: ActivityPageSchema,
       Problem: ProblemSchema,
       ProjectionStatusList: ProjectionStatusListSchema,
       Health: HealthSchema,
@@ -250,6 +252,31 @@ export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
             '200': json('A page of payments.', 'PaymentList', rateLimitHeaders),
             '400': problem('A query parameter is invalid (`errors` names it), including an unknown parameter or an invalid cursor.'),
             '503': problem('`read_model_behind`: the read model did not reach minPosition in time.', true),
+            ...securityResponses('payments:read'),
+          },
+        },
+      },
+      '/v1/customers/{id}/activity': {
+        get: {
+          operationId: 'listCustomerActivity',
+          summary: 'A customer\'s activity timeline, newest first',
+          ...secured(
+            'payments:read',
+            'One entry per payment created, captured, canceled or failed and per refund requested, succeeded or failed. ' +
+              'A customer-scoped credential reads only its own customer: another customer is 403 `forbidden`. ' +
+              'Live entries reach `customer:<id>` Socket.IO subscribers as `change` messages of type `activity`.',
+          ),
+          parameters: [
+            { name: 'id', in: 'path', required: true, schema: inlineSchema(CustomerIdSchema) },
+            p('Limit'),
+            p('Cursor'),
+            p('MinPosition'),
+            p('RequestId'),
+          ],
+          responses: {
+            '200': json('A page of entries, newest first.', 'ActivityPage', rateLimitHeaders),
+            '400': problem('A parameter is invalid (`errors` names it), including an unknown parameter or an invalid cursor.'),
+            '503': problem('`read_model_behind`: the activity feed did not reach minPosition in time.', true),
             ...securityResponses('payments:read'),
           },
         },

@@ -11,7 +11,7 @@ export const MAX_MIN_POSITION_WAIT_MS = 5_000;
  * 503 with Retry-After, not stale data the client asked not to see.
  */
 export async function awaitReadModel(
-  readModels: ReadModels,
+  readModels: Pick<ReadModels, 'waitForPosition'>,
   projection: string,
   minPosition: string | undefined,
   maxWaitMs: number,

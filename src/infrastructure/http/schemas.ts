@@ -256,3 +256,28 @@ export const ReadinessSchema = z.object({
   checkedAt: z.string(),
   checks: z.array(ReadinessCheckResultSchema),
 });
+
+// ---- activity feed ----------------------------------------------------------------
+
+export const ListActivityQuery = z.strictObject({
+  limit: queryInteger(z.int().min(1).max(100)).optional(),
+  cursor: z.string().min(1).max(512).optional(),
+  minPosition: z.string().optional(),
+});
+
+export const ActivityEntrySchema = z.object({
+  id: z.uuid().meta({ description: 'The id of the event the entry records.' }),
+  type: z.enum(['payment.created', 'payment.captured', 'payment.canceled', 'payment.failed', 'refund.requested', 'refund.succeeded', 'refund.failed']),
+  occurredAt: z.string().meta({ examples: ['2026-01-01T12:00:00.000Z'] }),
+  position: PositionSchema,
+  paymentId: PaymentIdSchema.optional(),
+  refundId: z.string().optional(),
+  amount: z.int().meta({ description: 'Integer minor units.' }),
+  currency: z.string(),
+  summary: z.string().meta({ examples: ['Payment of 12.50 USD authorized'] }),
+});
+
+export const ActivityPageSchema = z.object({
+  data: z.array(ActivityEntrySchema),
+  nextCursor: z.string().nullable().meta({ description: 'Send back as `cursor` for older entries; null on the last page.' }),
+});

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { PaymentView } from '../../application/payments/payment-view.js';
 import type { RefundView } from '../../application/refunds/refund-view.js';
-import { PaymentViewSchema, RefundViewSchema } from './schemas.js';
+import { ActivityEntrySchema, PaymentViewSchema, RefundViewSchema } from './schemas.js';
 import { unwrapSchema } from './zod-shape.js';
 
 /*
@@ -46,12 +46,19 @@ export const paymentWireForm = (payment: PaymentView): unknown => canonicalize(P
 /** A refund in its wire form: what GET, list pages and realtime changes send. */
 export const refundWireForm = (refund: RefundView): unknown => canonicalize(RefundViewSchema, refund);
 
-/** Realtime change types whose data is a resource the API also serves, by the type's first word. */
-const CHANGE_SCHEMAS: Readonly<Record<string, z.core.$ZodType>> = { payment: PaymentViewSchema, refund: RefundViewSchema };
+/** A timeline entry in its wire form: GET /v1/customers/:id/activity and `activity` changes. */
+export const activityWireForm = (entry: unknown): unknown => canonicalize(ActivityEntrySchema, entry);
 
-/** The wire form of a realtime change's data: a payment's or a refund's as GET sends it; anything else as stored. */
+/**
+ * Realtime change types whose data is a resource the API also serves: by the type's first
+ * word (`payment.updated`, `refund.created`), or the whole type (`activity`).
+ */
+const CHANGE_SCHEMAS: Readonly<Record<string, z.core.$ZodType>> = { payment: PaymentViewSchema, refund: RefundViewSchema, activity: ActivityEntrySchema };
+
+/** The wire form of a realtime change's data: as GET sends that resource; anything else as stored. */
 export function changeWireData(type: string, data: unknown): unknown {
   const dot = type.indexOf('.');
-  const schema = dot > 0 && Object.hasOwn(CHANGE_SCHEMAS, type.slice(0, dot)) ? CHANGE_SCHEMAS[type.slice(0, dot)] : undefined;
+  const kind = dot > 0 ? type.slice(0, dot) : type;
+  const schema = Object.hasOwn(CHANGE_SCHEMAS, kind) ? CHANGE_SCHEMAS[kind] : undefined;
   return schema ? canonicalize(schema, data) : data;
 }

@@ -1,4 +1,5 @@
 import { apiKeyMigrations } from '../auth/schema.js';
+import { activityFeedMigrations } from './activity/schema.js';
 import { eventStoreMigrations } from './event-store/schema.js';
 import { idempotencyMigrations } from './idempotency/schema.js';
 import type { Migration } from './migrator.js';
@@ -12,4 +13,5 @@ export const allMigrations: readonly Migration[] = [
   ...realtimeMigrations,
   ...idempotencyMigrations,
   ...apiKeyMigrations,
+  ...activityFeedMigrations,
 ];

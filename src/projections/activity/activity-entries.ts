@@ -1,0 +1,111 @@
+import { toDomainEvent } from '../../application/payments/payment-stream.js';
+import type { ActivityEntry, ActivityRecord, ActivityType } from '../../application/ports/activity-feed.js';
+import type { RecordedEvent } from '../../application/ports/event-store.js';
+import { formatPosition } from '../../application/ports/position.js';
+import { currencyExponent, isCurrencyCode } from '../../domain/currency.js';
+import type { PaymentEvent } from '../../domain/payment/index.js';
+import type { RefundEvent } from '../../domain/refund/events.js';
+
+/*
+ * Event → timeline entry, pure and deterministic: a rebuild and a replay after a crash map
+ * the same event to the same entry, which is what makes insert-only writes keyed by the
+ * event id idempotent. RefundCanceled has no entry (the issue lists requested, succeeded
+ * and failed); neither have the reservation events on the payment stream, which are
+ * bookkeeping, not something the customer did or saw.
+ */
+
+/** The event types that make an entry; everything else is read past. */
+export const ACTIVITY_EVENT_TYPES: readonly string[] = [
+  'PaymentAuthorized',
+  'PaymentCaptured',
+  'PaymentCanceled',
+  'PaymentFailed',
+  'RefundRequested',
+  'RefundSucceeded',
+  'RefundFailed',
+];
+
+const SORT_KEY_DIGITS = 20;
+
+/**
+ * A position as a string that sorts like the position (both halves zero-padded to the
+ * width of a u64), for stores whose indexes cannot order two bigints.
+ */
+export const positionSortKey = (p: { commit: bigint; prepare: bigint }): string =>
+  `${p.commit.toString().padStart(SORT_KEY_DIGITS, '0')}.${p.prepare.toString().padStart(SORT_KEY_DIGITS, '0')}`;
+
+/** "1250" USD → "12.50"; integer arithmetic on the digits, no floats near money. */
+export function formatMinor(amount: number, currency: string): string {
+  const exponent = isCurrencyCode(currency) ? currencyExponent(currency) : 2;
+  const digits = Math.abs(Math.trunc(amount)).toString().padStart(exponent + 1, '0');
+  const units = exponent === 0 ? digits : `${digits.slice(0, -exponent)}.${digits.slice(-exponent)}`;
+  return `${amount < 0 ? '-' : ''}${units} ${currency}`;
+}
+
+/** The timeline entry for `recorded`, or undefined when the event makes none. */
+export function activityRecordOf(recorded: RecordedEvent): ActivityRecord | undefined {
+  if (!ACTIVITY_EVENT_TYPES.includes(recorded.type)) return undefined;
+  const base = { id: recorded.id, occurredAt: recorded.metadata.occurredAt, position: formatPosition(recorded.position) };
+  if (recorded.type.startsWith('Payment')) return paymentRecord(base, toDomainEvent(recorded));
+  return refundRecord(base, refundEventOf(recorded));
+}
+
+type Base = Pick<ActivityEntry, 'id' | 'occurredAt' | 'position'>;
+
+function record(customerId: string, base: Base, type: ActivityType, rest: Omit<ActivityEntry, keyof Base | 'type'>): ActivityRecord {
+  return { customerId, entry: { ...base, type, ...rest } };
+}
+
+function paymentRecord(base: Base, event: PaymentEvent): ActivityRecord {
+  const { paymentId, customerId, currency } = event.data;
+  const common = { paymentId, currency };
+  switch (event.type) {
+    case 'PaymentAuthorized':
+      return record(customerId, base, 'payment.created', {
+        ...common, amount: event.data.amount, summary: `Payment of ${formatMinor(event.data.amount, currency)} authorized`,
+      });
+    case 'PaymentCaptured':
+      return record(customerId, base, 'payment.captured', {
+        ...common, amount: event.data.amount, summary: `Payment of ${formatMinor(event.data.amount, currency)} captured`,
+      });
+    case 'PaymentCanceled':
+      return record(customerId, base, 'payment.canceled', {
+        ...common, amount: event.data.amountReleased, summary: `Payment canceled, ${formatMinor(event.data.amountReleased, currency)} released`,
+      });
+    case 'PaymentFailed':
+      return record(customerId, base, 'payment.failed', {
+        ...common, amount: event.data.amount, summary: `Payment of ${formatMinor(event.data.amount, currency)} failed: ${event.data.failureMessage}`,
+      });
+  }
+}
+
+function refundRecord(base: Base, event: RefundEvent): ActivityRecord | undefined {
+  const { refundId, paymentId, customerId, amount, currency } = event.data;
+  const common = { paymentId, refundId, amount, currency };
+  const shown = formatMinor(amount, currency);
+  switch (event.type) {
+    case 'RefundRequested':
+      return record(customerId, base, 'refund.requested', { ...common, summary: `Refund of ${shown} requested` });
+    case 'RefundSucceeded':
+      return record(customerId, base, 'refund.succeeded', { ...common, summary: `Refund of ${shown} succeeded` });
+    case 'RefundFailed':
+      return record(customerId, base, 'refund.failed', { ...common, summary: `Refund of ${shown} failed: ${event.data.failureReason}` });
+    case 'RefundCanceled':
+      return undefined;
+  }
+}
+
+/**
+ * The refund slice owns the refund upcaster; until it lands, the fields this feed reads are
+ * checked here, so a malformed event stops the feed at that event instead of writing junk.
+ */
+function refundEventOf(recorded: RecordedEvent): RefundEvent {
+  const data = recorded.data as Record<string, unknown> | null;
+  const ok = typeof data === 'object' && data !== null
+    && typeof data['refundId'] === 'string' && typeof data['paymentId'] === 'string'
+    && typeof data['customerId'] === 'string' && Number.isSafeInteger(data['amount'])
+    && typeof data['currency'] === 'string'
+    && (recorded.type !== 'RefundFailed' || typeof data['failureReason'] === 'string');
+  if (!ok) throw new Error(`${recorded.type} ${recorded.id}: data is not a refund event`);
+  return { type: recorded.type, data } as unknown as RefundEvent;
+}
