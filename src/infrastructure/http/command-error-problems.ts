@@ -64,6 +64,13 @@ export function problemForCommandError(error: PaymentCommandError): ProblemSpec 
         detail: 'The payment provider could not be reached; retry the request.',
         retryAfterSeconds: PROVIDER_RETRY_AFTER_SECONDS,
       };
+    case 'payment_not_refundable':
+    case 'amount_exceeds_refundable':
+      return refundProblem(error);
+    case 'refund_already_reserved':
+      return { code: 'illegal_transition', detail: `Refund ${error.refundId} already has a reservation on this payment.` };
+    case 'refund_reservation_not_open':
+      return { code: 'illegal_transition', detail: `Refund ${error.refundId} has no open reservation (${error.reservation}).` };
     case 'provider_failed':
       return {
         code: 'provider_failed',
@@ -71,6 +78,25 @@ export function problemForCommandError(error: PaymentCommandError): ProblemSpec 
         extensions: { providerCode: error.providerCode },
       };
   }
+}
+
+/** The refund refusals both payment and refund commands can answer. */
+export function refundProblem(
+  error: Extract<PaymentCommandError, { code: 'payment_not_refundable' | 'amount_exceeds_refundable' }>,
+): ProblemSpec {
+  if (error.code === 'payment_not_refundable') {
+    return {
+      code: 'payment_not_refundable',
+      detail: `Payment ${error.paymentId} is ${error.status}; only a succeeded or partially_refunded payment can be refunded.`,
+      extensions: { paymentStatus: error.status },
+    };
+  }
+  return {
+    code: 'amount_exceeds_refundable',
+    detail: `Cannot refund ${error.requested}; only ${error.refundable} ${error.currency} (minor units) is still refundable.`,
+    errors: [{ path: 'amount', message: `must be at most ${error.refundable}` }],
+    extensions: { requested: error.requested, refundable: error.refundable, currency: error.currency },
+  };
 }
 
 /**

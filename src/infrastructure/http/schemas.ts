@@ -42,7 +42,7 @@ export const PaymentIdSchema = z
   .regex(new RegExp(`^${PAYMENT_ID_PREFIX}[0-9A-HJKMNP-TV-Z]{26}$`))
   .meta({ description: 'Payment id: `pay_` followed by 26 Crockford base32 characters (time-ordered).', examples: ['pay_01JD3Q4V5W6X7Y8Z9A0B1C2D3E'] });
 
-export const PaymentStatusSchema = z.enum(['requires_capture', 'succeeded', 'canceled', 'failed']);
+export const PaymentStatusSchema = z.enum(['requires_capture', 'succeeded', 'partially_refunded', 'refunded', 'canceled', 'failed']);
 export const CaptureMethodSchema = z.enum(['automatic', 'manual']);
 export const CancellationReasonSchema = z.enum(['requested_by_customer', 'duplicate', 'fraudulent', 'abandoned']);
 
@@ -131,6 +131,7 @@ export const PaymentViewSchema = z.object({
   amountCapturable: z.int(),
   amountCaptured: z.int(),
   amountReleased: z.int(),
+  amountRefunded: z.int().meta({ description: 'Minor units given back by succeeded refunds.' }),
   currency: z.string(),
   captureMethod: CaptureMethodSchema,
   paymentMethod: z.string(),
