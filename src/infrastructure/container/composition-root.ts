@@ -6,6 +6,7 @@ import type pg from 'pg';
 import { AuditLog } from '../../application/audit/audit-log.js';
 import { PaymentCommandHandlers } from '../../application/payments/payment-command-handlers.js';
 import type { EventStore } from '../../application/ports/event-store.js';
+import { RefundCommandHandlers } from '../../application/refunds/refund-command-handlers.js';
 import type { PaymentProvider } from '../../application/ports/payment-provider.js';
 import type { ReadModels } from '../../application/ports/read-models.js';
 import { CheckpointWaiter } from '../../projections/checkpoint-waiter.js';
@@ -116,6 +117,9 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
       { maxAttempts: 5 },
     ))
     .inSingletonScope();
+  c.bind(TOKENS.RefundCommands)
+    .toDynamicValue((ctx) => new RefundCommandHandlers(ctx.get(TOKENS.EventStore), ctx.get(TOKENS.PaymentProvider), ctx.get(TOKENS.Clock), ctx.get(TOKENS.IdGenerator)))
+    .inSingletonScope();
   c.bind(TOKENS.Projections).toConstantValue([paymentsProjection]);
   c.bind(TOKENS.PaymentQueries).toDynamicValue(() => new SqlPaymentQueries(sqlExecutor(pool))).inSingletonScope();
   c.bind(TOKENS.ProjectionStore).toDynamicValue(() => new PostgresProjectionStore(pool)).inSingletonScope();
@@ -196,6 +200,7 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
         production: config.NODE_ENV === 'production',
         trustProxy: config.TRUST_PROXY_HOPS,
         payments: ctx.get(TOKENS.PaymentCommands),
+        refunds: ctx.get(TOKENS.RefundCommands),
         paymentQueries: ctx.get(TOKENS.PaymentQueries),
         readModels: ctx.get(TOKENS.ReadModels),
         idempotency: ctx.get(TOKENS.IdempotencyStore),

@@ -1,4 +1,5 @@
 import type { PaymentCommandError } from '../../application/payments/payment-command-errors.js';
+import type { RefundCommandError } from '../../application/ports/refund-commands.js';
 import type { ProblemSpec } from './problem.js';
 
 /** Seconds a client should wait before retrying a command the provider could not take. */
@@ -9,7 +10,7 @@ const PROVIDER_RETRY_AFTER_SECONDS = 2;
  * is exhaustive, so a new error code in the application layer fails to compile here
  * until someone decides its status.
  */
-export function problemForCommandError(error: PaymentCommandError): ProblemSpec {
+export function problemForCommandError(error: PaymentCommandError | RefundCommandError): ProblemSpec {
   switch (error.code) {
     case 'payment_not_found':
       return { code: 'payment_not_found', detail: `No payment has the id ${error.paymentId}.` };
@@ -82,7 +83,7 @@ export function problemForCommandError(error: PaymentCommandError): ProblemSpec 
 
 /** The refund refusals both payment and refund commands can answer. */
 export function refundProblem(
-  error: Extract<PaymentCommandError, { code: 'payment_not_refundable' | 'amount_exceeds_refundable' }>,
+  error: Extract<PaymentCommandError | RefundCommandError, { code: 'payment_not_refundable' | 'amount_exceeds_refundable' }>,
 ): ProblemSpec {
   if (error.code === 'payment_not_refundable') {
     return {

@@ -4,6 +4,7 @@ import type { IdempotencyStore } from '../../application/ports/idempotency-store
 import type { PaymentCommands } from '../../application/ports/payment-commands.js';
 import type { PaymentQueries } from '../../application/ports/payment-queries.js';
 import type { ReadModels } from '../../application/ports/read-models.js';
+import type { RefundCommands } from '../../application/ports/refund-commands.js';
 
 /*
  * What createHttpApp is given. The application's ports (commands, queries, read models,
@@ -30,8 +31,8 @@ export interface HttpLogger {
 export interface HttpMetrics {
   readonly contentType: string;
   observeHttpRequest(sample: { method: string; route: string; status: number; durationSeconds: number }): void;
-  countCommand(command: 'create' | 'capture' | 'cancel', outcome: string): void;
-  countIdempotentReplay(command: 'create' | 'capture' | 'cancel'): void;
+  countCommand(command: 'create' | 'capture' | 'cancel' | 'refund', outcome: string): void;
+  countIdempotentReplay(command: 'create' | 'capture' | 'cancel' | 'refund'): void;
   countRateLimitRefusal(bucket: RateLimitBucket): void;
   render(): Promise<string>;
 }
@@ -92,6 +93,7 @@ export interface CorsOptions {
 
 export interface HttpDeps {
   readonly payments: PaymentCommands;
+  readonly refunds: RefundCommands;
   readonly paymentQueries: PaymentQueries;
   readonly readModels: ReadModels;
   readonly idempotency: IdempotencyStore;

@@ -93,6 +93,16 @@ export const CancelPaymentBody = z.strictObject({
   reason: CancellationReasonSchema.optional(),
 });
 
+export const RefundReasonSchema = z.enum(['requested_by_customer', 'duplicate', 'fraudulent']);
+
+export const CreateRefundBody = z.strictObject({
+  paymentId: PaymentIdSchema,
+  amount: AmountSchema.optional().meta({ description: 'Minor units to refund, in the payment\'s currency; absent refunds everything still refundable.' }),
+  reason: RefundReasonSchema.optional(),
+  metadata: MetadataSchema.optional(),
+});
+export type CreateRefundBody = z.output<typeof CreateRefundBody>;
+
 export const LimitSchema = z.int().min(1).max(100).default(20);
 
 /** Query strings arrive as strings; an integer is digits only (no "1e1", no "0x10", no " 5"). */
@@ -140,6 +150,22 @@ export const PaymentViewSchema = z.object({
   failure: PaymentFailureSchema.nullable().meta({ description: 'Why the card was declined, when status is `failed`.' }),
   cancellationReason: z.string().nullable(),
   revision: z.string().meta({ description: 'Stream revision: the value of the ETag.' }),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+export const RefundViewSchema = z.object({
+  id: z.string().meta({ description: 'Refund id: `re_` followed by 26 Crockford base32 characters.', examples: ['re_01JD3Q4V5W6X7Y8Z9A0B1C2D3E'] }),
+  object: z.literal('refund'),
+  paymentId: PaymentIdSchema,
+  customerId: CustomerIdSchema,
+  amount: z.int(),
+  currency: z.string(),
+  status: z.enum(['pending', 'succeeded', 'failed', 'canceled']),
+  reason: RefundReasonSchema.nullable(),
+  failureReason: z.string().nullable().meta({ description: 'Why the processor could not refund (e.g. `expired_or_canceled_card`), when status is `failed`.' }),
+  metadata: z.record(z.string(), z.string()),
+  revision: z.string().meta({ description: 'Refund stream revision: the value of the ETag.' }),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
