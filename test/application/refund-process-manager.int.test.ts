@@ -18,6 +18,7 @@ import { SystemClock } from '../../src/infrastructure/system/system-clock.js';
 import { SqlPaymentQueries } from '../../src/projections/payments/payment-queries.js';
 import { paymentsProjection } from '../../src/projections/payments/payments-projection.js';
 import { SqlRefundWorkQueue, refundWorkProjection } from '../../src/projections/refund-work/refund-work-projection.js';
+import { ProjectionRebuilder } from '../../src/projections/rebuild.js';
 import { ProjectionRunner } from '../../src/projections/runner.js';
 import type { Instance, ProjectionTestDatabase } from '../projections/support/postgres-setup.js';
 import { count, projectionTestDatabase, reached } from '../projections/support/postgres-setup.js';
@@ -193,5 +194,16 @@ describe('refund process manager', () => {
     const queries = new SqlPaymentQueries(sqlExecutor(a.pool));
     await eventually(async () => (await queries.get(paymentId))?.amountRefunded === sum, 10_000, 'payments read model caught up');
     expect(await queries.get(paymentId)).toMatchObject({ status: sum === 10_000 ? 'refunded' : 'partially_refunded' });
+  });
+
+  it('replay = same rows: both projections audit with zero differences once the work is done', async () => {
+    await eventually(async () => (await count(a.pool, 'rm_refund_work.refund_work')) === 0, 10_000, 'work done');
+    const head = await a.eventStore.headPosition();
+    await eventually(async () => (await reached(a.pool, 'payments', head)) && (await reached(a.pool, 'refund_work', head)), 10_000, 'caught up');
+    const rebuilder = new ProjectionRebuilder({ eventStore: a.eventStore, store: a.store, projections: [paymentsProjection, refundWorkProjection(0)] }, { batchSize: 7 });
+    for (const name of ['payments', 'refund_work']) {
+      const audit = await rebuilder.audit(name);
+      expect(audit.ok && audit.value.matches, `${name}: ${JSON.stringify(audit)}`).toBe(true);
+    }
   });
 });
