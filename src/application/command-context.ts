@@ -1,4 +1,4 @@
-import type { StreamRevision } from './ports/event-store.js';
+import type { EventMetadata, StreamRevision } from './ports/event-store.js';
 
 /** Who asked, why, and under which guarantees. Built by the HTTP layer (or a saga). */
 export interface CommandContext {
@@ -19,3 +19,13 @@ export interface CommandContext {
   /** From If-Match: the command applies only if the stream is exactly at this revision. */
   readonly expectedRevision?: StreamRevision | undefined;
 }
+
+/** The metadata every event a command writes carries (docs/architecture.md, "Domain"). */
+export const commandMetadata = (ctx: CommandContext, occurredAt: string, schemaVersion: number): EventMetadata => ({
+  correlationId: ctx.correlationId,
+  causationId: ctx.causationId ?? null,
+  actor: ctx.actor,
+  occurredAt,
+  schemaVersion,
+  ...(ctx.idempotency ? { idempotencyKey: ctx.idempotency.key } : {}),
+});

@@ -14,6 +14,7 @@ const view: PaymentView = {
   amountCapturable: 0,
   amountCaptured: 0,
   amountReleased: 0,
+  amountRefunded: 0,
   currency: toCurrencyCode('USD'),
   captureMethod: 'automatic',
   paymentMethod: 'pm_card_chargeDeclined',

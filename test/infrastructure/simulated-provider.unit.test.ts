@@ -30,3 +30,31 @@ describe('SimulatedPaymentProvider', () => {
     expect(await provider.authorize(request('toString'))).toMatchObject({ status: 'invalid_request' });
   });
 });
+
+describe('SimulatedPaymentProvider refunds', () => {
+  const refundOf = (providerPaymentId: string, idempotencyKey = 're_1') => provider.refund({ providerPaymentId, amount: 100, currency: 'USD', idempotencyKey });
+
+  it('refunds a visa payment at once, the same refund for the same key', async () => {
+    const auth = await provider.authorize(request('pm_card_visa'));
+    if (auth.status !== 'approved') throw new Error('approved expected');
+    const a = await refundOf(auth.providerPaymentId);
+    expect(a.status).toBe('succeeded');
+    expect(await refundOf(auth.providerPaymentId)).toEqual(a);
+    expect((await refundOf(auth.providerPaymentId, 're_2')).providerRefundId).not.toBe(a.providerRefundId);
+    expect(await provider.retrieveRefund(a.providerRefundId)).toEqual(a);
+  });
+
+  it('pm_card_refundFail approves the charge, then every refund is pending and fails asynchronously', async () => {
+    const auth = await provider.authorize(request('pm_card_refundFail'));
+    expect(auth.status).toBe('approved');
+    if (auth.status !== 'approved') return;
+    expect(await provider.capture({ providerPaymentId: auth.providerPaymentId, amount: 100 })).toEqual({ status: 'ok' });
+    const refund = await refundOf(auth.providerPaymentId);
+    expect(refund.status).toBe('pending');
+    expect(await provider.retrieveRefund(refund.providerRefundId)).toEqual({
+      status: 'failed',
+      providerRefundId: refund.providerRefundId,
+      failureReason: 'expired_or_canceled_card',
+    });
+  });
+});

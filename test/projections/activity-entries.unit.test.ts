@@ -54,7 +54,7 @@ describe('activity entries', () => {
   });
 
   it('refuses a refund event without the fields it needs', () => {
-    expect(() => activityRecordOf(recorded(refund('RefundFailed')))).toThrow(/not a refund event/);
+    expect(() => activityRecordOf(recorded(refund('RefundFailed')))).toThrow(/RefundFailed of re_\w+ has no failureReason/);
   });
 
   it('formats minor units by the currency exponent without floats', () => {

@@ -211,7 +211,7 @@ describe('payments read model', () => {
   it('keeps money consistent with CHECK constraints', async () => {
     await expect(service.pool.query('UPDATE rm_payments.payments SET amount_captured = amount + 1 WHERE id = $1', [ids.authorized])).rejects.toThrow(/payments_settled_within_amount/);
     await expect(service.pool.query('UPDATE rm_payments.payments SET amount_released = -1 WHERE id = $1', [ids.authorized])).rejects.toThrow(/check constraint/);
-    await expect(service.pool.query(`UPDATE rm_payments.payments SET status = 'refunded' WHERE id = $1`, [ids.authorized])).rejects.toThrow(/payments_status_known/);
+    await expect(service.pool.query(`UPDATE rm_payments.payments SET status = 'paid' WHERE id = $1`, [ids.authorized])).rejects.toThrow(/payments_status_known/);
   });
 
   it('rebuilds and audits to the same rows while queries keep answering', async () => {

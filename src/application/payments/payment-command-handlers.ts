@@ -6,6 +6,7 @@ import type { PaymentId } from '../../domain/ids.js';
 import type { Result } from '../../domain/result.js';
 import { err, ok } from '../../domain/result.js';
 import type { CommandContext } from '../command-context.js';
+import { commandMetadata } from '../command-context.js';
 import type { Clock } from '../ports/clock.js';
 import type { EventStore, ExpectedRevision, NewEvent } from '../ports/event-store.js';
 import { WrongExpectedVersion } from '../ports/event-store.js';
@@ -187,14 +188,7 @@ export class PaymentCommandHandlers {
       id: seed ? this.eventId(seed, name, i) : this.ids.uuid(),
       type: e.type,
       data: e.data,
-      metadata: {
-        correlationId: ctx.correlationId,
-        causationId: ctx.causationId ?? null,
-        actor: ctx.actor,
-        occurredAt,
-        schemaVersion: CURRENT_SCHEMA_VERSION,
-        ...(ctx.idempotency ? { idempotencyKey: ctx.idempotency.key } : {}),
-      },
+      metadata: commandMetadata(ctx, occurredAt, CURRENT_SCHEMA_VERSION),
     }));
     const appended = await this.store.append(stream, newEvents, expected);
     if (appended.replayed && seed !== undefined) {

@@ -8,7 +8,7 @@ import type { ExistingPayment } from '../../domain/payment/index.js';
  * under the API's names, without the processor's reference (an internal detail), plus
  * where in the stream it stands.
  */
-export interface PaymentView extends Omit<ExistingPayment, 'exists' | 'paymentId' | 'providerPaymentId'> {
+export interface PaymentView extends Omit<ExistingPayment, 'exists' | 'paymentId' | 'providerPaymentId' | 'refundReservations'> {
   readonly id: PaymentId;
   readonly object: 'payment';
   /** Stream revision of the last event applied: the ETag. */
@@ -28,6 +28,7 @@ export function toPaymentView(state: ExistingPayment, revision: bigint, createdA
     amountCapturable: state.amountCapturable,
     amountCaptured: state.amountCaptured,
     amountReleased: state.amountReleased,
+    amountRefunded: state.amountRefunded,
     currency: state.currency,
     captureMethod: state.captureMethod,
     paymentMethod: state.paymentMethod,
@@ -45,8 +46,10 @@ export function toPaymentView(state: ExistingPayment, revision: bigint, createdA
  * The state a view was made from, to fold more events into it. The view does not keep the
  * processor's reference, so the result has none: no view field depends on it, but such a
  * state must never reach decide or the provider (the command handlers load from the stream).
+ * Nor does it show the refund reservations (bookkeeping, not part of the public shape): a
+ * reader that folds refund events into a view keeps them beside it and passes them here.
  */
-export function paymentStateOfView(view: PaymentView): ExistingPayment {
+export function paymentStateOfView(view: PaymentView, refundReservations: ExistingPayment['refundReservations'] = {}): ExistingPayment {
   const { id, object: _object, revision: _revision, createdAt: _createdAt, updatedAt: _updatedAt, ...shown } = view;
-  return { exists: true, paymentId: id, providerPaymentId: null, ...shown };
+  return { exists: true, paymentId: id, providerPaymentId: null, refundReservations, ...shown };
 }

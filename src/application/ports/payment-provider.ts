@@ -19,11 +19,31 @@ export type ProviderActionResult =
   | { readonly status: 'ok' }
   | { readonly status: 'failed'; readonly code: string; readonly message: string };
 
+/**
+ * What the processor says about a refund. Stripe's refunds can stay `pending` and resolve
+ * later (a card that cannot take the money back fails asynchronously): ask again with
+ * retrieveRefund until the answer is final.
+ */
+export type ProviderRefundResult =
+  | { readonly status: 'succeeded'; readonly providerRefundId: string }
+  | { readonly status: 'pending'; readonly providerRefundId: string }
+  | { readonly status: 'failed'; readonly providerRefundId: string; readonly failureReason: string };
+
+export interface ProviderRefundRequest {
+  readonly providerPaymentId: string;
+  readonly amount: number;
+  readonly currency: string;
+  /** The same key is the same refund: a retry after a crash never refunds twice. */
+  readonly idempotencyKey: string;
+}
+
 export interface PaymentProvider {
   readonly name: string;
   authorize(request: AuthorizeRequest): Promise<AuthorizeResult>;
   capture(request: { providerPaymentId: string; amount: number; currency: string; idempotencyKey: string }): Promise<ProviderActionResult>;
   cancel(request: { providerPaymentId: string; reason: string | null; idempotencyKey: string }): Promise<ProviderActionResult>;
+  refund(request: ProviderRefundRequest): Promise<ProviderRefundResult>;
+  retrieveRefund(providerRefundId: string): Promise<ProviderRefundResult>;
 }
 
 /** The provider could not be reached or answered with a server error: the command may be retried. */

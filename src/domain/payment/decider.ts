@@ -1,4 +1,5 @@
-import type { PaymentId } from '../ids.js';
+import type { PaymentId, RefundId } from '../ids.js';
+import type { RefundReason } from '../refund/events.js';
 import { MAX_AMOUNT_MINOR } from '../money.js';
 import type { Money } from '../money.js';
 import type { Result } from '../result.js';
@@ -7,8 +8,9 @@ import type { PaymentError } from './errors.js';
 import { EventNotApplicable, illegalTransition } from './errors.js';
 import type { CancellationReason, PaymentCanceled, PaymentCaptured, PaymentDetails, PaymentEvent } from './events.js';
 import { referenceOf } from './events.js';
-import type { ExistingPayment, PaymentState } from './state.js';
-import { initialState } from './state.js';
+import type { PaymentRefundEvent, PaymentRefundReleased } from './refund-events.js';
+import type { ExistingPayment, PaymentState, RefundReservationEntry } from './state.js';
+import { REFUNDABLE_STATUSES, initialState } from './state.js';
 
 /**
  * What the card processor said when asked to authorize. The provider call is I/O, so it
@@ -60,7 +62,33 @@ export interface CancelPayment {
   readonly reason?: CancellationReason | null | undefined;
 }
 
-export type PaymentCommand = CreatePayment | CapturePayment | CancelPayment;
+/** Claims refund money on the payment, checked against refundable in the same decision. */
+export interface ReserveRefund {
+  readonly type: 'ReserveRefund';
+  readonly paymentId: PaymentId;
+  readonly refundId: RefundId;
+  /** Minor units in the payment's currency; absent means "everything still refundable". */
+  readonly amount?: number | undefined;
+  readonly reason: RefundReason | null;
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+/** The refund succeeded: its reserved money is refunded for good. */
+export interface SettleRefund {
+  readonly type: 'SettleRefund';
+  readonly paymentId: PaymentId;
+  readonly refundId: RefundId;
+}
+
+/** The refund failed or was canceled: its reserved money is refundable again. */
+export interface ReleaseRefund {
+  readonly type: 'ReleaseRefund';
+  readonly paymentId: PaymentId;
+  readonly refundId: RefundId;
+  readonly outcome: PaymentRefundReleased['data']['outcome'];
+}
+
+export type PaymentCommand = CreatePayment | CapturePayment | CancelPayment | ReserveRefund | SettleRefund | ReleaseRefund;
 
 /**
  * A payment as its authorization leaves it; nothing captured or released yet. Written out
@@ -83,12 +111,14 @@ const opened = (
   amountCapturable: outcome.amountCapturable,
   amountCaptured: 0,
   amountReleased: 0,
+  amountRefunded: 0,
+  refundReservations: {},
   providerPaymentId: outcome.providerPaymentId,
   failure: outcome.failure,
   cancellationReason: null,
 });
 
-function existing(state: PaymentState, event: PaymentCaptured | PaymentCanceled): ExistingPayment {
+function existing(state: PaymentState, event: PaymentCaptured | PaymentCanceled | PaymentRefundEvent): ExistingPayment {
   if (!state.exists) throw new EventNotApplicable(event, 'not_created', 'the payment was never created');
   if (event.data.currency !== state.currency) {
     throw new EventNotApplicable(event, 'currency_differs', `the event is in ${event.data.currency}, the payment in ${state.currency}`);
@@ -103,6 +133,62 @@ function withinAmount(next: ExistingPayment, event: PaymentCaptured | PaymentCan
     throw new EventNotApplicable(event, 'exceeds_amount', `captured + released (${settled}) would exceed the amount ${next.amount}`);
   }
   return next;
+}
+
+/** Money reserved by refunds still in flight. */
+export const amountReserved = (p: ExistingPayment): number =>
+  Object.values(p.refundReservations).reduce((sum, r) => (r.status === 'open' ? sum + r.amount : sum), 0);
+
+/** What a new refund may still take: captured − settled refunds − open reservations. */
+export const refundable = (p: ExistingPayment): number => p.amountCaptured - p.amountRefunded - amountReserved(p);
+
+const withReservation = (p: ExistingPayment, refundId: string, entry: RefundReservationEntry): Record<string, RefundReservationEntry> => {
+  const next: Record<string, RefundReservationEntry> = { ...p.refundReservations };
+  // defineProperty: a refund id is ours (re_…), but a record key must never reach a prototype.
+  Object.defineProperty(next, refundId, { value: entry, enumerable: true, writable: true, configurable: true });
+  return next;
+};
+
+/** The open reservation an event closes; anything else is a stream that cannot be. */
+function openReservation(p: ExistingPayment, event: PaymentRefundEvent): RefundReservationEntry {
+  const r = Object.hasOwn(p.refundReservations, event.data.refundId) ? p.refundReservations[event.data.refundId] : undefined;
+  if (r?.status !== 'open') {
+    throw new EventNotApplicable(event, 'reservation_not_open', `refund ${event.data.refundId} has ${r ? `a ${r.status} reservation` : 'no reservation'}`);
+  }
+  if (r.amount !== event.data.amount) {
+    throw new EventNotApplicable(event, 'reservation_not_open', `refund ${event.data.refundId} reserved ${r.amount}, the event says ${event.data.amount}`);
+  }
+  return r;
+}
+
+function evolveRefund(state: PaymentState, event: PaymentRefundEvent): ExistingPayment {
+  const p = existing(state, event);
+  switch (event.type) {
+    case 'PaymentRefundReserved': {
+      if (!REFUNDABLE_STATUSES.includes(p.status)) throw new EventNotApplicable(event, 'not_refundable', `the payment is ${p.status}`);
+      if (Object.hasOwn(p.refundReservations, event.data.refundId)) {
+        throw new EventNotApplicable(event, 'reservation_exists', `refund ${event.data.refundId} already has a reservation`);
+      }
+      if (event.data.amount <= 0 || event.data.amount > refundable(p)) {
+        throw new EventNotApplicable(event, 'exceeds_refundable', `reserving ${event.data.amount} with ${refundable(p)} refundable`);
+      }
+      return { ...p, refundReservations: withReservation(p, event.data.refundId, { amount: event.data.amount, status: 'open' }) };
+    }
+    case 'PaymentRefundSettled': {
+      const r = openReservation(p, event);
+      const amountRefunded = p.amountRefunded + r.amount;
+      return {
+        ...p,
+        status: amountRefunded === p.amountCaptured ? 'refunded' : 'partially_refunded',
+        amountRefunded,
+        refundReservations: withReservation(p, event.data.refundId, { amount: r.amount, status: 'settled' }),
+      };
+    }
+    case 'PaymentRefundReleased': {
+      const r = openReservation(p, event);
+      return { ...p, refundReservations: withReservation(p, event.data.refundId, { amount: r.amount, status: 'released' }) };
+    }
+  }
 }
 
 /**
@@ -146,6 +232,10 @@ export function evolve(state: PaymentState, event: PaymentEvent): ExistingPaymen
         event,
       );
     }
+    case 'PaymentRefundReserved':
+    case 'PaymentRefundSettled':
+    case 'PaymentRefundReleased':
+      return evolveRefund(state, event);
   }
 }
 
@@ -193,6 +283,36 @@ function cancel(state: ExistingPayment, cmd: CancelPayment): Result<PaymentEvent
   return ok([{ type: 'PaymentCanceled', data: { ...referenceOf(state), amountReleased: state.amountCapturable, reason: cmd.reason ?? null } }]);
 }
 
+function reserveRefund(state: ExistingPayment, cmd: ReserveRefund): Result<PaymentEvent[], PaymentError> {
+  if (!REFUNDABLE_STATUSES.includes(state.status)) return err({ code: 'payment_not_refundable', paymentId: state.paymentId, status: state.status });
+  if (Object.hasOwn(state.refundReservations, cmd.refundId)) return err({ code: 'refund_already_reserved', refundId: cmd.refundId });
+  const available = refundable(state);
+  const amount = cmd.amount ?? available;
+  if (cmd.amount !== undefined && (!Number.isSafeInteger(amount) || amount <= 0 || amount > MAX_AMOUNT_MINOR)) {
+    return err({ code: 'invalid_amount', message: 'refund amount must be a positive integer count of minor units' });
+  }
+  // Also the "everything" refund of a payment with nothing left: 0 refundable refuses any amount.
+  if (amount > available || amount <= 0) {
+    return err({ code: 'amount_exceeds_refundable', requested: amount, refundable: available, currency: state.currency });
+  }
+  return ok([
+    {
+      type: 'PaymentRefundReserved',
+      data: { ...referenceOf(state), refundId: cmd.refundId, amount, reason: cmd.reason, metadata: cmd.metadata },
+    },
+  ]);
+}
+
+/** Settle or release: exact (the reservation's own amount) and a no-op when already closed the same way. */
+function closeRefund(state: ExistingPayment, cmd: SettleRefund | ReleaseRefund): Result<PaymentEvent[], PaymentError> {
+  const r = Object.hasOwn(state.refundReservations, cmd.refundId) ? state.refundReservations[cmd.refundId] : undefined;
+  const wanted = cmd.type === 'SettleRefund' ? 'settled' : 'released';
+  if (r?.status === wanted) return ok([]);
+  if (r?.status !== 'open') return err({ code: 'refund_reservation_not_open', refundId: cmd.refundId, reservation: r ? r.status : 'missing' });
+  const data = { ...referenceOf(state), refundId: cmd.refundId, amount: r.amount };
+  return ok([cmd.type === 'SettleRefund' ? { type: 'PaymentRefundSettled', data } : { type: 'PaymentRefundReleased', data: { ...data, outcome: cmd.outcome } }]);
+}
+
 export function decide(state: PaymentState, cmd: PaymentCommand): Result<PaymentEvent[], PaymentError> {
   if (cmd.type === 'CreatePayment') return create(state, cmd);
   if (!state.exists) return err({ code: 'payment_not_found', paymentId: cmd.paymentId });
@@ -201,5 +321,10 @@ export function decide(state: PaymentState, cmd: PaymentCommand): Result<Payment
       return capture(state, cmd);
     case 'CancelPayment':
       return cancel(state, cmd);
+    case 'ReserveRefund':
+      return reserveRefund(state, cmd);
+    case 'SettleRefund':
+    case 'ReleaseRefund':
+      return closeRefund(state, cmd);
   }
 }

@@ -7,7 +7,15 @@ export type PaymentError =
   | { readonly code: 'payment_already_exists'; readonly paymentId: string }
   | { readonly code: 'invalid_amount'; readonly message: string }
   | { readonly code: 'capture_exceeds_authorized'; readonly requested: number; readonly capturable: number }
-  | { readonly code: 'illegal_transition'; readonly from: PaymentStatus; readonly command: string };
+  | { readonly code: 'illegal_transition'; readonly from: PaymentStatus; readonly command: string }
+  /** Only a succeeded or partially_refunded payment can be refunded. */
+  | { readonly code: 'payment_not_refundable'; readonly paymentId: string; readonly status: PaymentStatus }
+  /** refundable = captured − refunded − open reservations. */
+  | { readonly code: 'amount_exceeds_refundable'; readonly requested: number; readonly refundable: number; readonly currency: string }
+  /** This refund already has a reservation on the payment (open or closed): reserving again would count it twice. */
+  | { readonly code: 'refund_already_reserved'; readonly refundId: string }
+  /** Settle or release of a reservation that does not exist or was closed the other way. */
+  | { readonly code: 'refund_reservation_not_open'; readonly refundId: string; readonly reservation: 'missing' | 'settled' | 'released' };
 
 export const illegalTransition = (from: PaymentStatus, command: string): PaymentError => ({
   code: 'illegal_transition',
@@ -24,7 +32,15 @@ export class EventNotApplicable extends Error {
   override readonly name = 'EventNotApplicable';
   constructor(
     readonly event: PaymentEvent,
-    readonly reason: 'not_created' | 'already_created' | 'currency_differs' | 'exceeds_amount',
+    readonly reason:
+      | 'not_created'
+      | 'already_created'
+      | 'currency_differs'
+      | 'exceeds_amount'
+      | 'not_refundable'
+      | 'exceeds_refundable'
+      | 'reservation_exists'
+      | 'reservation_not_open',
     detail: string,
   ) {
     super(`${event.type} cannot apply to payment ${event.data.paymentId}: ${detail}`);

@@ -1,5 +1,7 @@
 import type { CurrencyCode } from '../currency.js';
 import type { PaymentId } from '../ids.js';
+import type { PaymentRefundEvent } from './refund-events.js';
+import { PAYMENT_REFUND_EVENT_TYPES } from './refund-events.js';
 
 /**
  * Payment events: past-tense facts, plain JSON data, amounts in integer minor units.
@@ -64,7 +66,7 @@ export interface PaymentCanceled {
   };
 }
 
-export type PaymentEvent = PaymentAuthorized | PaymentCaptured | PaymentCanceled | PaymentFailed;
+export type PaymentEvent = PaymentAuthorized | PaymentCaptured | PaymentCanceled | PaymentFailed | PaymentRefundEvent;
 export type PaymentEventType = PaymentEvent['type'];
 
 export const PAYMENT_EVENT_TYPES: readonly PaymentEventType[] = [
@@ -72,4 +74,5 @@ export const PAYMENT_EVENT_TYPES: readonly PaymentEventType[] = [
   'PaymentCaptured',
   'PaymentCanceled',
   'PaymentFailed',
+  ...PAYMENT_REFUND_EVENT_TYPES,
 ];

@@ -1,5 +1,6 @@
 export * from './decider.js';
 export * from './errors.js';
 export * from './events.js';
+export * from './refund-events.js';
 export * from './state.js';
 export * from './upcast.js';

@@ -1,7 +1,8 @@
 import { isCurrencyCode } from '../currency.js';
-import { isPaymentId } from '../ids.js';
+import { isPaymentId, isRefundId } from '../ids.js';
 import type { PaymentEvent, PaymentEventType } from './events.js';
 import { PAYMENT_EVENT_TYPES } from './events.js';
+import { PAYMENT_REFUND_EVENT_TYPES } from './refund-events.js';
 
 /**
  * Old event shapes are upcast on read, never rewritten. Each entry lifts one schema
@@ -32,5 +33,10 @@ export function upcastPaymentEvent(type: string, data: unknown, schemaVersion: n
   const { paymentId, currency } = current;
   if (typeof paymentId !== 'string' || !isPaymentId(paymentId)) throw new Error(`${type} names no payment id: ${String(paymentId)}`);
   if (typeof currency !== 'string' || !isCurrencyCode(currency)) throw new Error(`${type} of ${paymentId} has no known currency: ${String(currency)}`);
+  if ((PAYMENT_REFUND_EVENT_TYPES as readonly string[]).includes(type)) {
+    const { refundId, amount } = current;
+    if (typeof refundId !== 'string' || !isRefundId(refundId)) throw new Error(`${type} of ${paymentId} names no refund id: ${String(refundId)}`);
+    if (typeof amount !== 'number' || !Number.isSafeInteger(amount)) throw new Error(`${type} of ${paymentId} has no integer amount`);
+  }
   return { type, data: current } as PaymentEvent;
 }

@@ -5,7 +5,12 @@ import { Container } from 'inversify';
 import type pg from 'pg';
 import { AuditLog } from '../../application/audit/audit-log.js';
 import { PaymentCommandHandlers } from '../../application/payments/payment-command-handlers.js';
+import type { Clock } from '../../application/ports/clock.js';
 import type { EventStore } from '../../application/ports/event-store.js';
+import type { IdGenerator } from '../../application/ports/id-generator.js';
+import { RefundCommandHandlers } from '../../application/refunds/refund-command-handlers.js';
+import { RefundProcessManager } from '../../application/refunds/refund-process-manager.js';
+import { RefundSteps } from '../../application/refunds/refund-steps.js';
 import type { PaymentProvider } from '../../application/ports/payment-provider.js';
 import type { ReadModels } from '../../application/ports/read-models.js';
 import { ActivityFeedRunner } from '../../projections/activity/activity-feed-runner.js';
@@ -13,6 +18,7 @@ import { activityRealtimeProjection } from '../../projections/activity/activity-
 import { CheckpointWaiter } from '../../projections/checkpoint-waiter.js';
 import { SqlPaymentQueries } from '../../projections/payments/payment-queries.js';
 import { paymentsProjection } from '../../projections/payments/payments-projection.js';
+import { SqlRefundWorkQueue, refundWorkProjection } from '../../projections/refund-work/refund-work-projection.js';
 import { ProjectionRebuilder } from '../../projections/rebuild.js';
 import { SqlRefundQueries } from '../../projections/refunds/refund-queries.js';
 import { refundsProjection } from '../../projections/refunds/refunds-projection.js';
@@ -88,6 +94,41 @@ function intervalTask(name: string, intervalMs: number, work: () => Promise<unkn
 }
 
 /**
+ * The refund process manager (application/refunds/refund-process-manager.ts) as a
+ * background task: every instance that runs projections works the refund_work queue
+ * (claims are exclusive per item and its steps idempotent, so no leader is needed).
+ */
+function refundProcessTask(
+  eventStore: EventStore,
+  provider: PaymentProvider,
+  clock: Clock,
+  ids: IdGenerator,
+  pool: pg.Pool,
+  logger: Logger,
+): BackgroundTask {
+  const manager = new RefundProcessManager(
+    eventStore,
+    new SqlRefundWorkQueue(sqlExecutor(pool)),
+    new RefundSteps(eventStore, provider, clock, ids),
+    undefined,
+    logger.child({ component: 'refund-process-manager' }),
+  );
+  let controller: AbortController | undefined;
+  let running: Promise<void> | undefined;
+  return {
+    name: 'refund-process-manager',
+    start: () => {
+      controller = new AbortController();
+      running = manager.run(controller.signal);
+    },
+    stop: async () => {
+      controller?.abort();
+      await running;
+    },
+  };
+}
+
+/**
  * The one place that decides which adapter serves which port and wires everything the
  * service runs: the HTTP app and server, Socket.IO, and the background tasks. Nothing is
  * started here; the service binds the port, then starts TOKENS.BackgroundTasks.
@@ -122,7 +163,10 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
       { maxAttempts: 5 },
     ))
     .inSingletonScope();
-  c.bind(TOKENS.Projections).toConstantValue([paymentsProjection, refundsProjection, activityRealtimeProjection]);
+  c.bind(TOKENS.RefundCommands)
+    .toDynamicValue((ctx) => new RefundCommandHandlers(ctx.get(TOKENS.EventStore), ctx.get(TOKENS.PaymentProvider), ctx.get(TOKENS.Clock), ctx.get(TOKENS.IdGenerator)))
+    .inSingletonScope();
+  c.bind(TOKENS.Projections).toConstantValue([paymentsProjection, refundsProjection, refundWorkProjection(), activityRealtimeProjection]);
   c.bind(TOKENS.PaymentQueries).toDynamicValue(() => new SqlPaymentQueries(sqlExecutor(pool))).inSingletonScope();
   c.bind(TOKENS.RefundQueries).toDynamicValue(() => new SqlRefundQueries(sqlExecutor(pool))).inSingletonScope();
   c.bind(TOKENS.ProjectionStore).toDynamicValue(() => new PostgresProjectionStore(pool)).inSingletonScope();
@@ -214,6 +258,7 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
         production: config.NODE_ENV === 'production',
         trustProxy: config.TRUST_PROXY_HOPS,
         payments: ctx.get(TOKENS.PaymentCommands),
+        refunds: ctx.get(TOKENS.RefundCommands),
         paymentQueries: ctx.get(TOKENS.PaymentQueries),
         refundQueries: ctx.get(TOKENS.RefundQueries),
         activity: ctx.get(TOKENS.ActivityFeed),
@@ -261,6 +306,7 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
         const activityRunner = ctx.get(TOKENS.ActivityFeedRunner);
         tasks.push(
           { name: 'projections', start: () => runner.start(), stop: () => runner.stop() },
+          refundProcessTask(ctx.get(TOKENS.EventStore), ctx.get(TOKENS.PaymentProvider), ctx.get(TOKENS.Clock), ctx.get(TOKENS.IdGenerator), pool, logger),
           { name: 'activity-feed', start: () => activityRunner.start(), stop: () => activityRunner.stop() },
         );
       }

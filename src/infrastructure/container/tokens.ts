@@ -9,6 +9,7 @@ import type { EventStore } from '../../application/ports/event-store.js';
 import type { IdGenerator } from '../../application/ports/id-generator.js';
 import type { IdempotencyStore } from '../../application/ports/idempotency-store.js';
 import type { PaymentCommands } from '../../application/ports/payment-commands.js';
+import type { RefundCommands } from '../../application/ports/refund-commands.js';
 import type { PaymentProvider } from '../../application/ports/payment-provider.js';
 import type { PaymentQueries } from '../../application/ports/payment-queries.js';
 import type { ProjectionProgressFeed, ProjectionStore } from '../../application/ports/projection-store.js';
@@ -51,6 +52,7 @@ interface Bindings {
 
   // Application services.
   PaymentCommands: PaymentCommands;
+  RefundCommands: RefundCommands;
   AuditLog: AuditLog;
   Authenticator: Authenticator;
 
@@ -80,7 +82,7 @@ export type Tokens = { readonly [K in keyof Bindings]: ServiceIdentifier<Binding
 const NAMES = [
   'Config', 'Logger', 'Pool',
   'Clock', 'IdGenerator', 'EventStore', 'PaymentProvider', 'PaymentQueries', 'RefundQueries', 'ProjectionStore', 'ProgressFeed', 'IdempotencyStore', 'ReadModels', 'ActivityFeed',
-  'PaymentCommands', 'AuditLog', 'Authenticator',
+  'PaymentCommands', 'RefundCommands', 'AuditLog', 'Authenticator',
   'Projections', 'ProjectionRunner', 'ProjectionRebuilder', 'CheckpointWaiter', 'ActivityFeedRunner',
   'Metrics', 'ApiKeys', 'RateLimiter', 'ReadinessChecks', 'HttpServer', 'Realtime', 'BackgroundTasks',
 ] as const satisfies readonly (keyof Bindings)[];

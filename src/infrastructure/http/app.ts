@@ -12,6 +12,7 @@ import { registerOperationRoutes } from './routes/operations.js';
 import { registerPaymentQueryRoutes } from './routes/payment-queries.js';
 import { registerRefundQueryRoutes } from './routes/refund-queries.js';
 import { registerActivityRoutes } from './routes/activity.js';
+import { registerRefundCommandRoutes } from './routes/refund-commands.js';
 
 export const resolveLimits = (limits: Partial<HttpLimits> | undefined): HttpLimits => ({ ...DEFAULT_HTTP_LIMITS, ...(limits ?? {}) });
 
@@ -58,6 +59,7 @@ export function createHttpApp(deps: HttpDeps): Express {
   registerPaymentQueryRoutes(app, deps, limits);
   registerRefundQueryRoutes(app, deps, limits);
   if (deps.activity) registerActivityRoutes(app, deps.activity, limits);
+  registerRefundCommandRoutes(app, deps, limits);
 
   app.use((req, _res, next) => next(new HttpProblem({ code: 'not_found', detail: `Nothing is served at ${req.method} ${req.path}.` })));
   app.use(errorHandler(deps.logger, limits.bodyLimitBytes));

@@ -1,4 +1,5 @@
 import type { PaymentCommandError } from '../../application/payments/payment-command-errors.js';
+import type { RefundCommandError } from '../../application/ports/refund-commands.js';
 import type { ProblemSpec } from './problem.js';
 
 /** Seconds a client should wait before retrying a command the provider could not take. */
@@ -9,7 +10,7 @@ const PROVIDER_RETRY_AFTER_SECONDS = 2;
  * is exhaustive, so a new error code in the application layer fails to compile here
  * until someone decides its status.
  */
-export function problemForCommandError(error: PaymentCommandError): ProblemSpec {
+export function problemForCommandError(error: PaymentCommandError | RefundCommandError): ProblemSpec {
   switch (error.code) {
     case 'payment_not_found':
       return { code: 'payment_not_found', detail: `No payment has the id ${error.paymentId}.` };
@@ -64,6 +65,13 @@ export function problemForCommandError(error: PaymentCommandError): ProblemSpec 
         detail: 'The payment provider could not be reached; retry the request.',
         retryAfterSeconds: PROVIDER_RETRY_AFTER_SECONDS,
       };
+    case 'payment_not_refundable':
+    case 'amount_exceeds_refundable':
+      return refundProblem(error);
+    case 'refund_already_reserved':
+      return { code: 'illegal_transition', detail: `Refund ${error.refundId} already has a reservation on this payment.` };
+    case 'refund_reservation_not_open':
+      return { code: 'illegal_transition', detail: `Refund ${error.refundId} has no open reservation (${error.reservation}).` };
     case 'provider_failed':
       return {
         code: 'provider_failed',
@@ -71,6 +79,25 @@ export function problemForCommandError(error: PaymentCommandError): ProblemSpec 
         extensions: { providerCode: error.providerCode },
       };
   }
+}
+
+/** The refund refusals both payment and refund commands can answer. */
+export function refundProblem(
+  error: Extract<PaymentCommandError | RefundCommandError, { code: 'payment_not_refundable' | 'amount_exceeds_refundable' }>,
+): ProblemSpec {
+  if (error.code === 'payment_not_refundable') {
+    return {
+      code: 'payment_not_refundable',
+      detail: `Payment ${error.paymentId} is ${error.status}; only a succeeded or partially_refunded payment can be refunded.`,
+      extensions: { paymentStatus: error.status },
+    };
+  }
+  return {
+    code: 'amount_exceeds_refundable',
+    detail: `Cannot refund ${error.requested}; only ${error.refundable} ${error.currency} (minor units) is still refundable.`,
+    errors: [{ path: 'amount', message: `must be at most ${error.refundable}` }],
+    extensions: { requested: error.requested, refundable: error.refundable, currency: error.currency },
+  };
 }
 
 /**

@@ -2,6 +2,7 @@ import type { Request, Response } from 'express';
 import type { CommandContext } from '../../application/command-context.js';
 import type { PaymentCommandResult } from '../../application/payments/payment-command-handlers.js';
 import { formatPosition } from '../../application/ports/position.js';
+import type { RefundCommandResult } from '../../application/ports/refund-commands.js';
 import { actorOf, customerScopeOf } from './auth.js';
 import { isRetryableOutcome, problemForCommandError } from './command-error-problems.js';
 import type { IdempotencyScope } from '../../application/ports/idempotency-store.js';
@@ -10,12 +11,12 @@ import type { HttpDeps } from './deps.js';
 import { etagFor, parseIdempotencyKey, parseIfMatch } from './preconditions.js';
 import { HttpProblem, validationProblem } from './problem.js';
 import { contextOf } from './request-context.js';
-import { paymentWireForm } from './wire-form.js';
+import { paymentWireForm, refundWireForm } from './wire-form.js';
 import { requestFingerprint } from './request-fingerprint.js';
 import type { RawResponse } from './respond.js';
 import { jsonResponse, problemResponse, send } from './respond.js';
 
-export type CommandName = 'create' | 'capture' | 'cancel';
+export type CommandName = 'create' | 'capture' | 'cancel' | 'refund';
 
 export const LEDGER_POSITION_HEADER = 'Ledger-Position';
 export const IDEMPOTENT_REPLAYED_HEADER = 'Idempotent-Replayed';
@@ -25,7 +26,7 @@ export interface CommandSpec {
   readonly successStatus: 200 | 201;
   /** The parsed JSON body as the client sent it (before defaults): what the key is bound to. */
   readonly rawBody: unknown;
-  readonly execute: (ctx: CommandContext) => Promise<PaymentCommandResult>;
+  readonly execute: (ctx: CommandContext) => Promise<PaymentCommandResult | RefundCommandResult>;
 }
 
 interface Outcome {
@@ -35,17 +36,22 @@ interface Outcome {
   readonly replayedByHandler: boolean;
 }
 
-function toOutcome(req: Request, spec: CommandSpec, result: PaymentCommandResult): Outcome {
+function toOutcome(req: Request, spec: CommandSpec, result: PaymentCommandResult | RefundCommandResult): Outcome {
   if (!result.ok) {
     return { response: problemResponse(req, problemForCommandError(result.error)), errorCode: result.error.code, replayedByHandler: false };
   }
-  const { payment, revision, position } = result.value;
+  const { revision, position } = result.value;
+  // A payment command answers the payment; a refund command the refund (its ETag is the refund stream's revision).
+  const [body, location] =
+    'payment' in result.value
+      ? [paymentWireForm(result.value.payment), `/v1/payments/${result.value.payment.id}`]
+      : [refundWireForm(result.value.refund), `/v1/refunds/${result.value.refund.id}`];
   const headers: Record<string, string> = {
     etag: etagFor(revision),
     'ledger-position': formatPosition(position),
-    ...(spec.name === 'create' ? { location: `/v1/payments/${payment.id}` } : {}),
+    ...(spec.name === 'create' || spec.name === 'refund' ? { location } : {}),
   };
-  return { response: jsonResponse(spec.successStatus, paymentWireForm(payment), headers), errorCode: undefined, replayedByHandler: result.value.replayed };
+  return { response: jsonResponse(spec.successStatus, body, headers), errorCode: undefined, replayedByHandler: result.value.replayed };
 }
 
 /**

@@ -6,6 +6,7 @@ import type { PaymentCommands } from '../../application/ports/payment-commands.j
 import type { PaymentQueries } from '../../application/ports/payment-queries.js';
 import type { ReadModels } from '../../application/ports/read-models.js';
 import type { RefundQueries } from '../../application/ports/refund-queries.js';
+import type { RefundCommands } from '../../application/ports/refund-commands.js';
 
 /*
  * What createHttpApp is given. The application's ports (commands, queries, read models,
@@ -32,8 +33,8 @@ export interface HttpLogger {
 export interface HttpMetrics {
   readonly contentType: string;
   observeHttpRequest(sample: { method: string; route: string; status: number; durationSeconds: number }): void;
-  countCommand(command: 'create' | 'capture' | 'cancel', outcome: string): void;
-  countIdempotentReplay(command: 'create' | 'capture' | 'cancel'): void;
+  countCommand(command: 'create' | 'capture' | 'cancel' | 'refund', outcome: string): void;
+  countIdempotentReplay(command: 'create' | 'capture' | 'cancel' | 'refund'): void;
   countRateLimitRefusal(bucket: RateLimitBucket): void;
   render(): Promise<string>;
 }
@@ -96,6 +97,7 @@ export interface HttpDeps {
   /** The activity feed; without it GET /v1/customers/:id/activity is not served (tests of other routes). */
   readonly activity?: ActivityQueries | undefined;
   readonly payments: PaymentCommands;
+  readonly refunds: RefundCommands;
   readonly paymentQueries: PaymentQueries;
   readonly refundQueries: RefundQueries;
   readonly readModels: ReadModels;

@@ -7,6 +7,7 @@ import {
   CancelPaymentBody,
   CapturePaymentBody,
   CreatePaymentBody,
+  CreateRefundBody,
   CustomerIdSchema,
   HealthSchema,
   LimitSchema,
@@ -168,14 +169,14 @@ export interface OpenApiOptions {
 
 export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
   const requestSchemas = componentSchemas(
-    { CreatePaymentRequest: CreatePaymentBody, CapturePaymentRequest: CapturePaymentBody, CancelPaymentRequest: CancelPaymentBody },
+    { CreatePaymentRequest: CreatePaymentBody, CapturePaymentRequest: CapturePaymentBody, CancelPaymentRequest: CancelPaymentBody, CreateRefundRequest: CreateRefundBody },
     'input',
   );
   const responseSchemas = componentSchemas(
     {
       Payment: PaymentViewSchema,
-      PaymentList: PaymentListSchema,
       Refund: RefundViewSchema,
+      PaymentList: PaymentListSchema,
       RefundList: RefundListSchema,
       ActivityPage: ActivityPageSchema,
       Problem: ProblemSchema,
@@ -312,6 +313,35 @@ export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
         'The canceled payment.',
       ),
       '/v1/refunds': {
+        post: {
+          operationId: 'createRefund',
+          summary: 'Refund a succeeded payment, in full or in part',
+          ...secured(
+            'refunds:write',
+            'Reserves the amount on the payment (refundable = captured − refunded − reserved), then asks the processor. ' +
+              'The answer is the refund as it stands: `succeeded`, `failed`, or `pending` while the processor is still working ' +
+              '(the service finishes it in the background). If-Match is not supported here (400). ' +
+              'A customer-scoped credential may refund only its customer\'s payments (another\'s is 404).',
+          ),
+          parameters: commandParameters,
+          requestBody: { required: true, content: { 'application/json': { schema: ref('CreateRefundRequest') } } },
+          responses: {
+            '201': json('The refund.', 'Refund', { ...commandSuccessHeaders(true), ...rateLimitHeaders }),
+            '400': problem('Validation failed (`errors` names each field), malformed JSON, an If-Match header, or a malformed Idempotency-Key. Nothing was written.'),
+            '404': problem('`payment_not_found`: no such payment (or another customer\'s).'),
+            '409': problem(
+              '`amount_exceeds_refundable` (`refundable` names what may still be refunded), `payment_not_refundable` (not succeeded or partially_refunded), ' +
+                '`concurrency_conflict`, or `idempotency_key_in_use`.',
+              true,
+            ),
+            '413': problem(`The body is larger than ${options.bodyLimitBytes} bytes.`),
+            '415': problem('The body is not application/json.'),
+            '422': problem('`idempotency_key_reused`.'),
+            '500': problem('Unexpected error; quote the request id. With an Idempotency-Key, retrying is safe.'),
+            '503': problem('`request_timeout` or `service_unavailable`: retry after Retry-After (with the same Idempotency-Key).', true),
+            ...securityResponses('refunds:write'),
+          },
+        },
         get: {
           operationId: 'listRefunds',
           summary: 'List refunds, newest first',

@@ -29,6 +29,8 @@ const CATALOGUE = {
   illegal_transition: { status: 409, title: 'The payment cannot do that in its current status' },
   payment_already_exists: { status: 409, title: 'The payment already exists' },
   concurrency_conflict: { status: 409, title: 'The payment was changed concurrently' },
+  payment_not_refundable: { status: 409, title: 'The payment cannot be refunded in its current status' },
+  amount_exceeds_refundable: { status: 409, title: 'The refund exceeds what is still refundable' },
   idempotency_key_in_use: { status: 409, title: 'A request with this Idempotency-Key is in progress' },
   idempotency_key_reused: { status: 422, title: 'The Idempotency-Key was used with another request' },
   capture_exceeds_authorized: { status: 422, title: 'The capture exceeds the amount capturable' },

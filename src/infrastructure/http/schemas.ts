@@ -3,6 +3,7 @@ import type { CurrencyCode } from '../../domain/currency.js';
 import { isCurrencyCode, notForPayments } from '../../domain/currency.js';
 import { PAYMENT_ID_PREFIX, REFUND_ID_PREFIX } from '../../domain/ids.js';
 import { REFUND_REASONS } from '../../domain/refund/events.js';
+import type { RefundReason } from '../../domain/refund/events.js';
 import { MAX_AMOUNT_MINOR } from '../../domain/money.js';
 import { PROBLEM_CODES } from './problem.js';
 
@@ -56,7 +57,7 @@ export const PaymentIdSchema = z
   .regex(new RegExp(`^${PAYMENT_ID_PREFIX}[0-9A-HJKMNP-TV-Z]{26}$`))
   .meta({ description: 'Payment id: `pay_` followed by 26 Crockford base32 characters (time-ordered).', examples: ['pay_01JD3Q4V5W6X7Y8Z9A0B1C2D3E'] });
 
-export const PaymentStatusSchema = z.enum(['requires_capture', 'succeeded', 'canceled', 'failed']);
+export const PaymentStatusSchema = z.enum(['requires_capture', 'succeeded', 'partially_refunded', 'refunded', 'canceled', 'failed']);
 export const CaptureMethodSchema = z.enum(['automatic', 'manual']);
 export const CancellationReasonSchema = z.enum(['requested_by_customer', 'duplicate', 'fraudulent', 'abandoned']);
 
@@ -67,7 +68,7 @@ export const RefundIdSchema = z
   .regex(new RegExp(`^${REFUND_ID_PREFIX}[0-9A-HJKMNP-TV-Z]{26}$`))
   .meta({ description: 'Refund id: `re_` followed by 26 Crockford base32 characters (time-ordered).', examples: ['re_01JD3Q4V5W6X7Y8Z9A0B1C2D3E'] });
 export const RefundStatusSchema = z.enum(['pending', 'succeeded', 'failed', 'canceled']);
-export const RefundReasonSchema = z.enum(REFUND_REASONS as [string, ...string[]]);
+export const RefundReasonSchema = z.enum(REFUND_REASONS as [RefundReason, ...RefundReason[]]);
 
 export const MAX_METADATA_KEYS = 50;
 export const MetadataSchema = z
@@ -115,6 +116,14 @@ export const CapturePaymentBody = z.strictObject({
 export const CancelPaymentBody = z.strictObject({
   reason: CancellationReasonSchema.optional(),
 });
+
+export const CreateRefundBody = z.strictObject({
+  paymentId: PaymentIdSchema,
+  amount: AmountSchema.optional().meta({ description: 'Minor units to refund, in the payment\'s currency; absent refunds everything still refundable.' }),
+  reason: RefundReasonSchema.optional(),
+  metadata: MetadataSchema.optional(),
+});
+export type CreateRefundBody = z.output<typeof CreateRefundBody>;
 
 export const LimitSchema = z.int().min(1).max(100).default(20);
 
@@ -171,6 +180,7 @@ export const PaymentViewSchema = z.object({
   amountCapturable: z.int(),
   amountCaptured: z.int(),
   amountReleased: z.int(),
+  amountRefunded: z.int().meta({ description: 'Minor units given back by succeeded refunds.' }),
   currency: z.string(),
   captureMethod: CaptureMethodSchema,
   paymentMethod: z.string(),

@@ -11,7 +11,7 @@ export interface HttpRequestSample {
 }
 
 /** Payment commands as the HTTP layer names them in the `command` label. */
-export type CommandName = 'create' | 'capture' | 'cancel';
+export type CommandName = 'create' | 'capture' | 'cancel' | 'refund';
 
 /** One projection as the gauges show it, read at scrape time. */
 export interface ProjectionGaugeSample {

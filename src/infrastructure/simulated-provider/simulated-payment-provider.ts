@@ -4,8 +4,17 @@ import type {
   AuthorizeResult,
   PaymentProvider,
   ProviderActionResult,
+  ProviderRefundRequest,
+  ProviderRefundResult,
 } from '../../application/ports/payment-provider.js';
 import { testCardOutcome } from './test-cards.js';
+
+const digest = (key: string): string => createHash('sha256').update(key).digest('hex').slice(0, 24);
+
+/** Intents of pm_card_refundFail, and the refunds of them: pending, then failed when asked again. */
+const REFUND_FAILS_PREFIX = 'pi_sim_rf_';
+const FAILING_REFUND_PREFIX = 're_sim_rf_';
+const REFUND_PREFIX = 're_sim_';
 
 /**
  * A card processor in test mode, with no network: the default provider. Stateless, so
@@ -24,7 +33,10 @@ export class SimulatedPaymentProvider implements PaymentProvider {
         message: `No such PaymentMethod: '${request.paymentMethod}'. Test payment methods include pm_card_visa and pm_card_chargeDeclined.`,
       });
     }
-    const providerPaymentId = `pi_sim_${createHash('sha256').update(request.idempotencyKey).digest('hex').slice(0, 24)}`;
+    const hash = digest(request.idempotencyKey);
+    // Stateless: what the card does to refunds later travels in the intent's own id.
+    if (outcome.kind === 'approve_refunds_fail') return Promise.resolve({ status: 'approved', providerPaymentId: `${REFUND_FAILS_PREFIX}${hash}` });
+    const providerPaymentId = `pi_sim_${hash}`;
     if (outcome.kind === 'approve') return Promise.resolve({ status: 'approved', providerPaymentId });
     return Promise.resolve({
       status: 'declined',
@@ -47,5 +59,27 @@ export class SimulatedPaymentProvider implements PaymentProvider {
       return Promise.resolve({ status: 'failed', code: 'resource_missing', message: `No such PaymentIntent: '${request.providerPaymentId}'` });
     }
     return Promise.resolve({ status: 'ok' });
+  }
+
+  /**
+   * Succeeds at once, except on a pm_card_refundFail intent: then the refund is `pending`
+   * and retrieveRefund reports it failed (`expired_or_canceled_card`), as Stripe's test card
+   * fails asynchronously. The refund id is a digest of the idempotency key: same key, same refund.
+   */
+  refund(request: ProviderRefundRequest): Promise<ProviderRefundResult> {
+    if (!request.providerPaymentId.startsWith('pi_sim_')) {
+      return Promise.reject(new Error(`No such PaymentIntent: '${request.providerPaymentId}'`));
+    }
+    const hash = digest(request.idempotencyKey);
+    if (request.providerPaymentId.startsWith(REFUND_FAILS_PREFIX)) return Promise.resolve({ status: 'pending', providerRefundId: `${FAILING_REFUND_PREFIX}${hash}` });
+    return Promise.resolve({ status: 'succeeded', providerRefundId: `${REFUND_PREFIX}${hash}` });
+  }
+
+  retrieveRefund(providerRefundId: string): Promise<ProviderRefundResult> {
+    if (providerRefundId.startsWith(FAILING_REFUND_PREFIX)) {
+      return Promise.resolve({ status: 'failed', providerRefundId, failureReason: 'expired_or_canceled_card' });
+    }
+    if (providerRefundId.startsWith(REFUND_PREFIX)) return Promise.resolve({ status: 'succeeded', providerRefundId });
+    return Promise.reject(new Error(`No such refund: '${providerRefundId}'`));
   }
 }

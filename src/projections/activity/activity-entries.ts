@@ -1,4 +1,5 @@
 import { toDomainEvent } from '../../application/payments/payment-stream.js';
+import { toRefundEvent } from '../../application/refunds/refund-stream.js';
 import type { ActivityEntry, ActivityRecord, ActivityType } from '../../application/ports/activity-feed.js';
 import type { RecordedEvent } from '../../application/ports/event-store.js';
 import { formatPosition } from '../../application/ports/position.js';
@@ -47,7 +48,7 @@ export function activityRecordOf(recorded: RecordedEvent): ActivityRecord | unde
   if (!ACTIVITY_EVENT_TYPES.includes(recorded.type)) return undefined;
   const base = { id: recorded.id, occurredAt: recorded.metadata.occurredAt, position: formatPosition(recorded.position) };
   if (recorded.type.startsWith('Payment')) return paymentRecord(base, toDomainEvent(recorded));
-  return refundRecord(base, refundEventOf(recorded));
+  return refundRecord(base, toRefundEvent(recorded));
 }
 
 type Base = Pick<ActivityEntry, 'id' | 'occurredAt' | 'position'>;
@@ -56,7 +57,7 @@ function record(customerId: string, base: Base, type: ActivityType, rest: Omit<A
   return { customerId, entry: { ...base, type, ...rest } };
 }
 
-function paymentRecord(base: Base, event: PaymentEvent): ActivityRecord {
+function paymentRecord(base: Base, event: PaymentEvent): ActivityRecord | undefined {
   const { paymentId, customerId, currency } = event.data;
   const common = { paymentId, currency };
   switch (event.type) {
@@ -76,6 +77,11 @@ function paymentRecord(base: Base, event: PaymentEvent): ActivityRecord {
       return record(customerId, base, 'payment.failed', {
         ...common, amount: event.data.amount, summary: `Payment of ${formatMinor(event.data.amount, currency)} failed: ${event.data.failureMessage}`,
       });
+    case 'PaymentRefundReserved':
+    case 'PaymentRefundSettled':
+    case 'PaymentRefundReleased':
+      // The refund's own events tell the customer's story; the payment's bookkeeping of them does not.
+      return undefined;
   }
 }
 
@@ -93,19 +99,4 @@ function refundRecord(base: Base, event: RefundEvent): ActivityRecord | undefine
     case 'RefundCanceled':
       return undefined;
   }
-}
-
-/**
- * The refund slice owns the refund upcaster; until it lands, the fields this feed reads are
- * checked here, so a malformed event stops the feed at that event instead of writing junk.
- */
-function refundEventOf(recorded: RecordedEvent): RefundEvent {
-  const data = recorded.data as Record<string, unknown> | null;
-  const ok = typeof data === 'object' && data !== null
-    && typeof data['refundId'] === 'string' && typeof data['paymentId'] === 'string'
-    && typeof data['customerId'] === 'string' && Number.isSafeInteger(data['amount'])
-    && typeof data['currency'] === 'string'
-    && (recorded.type !== 'RefundFailed' || typeof data['failureReason'] === 'string');
-  if (!ok) throw new Error(`${recorded.type} ${recorded.id}: data is not a refund event`);
-  return { type: recorded.type, data } as unknown as RefundEvent;
 }

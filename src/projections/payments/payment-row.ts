@@ -1,7 +1,7 @@
 import type { PaymentView } from '../../application/payments/payment-view.js';
 import type { CurrencyCode } from '../../domain/currency.js';
 import type { PaymentId } from '../../domain/ids.js';
-import type { CancellationReason, CaptureMethod, PaymentFailure, PaymentStatus } from '../../domain/payment/index.js';
+import type { CancellationReason, CaptureMethod, PaymentFailure, PaymentStatus, RefundReservationEntry } from '../../domain/payment/index.js';
 
 /**
  * A row of `payments` as the driver hands it back. bigint and timestamptz arrive as
@@ -17,6 +17,9 @@ export interface PaymentRow {
   readonly amount_capturable: string | number;
   readonly amount_captured: string | number;
   readonly amount_released: string | number;
+  readonly amount_refunded: string | number;
+  /** Not part of the view: kept so the fold can settle or release a reservation exactly. */
+  readonly refund_reservations: Readonly<Record<string, RefundReservationEntry>>;
   readonly currency: CurrencyCode;
   readonly capture_method: CaptureMethod;
   readonly payment_method: string;
@@ -35,12 +38,15 @@ CREATE TABLE IF NOT EXISTS payments (
   -- Byte order: ids are time-ordered, and list pages walk them newest first.
   id text COLLATE "C" PRIMARY KEY,
   status text NOT NULL
-    CONSTRAINT payments_status_known CHECK (status IN ('requires_capture', 'succeeded', 'canceled', 'failed')),
+    CONSTRAINT payments_status_known
+      CHECK (status IN ('requires_capture', 'succeeded', 'partially_refunded', 'refunded', 'canceled', 'failed')),
   customer_id text NOT NULL,
   amount bigint NOT NULL CONSTRAINT payments_amount_non_negative CHECK (amount >= 0),
   amount_capturable bigint NOT NULL CONSTRAINT payments_amount_capturable_non_negative CHECK (amount_capturable >= 0),
   amount_captured bigint NOT NULL CONSTRAINT payments_amount_captured_non_negative CHECK (amount_captured >= 0),
   amount_released bigint NOT NULL CONSTRAINT payments_amount_released_non_negative CHECK (amount_released >= 0),
+  amount_refunded bigint NOT NULL DEFAULT 0 CONSTRAINT payments_amount_refunded_non_negative CHECK (amount_refunded >= 0),
+  refund_reservations jsonb NOT NULL DEFAULT '{}',
   currency text NOT NULL,
   capture_method text NOT NULL CONSTRAINT payments_capture_method_known CHECK (capture_method IN ('automatic', 'manual')),
   payment_method text NOT NULL,
@@ -55,6 +61,27 @@ CREATE TABLE IF NOT EXISTS payments (
   CONSTRAINT payments_settled_within_amount CHECK (amount_captured + amount_released <= amount),
   CONSTRAINT payments_capturable_within_amount CHECK (amount_capturable <= amount)
 );
+-- Refunds (issue 7) on a table made before them: new columns default to "nothing refunded",
+-- which is what every existing row is (no refund event existed), so no rebuild is needed;
+-- the status check is widened once, by name, only while it still lacks the new statuses.
+ALTER TABLE payments ADD COLUMN IF NOT EXISTS amount_refunded bigint NOT NULL DEFAULT 0
+  CONSTRAINT payments_amount_refunded_non_negative CHECK (amount_refunded >= 0);
+ALTER TABLE payments ADD COLUMN IF NOT EXISTS refund_reservations jsonb NOT NULL DEFAULT '{}';
+DO $widen$
+BEGIN
+  IF EXISTS (SELECT 1 FROM pg_constraint
+              WHERE conname = 'payments_status_known' AND conrelid = 'payments'::regclass
+                AND pg_get_constraintdef(oid) NOT LIKE '%partially_refunded%') THEN
+    ALTER TABLE payments DROP CONSTRAINT payments_status_known;
+    ALTER TABLE payments ADD CONSTRAINT payments_status_known
+      CHECK (status IN ('requires_capture', 'succeeded', 'partially_refunded', 'refunded', 'canceled', 'failed'));
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'payments_refunded_within_captured' AND conrelid = 'payments'::regclass) THEN
+    -- Refunds never give back more than was captured.
+    ALTER TABLE payments ADD CONSTRAINT payments_refunded_within_captured CHECK (amount_refunded <= amount_captured);
+  END IF;
+END
+$widen$;
 CREATE INDEX IF NOT EXISTS payments_customer_id_id ON payments (customer_id, id);
 CREATE INDEX IF NOT EXISTS payments_status_id ON payments (status, id);
 `;
@@ -71,6 +98,7 @@ export function paymentViewFromRow(row: PaymentRow): PaymentView {
     amountCapturable: Number(row.amount_capturable),
     amountCaptured: Number(row.amount_captured),
     amountReleased: Number(row.amount_released),
+    amountRefunded: Number(row.amount_refunded ?? 0),
     currency: row.currency,
     captureMethod: row.capture_method,
     paymentMethod: row.payment_method,

@@ -22,14 +22,14 @@ const SELECT_ROWS = `SELECT * FROM payments WHERE id = ANY($1::text[])`;
 
 const UPSERT_ROWS = `
 INSERT INTO payments (id, status, customer_id, amount, amount_capturable, amount_captured, amount_released,
-                      currency, capture_method, payment_method, description, metadata, failure,
+                      amount_refunded, refund_reservations, currency, capture_method, payment_method, description, metadata, failure,
                       cancellation_reason, revision, created_at, updated_at)
 SELECT r.id, r.status, r."customerId", r.amount, r."amountCapturable", r."amountCaptured", r."amountReleased",
-       r.currency, r."captureMethod", r."paymentMethod", r.description, coalesce(r.metadata, '{}'), r.failure,
+       coalesce(r."amountRefunded", 0), coalesce(r."refundReservations", '{}'), r.currency, r."captureMethod", r."paymentMethod", r.description, coalesce(r.metadata, '{}'), r.failure,
        r."cancellationReason", r.revision, r."createdAt", r."updatedAt"
   FROM jsonb_to_recordset($1::jsonb) AS r(
        id text, status text, "customerId" text, amount bigint, "amountCapturable" bigint, "amountCaptured" bigint,
-       "amountReleased" bigint, currency text, "captureMethod" text, "paymentMethod" text, description text,
+       "amountReleased" bigint, "amountRefunded" bigint, "refundReservations" jsonb, currency text, "captureMethod" text, "paymentMethod" text, description text,
        metadata jsonb, failure jsonb, "cancellationReason" text, revision bigint, "createdAt" timestamptz,
        "updatedAt" timestamptz)
 ON CONFLICT (id) DO UPDATE
@@ -37,6 +37,8 @@ ON CONFLICT (id) DO UPDATE
        amount_capturable = EXCLUDED.amount_capturable,
        amount_captured = EXCLUDED.amount_captured,
        amount_released = EXCLUDED.amount_released,
+       amount_refunded = EXCLUDED.amount_refunded,
+       refund_reservations = EXCLUDED.refund_reservations,
        failure = EXCLUDED.failure,
        cancellation_reason = EXCLUDED.cancellation_reason,
        revision = EXCLUDED.revision,
@@ -49,15 +51,22 @@ interface FoldedRow {
   readonly state: ExistingPayment;
 }
 
-const rowOf = (view: PaymentView): FoldedRow => ({ view, state: paymentStateOfView(view) });
+const rowOf = (view: PaymentView, reservations?: ExistingPayment['refundReservations']): FoldedRow => ({
+  view,
+  state: paymentStateOfView(view, reservations),
+});
 
 /**
  * The payment after `event`, or undefined when the view already reflects it (a replay).
  * The row is the aggregate's own fold: the view's state, evolved by the event, shown again.
  * Pure, so the batch path and a test can both call it.
  */
-export function nextPaymentView(prev: PaymentView | undefined, event: RecordedEvent): PaymentView | undefined {
-  return foldIntoRow(prev && rowOf(prev), event, domainEventOf(event))?.view;
+export function nextPaymentView(
+  prev: PaymentView | undefined,
+  event: RecordedEvent,
+  reservations?: ExistingPayment['refundReservations'],
+): PaymentView | undefined {
+  return foldIntoRow(prev && rowOf(prev, reservations), event, domainEventOf(event))?.view;
 }
 
 /** An event this code cannot read stops the projection at that event, not at its batch's first. */
@@ -84,11 +93,22 @@ function foldIntoRow(prev: FoldedRow | undefined, recorded: RecordedEvent, event
   return { state, view: toPaymentView(state, recorded.revision, prev ? prev.view.createdAt : at, at) };
 }
 
+/** A stored row: the view and the reservations kept beside it (not shown by the API). */
+export interface StoredPayment {
+  readonly view: PaymentView;
+  readonly refundReservations?: ExistingPayment['refundReservations'] | undefined;
+}
+
+/** A row to write: the view plus the reservations column. */
+export type PaymentRowOut = PaymentView & { readonly refundReservations: ExistingPayment['refundReservations'] };
+
 /** A batch folded in memory: what to announce, and the rows to write (one upsert). */
 export interface FoldedBatch {
   readonly changes: PositionedProjectionChange[];
   /** Each row the batch changed, as the batch leaves it. */
   readonly rows: PaymentView[];
+  /** The same rows with their reservations, as the upsert writes them. */
+  readonly rowsOut: PaymentRowOut[];
 }
 
 /**
@@ -96,12 +116,15 @@ export interface FoldedBatch {
  * payments they name. `events` are the same events upcast, when the caller has them.
  */
 export function foldBatch(
-  stored: Iterable<PaymentView>,
+  stored: Iterable<PaymentView | StoredPayment>,
   recorded: readonly RecordedEvent[],
   events: readonly PaymentEvent[] = recorded.map(domainEventOf),
 ): FoldedBatch {
   const current = new Map<string, FoldedRow>();
-  for (const view of stored) current.set(view.id, rowOf(view));
+  for (const s of stored) {
+    const { view, refundReservations } = 'view' in s ? s : { view: s, refundReservations: undefined };
+    current.set(view.id, rowOf(view, refundReservations));
+  }
   const changes: PositionedProjectionChange[] = [];
   const dirty = new Set<string>();
   for (const [i, event] of events.entries()) {
@@ -119,15 +142,22 @@ export function foldBatch(
       position: at.position,
     });
   }
-  return { changes, rows: [...dirty].map((id) => (current.get(id) as FoldedRow).view) };
+  const folded = [...dirty].map((id) => current.get(id) as FoldedRow);
+  return {
+    changes,
+    rows: folded.map((r) => r.view),
+    rowsOut: folded.map((r) => ({ ...r.view, refundReservations: r.state.refundReservations })),
+  };
 }
 
 async function applyBatch(sql: SqlExecutor, recorded: readonly RecordedEvent[]): Promise<PositionedProjectionChange[]> {
   const events = recorded.map(domainEventOf);
   const ids = [...new Set(events.map((e) => e.data.paymentId))];
-  const stored = (await sql.query<PaymentRow>(SELECT_ROWS, [ids])).rows.map(paymentViewFromRow);
-  const { changes, rows } = foldBatch(stored, recorded, events);
-  if (rows.length > 0) await sql.query(UPSERT_ROWS, [JSON.stringify(rows)]);
+  const stored = (await sql.query<PaymentRow>(SELECT_ROWS, [ids])).rows.map(
+    (row): StoredPayment => ({ view: paymentViewFromRow(row), refundReservations: row.refund_reservations }),
+  );
+  const { changes, rowsOut } = foldBatch(stored, recorded, events);
+  if (rowsOut.length > 0) await sql.query(UPSERT_ROWS, [JSON.stringify(rowsOut)]);
   return changes;
 }
 

@@ -1,4 +1,11 @@
-import type { AuthorizeRequest, AuthorizeResult, PaymentProvider, ProviderActionResult } from '../../../src/application/ports/payment-provider.js';
+import type {
+  AuthorizeRequest,
+  AuthorizeResult,
+  PaymentProvider,
+  ProviderActionResult,
+  ProviderRefundRequest,
+  ProviderRefundResult,
+} from '../../../src/application/ports/payment-provider.js';
 import { ProviderUnavailable } from '../../../src/application/ports/payment-provider.js';
 import { SimulatedPaymentProvider } from '../../../src/infrastructure/simulated-provider/simulated-payment-provider.js';
 
@@ -46,5 +53,15 @@ export class GatedProvider implements PaymentProvider {
   cancel(request: { providerPaymentId: string; reason: string | null; idempotencyKey: string }): Promise<ProviderActionResult> {
     if (this.unavailable) return Promise.reject(new ProviderUnavailable('connect ECONNREFUSED 10.0.0.7:443'));
     return this.inner.cancel(request);
+  }
+
+  refund(request: ProviderRefundRequest): Promise<ProviderRefundResult> {
+    if (this.unavailable) return Promise.reject(new ProviderUnavailable('connect ECONNREFUSED 10.0.0.7:443'));
+    return this.inner.refund(request);
+  }
+
+  retrieveRefund(providerRefundId: string): Promise<ProviderRefundResult> {
+    if (this.unavailable) return Promise.reject(new ProviderUnavailable('connect ECONNREFUSED 10.0.0.7:443'));
+    return this.inner.retrieveRefund(providerRefundId);
   }
 }

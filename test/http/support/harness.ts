@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { PaymentCommandHandlers } from '../../../src/application/payments/payment-command-handlers.js';
+import { RefundCommandHandlers } from '../../../src/application/refunds/refund-command-handlers.js';
 import type { EventStore } from '../../../src/application/ports/event-store.js';
 import type { Authenticator } from '../../../src/application/auth/authenticator.js';
 import { createHttpApp } from '../../../src/infrastructure/http/app.js';
@@ -118,6 +119,7 @@ export async function startHarness(label: string, options: HarnessOptions = {}):
   const commands = new PaymentCommandHandlers(store, provider, new SystemClock(), new SystemIdGenerator());
   const deps: HttpDeps = {
     payments: options.wrapCommands ? options.wrapCommands(commands) : commands,
+    refunds: new RefundCommandHandlers(store, provider, new SystemClock(), new SystemIdGenerator()),
     paymentQueries: readModel,
     // An empty refunds read model: the refund suites write refunds through the whole service, where they are projected.
     refundQueries: new SqlRefundQueries(sqlExecutor(db.pool)),
