@@ -84,7 +84,8 @@ describe('GET /openapi.json', () => {
     };
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths).sort()).toEqual(
-      ['/healthz', '/metrics', '/openapi.json', '/readyz', '/v1/admin/projections', '/v1/payments', '/v1/payments/{id}', '/v1/payments/{id}/cancel', '/v1/payments/{id}/capture'].sort(),
+      ['/healthz', '/metrics', '/openapi.json', '/readyz', '/v1/admin/projections', '/v1/payments', '/v1/payments/{id}', '/v1/payments/{id}/cancel', '/v1/payments/{id}/capture',
+       '/v1/ledger/accounts', '/v1/ledger/accounts/{account}/balance', '/v1/ledger/entries', '/v1/ledger/trial-balance'].sort(),
     );
     expect(Object.keys(doc.paths['/v1/payments']!).sort()).toEqual(['get', 'post']);
     const create = doc.paths['/v1/payments']!.post!;

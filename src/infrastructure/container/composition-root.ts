@@ -9,6 +9,8 @@ import type { EventStore } from '../../application/ports/event-store.js';
 import type { PaymentProvider } from '../../application/ports/payment-provider.js';
 import type { ReadModels } from '../../application/ports/read-models.js';
 import { CheckpointWaiter } from '../../projections/checkpoint-waiter.js';
+import { SqlLedgerQueries } from '../../projections/ledger/ledger-queries.js';
+import { ledgerProjection } from '../../projections/ledger/ledger-projection.js';
 import { SqlPaymentQueries } from '../../projections/payments/payment-queries.js';
 import { paymentsProjection } from '../../projections/payments/payments-projection.js';
 import { ProjectionRebuilder } from '../../projections/rebuild.js';
@@ -116,8 +118,9 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
       { maxAttempts: 5 },
     ))
     .inSingletonScope();
-  c.bind(TOKENS.Projections).toConstantValue([paymentsProjection]);
+  c.bind(TOKENS.Projections).toConstantValue([paymentsProjection, ledgerProjection]);
   c.bind(TOKENS.PaymentQueries).toDynamicValue(() => new SqlPaymentQueries(sqlExecutor(pool))).inSingletonScope();
+  c.bind(TOKENS.LedgerQueries).toDynamicValue(() => new SqlLedgerQueries(sqlExecutor(pool))).inSingletonScope();
   c.bind(TOKENS.ProjectionStore).toDynamicValue(() => new PostgresProjectionStore(pool)).inSingletonScope();
   const projectionDeps = (ctx: { get: Container['get'] }) => ({
     eventStore: ctx.get(TOKENS.EventStore),
@@ -197,6 +200,7 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
         trustProxy: config.TRUST_PROXY_HOPS,
         payments: ctx.get(TOKENS.PaymentCommands),
         paymentQueries: ctx.get(TOKENS.PaymentQueries),
+        ledgerQueries: ctx.get(TOKENS.LedgerQueries),
         readModels: ctx.get(TOKENS.ReadModels),
         idempotency: ctx.get(TOKENS.IdempotencyStore),
         readiness: ctx.get(TOKENS.ReadinessChecks),

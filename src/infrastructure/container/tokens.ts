@@ -7,6 +7,7 @@ import type { Clock } from '../../application/ports/clock.js';
 import type { EventStore } from '../../application/ports/event-store.js';
 import type { IdGenerator } from '../../application/ports/id-generator.js';
 import type { IdempotencyStore } from '../../application/ports/idempotency-store.js';
+import type { LedgerQueries } from '../../application/ports/ledger-queries.js';
 import type { PaymentCommands } from '../../application/ports/payment-commands.js';
 import type { PaymentProvider } from '../../application/ports/payment-provider.js';
 import type { PaymentQueries } from '../../application/ports/payment-queries.js';
@@ -37,6 +38,7 @@ interface Bindings {
   EventStore: EventStore;
   PaymentProvider: PaymentProvider;
   PaymentQueries: PaymentQueries;
+  LedgerQueries: LedgerQueries;
   /** The service and the CLI close it (it holds the lease connections). */
   ProjectionStore: ProjectionStore & Closeable;
   ProgressFeed: ProjectionProgressFeed;
@@ -72,7 +74,7 @@ export type Tokens = { readonly [K in keyof Bindings]: ServiceIdentifier<Binding
 
 const NAMES = [
   'Config', 'Logger', 'Pool',
-  'Clock', 'IdGenerator', 'EventStore', 'PaymentProvider', 'PaymentQueries', 'ProjectionStore', 'ProgressFeed', 'IdempotencyStore', 'ReadModels',
+  'Clock', 'IdGenerator', 'EventStore', 'PaymentProvider', 'PaymentQueries', 'LedgerQueries', 'ProjectionStore', 'ProgressFeed', 'IdempotencyStore', 'ReadModels',
   'PaymentCommands', 'AuditLog', 'Authenticator',
   'Projections', 'ProjectionRunner', 'ProjectionRebuilder', 'CheckpointWaiter',
   'Metrics', 'ApiKeys', 'RateLimiter', 'ReadinessChecks', 'HttpServer', 'Realtime', 'BackgroundTasks',

@@ -8,6 +8,7 @@ import { accessLog, errorHandler, requestContext, requestTimeout } from './middl
 import { buildOpenApiDocument } from './openapi.js';
 import { registerPaymentCommandRoutes } from './routes/payment-commands.js';
 import { HttpProblem } from './problem.js';
+import { registerLedgerRoutes } from './routes/ledger.js';
 import { registerOperationRoutes } from './routes/operations.js';
 import { registerPaymentQueryRoutes } from './routes/payment-queries.js';
 
@@ -54,6 +55,7 @@ export function createHttpApp(deps: HttpDeps): Express {
   registerOperationRoutes(app, deps, limits, openApiJson, authenticated);
   registerPaymentCommandRoutes(app, deps, limits);
   registerPaymentQueryRoutes(app, deps, limits);
+  registerLedgerRoutes(app, deps, limits);
 
   app.use((req, _res, next) => next(new HttpProblem({ code: 'not_found', detail: `Nothing is served at ${req.method} ${req.path}.` })));
   app.use(errorHandler(deps.logger, limits.bodyLimitBytes));

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import type { LedgerEntry } from '../../application/ledger/ledger-entry.js';
 import type { PaymentView } from '../../application/payments/payment-view.js';
+import { LedgerEntrySchema } from './ledger-schemas.js';
 import { PaymentViewSchema } from './schemas.js';
 import { unwrapSchema } from './zod-shape.js';
 
@@ -45,5 +47,15 @@ export const paymentWireForm = (payment: PaymentView): unknown => canonicalize(P
 /** Realtime change types whose data is a payment. */
 const PAYMENT_CHANGE = /^payment\./;
 
-/** The wire form of a realtime change's data: a payment's as GET sends it; anything else as stored. */
-export const changeWireData = (type: string, data: unknown): unknown => (PAYMENT_CHANGE.test(type) ? canonicalize(PaymentViewSchema, data) : data);
+/** A ledger entry in its wire form: what GET /v1/ledger/entries and the `ledger` topic send. */
+export const ledgerEntryWireForm = (entry: LedgerEntry): unknown => canonicalize(LedgerEntrySchema, entry);
+
+/** Realtime change types whose data is a ledger entry. */
+const LEDGER_CHANGE = /^ledger\./;
+
+/** The wire form of a realtime change's data: a payment's or a ledger entry's as GET sends it; anything else as stored. */
+export const changeWireData = (type: string, data: unknown): unknown => {
+  if (PAYMENT_CHANGE.test(type)) return canonicalize(PaymentViewSchema, data);
+  if (LEDGER_CHANGE.test(type)) return canonicalize(LedgerEntrySchema, data);
+  return data;
+};

@@ -21,6 +21,8 @@ import { idempotencyMigrations } from '../../../src/infrastructure/postgres/idem
 import { migrate } from '../../../src/infrastructure/postgres/migrator.js';
 import { SystemClock } from '../../../src/infrastructure/system/system-clock.js';
 import { SystemIdGenerator } from '../../../src/infrastructure/system/id-generator.js';
+import { sqlExecutor } from '../../../src/infrastructure/postgres/sql-executor.js';
+import { SqlLedgerQueries } from '../../../src/projections/ledger/ledger-queries.js';
 import type { TestDatabase } from '../../support/pg.js';
 import { createTestDatabase } from '../../support/pg.js';
 import type { TokenSpec } from './auth.js';
@@ -111,6 +113,7 @@ export async function startHarness(label: string, options: HarnessOptions = {}):
   const deps: HttpDeps = {
     payments: options.wrapCommands ? options.wrapCommands(commands) : commands,
     paymentQueries: readModel,
+    ledgerQueries: new SqlLedgerQueries(sqlExecutor(db.pool)),
     readModels: readModel,
     idempotency: options.wrapIdempotency ? options.wrapIdempotency(idempotency) : idempotency,
     readiness: options.readiness ?? [{ name: 'postgres', check: async () => void (await db.pool.query('SELECT 1')) }],
