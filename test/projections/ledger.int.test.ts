@@ -270,3 +270,43 @@ describe('rebuild and audit', () => {
     expect((await queries.accountTotals('refunds_pending', 'EUR', undefined)).data).toEqual([{ currency: 'EUR', debits: 3_000, credits: 3_000 }]);
   });
 });
+
+describe('the balance check follows a schema rename (a rebuild switches schemas before it commits)', () => {
+  const scratch = async (schema: string): Promise<void> => {
+    const c = await service.pool.connect();
+    try {
+      await c.query(`CREATE SCHEMA ${schema}`);
+      await c.query(`SET search_path TO ${schema}`);
+      await c.query(ledgerProjection.schemaSql);
+    } finally {
+      await c.query('RESET search_path');
+      c.release();
+    }
+  };
+  const insertAndRename = async (from: string, to: string, postings: string): Promise<void> => {
+    const c = await service.pool.connect();
+    const id = crypto.randomUUID();
+    try {
+      await c.query('BEGIN');
+      await c.query(`INSERT INTO ${from}.ledger_entries (event_id, event_type, position_commit, position_prepare, occurred_at, description) VALUES ($1, 'Manual', 1, 1, now(), 'x')`, [id]);
+      if (postings) await c.query(`INSERT INTO ${from}.ledger_postings (entry_id, line, account, currency, side, amount, position_commit, position_prepare, occurred_at) VALUES ${postings.replaceAll('$id', `'${id}'`)}`);
+      await c.query(`ALTER SCHEMA ${from} RENAME TO ${to}`);
+      await c.query('COMMIT');
+    } catch (error) {
+      await c.query('ROLLBACK');
+      throw error;
+    } finally {
+      c.release();
+    }
+  };
+
+  it('checks at COMMIT, in the renamed schema', async () => {
+    await scratch('ledger_scratch_a');
+    await insertAndRename('ledger_scratch_a', 'ledger_scratch_b', `($id, 0, 'revenue', 'USD', 'credit', 3, 1, 1, now()), ($id, 1, 'provider_clearing', 'USD', 'debit', 3, 1, 1, now())`);
+    expect(await rows(service.pool, `SELECT count(*)::int AS n FROM ledger_scratch_b.ledger_postings`)).toEqual([{ n: 2 }]);
+    await scratch('ledger_scratch_c');
+    await expect(insertAndRename('ledger_scratch_c', 'ledger_scratch_d', '')).rejects.toThrow(/has no postings/);
+    expect(await rows(service.pool, `SELECT count(*)::int AS n FROM ledger_scratch_c.ledger_entries`)).toEqual([{ n: 0 }]);
+    await service.pool.query('DROP SCHEMA ledger_scratch_b CASCADE; DROP SCHEMA ledger_scratch_c CASCADE');
+  });
+});
