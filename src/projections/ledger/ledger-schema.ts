@@ -7,7 +7,7 @@ import { CHART_OF_ACCOUNTS } from '../../domain/ledger/chart.js';
  * The DDL runs unqualified with search_path set to the projection's schema (rm_ledger, or a
  * rebuild's rm_ledger__rebuild that is later renamed to rm_ledger; docs/architecture.md,
  * "Projections"). So the trigger functions must not depend on the search_path of whoever
- * fires them (the runner, a direct psql session): they name their tables through
+ * fires them (the runner, a direct psql session): they find their tables through
  * TG_TABLE_SCHEMA, which follows a schema rename. A function's own `SET search_path` would
  * pin the scratch schema's old name instead.
  *
@@ -58,25 +58,29 @@ CREATE INDEX IF NOT EXISTS ledger_postings_account_time
   ON ledger_postings (account, currency, occurred_at) INCLUDE (side, amount);
 
 -- Balanced per currency, checked at COMMIT: an entry without postings, or whose debits and
--- credits differ in any currency, cannot commit.
+-- credits differ in any currency, cannot commit. This runs once per entry, so its query is
+-- static (planned once per session, not per row as EXECUTE would): it is resolved in the
+-- trigger's own schema by pointing search_path there for the duration of the check. A
+-- cached plan is replanned whenever search_path differs from the one it was planned under,
+-- and after a schema switch drops the tables it named.
 CREATE OR REPLACE FUNCTION ledger_entry_must_balance() RETURNS trigger LANGUAGE plpgsql AS $fn$
 DECLARE
-  bad record;
+  saved text := current_setting('search_path');
+  own text := quote_ident(TG_TABLE_SCHEMA);
+  currencies bigint;
+  unbalanced text;
 BEGIN
-  EXECUTE format(
-    'SELECT count(*) AS postings,
-            count(*) FILTER (WHERE balance <> 0) AS unbalanced,
-            min(currency) FILTER (WHERE balance <> 0) AS currency
-       FROM (SELECT currency, count(*) AS n,
-                    sum(CASE side WHEN ''debit'' THEN amount ELSE -amount END) AS balance
-               FROM %I.ledger_postings WHERE entry_id = $1 GROUP BY currency) per_currency',
-    TG_TABLE_SCHEMA)
-    INTO bad USING NEW.event_id;
-  IF bad.postings = 0 THEN
+  IF saved <> own THEN PERFORM set_config('search_path', own, true); END IF;
+  SELECT count(*), min(currency) FILTER (WHERE balance <> 0)
+    INTO currencies, unbalanced
+    FROM (SELECT currency, sum(CASE side WHEN 'debit' THEN amount ELSE -amount END) AS balance
+            FROM ledger_postings WHERE entry_id = NEW.event_id GROUP BY currency) per_currency;
+  IF saved <> own THEN PERFORM set_config('search_path', saved, true); END IF;
+  IF currencies = 0 THEN
     RAISE EXCEPTION 'ledger entry % has no postings', NEW.event_id USING ERRCODE = 'check_violation';
   END IF;
-  IF bad.unbalanced > 0 THEN
-    RAISE EXCEPTION 'ledger entry %: debits and credits differ in %', NEW.event_id, bad.currency USING ERRCODE = 'check_violation';
+  IF unbalanced IS NOT NULL THEN
+    RAISE EXCEPTION 'ledger entry %: debits and credits differ in %', NEW.event_id, unbalanced USING ERRCODE = 'check_violation';
   END IF;
   RETURN NULL;
 END
