@@ -50,11 +50,11 @@ export const CHART_OF_ACCOUNTS: readonly Account[] = Object.freeze([
   account('bank', 'asset', 'Our bank account; payouts from the processor land here.', false),
   account('payouts_in_transit', 'asset', 'Payouts the processor has sent that the bank has not yet confirmed.', false),
   account('accounts_receivable', 'asset', 'Invoiced amounts not yet paid.', false),
+  account('disputed_funds', 'asset', 'Money the processor withholds while a dispute is open: still ours until the dispute is lost.', false),
   // Liabilities
   account('refunds_pending', 'liability', 'Refunds reserved against captured payments and not yet succeeded, failed or canceled: money we have promised back.'),
   account('customer_credit', 'liability', 'Credit balances customers can spend on later invoices.', false),
   account('deferred_revenue', 'liability', 'Subscription fees collected for service not yet delivered.', false),
-  account('disputes_pending', 'liability', 'Amounts withheld by the processor while a dispute is open.', false),
   // Equity
   account('owner_equity', 'equity', 'Opening balances and corrections outside the payment flow.', false),
   // Revenue and contra-revenue
