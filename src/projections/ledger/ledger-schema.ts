@@ -35,8 +35,6 @@ CREATE TABLE IF NOT EXISTS ledger_entries (
 );
 -- GET /v1/ledger/entries?paymentId=, newest first.
 CREATE INDEX IF NOT EXISTS ledger_entries_payment ON ledger_entries (payment_id, position_commit, position_prepare);
--- asOf=<timestamp> and from/to: the position where a point in time falls.
-CREATE INDEX IF NOT EXISTS ledger_entries_occurred_at ON ledger_entries (occurred_at);
 
 CREATE TABLE IF NOT EXISTS ledger_postings (
   entry_id uuid NOT NULL,
@@ -93,19 +91,25 @@ CREATE OR REPLACE FUNCTION ledger_postings_must_balance() RETURNS trigger LANGUA
 DECLARE
   bad record;
 BEGIN
+  -- Two set-based queries over the statement's rows (hash joins), not a subquery per entry.
   EXECUTE format(
-    'SELECT touched.entry_id,
-            NOT EXISTS (SELECT 1 FROM %1$I.ledger_entries e WHERE e.event_id = touched.entry_id) AS orphan,
-            (SELECT p.currency FROM %1$I.ledger_postings p WHERE p.entry_id = touched.entry_id
-              GROUP BY p.currency HAVING sum(CASE p.side WHEN ''debit'' THEN p.amount ELSE -p.amount END) <> 0
-              LIMIT 1) AS currency
+    'SELECT touched.entry_id, true AS orphan, NULL::text AS currency
        FROM (SELECT DISTINCT entry_id FROM new_postings) touched
       WHERE NOT EXISTS (SELECT 1 FROM %1$I.ledger_entries e WHERE e.event_id = touched.entry_id)
-         OR EXISTS (SELECT 1 FROM %1$I.ledger_postings p WHERE p.entry_id = touched.entry_id
-                     GROUP BY p.currency HAVING sum(CASE p.side WHEN ''debit'' THEN p.amount ELSE -p.amount END) <> 0)
       LIMIT 1',
     TG_TABLE_SCHEMA)
     INTO bad;
+  IF bad.entry_id IS NULL THEN
+    EXECUTE format(
+      'SELECT p.entry_id, false AS orphan, p.currency
+         FROM %1$I.ledger_postings p
+        WHERE p.entry_id IN (SELECT entry_id FROM new_postings)
+        GROUP BY p.entry_id, p.currency
+       HAVING sum(CASE p.side WHEN ''debit'' THEN p.amount ELSE -p.amount END) <> 0
+        LIMIT 1',
+      TG_TABLE_SCHEMA)
+      INTO bad;
+  END IF;
   IF bad.entry_id IS NOT NULL AND bad.orphan THEN
     RAISE EXCEPTION 'ledger posting names no entry: %', bad.entry_id USING ERRCODE = 'foreign_key_violation';
   END IF;
