@@ -310,3 +310,43 @@ describe('the balance check follows a schema rename (a rebuild switches schemas 
     await service.pool.query('DROP SCHEMA ledger_scratch_b CASCADE; DROP SCHEMA ledger_scratch_c CASCADE');
   });
 });
+
+describe('indexes serve the ledger queries', () => {
+  /** The plan of every statement `work` runs through the queries, with sequential scans priced out. */
+  async function plansOf(work: (q: SqlLedgerQueries) => Promise<unknown>): Promise<string[]> {
+    const statements: { text: string; params: readonly unknown[] }[] = [];
+    const spy = new SqlLedgerQueries({
+      query: (text, params) => {
+        statements.push({ text, params: params ?? [] });
+        return service.pool.query(text, params as unknown[]) as never;
+      },
+    });
+    await work(spy);
+    const c = await service.pool.connect();
+    try {
+      await c.query('BEGIN');
+      await c.query('SET LOCAL enable_seqscan = off');
+      const plans = [];
+      for (const s of statements) plans.push(JSON.stringify((await c.query(`EXPLAIN (FORMAT JSON) ${s.text}`, s.params as unknown[])).rows));
+      return plans;
+    } finally {
+      await c.query('ROLLBACK');
+      c.release();
+    }
+  }
+
+  it('a balance as of a position or a time reads one index of the postings', async () => {
+    const [byPosition] = await plansOf((q) => q.accountTotals('revenue', 'USD', { kind: 'position', position: appended.at(-1)!.position }));
+    expect(byPosition).toContain('ledger_postings_account_position');
+    const [byTime] = await plansOf((q) => q.accountTotals('revenue', 'USD', { kind: 'time', at: new Date() }));
+    expect(byTime).toContain('ledger_postings_account_time');
+  });
+
+  it('entries of a payment walk (payment_id, position); a page of entries walks the position index', async () => {
+    const paymentId = appended[0]!.streamId.slice('payment-'.length);
+    const [ofPayment] = await plansOf((q) => q.entries({ paymentId, limit: 10 }));
+    expect(ofPayment).toContain('ledger_entries_payment');
+    const [page] = await plansOf((q) => q.entries({ limit: 10 }));
+    expect(page).toContain('ledger_entries_position_unique');
+  });
+});
