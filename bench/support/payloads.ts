@@ -3,7 +3,7 @@ import type { EventMetadata, NewEvent } from '../../src/application/ports/event-
 import type { PaymentAuthorized, PaymentCaptured } from '../../src/domain/payment/index.js';
 import { CURRENT_SCHEMA_VERSION } from '../../src/domain/payment/upcast.js';
 import { toCurrencyCode } from '../../src/domain/currency.js';
-import { paymentStream, toPaymentId, type PaymentId } from '../../src/domain/ids.js';
+import { paymentStream, toPaymentId, toRefundId, type PaymentId, type RefundId } from '../../src/domain/ids.js';
 import { SystemIdGenerator } from '../../src/infrastructure/system/id-generator.js';
 
 /*
@@ -61,3 +61,26 @@ export function sampleEvent(i: number): NewEvent {
 }
 
 export { paymentStream };
+
+export const newRefundId = (): RefundId => toRefundId(ids.next('re_'));
+
+/**
+ * A refund of `amount` of a captured USD payment, as the refund contract records it
+ * (src/domain/payment/refund-events.ts, src/domain/refund/events.ts): the reservation on the
+ * payment, the refund requested, the processor's answer, and the settlement or release.
+ * The four events are returned in that order; the bench appends them on the payment's stream.
+ */
+export function refundEvents(paymentId: PaymentId, customerId: string, amount: number, outcome: 'succeeded' | 'failed'): NewEvent[] {
+  const meta = metadata();
+  const refundId = newRefundId();
+  const ref = { paymentId, customerId, currency: USD, refundId, amount };
+  const event = (type: string, data: unknown): NewEvent => ({ id: randomUUID(), type, data, metadata: meta });
+  return [
+    event('PaymentRefundReserved', { ...ref, reason: 'requested_by_customer', metadata: {} }),
+    event('RefundRequested', { ...ref, reason: 'requested_by_customer', metadata: {} }),
+    outcome === 'succeeded'
+      ? event('RefundSucceeded', { ...ref, providerRefundId: `re_sim_${refundId}` })
+      : event('RefundFailed', { ...ref, providerRefundId: null, failureReason: 'expired_or_canceled_card' }),
+    outcome === 'succeeded' ? event('PaymentRefundSettled', ref) : event('PaymentRefundReleased', { ...ref, outcome: 'failed' }),
+  ];
+}

@@ -49,6 +49,17 @@ describe('two service instances on one database', () => {
     );
     expect(Number(changes.rows[0]!.n)).toBe(160);
     expect(Number(changes.rows[0]!.distinct_n)).toBe(160);
+    // The ledger too: one entry (and one `ledger` change) per capture, whichever instance leads it.
+    for (const s of [a, b]) {
+      const res = await fetch(`${s.url}/v1/ledger/trial-balance?minPosition=${last}`, { headers: await authHeader() });
+      expect(res.status).toBe(200);
+      const total = Array.from({ length: 40 }, (_, i) => 100 + i).reduce((x, y) => x + y, 0);
+      expect(((await res.json()) as { data: unknown[] }).data).toEqual([{ currency: 'USD', debits: total, credits: total }]);
+    }
+    const ledgerChanges = await db.pool.query<{ n: string; distinct_n: string }>(
+      `SELECT count(*) AS n, count(DISTINCT (position_commit, position_prepare)) AS distinct_n FROM realtime_changes WHERE topic = 'ledger'`,
+    );
+    expect(ledgerChanges.rows[0]).toEqual({ n: '40', distinct_n: '40' });
     const payments = await db.pool.query<{ n: string; captured: string }>(
       `SELECT count(*) AS n, sum(amount_captured) AS captured FROM rm_payments.payments`,
     );

@@ -52,9 +52,15 @@ describe('the wire form of a payment', () => {
 
   it('leaves the data of other changes as stored', () => {
     const data = { z: 1, a: 2 };
-    expect(changeWireData('ledger.entry', data)).toBe(data);
-    expect(changeWireData('activity', data)).toBe(data);
     expect(changeWireData('refunded.x', data)).toBe(data);
+    expect(changeWireData('unknown.change', data)).toBe(data);
+  });
+
+  it('orders a ledger entry as GET /v1/ledger/entries does, postings included', () => {
+    const data = { postings: [{ currency: 'USD', amount: 5, side: 'debit', account: 'refunds' }], position: '1.1', id: 'e', object: 'ledger_entry' };
+    expect(JSON.stringify(changeWireData('ledger.entry', data))).toBe(
+      JSON.stringify({ id: 'e', object: 'ledger_entry', position: '1.1', postings: [{ account: 'refunds', side: 'debit', amount: 5, currency: 'USD' }] }),
+    );
   });
 });
 

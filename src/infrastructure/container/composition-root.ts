@@ -16,6 +16,8 @@ import type { ReadModels } from '../../application/ports/read-models.js';
 import { ActivityFeedRunner } from '../../projections/activity/activity-feed-runner.js';
 import { activityRealtimeProjection } from '../../projections/activity/activity-realtime-projection.js';
 import { CheckpointWaiter } from '../../projections/checkpoint-waiter.js';
+import { SqlLedgerQueries } from '../../projections/ledger/ledger-queries.js';
+import { ledgerProjection } from '../../projections/ledger/ledger-projection.js';
 import { SqlPaymentQueries } from '../../projections/payments/payment-queries.js';
 import { paymentsProjection } from '../../projections/payments/payments-projection.js';
 import { SqlRefundWorkQueue, refundWorkProjection } from '../../projections/refund-work/refund-work-projection.js';
@@ -166,9 +168,10 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
   c.bind(TOKENS.RefundCommands)
     .toDynamicValue((ctx) => new RefundCommandHandlers(ctx.get(TOKENS.EventStore), ctx.get(TOKENS.PaymentProvider), ctx.get(TOKENS.Clock), ctx.get(TOKENS.IdGenerator)))
     .inSingletonScope();
-  c.bind(TOKENS.Projections).toConstantValue([paymentsProjection, refundsProjection, refundWorkProjection(), activityRealtimeProjection]);
+  c.bind(TOKENS.Projections).toConstantValue([paymentsProjection, refundsProjection, refundWorkProjection(), ledgerProjection, activityRealtimeProjection]);
   c.bind(TOKENS.PaymentQueries).toDynamicValue(() => new SqlPaymentQueries(sqlExecutor(pool))).inSingletonScope();
   c.bind(TOKENS.RefundQueries).toDynamicValue(() => new SqlRefundQueries(sqlExecutor(pool))).inSingletonScope();
+  c.bind(TOKENS.LedgerQueries).toDynamicValue(() => new SqlLedgerQueries(sqlExecutor(pool))).inSingletonScope();
   c.bind(TOKENS.ProjectionStore).toDynamicValue(() => new PostgresProjectionStore(pool)).inSingletonScope();
   const projectionDeps = (ctx: { get: Container['get'] }) => ({
     eventStore: ctx.get(TOKENS.EventStore),
@@ -262,6 +265,7 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
         paymentQueries: ctx.get(TOKENS.PaymentQueries),
         refundQueries: ctx.get(TOKENS.RefundQueries),
         activity: ctx.get(TOKENS.ActivityFeed),
+        ledgerQueries: ctx.get(TOKENS.LedgerQueries),
         readModels: ctx.get(TOKENS.ReadModels),
         idempotency: ctx.get(TOKENS.IdempotencyStore),
         readiness: ctx.get(TOKENS.ReadinessChecks),

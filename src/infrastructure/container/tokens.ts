@@ -8,6 +8,7 @@ import type { Clock } from '../../application/ports/clock.js';
 import type { EventStore } from '../../application/ports/event-store.js';
 import type { IdGenerator } from '../../application/ports/id-generator.js';
 import type { IdempotencyStore } from '../../application/ports/idempotency-store.js';
+import type { LedgerQueries } from '../../application/ports/ledger-queries.js';
 import type { PaymentCommands } from '../../application/ports/payment-commands.js';
 import type { RefundCommands } from '../../application/ports/refund-commands.js';
 import type { PaymentProvider } from '../../application/ports/payment-provider.js';
@@ -42,6 +43,7 @@ interface Bindings {
   PaymentProvider: PaymentProvider;
   PaymentQueries: PaymentQueries;
   RefundQueries: RefundQueries;
+  LedgerQueries: LedgerQueries;
   /** The service and the CLI close it (it holds the lease connections). */
   ProjectionStore: ProjectionStore & Closeable;
   ProgressFeed: ProjectionProgressFeed;
@@ -81,7 +83,7 @@ export type Tokens = { readonly [K in keyof Bindings]: ServiceIdentifier<Binding
 
 const NAMES = [
   'Config', 'Logger', 'Pool',
-  'Clock', 'IdGenerator', 'EventStore', 'PaymentProvider', 'PaymentQueries', 'RefundQueries', 'ProjectionStore', 'ProgressFeed', 'IdempotencyStore', 'ReadModels', 'ActivityFeed',
+  'Clock', 'IdGenerator', 'EventStore', 'PaymentProvider', 'PaymentQueries', 'RefundQueries', 'LedgerQueries', 'ProjectionStore', 'ProgressFeed', 'IdempotencyStore', 'ReadModels', 'ActivityFeed',
   'PaymentCommands', 'RefundCommands', 'AuditLog', 'Authenticator',
   'Projections', 'ProjectionRunner', 'ProjectionRebuilder', 'CheckpointWaiter', 'ActivityFeedRunner',
   'Metrics', 'ApiKeys', 'RateLimiter', 'ReadinessChecks', 'HttpServer', 'Realtime', 'BackgroundTasks',

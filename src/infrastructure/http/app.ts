@@ -8,6 +8,7 @@ import { accessLog, errorHandler, requestContext, requestTimeout } from './middl
 import { buildOpenApiDocument } from './openapi.js';
 import { registerPaymentCommandRoutes } from './routes/payment-commands.js';
 import { HttpProblem } from './problem.js';
+import { registerLedgerRoutes } from './routes/ledger.js';
 import { registerOperationRoutes } from './routes/operations.js';
 import { registerPaymentQueryRoutes } from './routes/payment-queries.js';
 import { registerRefundQueryRoutes } from './routes/refund-queries.js';
@@ -60,6 +61,7 @@ export function createHttpApp(deps: HttpDeps): Express {
   registerRefundQueryRoutes(app, deps, limits);
   if (deps.activity) registerActivityRoutes(app, deps.activity, limits);
   registerRefundCommandRoutes(app, deps, limits);
+  registerLedgerRoutes(app, deps, limits);
 
   app.use((req, _res, next) => next(new HttpProblem({ code: 'not_found', detail: `Nothing is served at ${req.method} ${req.path}.` })));
   app.use(errorHandler(deps.logger, limits.bodyLimitBytes));

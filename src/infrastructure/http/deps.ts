@@ -2,6 +2,7 @@ import type { ActivityQueries } from '../../application/ports/activity-feed.js';
 import type { Authenticator } from '../../application/auth/authenticator.js';
 import type { Clock } from '../../application/ports/clock.js';
 import type { IdempotencyStore } from '../../application/ports/idempotency-store.js';
+import type { LedgerQueries } from '../../application/ports/ledger-queries.js';
 import type { PaymentCommands } from '../../application/ports/payment-commands.js';
 import type { PaymentQueries } from '../../application/ports/payment-queries.js';
 import type { ReadModels } from '../../application/ports/read-models.js';
@@ -100,6 +101,8 @@ export interface HttpDeps {
   readonly refunds: RefundCommands;
   readonly paymentQueries: PaymentQueries;
   readonly refundQueries: RefundQueries;
+  /** The double-entry ledger read model (GET /v1/ledger/…). */
+  readonly ledgerQueries: LedgerQueries;
   readonly readModels: ReadModels;
   readonly idempotency: IdempotencyStore;
   readonly readiness: readonly ReadinessCheck[];

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { IDEMPOTENT_REPLAYED_HEADER, LEDGER_POSITION_HEADER } from './command-runner.js';
+import { LEDGER_RESPONSE_SCHEMAS, ledgerPaths } from './ledger-openapi.js';
 import { PROBLEM_CONTENT_TYPE } from './problem.js';
 import { REQUEST_ID_HEADER } from './request-id.js';
 import {
@@ -183,6 +184,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
       ProjectionStatusList: ProjectionStatusListSchema,
       Health: HealthSchema,
       Readiness: ReadinessSchema,
+      ...LEDGER_RESPONSE_SCHEMAS,
     },
     'output',
   );
@@ -412,6 +414,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
           },
         },
       },
+      ...ledgerPaths({ secured, securityResponses, json, problem, p, inlineSchema, rateLimitHeaders }),
       '/metrics': {
         get: {
           operationId: 'metrics',

@@ -23,6 +23,7 @@ const CATALOGUE = {
   not_found: { status: 404, title: 'No such resource' },
   payment_not_found: { status: 404, title: 'No such payment' },
   refund_not_found: { status: 404, title: 'No such refund' },
+  account_not_found: { status: 404, title: 'No such ledger account' },
   revision_mismatch: { status: 412, title: 'The payment has changed' },
   payload_too_large: { status: 413, title: 'The request body is too large' },
   unsupported_media_type: { status: 415, title: 'The request body must be JSON' },

@@ -1,7 +1,9 @@
 import { z } from 'zod';
+import type { LedgerEntry } from '../../application/ledger/ledger-entry.js';
 import type { PaymentView } from '../../application/payments/payment-view.js';
 import type { RefundView } from '../../application/refunds/refund-view.js';
 import { ActivityEntrySchema, PaymentViewSchema, RefundViewSchema } from './schemas.js';
+import { LedgerEntrySchema } from './ledger-schemas.js';
 import { unwrapSchema } from './zod-shape.js';
 
 /*
@@ -49,11 +51,19 @@ export const refundWireForm = (refund: RefundView): unknown => canonicalize(Refu
 /** A timeline entry in its wire form: GET /v1/customers/:id/activity and `activity` changes. */
 export const activityWireForm = (entry: unknown): unknown => canonicalize(ActivityEntrySchema, entry);
 
+/** A ledger entry in its wire form: what GET /v1/ledger/entries and the `ledger` topic send. */
+export const ledgerEntryWireForm = (entry: LedgerEntry): unknown => canonicalize(LedgerEntrySchema, entry);
+
 /**
  * Realtime change types whose data is a resource the API also serves: by the type's first
- * word (`payment.updated`, `refund.created`), or the whole type (`activity`).
+ * word (`payment.updated`, `refund.created`, `ledger.entry`), or the whole type (`activity`).
  */
-const CHANGE_SCHEMAS: Readonly<Record<string, z.core.$ZodType>> = { payment: PaymentViewSchema, refund: RefundViewSchema, activity: ActivityEntrySchema };
+const CHANGE_SCHEMAS: Readonly<Record<string, z.core.$ZodType>> = {
+  payment: PaymentViewSchema,
+  refund: RefundViewSchema,
+  ledger: LedgerEntrySchema,
+  activity: ActivityEntrySchema,
+};
 
 /** The wire form of a realtime change's data: as GET sends that resource; anything else as stored. */
 export function changeWireData(type: string, data: unknown): unknown {

@@ -1,4 +1,5 @@
 import { isPaymentId } from '../../domain/ids.js';
+import { decodeOpaqueCursor, encodeOpaqueCursor } from '../opaque-cursor.js';
 
 /*
  * A list cursor is the id of the last payment (or refund) on the page (ids are time-ordered, so
@@ -13,7 +14,7 @@ interface CursorBody {
 
 export function encodeCursor(lastId: string): string {
   const body: CursorBody = { v: 1, before: lastId };
-  return Buffer.from(JSON.stringify(body), 'utf8').toString('base64url');
+  return encodeOpaqueCursor(body);
 }
 
 /** The id to continue before, or undefined for anything we did not issue. */
@@ -24,14 +25,8 @@ export const decodeCursor = (cursor: string): string | undefined => decodeCursor
  * this listing walks, so a cursor of another listing is refused rather than misread.
  */
 export function decodeCursorOf(cursor: string, isId: (value: string) => boolean): string | undefined {
-  if (cursor.length === 0 || cursor.length > 200 || !/^[A-Za-z0-9_-]+$/.test(cursor)) return undefined;
-  let body: unknown;
-  try {
-    body = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  if (typeof body !== 'object' || body === null) return undefined;
+  const body = decodeOpaqueCursor(cursor);
+  if (!body) return undefined;
   const { v, before } = body as Partial<Record<keyof CursorBody, unknown>>;
   if (v !== 1 || typeof before !== 'string' || !isId(before)) return undefined;
   return before;

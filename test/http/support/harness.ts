@@ -27,6 +27,7 @@ import { sqlExecutor } from '../../../src/infrastructure/postgres/sql-executor.j
 import { projectionSchema } from '../../../src/projections/projection.js';
 import { SqlRefundQueries } from '../../../src/projections/refunds/refund-queries.js';
 import { refundsProjection } from '../../../src/projections/refunds/refunds-projection.js';
+import { SqlLedgerQueries } from '../../../src/projections/ledger/ledger-queries.js';
 import type { TestDatabase } from '../../support/pg.js';
 import { createTestDatabase } from '../../support/pg.js';
 import type { TokenSpec } from './auth.js';
@@ -123,6 +124,7 @@ export async function startHarness(label: string, options: HarnessOptions = {}):
     paymentQueries: readModel,
     // An empty refunds read model: the refund suites write refunds through the whole service, where they are projected.
     refundQueries: new SqlRefundQueries(sqlExecutor(db.pool)),
+    ledgerQueries: new SqlLedgerQueries(sqlExecutor(db.pool)),
     readModels: options.wrapReadModels ? options.wrapReadModels(readModel) : readModel,
     idempotency: options.wrapIdempotency ? options.wrapIdempotency(idempotency) : idempotency,
     readiness: options.readiness ?? [{ name: 'postgres', check: async () => void (await db.pool.query('SELECT 1')) }],

@@ -1,0 +1,80 @@
+import type { RecordedEvent } from '../../application/ports/event-store.js';
+import type { SqlExecutor } from '../../application/ports/sql.js';
+import type { PositionedProjectionChange, Projection } from '../projection.js';
+import { LEDGER_SCHEMA_SQL } from './ledger-schema.js';
+import type { LedgerEntry } from '../../application/ledger/ledger-entry.js';
+import { LEDGER_EVENT_TYPES, postingsFor } from './posting-rules.js';
+
+/** Realtime: every new entry goes to this topic (scope ledger:read), as GET /v1/ledger/entries shows it. */
+export const LEDGER_TOPIC = 'ledger';
+export const LEDGER_ENTRY_CHANGE = 'ledger.entry';
+
+/*
+ * Set-based per batch (docs/architecture.md, "Recipes": a new projection): the batch's
+ * entries are computed in memory by the pure posting rules, then written with one
+ * multi-row INSERT for entries and one for postings. The database checks the balance
+ * (statement trigger on postings, deferred trigger on entries at COMMIT) in the batch's
+ * own transaction, so an unbalanced rule would fail the batch and stop the projection
+ * visibly rather than commit half a ledger.
+ *
+ * Exactly once: the event id is the entry's key, and both inserts skip rows that already
+ * exist; only entries this batch actually inserted are announced.
+ */
+
+const INSERT_ENTRIES = `
+INSERT INTO ledger_entries (event_id, event_type, position_commit, position_prepare, occurred_at, description,
+                            payment_id, refund_id, customer_id)
+SELECT r.id, r."eventType", split_part(r.position, '.', 1)::numeric, split_part(r.position, '.', 2)::numeric,
+       r."occurredAt", r.description, r."paymentId", r."refundId", r."customerId"
+  FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, "eventType" text, position text, "occurredAt" timestamptz,
+       description text, "paymentId" text, "refundId" text, "customerId" text)
+ON CONFLICT (event_id) DO NOTHING
+RETURNING event_id::text AS id`;
+
+const INSERT_POSTINGS = `
+INSERT INTO ledger_postings (entry_id, line, account, currency, side, amount, position_commit, position_prepare, occurred_at)
+SELECT e.event_id, r.line, r.account, r.currency, r.side, r.amount, e.position_commit, e.position_prepare, e.occurred_at
+  FROM jsonb_to_recordset($1::jsonb) AS r(entry uuid, line smallint, account text, currency text, side text, amount bigint)
+  JOIN ledger_entries e ON e.event_id = r.entry
+ WHERE e.event_id = ANY($2::uuid[])
+ON CONFLICT (entry_id, line) DO NOTHING`;
+
+/** The pure half of a batch: the entries its events post, in log order. */
+export function entriesOf(events: readonly RecordedEvent[]): { entry: LedgerEntry; event: RecordedEvent }[] {
+  const out: { entry: LedgerEntry; event: RecordedEvent }[] = [];
+  for (const event of events) {
+    const entry = postingsFor(event);
+    if (entry) out.push({ entry, event });
+  }
+  return out;
+}
+
+async function applyBatch(sql: SqlExecutor, events: readonly RecordedEvent[]): Promise<PositionedProjectionChange[]> {
+  const posted = entriesOf(events);
+  if (posted.length === 0) return [];
+  const entries = posted.map(({ entry }) => {
+    const { postings: _postings, object: _object, ...row } = entry;
+    return row;
+  });
+  const inserted = await sql.query<{ id: string }>(INSERT_ENTRIES, [JSON.stringify(entries)]);
+  const fresh = new Set(inserted.rows.map((r) => r.id));
+  const isFresh = (entry: LedgerEntry): boolean => fresh.has(entry.id.toLowerCase());
+  if (fresh.size === 0) return [];
+  const postings = posted.flatMap(({ entry }) => entry.postings.map((p, line) => ({ entry: entry.id, line, ...p })));
+  await sql.query(INSERT_POSTINGS, [JSON.stringify(postings), [...fresh]]);
+  return posted
+    .filter(({ entry }) => isFresh(entry))
+    .map(({ entry, event }) => ({ topics: [LEDGER_TOPIC], type: LEDGER_ENTRY_CHANGE, data: entry, position: event.position }));
+}
+
+/** The double-entry ledger (schema rm_ledger): one balanced journal entry per money-moving event. */
+export const ledgerProjection: Projection = {
+  name: 'ledger',
+  version: 1,
+  eventTypes: LEDGER_EVENT_TYPES,
+  schemaSql: LEDGER_SCHEMA_SQL,
+  applyBatch,
+  async apply(sql, event) {
+    return (await applyBatch(sql, [event])).map(({ topics, type, data }) => ({ topics, type, data }));
+  },
+};

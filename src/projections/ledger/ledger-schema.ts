@@ -1,0 +1,155 @@
+import { CHART_OF_ACCOUNTS } from '../../domain/ledger/chart.js';
+
+/*
+ * The ledger's tables, and the rules PostgreSQL itself enforces on them (not only this
+ * code): every entry balances per currency, and nothing is ever updated or deleted.
+ *
+ * The DDL runs unqualified with search_path set to the projection's schema (rm_ledger, or a
+ * rebuild's rm_ledger__rebuild that is later renamed to rm_ledger; docs/architecture.md,
+ * "Projections"). So the trigger functions must not depend on the search_path of whoever
+ * fires them (the runner, a direct psql session): they find their tables through
+ * TG_TABLE_SCHEMA, which follows a schema rename. A function's own `SET search_path` would
+ * pin the scratch schema's old name instead.
+ *
+ * Rebuild and audit still work: they create the tables in a scratch schema, insert, and
+ * then rename or DROP SCHEMA … CASCADE; neither is an UPDATE, DELETE or TRUNCATE of a row,
+ * so the immutability triggers do not fire (test/projections/ledger.int.test.ts rebuilds
+ * and audits to prove it).
+ */
+
+const ACCOUNT_NAMES = CHART_OF_ACCOUNTS.map((a) => `'${a.name}'`).join(', ');
+
+export const LEDGER_SCHEMA_SQL = `
+CREATE TABLE IF NOT EXISTS ledger_entries (
+  -- One entry per event, so the event id is the key: a replayed or rebuilt event can never post twice.
+  event_id uuid PRIMARY KEY,
+  event_type text NOT NULL,
+  position_commit numeric(20,0) NOT NULL,
+  position_prepare numeric(20,0) NOT NULL,
+  occurred_at timestamptz NOT NULL,
+  description text NOT NULL,
+  payment_id text COLLATE "C",
+  refund_id text COLLATE "C",
+  customer_id text,
+  CONSTRAINT ledger_entries_position_unique UNIQUE (position_commit, position_prepare)
+);
+-- GET /v1/ledger/entries?paymentId=, newest first.
+CREATE INDEX IF NOT EXISTS ledger_entries_payment ON ledger_entries (payment_id, position_commit, position_prepare);
+
+CREATE TABLE IF NOT EXISTS ledger_postings (
+  entry_id uuid NOT NULL,
+  line smallint NOT NULL CONSTRAINT ledger_postings_line_non_negative CHECK (line >= 0),
+  account text COLLATE "C" NOT NULL CONSTRAINT ledger_postings_account_known CHECK (account IN (${ACCOUNT_NAMES})),
+  currency text COLLATE "C" NOT NULL CONSTRAINT ledger_postings_currency_shape CHECK (currency ~ '^[A-Z]{3}$'),
+  side text NOT NULL CONSTRAINT ledger_postings_side_known CHECK (side IN ('debit', 'credit')),
+  amount bigint NOT NULL CONSTRAINT ledger_postings_amount_positive CHECK (amount > 0),
+  -- Copies of the entry's position and time (both immutable), so balances read one index.
+  position_commit numeric(20,0) NOT NULL,
+  position_prepare numeric(20,0) NOT NULL,
+  occurred_at timestamptz NOT NULL,
+  PRIMARY KEY (entry_id, line)
+);
+-- Balances: index-only scans of one account (and currency) up to a position or a time.
+CREATE INDEX IF NOT EXISTS ledger_postings_account_position
+  ON ledger_postings (account, currency, position_commit, position_prepare) INCLUDE (side, amount, entry_id);
+CREATE INDEX IF NOT EXISTS ledger_postings_account_time
+  ON ledger_postings (account, currency, occurred_at) INCLUDE (side, amount);
+
+-- Balanced per currency, checked at COMMIT: an entry without postings, or whose debits and
+-- credits differ in any currency, cannot commit. This runs once per entry, so its query is
+-- static (planned once per session, not per row as EXECUTE would): it is resolved in the
+-- trigger's own schema by pointing search_path there for the duration of the check. A
+-- cached plan is replanned whenever search_path differs from the one it was planned under,
+-- and after a schema switch drops the tables it named.
+CREATE OR REPLACE FUNCTION ledger_entry_must_balance() RETURNS trigger LANGUAGE plpgsql AS $fn$
+DECLARE
+  saved text := current_setting('search_path');
+  own text := quote_ident(TG_TABLE_SCHEMA);
+  currencies bigint;
+  unbalanced text;
+BEGIN
+  IF saved <> own THEN PERFORM set_config('search_path', own, true); END IF;
+  SELECT count(*), min(currency) FILTER (WHERE balance <> 0)
+    INTO currencies, unbalanced
+    FROM (SELECT currency, sum(CASE side WHEN 'debit' THEN amount ELSE -amount END) AS balance
+            FROM ledger_postings WHERE entry_id = NEW.event_id GROUP BY currency) per_currency;
+  IF saved <> own THEN PERFORM set_config('search_path', saved, true); END IF;
+  IF currencies = 0 THEN
+    RAISE EXCEPTION 'ledger entry % has no postings', NEW.event_id USING ERRCODE = 'check_violation';
+  END IF;
+  IF unbalanced IS NOT NULL THEN
+    RAISE EXCEPTION 'ledger entry %: debits and credits differ in %', NEW.event_id, unbalanced USING ERRCODE = 'check_violation';
+  END IF;
+  RETURN NULL;
+END
+$fn$;
+
+-- Postings inserted later (another statement or transaction) must name an existing entry
+-- and leave every entry they touch balanced: a statement-level check over the statement's
+-- new rows, so a batch's one multi-row INSERT pays one query, not one per row.
+CREATE OR REPLACE FUNCTION ledger_postings_must_balance() RETURNS trigger LANGUAGE plpgsql AS $fn$
+DECLARE
+  bad record;
+BEGIN
+  -- Two set-based queries over the statement's rows (hash joins), not a subquery per entry.
+  EXECUTE format(
+    'SELECT touched.entry_id, true AS orphan, NULL::text AS currency
+       FROM (SELECT DISTINCT entry_id FROM new_postings) touched
+      WHERE NOT EXISTS (SELECT 1 FROM %1$I.ledger_entries e WHERE e.event_id = touched.entry_id)
+      LIMIT 1',
+    TG_TABLE_SCHEMA)
+    INTO bad;
+  IF bad.entry_id IS NULL THEN
+    EXECUTE format(
+      'SELECT p.entry_id, false AS orphan, p.currency
+         FROM %1$I.ledger_postings p
+        WHERE p.entry_id IN (SELECT entry_id FROM new_postings)
+        GROUP BY p.entry_id, p.currency
+       HAVING sum(CASE p.side WHEN ''debit'' THEN p.amount ELSE -p.amount END) <> 0
+        LIMIT 1',
+      TG_TABLE_SCHEMA)
+      INTO bad;
+  END IF;
+  IF bad.entry_id IS NOT NULL AND bad.orphan THEN
+    RAISE EXCEPTION 'ledger posting names no entry: %', bad.entry_id USING ERRCODE = 'foreign_key_violation';
+  END IF;
+  IF bad.entry_id IS NOT NULL THEN
+    RAISE EXCEPTION 'ledger entry %: debits and credits differ in %', bad.entry_id, bad.currency USING ERRCODE = 'check_violation';
+  END IF;
+  RETURN NULL;
+END
+$fn$;
+
+-- Corrections are reversing entries: rows are never changed or removed.
+CREATE OR REPLACE FUNCTION ledger_is_append_only() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  RAISE EXCEPTION '% on %.% refused: the ledger is append-only; post a reversing entry instead', TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME
+    USING ERRCODE = 'insufficient_privilege';
+END
+$fn$;
+
+DO $do$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = 'ledger_entries'::regclass AND tgname = 'ledger_entries_balanced') THEN
+    CREATE CONSTRAINT TRIGGER ledger_entries_balanced AFTER INSERT ON ledger_entries
+      DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_entry_must_balance();
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = 'ledger_postings'::regclass AND tgname = 'ledger_postings_balanced') THEN
+    CREATE TRIGGER ledger_postings_balanced AFTER INSERT ON ledger_postings
+      REFERENCING NEW TABLE AS new_postings FOR EACH STATEMENT EXECUTE FUNCTION ledger_postings_must_balance();
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = 'ledger_entries'::regclass AND tgname = 'ledger_entries_append_only') THEN
+    CREATE TRIGGER ledger_entries_append_only BEFORE UPDATE OR DELETE ON ledger_entries
+      FOR EACH ROW EXECUTE FUNCTION ledger_is_append_only();
+    CREATE TRIGGER ledger_entries_no_truncate BEFORE TRUNCATE ON ledger_entries
+      FOR EACH STATEMENT EXECUTE FUNCTION ledger_is_append_only();
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = 'ledger_postings'::regclass AND tgname = 'ledger_postings_append_only') THEN
+    CREATE TRIGGER ledger_postings_append_only BEFORE UPDATE OR DELETE ON ledger_postings
+      FOR EACH ROW EXECUTE FUNCTION ledger_is_append_only();
+    CREATE TRIGGER ledger_postings_no_truncate BEFORE TRUNCATE ON ledger_postings
+      FOR EACH STATEMENT EXECUTE FUNCTION ledger_is_append_only();
+  END IF;
+END
+$do$;
+`;
