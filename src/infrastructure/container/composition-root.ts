@@ -12,6 +12,7 @@ import { CheckpointWaiter } from '../../projections/checkpoint-waiter.js';
 import { SqlPaymentQueries } from '../../projections/payments/payment-queries.js';
 import { paymentsProjection } from '../../projections/payments/payments-projection.js';
 import { ProjectionRebuilder } from '../../projections/rebuild.js';
+import { reportsProjection } from '../../projections/reports/reports-projection.js';
 import { ProjectionRunner } from '../../projections/runner.js';
 import { readProjectionStatuses } from '../../projections/status.js';
 import { apiKeysFromConfig, authenticatorFromConfig } from '../auth/authenticator-from-config.js';
@@ -116,7 +117,7 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
       { maxAttempts: 5 },
     ))
     .inSingletonScope();
-  c.bind(TOKENS.Projections).toConstantValue([paymentsProjection]);
+  c.bind(TOKENS.Projections).toConstantValue([paymentsProjection, reportsProjection]);
   c.bind(TOKENS.PaymentQueries).toDynamicValue(() => new SqlPaymentQueries(sqlExecutor(pool))).inSingletonScope();
   c.bind(TOKENS.ProjectionStore).toDynamicValue(() => new PostgresProjectionStore(pool)).inSingletonScope();
   const projectionDeps = (ctx: { get: Container['get'] }) => ({
