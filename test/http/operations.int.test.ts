@@ -84,7 +84,7 @@ describe('GET /openapi.json', () => {
     };
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths).sort()).toEqual(
-      ['/healthz', '/metrics', '/openapi.json', '/readyz', '/v1/admin/projections', '/v1/payments', '/v1/payments/{id}', '/v1/payments/{id}/cancel', '/v1/payments/{id}/capture'].sort(),
+      ['/healthz', '/metrics', '/openapi.json', '/readyz', '/v1/admin/projections', '/v1/payments', '/v1/payments/{id}', '/v1/payments/{id}/cancel', '/v1/payments/{id}/capture', '/v1/reports/revenue'].sort(),
     );
     expect(Object.keys(doc.paths['/v1/payments']!).sort()).toEqual(['get', 'post']);
     const create = doc.paths['/v1/payments']!.post!;

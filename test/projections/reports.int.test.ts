@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EventStore, NewEvent } from '../../src/application/ports/event-store.js';
+import type { EventStore } from '../../src/application/ports/event-store.js';
 import type { Position } from '../../src/application/ports/position.js';
 import type { RevenueReportQuery, RevenueRow } from '../../src/application/ports/revenue-reports.js';
 import type { CalendarDate } from '../../src/application/reports/calendar-date.js';
@@ -11,8 +11,7 @@ import { SqlRevenueReports } from '../../src/projections/reports/revenue-queries
 import { ProjectionRunner } from '../../src/projections/runner.js';
 import type { Instance, ProjectionTestDatabase } from './support/postgres-setup.js';
 import { projectionTestDatabase, reached } from './support/postgres-setup.js';
-import type { RefundSpec } from './support/revenue-events.js';
-import { authorizedEvent, capturedEvent, paymentIdOf, refundIdOf, refundRequestedEvent, refundSucceededEvent } from './support/revenue-events.js';
+import { REVENUE_SCENARIO, SCENARIO_DAYS, SCENARIO_MONTHS, appendStep, expectedRow } from './support/revenue-events.js';
 import { eventually } from './support/test-projections.js';
 
 let t: ProjectionTestDatabase;
@@ -21,21 +20,8 @@ let runner: ProjectionRunner;
 let counter = 0;
 
 /** A payment authorized and captured at `occurredAt`: only the capture counts. */
-async function capture(store: EventStore, amount: number, currency: string, occurredAt: string): Promise<Position> {
-  const spec = { payment: ++counter, amount, currency, occurredAt };
-  const result = await store.append(`payment-${paymentIdOf(spec.payment)}`, [authorizedEvent(spec), capturedEvent(spec)], 'no_stream');
-  return result.position;
-}
-
-/** A refund requested and then succeeded at `occurredAt`: only the success counts. */
-async function refund(store: EventStore, amount: number, currency: string, occurredAt: string, failed = false): Promise<Position> {
-  const spec: RefundSpec = { refund: ++counter, payment: counter, amount, currency, occurredAt };
-  const events: NewEvent[] = [refundRequestedEvent(spec)];
-  if (failed) events.push({ ...refundSucceededEvent(spec), type: 'RefundFailed', data: { ...(refundSucceededEvent(spec).data as object), providerRefundId: null, failureReason: 'expired_or_canceled_card' } });
-  else events.push(refundSucceededEvent(spec));
-  const result = await store.append(`refund-${refundIdOf(spec.refund)}`, events, 'no_stream');
-  return result.position;
-}
+const capture = async (store: EventStore, amount: number, currency: string, occurredAt: string): Promise<Position> =>
+  (await appendStep(store, { kind: 'capture', amount, currency, occurredAt }, ++counter)).position;
 
 const date = (text: string) => text as CalendarDate;
 async function report(query: Omit<Partial<RevenueReportQuery>, 'from' | 'to'> & { from: string; to: string }, pageRows?: number): Promise<{ rows: RevenueRow[]; pages: number }> {
@@ -50,9 +36,10 @@ async function report(query: Omit<Partial<RevenueReportQuery>, 'from' | 'to'> & 
   return { rows, pages };
 }
 
-const row = (period: string, currency: string, gross: number, refunded: number, payments: number, refunds: number): RevenueRow => ({
-  period, currency: toCurrencyCode(currency), gross, refunded, net: gross - refunded, payments, refunds,
-});
+const row = (...args: Parameters<typeof expectedRow>): RevenueRow => {
+  const r = expectedRow(...args);
+  return { ...r, currency: toCurrencyCode(r.currency) };
+};
 
 let last: Position;
 
@@ -60,13 +47,7 @@ beforeAll(async () => {
   t = await projectionTestDatabase('reports_projection');
   service = t.instance('reports');
   const s = service.eventStore;
-  await capture(s, 1_000, 'USD', '2025-01-31T23:59:59.999Z');
-  await capture(s, 2_500, 'USD', '2025-02-01T00:00:00-01:00'); // 01:00 UTC on Feb 1
-  await capture(s, 700, 'EUR', '2025-02-01T12:00:00Z');
-  await refund(s, 300, 'USD', '2025-02-01T13:00:00Z');
-  await refund(s, 999, 'USD', '2025-02-01T14:00:00Z', true); // failed: not counted
-  await capture(s, 5_000, 'JPY', '2025-02-28T08:00:00Z');
-  await refund(s, 400, 'EUR', '2025-03-02T09:00:00Z'); // a day that refunds only: net is negative
+  for (const step of REVENUE_SCENARIO) await appendStep(s, step, ++counter);
   last = await capture(s, 100, 'USD', '2025-03-02T10:00:00Z');
   runner = new ProjectionRunner({ eventStore: s, store: service.store, projections: [reportsProjection] }, { leaseRetryMs: 100, batchSize: 3 });
   runner.start();
@@ -78,14 +59,8 @@ afterAll(async () => {
   await t?.drop();
 });
 
-const DAYS = [
-  row('2025-01-31', 'USD', 1_000, 0, 1, 0),
-  row('2025-02-01', 'EUR', 700, 0, 1, 0),
-  row('2025-02-01', 'USD', 2_500, 300, 1, 1),
-  row('2025-02-28', 'JPY', 5_000, 0, 1, 0),
-  row('2025-03-02', 'EUR', 0, 400, 0, 1),
-  row('2025-03-02', 'USD', 100, 0, 1, 0),
-];
+// The shared scenario, and one more capture on a day that also refunds.
+const DAYS: RevenueRow[] = [...SCENARIO_DAYS.map((r) => row(r.period, r.currency, r.gross, r.refunded, r.payments, r.refunds)), row('2025-03-02', 'USD', 100, 0, 1, 0)];
 
 describe('reports read model', () => {
   it('sums captures and succeeded refunds per UTC day and currency', async () => {
@@ -100,11 +75,7 @@ describe('reports read model', () => {
 
   it('groups by UTC calendar month, within the range asked', async () => {
     expect((await report({ from: '2024-12-01', to: '2025-03-31', granularity: 'month' })).rows).toEqual([
-      row('2025-01', 'USD', 1_000, 0, 1, 0),
-      row('2025-02', 'EUR', 700, 0, 1, 0),
-      row('2025-02', 'JPY', 5_000, 0, 1, 0),
-      row('2025-02', 'USD', 2_500, 300, 1, 1),
-      row('2025-03', 'EUR', 0, 400, 0, 1),
+      ...SCENARIO_MONTHS.map((r) => row(r.period, r.currency, r.gross, r.refunded, r.payments, r.refunds)),
       row('2025-03', 'USD', 100, 0, 1, 0),
     ]);
     // A partial month counts only its days in range.

@@ -13,6 +13,7 @@ import { SqlPaymentQueries } from '../../projections/payments/payment-queries.js
 import { paymentsProjection } from '../../projections/payments/payments-projection.js';
 import { ProjectionRebuilder } from '../../projections/rebuild.js';
 import { reportsProjection } from '../../projections/reports/reports-projection.js';
+import { SqlRevenueReports } from '../../projections/reports/revenue-queries.js';
 import { ProjectionRunner } from '../../projections/runner.js';
 import { readProjectionStatuses } from '../../projections/status.js';
 import { apiKeysFromConfig, authenticatorFromConfig } from '../auth/authenticator-from-config.js';
@@ -119,6 +120,7 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
     .inSingletonScope();
   c.bind(TOKENS.Projections).toConstantValue([paymentsProjection, reportsProjection]);
   c.bind(TOKENS.PaymentQueries).toDynamicValue(() => new SqlPaymentQueries(sqlExecutor(pool))).inSingletonScope();
+  c.bind(TOKENS.RevenueReports).toDynamicValue(() => new SqlRevenueReports(sqlExecutor(pool))).inSingletonScope();
   c.bind(TOKENS.ProjectionStore).toDynamicValue(() => new PostgresProjectionStore(pool)).inSingletonScope();
   const projectionDeps = (ctx: { get: Container['get'] }) => ({
     eventStore: ctx.get(TOKENS.EventStore),
@@ -199,6 +201,7 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
         payments: ctx.get(TOKENS.PaymentCommands),
         paymentQueries: ctx.get(TOKENS.PaymentQueries),
         readModels: ctx.get(TOKENS.ReadModels),
+        revenueReports: ctx.get(TOKENS.RevenueReports),
         idempotency: ctx.get(TOKENS.IdempotencyStore),
         readiness: ctx.get(TOKENS.ReadinessChecks),
         logger: logger.child({ component: 'http' }),

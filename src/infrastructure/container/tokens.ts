@@ -12,6 +12,7 @@ import type { PaymentProvider } from '../../application/ports/payment-provider.j
 import type { PaymentQueries } from '../../application/ports/payment-queries.js';
 import type { ProjectionProgressFeed, ProjectionStore } from '../../application/ports/projection-store.js';
 import type { ReadModels } from '../../application/ports/read-models.js';
+import type { RevenueReports } from '../../application/ports/revenue-reports.js';
 import type { CheckpointWaiter } from '../../projections/checkpoint-waiter.js';
 import type { Projection } from '../../projections/projection.js';
 import type { ProjectionRebuilder } from '../../projections/rebuild.js';
@@ -42,6 +43,7 @@ interface Bindings {
   ProgressFeed: ProjectionProgressFeed;
   IdempotencyStore: IdempotencyStore;
   ReadModels: ReadModels;
+  RevenueReports: RevenueReports;
 
   // Application services.
   PaymentCommands: PaymentCommands;
@@ -73,6 +75,7 @@ export type Tokens = { readonly [K in keyof Bindings]: ServiceIdentifier<Binding
 const NAMES = [
   'Config', 'Logger', 'Pool',
   'Clock', 'IdGenerator', 'EventStore', 'PaymentProvider', 'PaymentQueries', 'ProjectionStore', 'ProgressFeed', 'IdempotencyStore', 'ReadModels',
+  'RevenueReports',
   'PaymentCommands', 'AuditLog', 'Authenticator',
   'Projections', 'ProjectionRunner', 'ProjectionRebuilder', 'CheckpointWaiter',
   'Metrics', 'ApiKeys', 'RateLimiter', 'ReadinessChecks', 'HttpServer', 'Realtime', 'BackgroundTasks',

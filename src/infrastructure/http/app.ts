@@ -10,6 +10,7 @@ import { registerPaymentCommandRoutes } from './routes/payment-commands.js';
 import { HttpProblem } from './problem.js';
 import { registerOperationRoutes } from './routes/operations.js';
 import { registerPaymentQueryRoutes } from './routes/payment-queries.js';
+import { registerReportRoutes } from './routes/reports.js';
 
 export const resolveLimits = (limits: Partial<HttpLimits> | undefined): HttpLimits => ({ ...DEFAULT_HTTP_LIMITS, ...(limits ?? {}) });
 
@@ -54,6 +55,7 @@ export function createHttpApp(deps: HttpDeps): Express {
   registerOperationRoutes(app, deps, limits, openApiJson, authenticated);
   registerPaymentCommandRoutes(app, deps, limits);
   registerPaymentQueryRoutes(app, deps, limits);
+  registerReportRoutes(app, deps, limits);
 
   app.use((req, _res, next) => next(new HttpProblem({ code: 'not_found', detail: `Nothing is served at ${req.method} ${req.path}.` })));
   app.use(errorHandler(deps.logger, limits.bodyLimitBytes));

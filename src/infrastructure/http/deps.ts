@@ -4,6 +4,7 @@ import type { IdempotencyStore } from '../../application/ports/idempotency-store
 import type { PaymentCommands } from '../../application/ports/payment-commands.js';
 import type { PaymentQueries } from '../../application/ports/payment-queries.js';
 import type { ReadModels } from '../../application/ports/read-models.js';
+import type { RevenueReports } from '../../application/ports/revenue-reports.js';
 
 /*
  * What createHttpApp is given. The application's ports (commands, queries, read models,
@@ -94,6 +95,7 @@ export interface HttpDeps {
   readonly payments: PaymentCommands;
   readonly paymentQueries: PaymentQueries;
   readonly readModels: ReadModels;
+  readonly revenueReports: RevenueReports;
   readonly idempotency: IdempotencyStore;
   readonly readiness: readonly ReadinessCheck[];
   readonly logger: HttpLogger;

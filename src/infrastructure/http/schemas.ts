@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseCalendarDate } from '../../application/reports/calendar-date.js';
 import { supportedCurrencies } from '../../domain/currency.js';
 import { PAYMENT_ID_PREFIX } from '../../domain/ids.js';
 import { MAX_AMOUNT_MINOR } from '../../domain/money.js';
@@ -194,4 +195,57 @@ export const ReadinessSchema = z.object({
   status: z.literal('ready'),
   checkedAt: z.string(),
   checks: z.array(ReadinessCheckResultSchema),
+});
+
+// ---- reports ----------------------------------------------------------------------
+
+/** Longest range a revenue report covers: three years of days (one of them a leap year). */
+export const MAX_REPORT_DAYS = 3 * 365 + 1;
+
+const ReportDateSchema = z
+  .string()
+  // abort: a date that is not written YYYY-MM-DD gets one message, not two.
+  .regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'must be a date written YYYY-MM-DD', abort: true })
+  .refine((value) => parseCalendarDate(value) !== undefined, 'must be a day that exists')
+  .meta({ description: 'A UTC calendar day, `YYYY-MM-DD`, included in the report.', examples: ['2025-03-01'] });
+
+/** Stripe clients send lower case: either case is accepted and read as upper case. */
+const ReportCurrencySchema = z
+  .string()
+  .regex(/^[A-Za-z]{3}$/, 'must be a three-letter ISO 4217 currency code, e.g. usd or USD')
+  .transform((code) => code.toUpperCase())
+  .pipe(
+    z.enum(currencies, {
+      error: (issue) =>
+        issue.input === 'XXX'
+          ? 'XXX is ISO 4217 "no currency", which is not accepted for payments, so no report has it'
+          : 'must be an ISO 4217 currency code (either case), e.g. usd or USD',
+    }),
+  )
+  .meta({ description: 'Only this currency. ISO 4217, upper or lower case (`usd` and `USD` alike).', examples: ['usd'] });
+
+export const ReportGranularitySchema = z
+  .enum(['day', 'month'])
+  .meta({ description: 'One row per UTC day (`period` is `YYYY-MM-DD`) or per UTC calendar month (`YYYY-MM`), and currency.' });
+
+export const RevenueReportQuery = z.strictObject({
+  from: ReportDateSchema,
+  to: ReportDateSchema,
+  granularity: ReportGranularitySchema.default('day'),
+  currency: ReportCurrencySchema.optional(),
+  minPosition: z.string().optional(),
+});
+
+export const RevenueRowSchema = z.object({
+  period: z.string().meta({ description: '`YYYY-MM-DD` (granularity day) or `YYYY-MM` (month), in UTC.', examples: ['2025-03-01'] }),
+  currency: z.string().meta({ description: 'ISO 4217, upper case.', examples: ['USD'] }),
+  gross: z.int().meta({ description: 'Captured in the period, minor units.' }),
+  refunded: z.int().meta({ description: 'Refunded (succeeded refunds) in the period, minor units.' }),
+  net: z.int().meta({ description: 'gross − refunded; negative when the period refunded more than it captured.' }),
+  payments: z.int().meta({ description: 'Captures in the period.' }),
+  refunds: z.int().meta({ description: 'Succeeded refunds in the period.' }),
+});
+
+export const RevenueReportSchema = z.object({
+  data: z.array(RevenueRowSchema).meta({ description: 'In (period, currency) order; periods with nothing captured or refunded have no row.' }),
 });

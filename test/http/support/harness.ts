@@ -9,6 +9,7 @@ import type { PaymentCommands } from '../../../src/application/ports/payment-com
 import type { PaymentPage } from '../../../src/application/ports/payment-queries.js';
 import type { HttpDeps, HttpLimits, RateLimiter, ReadinessCheck } from '../../../src/infrastructure/http/deps.js';
 import type { IdempotencyStore } from '../../../src/application/ports/idempotency-store.js';
+import type { RevenueReports } from '../../../src/application/ports/revenue-reports.js';
 import { inMemoryRateLimiter } from '../../../src/infrastructure/http/rate-limit.js';
 import type { ProblemDocument } from '../../../src/infrastructure/http/problem.js';
 import { createLogger } from '../../../src/infrastructure/logging/logger.js';
@@ -21,6 +22,8 @@ import { idempotencyMigrations } from '../../../src/infrastructure/postgres/idem
 import { migrate } from '../../../src/infrastructure/postgres/migrator.js';
 import { SystemClock } from '../../../src/infrastructure/system/system-clock.js';
 import { SystemIdGenerator } from '../../../src/infrastructure/system/id-generator.js';
+import { sqlExecutor } from '../../../src/infrastructure/postgres/sql-executor.js';
+import { SqlRevenueReports } from '../../../src/projections/reports/revenue-queries.js';
 import type { TestDatabase } from '../../support/pg.js';
 import { createTestDatabase } from '../../support/pg.js';
 import type { TokenSpec } from './auth.js';
@@ -34,6 +37,8 @@ export interface HarnessOptions {
   readonly readiness?: readonly ReadinessCheck[];
   /** Wraps the real idempotency store, e.g. to make one call fail. */
   readonly wrapIdempotency?: (store: IdempotencyStore) => IdempotencyStore;
+  /** Replaces the real revenue report queries, e.g. with one that fails half-way. */
+  readonly revenueReports?: RevenueReports;
   /** Wraps the real command handlers, e.g. to make one throw. */
   readonly wrapCommands?: (commands: PaymentCommands) => PaymentCommands;
   /** Default: the real BearerAuthenticator over HS256 JWTs signed with TEST_JWT_SECRET. */
@@ -112,6 +117,8 @@ export async function startHarness(label: string, options: HarnessOptions = {}):
     payments: options.wrapCommands ? options.wrapCommands(commands) : commands,
     paymentQueries: readModel,
     readModels: readModel,
+    // The real queries over the harness database; a suite that reads reports creates rm_reports (test/http/reports.int.test.ts).
+    revenueReports: options.revenueReports ?? new SqlRevenueReports(sqlExecutor(db.pool)),
     idempotency: options.wrapIdempotency ? options.wrapIdempotency(idempotency) : idempotency,
     readiness: options.readiness ?? [{ name: 'postgres', check: async () => void (await db.pool.query('SELECT 1')) }],
     logger,
