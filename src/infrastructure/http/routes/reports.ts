@@ -2,7 +2,7 @@ import type { Express, Request, Response } from 'express';
 import type { RevenueReportQuery, RevenueRow } from '../../../application/ports/revenue-reports.js';
 import type { CalendarDate } from '../../../application/reports/calendar-date.js';
 import { daysInclusive } from '../../../application/reports/calendar-date.js';
-import type { CurrencyCode } from '../../../domain/currency.js';
+import { toCurrencyCode } from '../../../domain/currency.js';
 import { principalOf, requireScope } from '../auth.js';
 import type { HttpDeps, HttpLimits } from '../deps.js';
 import { HttpProblem, validationProblem } from '../problem.js';
@@ -80,6 +80,7 @@ export function registerReportRoutes(app: Express, deps: HttpDeps, limits: HttpL
       throw new HttpProblem({ code: 'forbidden', detail: 'Reports sum every customer\'s payments; a customer-scoped credential cannot read them.' });
     }
     const parsed = parseOrThrow(RevenueReportQuerySchema, req.query);
+    // The schema checked both are days that exist.
     const from = parsed.from as CalendarDate;
     const to = parsed.to as CalendarDate;
     const days = daysInclusive(from, to);
@@ -87,7 +88,8 @@ export function registerReportRoutes(app: Express, deps: HttpDeps, limits: HttpL
     if (days > MAX_REPORT_DAYS) throw validationProblem([{ path: 'to', message: `must be at most ${MAX_REPORT_DAYS} days after from, both included (this range has ${days})` }]);
     await awaitReadModel(deps.readModels, REPORTS_PROJECTION, parsed.minPosition, limits.minPositionWaitMs);
 
-    const query: RevenueReportQuery = { from, to, granularity: parsed.granularity, currency: parsed.currency as CurrencyCode | undefined };
+    const currency = parsed.currency === undefined ? undefined : toCurrencyCode(parsed.currency);
+    const query: RevenueReportQuery = { from, to, granularity: parsed.granularity, currency };
     const format = formatFor(req);
     const pages = deps.revenueReports.pages(query)[Symbol.asyncIterator]();
     let next = await pages.next();
