@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RevenueReportQuery, RevenueReports, RevenueRow } from '../../src/application/ports/revenue-reports.js';
 import { toCurrencyCode } from '../../src/domain/currency.js';
 import type { Harness } from './support/harness.js';
@@ -15,7 +15,10 @@ const ROW: RevenueRow = { period: '2025-01-01', currency: toCurrencyCode('USD'),
 /** Fails at the page given: 0 before any page, 1 after the first. */
 class FailingReports implements RevenueReports {
   failAtPage = 0;
+  /** How long the first page takes. */
+  firstPageMs = 0;
   async *pages(_query: RevenueReportQuery): AsyncGenerator<readonly RevenueRow[]> {
+    await new Promise((resolve) => setTimeout(resolve, this.firstPageMs));
     for (let page = 0; page < 3; page++) {
       if (page === this.failAtPage) throw new Error('the read model went away');
       await Promise.resolve();
@@ -28,14 +31,29 @@ const reports = new FailingReports();
 let h: Harness;
 
 beforeAll(async () => {
-  h = await startHarness('http_reports_failure', { revenueReports: reports });
+  h = await startHarness('http_reports_failure', { revenueReports: reports, limits: { requestTimeoutMs: 400 } });
 });
 
 afterAll(async () => {
   await h?.close();
 });
 
+beforeEach(() => {
+  reports.failAtPage = 99;
+  reports.firstPageMs = 0;
+});
+
 describe('a revenue report whose read fails', () => {
+  it('a first page slower than the request timeout: the timeout\'s 503, and nothing written after it', async () => {
+    reports.firstPageMs = 800;
+    const res = await h.request('GET', '/v1/reports/revenue?from=2025-01-01&to=2025-01-31', { headers: { 'x-request-id': 'report-slow' } });
+    expect(res.status).toBe(503);
+    expect(res.problem.code).toBe('request_timeout');
+    // The report's own work ends quietly once the page arrives: no error about headers already sent.
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(h.logs.filter((l) => l.requestId === 'report-slow' && l.msg !== 'request')).toEqual([]);
+  });
+
   it('before the first page: a 500 problem, nothing streamed', async () => {
     reports.failAtPage = 0;
     const res = await h.request('GET', '/v1/reports/revenue?from=2025-01-01&to=2025-01-31', { headers: { 'x-request-id': 'report-early' } });

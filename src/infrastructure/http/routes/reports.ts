@@ -93,6 +93,11 @@ export function registerReportRoutes(app: Express, deps: HttpDeps, limits: HttpL
     const format = formatFor(req);
     const pages = deps.revenueReports.pages(query)[Symbol.asyncIterator]();
     let next = await pages.next();
+    // The request timeout may have answered 503 while the first page was read: nothing more to send.
+    if (res.headersSent) {
+      await pages.return?.();
+      return;
+    }
     res.status(200);
     res.setHeader('content-type', format.contentType);
     res.setHeader('vary', 'Accept');
