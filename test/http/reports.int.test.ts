@@ -143,6 +143,15 @@ describe('GET /v1/reports/revenue (CSV)', () => {
     const keys = data.map((r) => `${r.period} ${r.currency}`);
     expect(keys).toEqual([...keys].sort());
     expect(new Set(keys).size).toBe(expected);
+
+    // By month: 36 months read in windows of a year, each month summing its days.
+    const months = (await get('from=2020-01-15&to=2022-12-31&granularity=month&currency=gbp')).json as { data: RevenueRow[] };
+    expect(months.data.map((r) => r.period)).toEqual(
+      [2020, 2021, 2022].flatMap((year) => Array.from({ length: 12 }, (_, m) => `${year}-${String(m + 1).padStart(2, '0')}`)),
+    );
+    const daysIn = (period: string): number => new Date(Date.UTC(Number(period.slice(0, 4)), Number(period.slice(5, 7)), 0)).getUTCDate();
+    expect(months.data[0]).toMatchObject({ period: '2020-01', currency: 'GBP', gross: 17 * 100, payments: 17 }); // from the 15th
+    for (const r of months.data.slice(1)) expect(r).toMatchObject({ currency: 'GBP', gross: daysIn(r.period) * 100, refunded: daysIn(r.period), payments: daysIn(r.period) });
   });
 });
 
