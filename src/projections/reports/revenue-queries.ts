@@ -69,7 +69,8 @@ export function revenueRowOf(row: ReportRow): RevenueRow {
     currency: row.currency,
     gross,
     refunded,
-    net: exact(String(gross - refunded), 'net'),
+    // Both are exact and non-negative, so their difference is exact too.
+    net: gross - refunded,
     payments: exact(row.payments, 'payments'),
     refunds: exact(row.refunds, 'refunds'),
   };
