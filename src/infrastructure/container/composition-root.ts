@@ -24,6 +24,8 @@ import { SqlRefundWorkQueue, refundWorkProjection } from '../../projections/refu
 import { ProjectionRebuilder } from '../../projections/rebuild.js';
 import { SqlRefundQueries } from '../../projections/refunds/refund-queries.js';
 import { refundsProjection } from '../../projections/refunds/refunds-projection.js';
+import { reportsProjection } from '../../projections/reports/reports-projection.js';
+import { SqlRevenueReports } from '../../projections/reports/revenue-queries.js';
 import { ProjectionRunner } from '../../projections/runner.js';
 import { readProjectionStatuses } from '../../projections/status.js';
 import { apiKeysFromConfig, authenticatorFromConfig } from '../auth/authenticator-from-config.js';
@@ -168,10 +170,11 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
   c.bind(TOKENS.RefundCommands)
     .toDynamicValue((ctx) => new RefundCommandHandlers(ctx.get(TOKENS.EventStore), ctx.get(TOKENS.PaymentProvider), ctx.get(TOKENS.Clock), ctx.get(TOKENS.IdGenerator)))
     .inSingletonScope();
-  c.bind(TOKENS.Projections).toConstantValue([paymentsProjection, refundsProjection, refundWorkProjection(), ledgerProjection, activityRealtimeProjection]);
+  c.bind(TOKENS.Projections).toConstantValue([paymentsProjection, refundsProjection, refundWorkProjection(), ledgerProjection, reportsProjection, activityRealtimeProjection]);
   c.bind(TOKENS.PaymentQueries).toDynamicValue(() => new SqlPaymentQueries(sqlExecutor(pool))).inSingletonScope();
   c.bind(TOKENS.RefundQueries).toDynamicValue(() => new SqlRefundQueries(sqlExecutor(pool))).inSingletonScope();
   c.bind(TOKENS.LedgerQueries).toDynamicValue(() => new SqlLedgerQueries(sqlExecutor(pool))).inSingletonScope();
+  c.bind(TOKENS.RevenueReports).toDynamicValue(() => new SqlRevenueReports(sqlExecutor(pool))).inSingletonScope();
   c.bind(TOKENS.ProjectionStore).toDynamicValue(() => new PostgresProjectionStore(pool)).inSingletonScope();
   const projectionDeps = (ctx: { get: Container['get'] }) => ({
     eventStore: ctx.get(TOKENS.EventStore),
@@ -267,6 +270,7 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
         activity: ctx.get(TOKENS.ActivityFeed),
         ledgerQueries: ctx.get(TOKENS.LedgerQueries),
         readModels: ctx.get(TOKENS.ReadModels),
+        revenueReports: ctx.get(TOKENS.RevenueReports),
         idempotency: ctx.get(TOKENS.IdempotencyStore),
         readiness: ctx.get(TOKENS.ReadinessChecks),
         logger: logger.child({ component: 'http' }),

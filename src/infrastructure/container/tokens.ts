@@ -17,6 +17,7 @@ import type { ProjectionProgressFeed, ProjectionStore } from '../../application/
 import type { ReadModels } from '../../application/ports/read-models.js';
 import type { RefundQueries } from '../../application/ports/refund-queries.js';
 import type { ActivityFeedRunner } from '../../projections/activity/activity-feed-runner.js';
+import type { RevenueReports } from '../../application/ports/revenue-reports.js';
 import type { CheckpointWaiter } from '../../projections/checkpoint-waiter.js';
 import type { Projection } from '../../projections/projection.js';
 import type { ProjectionRebuilder } from '../../projections/rebuild.js';
@@ -51,6 +52,7 @@ interface Bindings {
   ReadModels: ReadModels;
   /** MongoDB when MONGO_URL is set, else PostgreSQL JSONB. The service prepares it at start and closes it at stop. */
   ActivityFeed: ActivityFeedStore;
+  RevenueReports: RevenueReports;
 
   // Application services.
   PaymentCommands: PaymentCommands;
@@ -84,6 +86,7 @@ export type Tokens = { readonly [K in keyof Bindings]: ServiceIdentifier<Binding
 const NAMES = [
   'Config', 'Logger', 'Pool',
   'Clock', 'IdGenerator', 'EventStore', 'PaymentProvider', 'PaymentQueries', 'RefundQueries', 'LedgerQueries', 'ProjectionStore', 'ProgressFeed', 'IdempotencyStore', 'ReadModels', 'ActivityFeed',
+  'RevenueReports',
   'PaymentCommands', 'RefundCommands', 'AuditLog', 'Authenticator',
   'Projections', 'ProjectionRunner', 'ProjectionRebuilder', 'CheckpointWaiter', 'ActivityFeedRunner',
   'Metrics', 'ApiKeys', 'RateLimiter', 'ReadinessChecks', 'HttpServer', 'Realtime', 'BackgroundTasks',

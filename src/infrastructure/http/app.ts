@@ -14,6 +14,7 @@ import { registerPaymentQueryRoutes } from './routes/payment-queries.js';
 import { registerRefundQueryRoutes } from './routes/refund-queries.js';
 import { registerActivityRoutes } from './routes/activity.js';
 import { registerRefundCommandRoutes } from './routes/refund-commands.js';
+import { registerReportRoutes } from './routes/reports.js';
 
 export const resolveLimits = (limits: Partial<HttpLimits> | undefined): HttpLimits => ({ ...DEFAULT_HTTP_LIMITS, ...(limits ?? {}) });
 
@@ -62,6 +63,7 @@ export function createHttpApp(deps: HttpDeps): Express {
   if (deps.activity) registerActivityRoutes(app, deps.activity, limits);
   registerRefundCommandRoutes(app, deps, limits);
   registerLedgerRoutes(app, deps, limits);
+  registerReportRoutes(app, deps, limits);
 
   app.use((req, _res, next) => next(new HttpProblem({ code: 'not_found', detail: `Nothing is served at ${req.method} ${req.path}.` })));
   app.use(errorHandler(deps.logger, limits.bodyLimitBytes));

@@ -8,6 +8,7 @@ import type { PaymentQueries } from '../../application/ports/payment-queries.js'
 import type { ReadModels } from '../../application/ports/read-models.js';
 import type { RefundQueries } from '../../application/ports/refund-queries.js';
 import type { RefundCommands } from '../../application/ports/refund-commands.js';
+import type { RevenueReports } from '../../application/ports/revenue-reports.js';
 
 /*
  * What createHttpApp is given. The application's ports (commands, queries, read models,
@@ -104,6 +105,7 @@ export interface HttpDeps {
   /** The double-entry ledger read model (GET /v1/ledger/…). */
   readonly ledgerQueries: LedgerQueries;
   readonly readModels: ReadModels;
+  readonly revenueReports: RevenueReports;
   readonly idempotency: IdempotencyStore;
   readonly readiness: readonly ReadinessCheck[];
   readonly logger: HttpLogger;

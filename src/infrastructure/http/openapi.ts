@@ -24,7 +24,11 @@ import {
   RefundListSchema,
   RefundStatusSchema,
   RefundViewSchema,
+  MAX_REPORT_DAYS,
+  RevenueReportQuery,
+  RevenueReportSchema,
 } from './schemas.js';
+import { CSV_CONTENT_TYPE, REVENUE_COLUMNS } from './routes/reports.js';
 
 /*
  * /openapi.json, generated from the same zod schemas that validate requests, so the
@@ -162,6 +166,17 @@ function commandErrorResponses(bodyLimitBytes: number, onExisting: boolean): Jso
   };
 }
 
+/** The revenue report's query parameters, from the schema that validates them. */
+function reportParameters(): Record<string, JsonObject> {
+  const shape = RevenueReportQuery.shape;
+  return {
+    ReportFrom: { name: 'from', in: 'query', required: true, description: 'First UTC day included.', schema: inlineSchema(shape.from) },
+    ReportTo: { name: 'to', in: 'query', required: true, description: 'Last UTC day included.', schema: inlineSchema(shape.to) },
+    ReportGranularity: { name: 'granularity', in: 'query', required: false, schema: inlineSchema(shape.granularity) },
+    ReportCurrency: { name: 'currency', in: 'query', required: false, schema: inlineSchema(shape.currency) },
+  };
+}
+
 export interface OpenApiOptions {
   readonly bodyLimitBytes: number;
   /** Whether GET /metrics needs an admin credential. */
@@ -185,6 +200,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
       Health: HealthSchema,
       Readiness: ReadinessSchema,
       ...LEDGER_RESPONSE_SCHEMAS,
+      RevenueReport: RevenueReportSchema,
     },
     'output',
   );
@@ -314,6 +330,34 @@ export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
         'CancelPaymentRequest',
         'The canceled payment.',
       ),
+      '/v1/reports/revenue': {
+        get: {
+          operationId: 'revenueReport',
+          summary: 'Revenue per UTC day or month and currency: gross captured, refunded, net, and counts',
+          ...secured(
+            'reports:read',
+            'Days are UTC: an event counts on the UTC date of its `occurredAt`. A customer-scoped credential is 403 `forbidden` (reports sum every customer). ' +
+              `The range is at most ${MAX_REPORT_DAYS} days, both ends included. \`Accept: text/csv\` answers the same rows as CSV with a header line; ` +
+              'either form is streamed page by page, so a long range starts arriving at once.',
+          ),
+          parameters: [p('ReportFrom'), p('ReportTo'), p('ReportGranularity'), p('ReportCurrency'), p('MinPosition'), p('RequestId')],
+          responses: {
+            '200': {
+              description: 'The report, in (period, currency) order.',
+              headers: { [REQUEST_ID_HEADER]: { $ref: '#/components/headers/RequestId' }, ...rateLimitHeaders },
+              content: {
+                'application/json': { schema: ref('RevenueReport') },
+                [CSV_CONTENT_TYPE.split(';')[0] as string]: {
+                  schema: { type: 'string', description: `A header line \`${REVENUE_COLUMNS.join(',')}\`, then one CRLF-terminated line per row.` },
+                },
+              },
+            },
+            '400': problem('A query parameter is invalid (`errors` names it): a date that is not `YYYY-MM-DD` or does not exist, `to` before `from`, a range too long, an unknown currency or parameter.'),
+            '503': problem('`read_model_behind`: the read model did not reach minPosition in time.', true),
+            ...securityResponses('reports:read'),
+          },
+        },
+      },
       '/v1/refunds': {
         post: {
           operationId: 'createRefund',
@@ -489,6 +533,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
         PaymentIdQuery: { name: 'paymentId', in: 'query', required: false, description: 'Only this payment\'s refunds.', schema: inlineSchema(PaymentIdSchema) },
         RefundStatusQuery: { name: 'status', in: 'query', required: false, schema: inlineSchema(RefundStatusSchema) },
         Limit: { name: 'limit', in: 'query', required: false, schema: inlineSchema(LimitSchema) },
+        ...reportParameters(),
         Cursor: { name: 'cursor', in: 'query', required: false, description: 'nextCursor of the previous page.', schema: inlineSchema(z.string().min(1).max(512)) },
       },
     },

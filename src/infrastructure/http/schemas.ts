@@ -4,6 +4,7 @@ import { isCurrencyCode, notForPayments } from '../../domain/currency.js';
 import { PAYMENT_ID_PREFIX, REFUND_ID_PREFIX } from '../../domain/ids.js';
 import { REFUND_REASONS } from '../../domain/refund/events.js';
 import type { RefundReason } from '../../domain/refund/events.js';
+import { parseCalendarDate } from '../../application/reports/calendar-date.js';
 import { MAX_AMOUNT_MINOR } from '../../domain/money.js';
 import { PROBLEM_CODES } from './problem.js';
 
@@ -290,4 +291,42 @@ export const ActivityEntrySchema = z.object({
 export const ActivityPageSchema = z.object({
   data: z.array(ActivityEntrySchema),
   nextCursor: z.string().nullable().meta({ description: 'Send back as `cursor` for older entries; null on the last page.' }),
+});
+
+// ---- reports ----------------------------------------------------------------------
+
+/** Longest range a revenue report covers: three years of days (one of them a leap year). */
+export const MAX_REPORT_DAYS = 3 * 365 + 1;
+
+const ReportDateSchema = z
+  .string()
+  // abort: a date that is not written YYYY-MM-DD gets one message, not two.
+  .regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'must be a date written YYYY-MM-DD', abort: true })
+  .refine((value) => parseCalendarDate(value) !== undefined, 'must be a day that exists')
+  .meta({ description: 'A UTC calendar day, `YYYY-MM-DD`, included in the report.', examples: ['2025-03-01'] });
+
+export const ReportGranularitySchema = z
+  .enum(['day', 'month'])
+  .meta({ description: 'One row per UTC day (`period` is `YYYY-MM-DD`) or per UTC calendar month (`YYYY-MM`), and currency.' });
+
+export const RevenueReportQuery = z.strictObject({
+  from: ReportDateSchema,
+  to: ReportDateSchema,
+  granularity: ReportGranularitySchema.default('day'),
+  currency: CurrencySchema.optional().meta({ description: 'Only this currency. ISO 4217, upper or lower case (`usd` and `USD` alike).', examples: ['usd'] }),
+  minPosition: z.string().optional(),
+});
+
+export const RevenueRowSchema = z.object({
+  period: z.string().meta({ description: '`YYYY-MM-DD` (granularity day) or `YYYY-MM` (month), in UTC.', examples: ['2025-03-01'] }),
+  currency: z.string().meta({ description: 'ISO 4217, upper case.', examples: ['USD'] }),
+  gross: z.int().meta({ description: 'Captured in the period, minor units.' }),
+  refunded: z.int().meta({ description: 'Refunded (succeeded refunds) in the period, minor units.' }),
+  net: z.int().meta({ description: 'gross − refunded; negative when the period refunded more than it captured.' }),
+  payments: z.int().meta({ description: 'Captures in the period.' }),
+  refunds: z.int().meta({ description: 'Succeeded refunds in the period.' }),
+});
+
+export const RevenueReportSchema = z.object({
+  data: z.array(RevenueRowSchema).meta({ description: 'In (period, currency) order; periods with nothing captured or refunded have no row.' }),
 });

@@ -11,6 +11,7 @@ import type { PaymentPage } from '../../../src/application/ports/payment-queries
 import type { ReadModels } from '../../../src/application/ports/read-models.js';
 import type { HttpDeps, HttpLimits, RateLimiter, ReadinessCheck } from '../../../src/infrastructure/http/deps.js';
 import type { IdempotencyStore } from '../../../src/application/ports/idempotency-store.js';
+import type { RevenueReports } from '../../../src/application/ports/revenue-reports.js';
 import { inMemoryRateLimiter } from '../../../src/infrastructure/http/rate-limit.js';
 import type { ProblemDocument } from '../../../src/infrastructure/http/problem.js';
 import { createLogger } from '../../../src/infrastructure/logging/logger.js';
@@ -28,6 +29,7 @@ import { projectionSchema } from '../../../src/projections/projection.js';
 import { SqlRefundQueries } from '../../../src/projections/refunds/refund-queries.js';
 import { refundsProjection } from '../../../src/projections/refunds/refunds-projection.js';
 import { SqlLedgerQueries } from '../../../src/projections/ledger/ledger-queries.js';
+import { SqlRevenueReports } from '../../../src/projections/reports/revenue-queries.js';
 import type { TestDatabase } from '../../support/pg.js';
 import { createTestDatabase } from '../../support/pg.js';
 import type { TokenSpec } from './auth.js';
@@ -43,6 +45,8 @@ export interface HarnessOptions {
   readonly wrapIdempotency?: (store: IdempotencyStore) => IdempotencyStore;
   /** Wraps the read models the queries wait on, e.g. to record which projection a query waits for. */
   readonly wrapReadModels?: (readModels: ReadModels) => ReadModels;
+  /** Replaces the real revenue report queries, e.g. with one that fails half-way. */
+  readonly revenueReports?: RevenueReports;
   /** Wraps the real command handlers, e.g. to make one throw. */
   readonly wrapCommands?: (commands: PaymentCommands) => PaymentCommands;
   /** Default: the real BearerAuthenticator over HS256 JWTs signed with TEST_JWT_SECRET. */
@@ -126,6 +130,8 @@ export async function startHarness(label: string, options: HarnessOptions = {}):
     refundQueries: new SqlRefundQueries(sqlExecutor(db.pool)),
     ledgerQueries: new SqlLedgerQueries(sqlExecutor(db.pool)),
     readModels: options.wrapReadModels ? options.wrapReadModels(readModel) : readModel,
+    // The real queries over the harness database; a suite that reads reports creates rm_reports (test/http/reports.int.test.ts).
+    revenueReports: options.revenueReports ?? new SqlRevenueReports(sqlExecutor(db.pool)),
     idempotency: options.wrapIdempotency ? options.wrapIdempotency(idempotency) : idempotency,
     readiness: options.readiness ?? [{ name: 'postgres', check: async () => void (await db.pool.query('SELECT 1')) }],
     logger,
