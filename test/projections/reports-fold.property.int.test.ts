@@ -29,7 +29,7 @@ const stepArb = fc.record({
   refund: fc.boolean(),
   minute: fc.integer({ min: 0, max: 4 * 24 * 60 - 1 }),
   currency: fc.constantFrom('USD', 'EUR', 'JPY'),
-  amount: fc.integer({ min: 0, max: 1_000_000 }),
+  amount: fc.integer({ min: 1, max: 1_000_000 }),
 });
 type Step = typeof stepArb extends fc.Arbitrary<infer T> ? T : never;
 

@@ -19,7 +19,7 @@ const eventArb = fc.record({
   dayOffset: fc.integer({ min: 0, max: 4 }),
   msOfDay: fc.integer({ min: 0, max: 86_399_999 }),
   currency: fc.constantFrom('USD', 'EUR', 'JPY'),
-  amount: fc.integer({ min: 0, max: 10_000_000 }),
+  amount: fc.integer({ min: 1, max: 10_000_000 }),
 });
 
 type Spec = typeof eventArb extends fc.Arbitrary<infer T> ? T : never;

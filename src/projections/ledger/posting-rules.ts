@@ -1,9 +1,10 @@
 import type { RecordedEvent } from '../../application/ports/event-store.js';
 import { formatPosition } from '../../application/ports/position.js';
 import { toDomainEvent } from '../../application/payments/payment-stream.js';
+import { toRefundEvent } from '../../application/refunds/refund-stream.js';
+import type { PaymentEvent } from '../../domain/payment/index.js';
+import type { RefundEvent } from '../../domain/refund/index.js';
 import type { CurrencyCode } from '../../domain/currency.js';
-import { isCurrencyCode } from '../../domain/currency.js';
-import { isPaymentId, isRefundId } from '../../domain/ids.js';
 import { MAX_AMOUNT_MINOR } from '../../domain/money.js';
 import { describeError } from '../logger.js';
 import { ProjectionEventError } from '../projection.js';
@@ -110,35 +111,33 @@ function releaseOutcome(event: RecordedEvent): string {
   return outcome === 'failed' || outcome === 'canceled' ? outcome : 'resolved';
 }
 
-function moneyFacts(event: RecordedEvent): MoneyFacts | undefined {
-  if (event.type === 'PaymentCaptured') {
-    let captured;
-    try {
-      captured = toDomainEvent(event);
-    } catch (error) {
-      throw new ProjectionEventError(event, describeError(error));
-    }
-    if (captured.type !== 'PaymentCaptured') return undefined;
-    const { paymentId, customerId, currency, amount } = captured.data;
-    return { paymentId, refundId: null, customerId, currency, amount: checkedAmount(event, amount) };
+/** The typed event through the domain's upcasters, or a ProjectionEventError naming this event. */
+function typedEvent(event: RecordedEvent): PaymentEvent | RefundEvent {
+  try {
+    return event.type.startsWith('Refund') ? toRefundEvent(event) : toDomainEvent(event);
+  } catch (error) {
+    throw new ProjectionEventError(event, describeError(error));
   }
+}
+
+function moneyFacts(event: RecordedEvent): MoneyFacts | undefined {
   if (!LEDGER_EVENT_TYPES.includes(event.type)) return undefined;
-  // The refund events have no upcaster yet (schema version 1): read them by the contract in
-  // src/domain/payment/refund-events.ts and src/domain/refund/events.ts, checking what we use.
-  const data = event.data as Record<string, unknown> | null;
-  if (typeof data !== 'object' || data === null) throw new ProjectionEventError(event, `${event.type} has no data`);
-  if (event.metadata.schemaVersion > 1) throw new ProjectionEventError(event, `${event.type} schema version ${event.metadata.schemaVersion} is newer than this code`);
-  const { paymentId, refundId, customerId, currency, amount } = data;
-  if (typeof paymentId !== 'string' || !isPaymentId(paymentId)) throw new ProjectionEventError(event, `${event.type} names no payment id`);
-  if (typeof refundId !== 'string' || !isRefundId(refundId)) throw new ProjectionEventError(event, `${event.type} names no refund id`);
-  if (typeof currency !== 'string' || !isCurrencyCode(currency)) throw new ProjectionEventError(event, `${event.type} has no known currency`);
-  return {
-    paymentId,
-    refundId,
-    customerId: typeof customerId === 'string' ? customerId : null,
-    currency,
-    amount: checkedAmount(event, amount),
-  };
+  const typed = typedEvent(event);
+  switch (typed.type) {
+    case 'PaymentCaptured': {
+      const { paymentId, customerId, currency, amount } = typed.data;
+      return { paymentId, refundId: null, customerId, currency, amount: checkedAmount(event, amount) };
+    }
+    case 'PaymentRefundReserved':
+    case 'PaymentRefundSettled':
+    case 'PaymentRefundReleased':
+    case 'RefundSucceeded': {
+      const { paymentId, refundId, customerId, currency, amount } = typed.data;
+      return { paymentId, refundId, customerId, currency, amount: checkedAmount(event, amount) };
+    }
+    default:
+      return undefined;
+  }
 }
 
 function checkedAmount(event: RecordedEvent, amount: unknown): number {

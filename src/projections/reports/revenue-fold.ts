@@ -1,11 +1,11 @@
 import { toDomainEvent } from '../../application/payments/payment-stream.js';
+import { toRefundEvent } from '../../application/refunds/refund-stream.js';
 import type { RecordedEvent } from '../../application/ports/event-store.js';
 import type { PositionParts } from '../../application/ports/position.js';
 import { comparePositions } from '../../application/ports/position.js';
 import type { CalendarDate } from '../../application/reports/calendar-date.js';
 import { utcDayOf } from '../../application/reports/calendar-date.js';
 import type { CurrencyCode } from '../../domain/currency.js';
-import { isCurrencyCode } from '../../domain/currency.js';
 import { describeError } from '../logger.js';
 import { ProjectionEventError } from '../projection.js';
 
@@ -61,18 +61,15 @@ function dayOf(event: RecordedEvent): CalendarDate {
   return day;
 }
 
-/**
- * RefundSucceeded as the contract (src/domain/refund/events.ts) states it: only the fields
- * a report needs, checked here because the refund upcaster is not on main yet.
- */
+/** RefundSucceeded through the refund aggregate's upcaster, or a ProjectionEventError naming this event. */
 function refundAmountOf(event: RecordedEvent): { amount: number; currency: CurrencyCode } {
-  const data = event.data as { amount?: unknown; currency?: unknown } | null;
-  const amount = data?.amount;
-  const currency = data?.currency;
-  if (!isAmount(amount) || typeof currency !== 'string' || !isCurrencyCode(currency)) {
-    throw new ProjectionEventError(event, 'RefundSucceeded needs a non-negative integer amount and an ISO 4217 currency');
+  let refund;
+  try {
+    refund = toRefundEvent(event);
+  } catch (error) {
+    throw new ProjectionEventError(event, describeError(error));
   }
-  return { amount, currency };
+  return { amount: refund.data.amount, currency: refund.data.currency };
 }
 
 /** What `event` adds to the report; undefined for an event type reports do not count. */
