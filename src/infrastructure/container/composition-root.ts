@@ -79,20 +79,28 @@ const HTTP_HEADERS_TIMEOUT_MS = 10_000;
 const HTTP_KEEP_ALIVE_TIMEOUT_MS = 65_000;
 const HTTP_MAX_REQUESTS_PER_SOCKET = 10_000;
 
-/** Runs `work` every `intervalMs` between start and stop; a failure is logged, not fatal. */
+/**
+ * Runs `work` every `intervalMs` between start and stop (never two at once); a failure is
+ * logged, not fatal. Stop waits for a run in progress, so it never outlives the pool.
+ */
 function intervalTask(name: string, intervalMs: number, work: () => Promise<unknown>, logger: Logger): BackgroundTask {
   let timer: ReturnType<typeof setInterval> | undefined;
+  let running: Promise<void> | undefined;
   return {
     name,
     start: () => {
       timer ??= setInterval(() => {
-        work().catch((error: unknown) => logger.warn({ err: error, task: name }, `${name} failed`));
+        running ??= work()
+          .then(() => undefined, (error: unknown) => logger.warn({ err: error, task: name }, `${name} failed`))
+          .finally(() => {
+            running = undefined;
+          });
       }, intervalMs);
       timer.unref();
     },
-    stop: () => {
+    stop: async () => {
       clearInterval(timer);
-      return Promise.resolve();
+      await running;
     },
   };
 }

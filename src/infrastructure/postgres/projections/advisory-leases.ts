@@ -42,6 +42,11 @@ export class AdvisoryLeases {
   private readonly held = new Map<string, HeldLease>();
   private heartbeat: ReturnType<typeof setInterval> | undefined;
   private closed = false;
+  /**
+   * One statement at a time on the shared connection: several runners acquire and release
+   * concurrently, and pg deprecates issuing a query while another is executing.
+   */
+  private turn: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: AdvisoryLeasesOptions) {}
 
@@ -52,12 +57,12 @@ export class AdvisoryLeases {
     let granted = false;
     try {
       const client = await this.connection();
-      const locked = await client.query<{ acquired: boolean }>(TRY_LOCK, [LEASE_LOCK_CLASS[purpose], name]);
+      const locked = await this.serially(() => client.query<{ acquired: boolean }>(TRY_LOCK, [LEASE_LOCK_CLASS[purpose], name]));
       if (locked.rows[0]?.acquired !== true) return undefined;
       try {
-        await client.query(RECORD_HOLDER, [name, purpose, holder]);
+        await this.serially(() => client.query(RECORD_HOLDER, [name, purpose, holder]));
       } catch (error) {
-        await client.query(UNLOCK, [LEASE_LOCK_CLASS[purpose], name]).catch(() => undefined);
+        await this.serially(() => client.query(UNLOCK, [LEASE_LOCK_CLASS[purpose], name])).catch(() => undefined);
         throw error;
       }
       const controller = new AbortController();
@@ -88,8 +93,15 @@ export class AdvisoryLeases {
     if (this.held.size === 0) this.stopHeartbeat();
     // On a dead connection the server has already dropped the lock.
     if (lease.client === this.client && !lease.controller.signal.aborted) {
-      await lease.client.query(UNLOCK, [LEASE_LOCK_CLASS[lease.purpose], lease.name]).catch(() => undefined);
+      await this.serially(() => lease.client.query(UNLOCK, [LEASE_LOCK_CLASS[lease.purpose], lease.name])).catch(() => undefined);
     }
+  }
+
+  /** Runs `statement` after every statement queued before it on this connection, failed or not. */
+  private serially<T>(statement: () => Promise<T>): Promise<T> {
+    const mine = this.turn.then(statement, statement);
+    this.turn = mine.catch(() => undefined);
+    return mine;
   }
 
   private connection(): Promise<pg.Client> {
@@ -135,7 +147,7 @@ export class AdvisoryLeases {
     this.heartbeat = setInterval(() => {
       const client = this.client;
       if (!client) return;
-      client.query('SELECT 1').catch(() => this.lose(client));
+      this.serially(() => client.query('SELECT 1')).catch(() => this.lose(client));
     }, this.options.heartbeatMs);
     this.heartbeat.unref();
   }
