@@ -1,7 +1,7 @@
 /*
  * List cursors are small JSON bodies in base64url, so callers treat them as opaque and the
  * service can change what is inside without breaking anyone who follows the rules. Each
- * listing checks the body it gets back (see payments/payment-cursor.ts, ledger/ledger-queries.ts).
+ * listing checks the body it gets back (see id-cursor.ts, ledger/ledger-queries.ts).
  */
 
 /** A longer cursor is not one we issued; refusing it early bounds the work. */

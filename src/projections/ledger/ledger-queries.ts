@@ -8,6 +8,7 @@ import type { Result } from '../../domain/result.js';
 import { err, ok } from '../../domain/result.js';
 import { decodeOpaqueCursor, encodeOpaqueCursor } from '../opaque-cursor.js';
 import { projectionSchema } from '../projection.js';
+import { isoOf } from '../row-values.js';
 
 // Queries run on an ordinary pool and name the live schema (a rebuild renames schemas in one transaction).
 const SCHEMA = projectionSchema('ledger');
@@ -56,7 +57,6 @@ function minorUnits(text: string): number {
   return n;
 }
 
-const toIso = (value: Date | string): string => (value instanceof Date ? value : new Date(value)).toISOString();
 
 /** Binds parameters in order, for queries whose predicates depend on the filters given. */
 class Params {
@@ -189,7 +189,7 @@ export function entryFromRow(row: EntryRow, postings: readonly LedgerPosting[]):
     eventId: row.event_id,
     eventType: row.event_type,
     position: row.position,
-    occurredAt: toIso(row.occurred_at),
+    occurredAt: isoOf(row.occurred_at),
     description: row.description,
     paymentId: row.payment_id,
     refundId: row.refund_id,

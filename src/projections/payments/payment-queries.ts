@@ -2,9 +2,10 @@ import type { ListPaymentsQuery, PaymentPage, PaymentQueries, InvalidCursor } fr
 import type { PaymentView } from '../../application/payments/payment-view.js';
 import type { SqlExecutor } from '../../application/ports/sql.js';
 import type { Result } from '../../domain/result.js';
+import { isPaymentId } from '../../domain/ids.js';
 import { err, ok } from '../../domain/result.js';
 import { projectionSchema } from '../projection.js';
-import { decodeCursor, encodeCursor } from './payment-cursor.js';
+import { decodeIdCursor, encodeIdCursor } from '../id-cursor.js';
 import type { PaymentRow } from './payment-row.js';
 import { paymentViewFromRow } from './payment-row.js';
 
@@ -30,7 +31,7 @@ export class SqlPaymentQueries implements PaymentQueries {
   async list(query: ListPaymentsQuery): Promise<Result<PaymentPage, InvalidCursor>> {
     let before: string | undefined;
     if (query.cursor !== undefined) {
-      before = decodeCursor(query.cursor);
+      before = decodeIdCursor(query.cursor, isPaymentId);
       if (before === undefined) return err({ code: 'invalid_cursor', message: 'the cursor is not one this service issued' });
     }
     const limit = pageSize(query.limit);
@@ -51,7 +52,7 @@ export class SqlPaymentQueries implements PaymentQueries {
     const last = rows[rows.length - 1];
     return ok({
       data: rows.map(paymentViewFromRow),
-      nextCursor: result.rows.length > limit && last ? encodeCursor(last.id) : null,
+      nextCursor: result.rows.length > limit && last ? encodeIdCursor(last.id) : null,
     });
   }
 }

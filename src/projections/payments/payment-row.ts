@@ -2,6 +2,7 @@ import type { PaymentView } from '../../application/payments/payment-view.js';
 import type { CurrencyCode } from '../../domain/currency.js';
 import type { PaymentId } from '../../domain/ids.js';
 import type { CancellationReason, CaptureMethod, PaymentFailure, PaymentStatus, RefundReservationEntry } from '../../domain/payment/index.js';
+import { isoOf } from '../row-values.js';
 
 /**
  * A row of `payments` as the driver hands it back. bigint and timestamptz arrive as
@@ -86,7 +87,6 @@ CREATE INDEX IF NOT EXISTS payments_customer_id_id ON payments (customer_id, id)
 CREATE INDEX IF NOT EXISTS payments_status_id ON payments (status, id);
 `;
 
-const toIso = (value: Date | string): string => (value instanceof Date ? value : new Date(value)).toISOString();
 
 export function paymentViewFromRow(row: PaymentRow): PaymentView {
   return {
@@ -107,7 +107,7 @@ export function paymentViewFromRow(row: PaymentRow): PaymentView {
     failure: row.failure,
     cancellationReason: row.cancellation_reason,
     revision: String(row.revision),
-    createdAt: toIso(row.created_at),
-    updatedAt: toIso(row.updated_at),
+    createdAt: isoOf(row.created_at),
+    updatedAt: isoOf(row.updated_at),
   };
 }

@@ -5,7 +5,7 @@ import type { RefundView } from '../../application/refunds/refund-view.js';
 import { isRefundId } from '../../domain/ids.js';
 import type { Result } from '../../domain/result.js';
 import { err, ok } from '../../domain/result.js';
-import { decodeCursorOf, encodeCursor } from '../payments/payment-cursor.js';
+import { decodeIdCursor, encodeIdCursor } from '../id-cursor.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../payments/payment-queries.js';
 import { projectionSchema } from '../projection.js';
 import type { RefundRow } from './refund-row.js';
@@ -34,7 +34,7 @@ export class SqlRefundQueries implements RefundQueries {
   }
 
   async list(query: ListRefundsQuery): Promise<Result<RefundPage, InvalidCursor>> {
-    const before = query.cursor === undefined ? undefined : decodeCursorOf(query.cursor, isRefundId);
+    const before = query.cursor === undefined ? undefined : decodeIdCursor(query.cursor, isRefundId);
     if (query.cursor !== undefined && before === undefined) return err({ code: 'invalid_cursor', message: 'the cursor is not one this service issued' });
     const limit = query.limit === undefined || !Number.isFinite(query.limit) ? DEFAULT_PAGE_SIZE : Math.min(MAX_PAGE_SIZE, Math.max(1, Math.floor(query.limit)));
     // Only the filters given become predicates, so each shape of query can use its index
@@ -56,6 +56,6 @@ export class SqlRefundQueries implements RefundQueries {
     const result = await this.sql.query<RefundRow>(`SELECT * FROM ${REFUNDS_TABLE}${where} ORDER BY id DESC LIMIT $${params.length}`, params);
     const rows = result.rows.slice(0, limit);
     const last = rows.at(-1);
-    return ok({ data: rows.map(refundViewFromRow), nextCursor: result.rows.length > limit && last ? encodeCursor(last.id) : null });
+    return ok({ data: rows.map(refundViewFromRow), nextCursor: result.rows.length > limit && last ? encodeIdCursor(last.id) : null });
   }
 }

@@ -2,6 +2,7 @@ import type { RefundStatus, RefundView } from '../../application/refunds/refund-
 import type { CurrencyCode } from '../../domain/currency.js';
 import type { PaymentId, RefundId } from '../../domain/ids.js';
 import type { RefundReason } from '../../domain/refund/events.js';
+import { isoOf } from '../row-values.js';
 
 /**
  * A row of `refunds` as the driver hands it back (bigint and timestamptz as strings or
@@ -56,7 +57,6 @@ CREATE INDEX IF NOT EXISTS refunds_customer_id_id ON refunds (customer_id, id);
 CREATE INDEX IF NOT EXISTS refunds_status_id ON refunds (status, id);
 `;
 
-const toIso = (value: Date | string): string => (value instanceof Date ? value : new Date(value)).toISOString();
 
 export function refundViewFromRow(row: RefundRow): RefundView {
   return {
@@ -71,7 +71,7 @@ export function refundViewFromRow(row: RefundRow): RefundView {
     failureReason: row.failure_reason,
     metadata: row.metadata,
     revision: String(row.revision),
-    createdAt: toIso(row.created_at),
-    updatedAt: toIso(row.updated_at),
+    createdAt: isoOf(row.created_at),
+    updatedAt: isoOf(row.updated_at),
   };
 }

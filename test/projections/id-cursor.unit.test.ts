@@ -1,6 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeCursor, encodeCursor } from '../../src/projections/payments/payment-cursor.js';
+import { isPaymentId } from '../../src/domain/ids.js';
+import { decodeIdCursor, encodeIdCursor } from '../../src/projections/id-cursor.js';
+
+const encodeCursor = encodeIdCursor;
+const decodeCursor = (cursor: string): string | undefined => decodeIdCursor(cursor, isPaymentId);
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const paymentId = fc.string({ unit: fc.constantFrom(...CROCKFORD), minLength: 26, maxLength: 26 }).map((body) => `pay_${body}`);
