@@ -7,7 +7,7 @@ import { loadConfig } from '../src/infrastructure/config/config.js';
 import { authorizationHeader, benchToken } from './support/auth.js';
 import { BASELINE_TABLE } from './support/baseline-server.js';
 import { CpuAccounting, cpuPerRequest, describeCpu, type CpuPerRequest } from './support/cpu-accounting.js';
-import { describeProfile, profilesIn, readProfile, summarizeProfile } from './support/cpu-profile.js';
+import { describeProfile, mainThreadProfile, readProfile, summarizeProfile } from './support/cpu-profile.js';
 import { ADMIN_URL, withBenchDatabase, type BenchDatabase } from './support/db.js';
 import { runHttpLoad, type HttpLoadReport } from './support/http-load.js';
 import { mib, RssSampler, type RssReport } from './support/proc-stats.js';
@@ -102,7 +102,7 @@ async function measure(
     rss = sampler?.stop();
   }
   if (report.errors > 0) throw new Error(`${report.errors} failed requests at ${clients} clients, first: ${report.firstError ?? '?'}`);
-  const cpu = before !== undefined && after !== undefined ? cpuPerRequest(before, after, report.windowRequests, report.windowMs, CPUS) : undefined;
+  const cpu = before !== undefined && after !== undefined ? cpuPerRequest(before, after, report.windowRequests, (windowUs[1] - windowUs[0]) / 1000, CPUS) : undefined;
   return { report, latency: summarize(report.latencies), cpu, rss, windowUs };
 }
 
@@ -164,9 +164,9 @@ async function profileRun(db: BenchDatabase, serviceEnv: Record<string, string>,
     if (ended !== 0) ctx.log(`  (profiled service ended: ${String(ended)}; its profile may be missing)`);
   }
   logRun(ctx, `profiled service (--cpu-prof, slower than unprofiled), ${TARGET_CONCURRENCY} clients`, m, 'service');
-  const file = profilesIn(dir).at(-1);
+  const file = mainThreadProfile(dir);
   if (file === undefined) {
-    ctx.log(`  no .cpuprofile was written in ${dir}`);
+    ctx.log(`  no main-thread .cpuprofile was written in ${dir}`);
     return;
   }
   ctx.log(`  profile: ${file} (open in Chrome DevTools → Performance, or speedscope, for a flame graph)`);

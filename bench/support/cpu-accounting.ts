@@ -64,6 +64,9 @@ export class CpuAccounting {
   ) {}
 
   async snapshot(serverPid: number, loadGeneratorPid: number): Promise<Snapshot> {
+    // The processes we started first, before the round trip to list PostgreSQL's.
+    const server = processCpu(serverPid);
+    const loadGenerator = processCpu(loadGeneratorPid);
     const { rows } = await this.admin.query<{ pid: number; ours: boolean | null }>(PG_PROCESSES, [this.database]);
     const backends = rows.filter((r) => r.ours === true).map((r) => r.pid);
     const shared = rows.filter((r) => r.ours !== true).map((r) => r.pid);
@@ -71,8 +74,6 @@ export class CpuAccounting {
     // Its own time only; its children's (every backend that ever exited) is everyone's.
     this.#postmaster ??= shared.map(parentPid).find((p) => p !== undefined && p > 1);
     if (this.#postmaster !== undefined) shared.push(this.#postmaster);
-    const server = processCpu(serverPid);
-    const loadGenerator = processCpu(loadGeneratorPid);
     return {
       server: server === undefined ? undefined : totalUs(server),
       loadGenerator: loadGenerator === undefined ? undefined : totalUs(loadGenerator),

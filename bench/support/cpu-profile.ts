@@ -46,15 +46,18 @@ export interface ProfileSummary {
 
 const IDLE = new Set(['(idle)', '(root)']);
 
-/** The profiles a directory holds, newest last (names start with a timestamp). */
-export function profilesIn(dir: string): string[] {
+/**
+ * The main-thread profile a directory holds (names are CPU.<date>.<time>.<pid>.<thread>.<seq>;
+ * thread 0 is the main thread, others are workers such as tsx's module loader), or undefined.
+ */
+export function mainThreadProfile(dir: string): string | undefined {
   try {
-    return readdirSync(dir)
-      .filter((f) => f.endsWith('.cpuprofile'))
-      .sort()
-      .map((f) => join(dir, f));
+    const main = readdirSync(dir)
+      .filter((f) => /\.\d+\.0\.\d+\.cpuprofile$/.test(f))
+      .sort();
+    return main.length === 0 ? undefined : join(dir, main[main.length - 1] as string);
   } catch {
-    return [];
+    return undefined;
   }
 }
 
@@ -89,8 +92,15 @@ function shortUrl(url: string): string {
   return url.replace(/^file:\/\//, '');
 }
 
-const functionKey = (f: CallFrame): string =>
-  f.url === '' ? f.functionName : `${f.functionName || '(anonymous)'} ${shortUrl(f.url)}:${f.lineNumber + 1}`;
+/**
+ * "name file:line". TypeScript run through tsx is profiled as the JavaScript it was compiled
+ * to, whose line numbers are not the source's: those frames get the file only.
+ */
+function functionKey(f: CallFrame): string {
+  if (f.url === '') return f.functionName;
+  const where = /\.[cm]?ts$/.test(f.url) ? shortUrl(f.url) : `${shortUrl(f.url)}:${f.lineNumber + 1}`;
+  return `${f.functionName || '(anonymous)'} ${where}`;
+}
 
 function top(totals: Map<string, number>, busyUs: number, count: number): SelfTime[] {
   return [...totals]

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import type { FromLoadGenerator, HttpLoadReport, HttpLoadSpec } from './http-load.js';
+import type { FromLoadGenerator, HttpLoadReport, HttpLoadSpec, ToLoadGenerator } from './http-load.js';
 import { runClosedLoop } from './load.js';
 import { now } from './stats.js';
 
@@ -29,6 +29,13 @@ function post(agent: http.Agent, target: URL, spec: HttpLoadSpec, body: string):
     req.end(body);
   });
 }
+
+/** Resolves when the parent has taken its readings at window-end (this process must still exist for them). */
+const reportWanted = new Promise<void>((resolve) => {
+  process.on('message', (message: ToLoadGenerator) => {
+    if (message.kind === 'report-please') resolve();
+  });
+});
 
 const send = (message: FromLoadGenerator): Promise<void> =>
   new Promise((resolve, reject) => process.send?.(message, undefined, {}, (error) => (error ? reject(error) : resolve())) ?? resolve());
@@ -67,6 +74,7 @@ async function main(spec: HttpLoadSpec): Promise<HttpLoadReport> {
     }
     const windowMs = now() - windowStartedAt;
     await send({ kind: 'window-end' });
+    await reportWanted;
     return {
       requests: result.ops,
       allRequests: result.allUnits,

@@ -31,6 +31,9 @@ export interface HttpLoadReport {
   readonly windowMs: number;
 }
 
+/** The parent's answer to window-end: its readings are taken, the generator may report and exit. */
+export type ToLoadGenerator = { readonly kind: 'report-please' };
+
 /** Messages from the load generator process, in this order. */
 export type FromLoadGenerator =
   | { readonly kind: 'window-start' }
@@ -64,6 +67,8 @@ export async function runHttpLoad(spec: HttpLoadSpec, hooks: WindowHooks = {}): 
     await hooks.onWindowStart?.(pid);
     await nextMessage(child, isMessage('window-end'), limitMs);
     await hooks.onWindowEnd?.(pid);
+    const please: ToLoadGenerator = { kind: 'report-please' };
+    child.send(please);
     return (await reported).report;
   } finally {
     await stopChild(child, 5_000);
