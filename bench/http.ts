@@ -181,6 +181,7 @@ async function run(ctx: BenchContext): Promise<Row[]> {
     const poolSize = loadConfig({ ...process.env, ...serviceEnv, PORT: '0', HOST: '127.0.0.1' }).DATABASE_POOL_MAX;
     const counter = await TransactionCounter.open(db.url);
     const admin = new pg.Client({ connectionString: ADMIN_URL });
+    admin.on('error', () => undefined); // a failed query still rejects; an idle connection's loss is no crash
     await admin.connect();
     const accounting = new CpuAccounting(admin, db.name);
     try {
