@@ -15,15 +15,16 @@ import { projectionCatchUp } from './support/projection-lag.js';
 import type { BenchContext, Benchmark, Row } from './support/report.js';
 import { startBaselineProcess, startServiceProcess, type ServerProcess } from './support/servers.js';
 import { fmtInt, fmtMs, summarize, type LatencySummary } from './support/stats.js';
-import { TransactionCounter, transactionsPerRequest } from './support/transaction-counter.js';
+import { TransactionCounter, TransactionSpan } from './support/transaction-counter.js';
 
 /*
  * POST /v1/payments against the service as deployed (`ledger serve`, a process of its own),
  * at 1, 8 and 32 clients, each request with a bearer token and a fresh Idempotency-Key, sent
  * by a closed-loop keep-alive load generator in another process. Baseline: a minimal
  * node:http server doing one raw INSERT per request (bench/support/baseline-server.ts), also
- * a process of its own, sent the very same requests: the ratio is what the service's layers
- * cost. For every run, each party's CPU time per request over the measured window
+ * a process of its own (with a database of its own), sent the very same requests: the ratio
+ * is what the service's layers cost. Each service run follows a baseline run at the same
+ * level, so that the machine's other load (it is shared) changes both sides of a ratio alike. For every run, each party's CPU time per request over the measured window
  * (/proc; bench/support/cpu-accounting.ts), and the service's RSS under the 32-client load.
  * Informational decomposition: without the Idempotency-Key; with projections off.
  * BENCH_PROFILE=1 adds one 32-client run under --cpu-prof and prints where its time went.
@@ -106,22 +107,51 @@ async function measure(
   return { report, latency: summarize(report.latencies), cpu, rss, windowUs };
 }
 
-/** Runs `work` against one server process's whole lifetime; returns its database transactions per request. */
-async function lifetime(
-  counter: TransactionCounter,
-  start: () => Promise<ServerProcess>,
-  work: (server: ServerProcess) => Promise<number>,
-  ctx: BenchContext,
-): Promise<number> {
-  return transactionsPerRequest(counter, async () => {
-    const server = await start();
-    try {
-      return await work(server);
-    } finally {
-      const ended = await server.stop();
-      if (ended !== 0) ctx.log(`  (server process ${server.pid} ended: ${String(ended)})`);
-    }
-  });
+/**
+ * One server process under measurement, with the database it alone uses (so that its
+ * transactions and its backends' CPU are its own) and its transactions over its lifetime.
+ */
+class Side {
+  private constructor(
+    readonly name: string,
+    readonly server: ServerProcess,
+    private readonly counter: TransactionCounter,
+    private readonly span: TransactionSpan,
+    private readonly accounting: CpuAccounting,
+  ) {}
+
+  static async start(name: string, counter: TransactionCounter, accounting: CpuAccounting, start: () => Promise<ServerProcess>): Promise<Side> {
+    const span = await TransactionSpan.open(counter);
+    return new Side(name, await start(), counter, span, accounting);
+  }
+
+  async run(ctx: BenchContext, clients: number, load: Load, label: string, sampleRss = false): Promise<Measurement> {
+    await this.counter.checkpoint();
+    const m = await measure(this.server, clients, ctx, load, this.accounting, sampleRss);
+    this.span.requests += m.report.allRequests;
+    logRun(ctx, `${label}, ${clients} client${clients === 1 ? '' : 's'}`, m, this.name);
+    return m;
+  }
+
+  /** Stops the server; its database transactions per request over its lifetime. */
+  async stop(ctx: BenchContext): Promise<number> {
+    const ended = await this.server.stop();
+    if (ended !== 0) ctx.log(`  (${this.name} process ${this.server.pid} ended: ${String(ended)})`);
+    return this.span.close();
+  }
+}
+
+/** Runs `work` with the side started by `start`, stops it whatever happens; `work`'s result and the side's transactions per request. */
+async function withSide<T>(ctx: BenchContext, start: () => Promise<Side>, work: (side: Side) => Promise<T>): Promise<{ result: T; tx: number }> {
+  const side = await start();
+  let result: T;
+  try {
+    result = await work(side);
+  } catch (error) {
+    await side.stop(ctx).catch(() => undefined);
+    throw error;
+  }
+  return { result, tx: await side.stop(ctx) };
 }
 
 function logRun(ctx: BenchContext, label: string, m: Measurement, serverName: string): void {
@@ -174,160 +204,145 @@ async function profileRun(db: BenchDatabase, serviceEnv: Record<string, string>,
 }
 
 async function run(ctx: BenchContext): Promise<Row[]> {
-  return withBenchDatabase('http', async (db: BenchDatabase) => {
-    // RATE_LIMIT_PER_MINUTE: the per-credential limit must not be what the benchmark measures.
-    const serviceEnv: Record<string, string> = { DATABASE_URL: db.url, LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '1000000' };
-    // The baseline's pool is as large as the service's.
-    const poolSize = loadConfig({ ...process.env, ...serviceEnv, PORT: '0', HOST: '127.0.0.1' }).DATABASE_POOL_MAX;
-    const counter = await TransactionCounter.open(db.url);
-    const admin = new pg.Client({ connectionString: ADMIN_URL });
-    admin.on('error', () => undefined); // a failed query still rejects; an idle connection's loss is no crash
-    await admin.connect();
-    const accounting = new CpuAccounting(admin, db.name);
-    try {
-      const ddl = new pg.Client({ connectionString: db.url });
-      await ddl.connect();
-      await ddl.query(BASELINE_TABLE);
-      await ddl.end();
-      // `ledger token create` migrates the fresh database first, as the service would.
-      const auth = await benchToken(db.url, 'payments:write');
-      ctx.log(`  bearer token: ${auth.source}; a fresh Idempotency-Key on every request (baseline included: the same requests, which it ignores)`);
-      const withKey: Load = { headers: authorizationHeader(auth.token), idempotencyKey: true };
-      const withoutKey: Load = { ...withKey, idempotencyKey: false };
+  // Two databases: the service's, and the baseline's, so that both servers can stay up and
+  // their runs alternate (a change in the machine's other load hits both sides alike).
+  return withBenchDatabase('http', (db) => withBenchDatabase('http_baseline', (baselineDb) => compare(ctx, db, baselineDb)));
+}
 
-      // Baseline first, at every level, so that the service's projections catching up after a
-      // level do not run during a baseline measurement.
-      const baseline = new Map<number, Measurement>();
-      const baselineTx = await lifetime(
-        counter,
-        () => startBaselineProcess(db.url, poolSize),
-        async (server) => {
-          let requests = 0;
-          for (const clients of LEVELS) {
-            await counter.checkpoint();
-            const m = await measure(server, clients, ctx, withKey, accounting);
-            baseline.set(clients, m);
-            requests += m.report.allRequests;
-            logRun(ctx, `baseline (node:http + 1 INSERT), ${clients} client(s)`, m, 'baseline server');
-          }
-          return requests;
-        },
-        ctx,
-      );
+/** Pairs of runs at the same level, one right after the other. */
+interface Pair {
+  readonly service: Measurement;
+  readonly baseline: Measurement;
+  /** Database transactions per request over the service's lifetime. */
+  readonly tx: number;
+}
 
-      const measured = new Map<number, Measurement>();
-      const serviceTx = await lifetime(
-        counter,
-        () => startServiceProcess(serviceEnv),
-        async (server) => {
-          let requests = 0;
-          for (const clients of LEVELS) {
-            await counter.checkpoint();
-            const m = await measure(server, clients, ctx, withKey, accounting, clients === TARGET_CONCURRENCY);
-            measured.set(clients, m);
-            requests += m.report.allRequests;
-            logRun(ctx, `service POST /v1/payments, ${clients} client(s)`, m, 'service');
-            // Every projection catches up before the next level (and before the next server).
-            const lag = await projectionCatchUp(db.url, ctx.quick ? 10_000 : 30_000);
-            ctx.log(
-              lag.caughtUp
-                ? `      every projection reached the head of the log (${lag.head}) ${fmtMs(lag.ms)} after the run ended`
-                : `      projections ${lag.behind.join(', ')} had not reached the head of the log (${lag.head}) ${fmtMs(lag.ms)} after the run ended`,
-            );
-          }
-          return requests;
-        },
-        ctx,
-      );
-
-      // Decomposition, informational, at 32 clients: the Idempotency-Key protocol (same
-      // service without the header), and the read-model work (PROJECTIONS_ENABLED=false).
-      let noKey: Measurement | undefined;
-      const noKeyTx = await lifetime(
-        counter,
-        () => startServiceProcess(serviceEnv),
-        async (server) => {
-          await counter.checkpoint();
-          noKey = await measure(server, TARGET_CONCURRENCY, ctx, withoutKey, accounting);
-          logRun(ctx, `service without Idempotency-Key, ${TARGET_CONCURRENCY} clients`, noKey, 'service');
-          await projectionCatchUp(db.url, ctx.quick ? 10_000 : 30_000);
-          return noKey.report.allRequests;
-        },
-        ctx,
-      );
-      let noProjections: Measurement | undefined;
-      const noProjectionsTx = await lifetime(
-        counter,
-        () => startServiceProcess({ ...serviceEnv, PROJECTIONS_ENABLED: 'false' }),
-        async (server) => {
-          await counter.checkpoint();
-          noProjections = await measure(server, TARGET_CONCURRENCY, ctx, withKey, accounting);
-          logRun(ctx, `service with PROJECTIONS_ENABLED=false, ${TARGET_CONCURRENCY} clients`, noProjections, 'service');
-          return noProjections.report.allRequests;
-        },
-        ctx,
-      );
+async function compare(ctx: BenchContext, db: BenchDatabase, baselineDb: BenchDatabase): Promise<Row[]> {
+  // RATE_LIMIT_PER_MINUTE: the per-credential limit must not be what the benchmark measures.
+  const serviceEnv: Record<string, string> = { DATABASE_URL: db.url, LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '1000000' };
+  // The baseline's pool is as large as the service's.
+  const poolSize = loadConfig({ ...process.env, ...serviceEnv, PORT: '0', HOST: '127.0.0.1' }).DATABASE_POOL_MAX;
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  admin.on('error', () => undefined); // a failed query still rejects; an idle connection's loss is no crash
+  await admin.connect();
+  const serviceCounter = await TransactionCounter.open(db.url);
+  const baselineCounter = await TransactionCounter.open(baselineDb.url);
+  try {
+    const ddl = new pg.Client({ connectionString: baselineDb.url });
+    await ddl.connect();
+    await ddl.query(BASELINE_TABLE);
+    await ddl.end();
+    // `ledger token create` migrates the fresh database first, as the service would.
+    const auth = await benchToken(db.url, 'payments:write');
+    ctx.log(`  bearer token: ${auth.source}; a fresh Idempotency-Key on every request (baseline included: the same requests, which it ignores)`);
+    ctx.log('  each service run follows a baseline run at the same level (both servers stay up; the projections catch up in between)');
+    const withKey: Load = { headers: authorizationHeader(auth.token), idempotencyKey: true };
+    const withoutKey: Load = { ...withKey, idempotencyKey: false };
+    const serviceCpu = new CpuAccounting(admin, db.name);
+    const startService = (env: Record<string, string>) => () => Side.start('service', serviceCounter, serviceCpu, () => startServiceProcess(env));
+    const catchUp = async (): Promise<void> => {
+      const lag = await projectionCatchUp(db.url, ctx.quick ? 10_000 : 30_000);
       ctx.log(
-        `  database transactions per request (whole server lifetime, all levels, warm-up included): baseline ${baselineTx.toFixed(2)}, ` +
-          `service ${serviceTx.toFixed(2)}, without Idempotency-Key ${noKeyTx.toFixed(2)}, projections off ${noProjectionsTx.toFixed(2)}`,
+        lag.caughtUp
+          ? `      every projection reached the head of the log (${lag.head}) ${fmtMs(lag.ms)} after the run ended`
+          : `      projections ${lag.behind.join(', ')} had not reached the head of the log (${lag.head}) ${fmtMs(lag.ms)} after the run ended`,
       );
-      if (PROFILE) await profileRun(db, serviceEnv, withKey, ctx, accounting);
+    };
 
-      const b32 = baseline.get(TARGET_CONCURRENCY) as Measurement;
-      const s32 = measured.get(TARGET_CONCURRENCY) as Measurement;
-      const rows = LEVELS.map((clients): Row => {
-        const s = measured.get(clients) as Measurement;
-        const b = baseline.get(clients) as Measurement;
-        const targeted = clients === TARGET_CONCURRENCY;
-        const ratio = s.report.rate / b.report.rate;
-        return {
-          benchmark: 'HTTP POST /v1/payments (bearer token, Idempotency-Key, projections on)',
-          setting: `${clients} client${clients === 1 ? '' : 's'}`,
-          figure: describe(s),
-          baseline: describe(b),
-          ratio,
-          target: `≥ ${TARGET_RATIO}×${targeted ? `, p99 < ${TARGET_P99_MS} ms` : ''}`,
-          pass: ratio >= TARGET_RATIO && (!targeted || s.latency.p99 < TARGET_P99_MS),
-          values: { clients, rate: s.report.rate, p50Ms: s.latency.p50, p99Ms: s.latency.p99, transactionsPerRequest: serviceTx, ...values('service', s), ...values('baseline', b), baselineTransactionsPerRequest: baselineTx },
-        };
-      });
-      const decomposition = (name: string, m: Measurement | undefined, tx: number): Row[] =>
-        m === undefined
-          ? []
-          : [
-              {
-                benchmark: `HTTP POST /v1/payments, ${name}`,
-                setting: `${TARGET_CONCURRENCY} clients`,
-                figure: describe(m),
-                baseline: describe(b32),
-                ratio: m.report.rate / b32.report.rate,
-                target: '— (decomposition)',
-                pass: undefined,
-                values: { clients: TARGET_CONCURRENCY, rate: m.report.rate, p50Ms: m.latency.p50, p99Ms: m.latency.p99, transactionsPerRequest: tx, ...values('service', m), ...values('baseline', b32) },
-              },
-            ];
-      rows.push(...decomposition('without Idempotency-Key', noKey, noKeyTx), ...decomposition('projections off', noProjections, noProjectionsTx));
-      rows.push(cpuRow(s32, b32));
-      const rss = s32.rss;
-      if (rss !== undefined) {
-        const peak = Math.max(rss.peakSampled, rss.hwm);
-        rows.push({
-          benchmark: 'HTTP service RSS under load',
-          setting: `${TARGET_CONCURRENCY} clients`,
-          figure: `peak ${mib(peak).toFixed(0)} MB, end ${mib(rss.end).toFixed(0)} MB`,
-          baseline: '—',
-          ratio: undefined,
-          target: `< ${TARGET_RSS_MIB} MB`,
-          pass: mib(peak) < TARGET_RSS_MIB,
-          values: { rssPeakMiB: mib(peak), rssPeakSampledMiB: mib(rss.peakSampled), rssHwmMiB: mib(rss.hwm), rssEndMiB: mib(rss.end), samples: rss.samples },
+    const runs = await withSide(
+      ctx,
+      () => Side.start('baseline server', baselineCounter, new CpuAccounting(admin, baselineDb.name), () => startBaselineProcess(baselineDb.url, poolSize)),
+      async (baseline) => {
+        const levels = await withSide(ctx, startService(serviceEnv), async (service) => {
+          const out = new Map<number, { service: Measurement; baseline: Measurement }>();
+          for (const clients of LEVELS) {
+            const b = await baseline.run(ctx, clients, withKey, 'baseline (node:http + 1 INSERT)');
+            const m = await service.run(ctx, clients, withKey, 'service POST /v1/payments', clients === TARGET_CONCURRENCY);
+            out.set(clients, { service: m, baseline: b });
+            // Every projection catches up before the next run (and before the next server).
+            await catchUp();
+          }
+          return out;
         });
-      }
-      return rows;
-    } finally {
-      await admin.end().catch(() => undefined);
-      await counter.close();
-    }
-  });
+        // Decomposition, informational, at 32 clients: the Idempotency-Key protocol (same
+        // service without the header), and the read-model work (PROJECTIONS_ENABLED=false).
+        const decomposition = async (env: Record<string, string>, load: Load, label: string): Promise<Pair> => {
+          const { result, tx } = await withSide(ctx, startService(env), async (service) => {
+            const b = await baseline.run(ctx, TARGET_CONCURRENCY, load, 'baseline (node:http + 1 INSERT)');
+            const m = await service.run(ctx, TARGET_CONCURRENCY, load, label);
+            if (env.PROJECTIONS_ENABLED !== 'false') await catchUp();
+            return { service: m, baseline: b };
+          });
+          return { ...result, tx };
+        };
+        const noKey = await decomposition(serviceEnv, withoutKey, 'service without Idempotency-Key');
+        const noProjections = await decomposition({ ...serviceEnv, PROJECTIONS_ENABLED: 'false' }, withKey, 'service with PROJECTIONS_ENABLED=false');
+        return { levels: levels.result, serviceTx: levels.tx, noKey, noProjections };
+      },
+    );
+    const { levels, serviceTx, noKey, noProjections } = runs.result;
+    ctx.log(
+      `  database transactions per request (whole server lifetime, all its runs, warm-up included): baseline ${runs.tx.toFixed(2)}, ` +
+        `service ${serviceTx.toFixed(2)}, without Idempotency-Key ${noKey.tx.toFixed(2)}, projections off ${noProjections.tx.toFixed(2)}`,
+    );
+    if (PROFILE) await profileRun(db, serviceEnv, withKey, ctx, serviceCpu);
+
+    const pairRow = (benchmark: string, clients: number, pair: Pair, target: string, pass: boolean | undefined): Row => ({
+      benchmark,
+      setting: `${clients} client${clients === 1 ? '' : 's'}`,
+      figure: describe(pair.service),
+      baseline: describe(pair.baseline),
+      ratio: pair.service.report.rate / pair.baseline.report.rate,
+      target,
+      pass,
+      values: {
+        clients,
+        rate: pair.service.report.rate,
+        p50Ms: pair.service.latency.p50,
+        p99Ms: pair.service.latency.p99,
+        transactionsPerRequest: pair.tx,
+        baselineTransactionsPerRequest: runs.tx,
+        ...values('service', pair.service),
+        ...values('baseline', pair.baseline),
+      },
+    });
+    const rows = LEVELS.map((clients): Row => {
+      const pair = { ...(levels.get(clients) as { service: Measurement; baseline: Measurement }), tx: serviceTx };
+      const targeted = clients === TARGET_CONCURRENCY;
+      const ratio = pair.service.report.rate / pair.baseline.report.rate;
+      const pass = ratio >= TARGET_RATIO && (!targeted || pair.service.latency.p99 < TARGET_P99_MS);
+      return pairRow(MAIN_ROW, clients, pair, `≥ ${TARGET_RATIO}×${targeted ? `, p99 < ${TARGET_P99_MS} ms` : ''}`, pass);
+    });
+    rows.push(
+      pairRow('HTTP POST /v1/payments, without Idempotency-Key', TARGET_CONCURRENCY, noKey, '— (decomposition)', undefined),
+      pairRow('HTTP POST /v1/payments, projections off', TARGET_CONCURRENCY, noProjections, '— (decomposition)', undefined),
+    );
+    const at32 = levels.get(TARGET_CONCURRENCY) as { service: Measurement; baseline: Measurement };
+    rows.push(cpuRow(at32.service, at32.baseline));
+    const rss = at32.service.rss;
+    if (rss !== undefined) rows.push(rssRow(rss));
+    return rows;
+  } finally {
+    await admin.end().catch(() => undefined);
+    await serviceCounter.close();
+    await baselineCounter.close();
+  }
+}
+
+const MAIN_ROW = 'HTTP POST /v1/payments (bearer token, Idempotency-Key, projections on)';
+
+function rssRow(rss: RssReport): Row {
+  const peak = Math.max(rss.peakSampled, rss.hwm);
+  return {
+    benchmark: 'HTTP service RSS under load',
+    setting: `${TARGET_CONCURRENCY} clients`,
+    figure: `peak ${mib(peak).toFixed(0)} MB, end ${mib(rss.end).toFixed(0)} MB`,
+    baseline: '—',
+    ratio: undefined,
+    target: `< ${TARGET_RSS_MIB} MB`,
+    pass: mib(peak) < TARGET_RSS_MIB,
+    values: { rssPeakMiB: mib(peak), rssPeakSampledMiB: mib(rss.peakSampled), rssHwmMiB: mib(rss.hwm), rssEndMiB: mib(rss.end), samples: rss.samples },
+  };
 }
 
 const usText = (v: number | undefined): string => (v === undefined ? 'n/a' : fmtInt(v));

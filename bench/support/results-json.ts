@@ -29,9 +29,9 @@ function git(args: readonly string[]): string | undefined {
   }
 }
 
-/** "1,234.5" → 1234.5; the first number in `text`. */
+/** "1,234.5" → 1234.5; the first number in `text` that is not part of a word ("p50"). */
 function firstNumber(text: string): number | undefined {
-  const match = /-?\d[\d,]*(?:\.\d+)?/.exec(text);
+  const match = /(?<![A-Za-z\d.])-?\d[\d,]*(?:\.\d+)?/.exec(text);
   return match === null ? undefined : Number(match[0].replace(/,/g, ''));
 }
 

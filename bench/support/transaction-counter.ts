@@ -42,11 +42,28 @@ export class TransactionCounter {
   }
 }
 
-/** Transactions per request over a server's lifetime. */
-export async function transactionsPerRequest(counter: TransactionCounter, work: () => Promise<number>): Promise<number> {
-  const ownBefore = counter.own;
-  const before = await counter.read();
-  const requests = await work();
-  const after = await counter.read();
-  return (Number(after - before) - (counter.own - ownBefore - 1)) / Math.max(1, requests);
+/**
+ * A server's lifetime, for its transactions per request: opened before the server starts
+ * (before it opens its pool), closed after it has stopped (its backends have exited).
+ */
+export class TransactionSpan {
+  /** Requests the server answered, warm-up included; the caller adds them up. */
+  requests = 0;
+
+  private constructor(
+    private readonly counter: TransactionCounter,
+    private readonly ownBefore: number,
+    private readonly before: bigint,
+  ) {}
+
+  static async open(counter: TransactionCounter): Promise<TransactionSpan> {
+    const ownBefore = counter.own;
+    return new TransactionSpan(counter, ownBefore, await counter.read());
+  }
+
+  /** Transactions per request; the counter's own statements (but for this read) are subtracted. */
+  async close(): Promise<number> {
+    const after = await this.counter.read();
+    return (Number(after - this.before) - (this.counter.own - this.ownBefore - 1)) / Math.max(1, this.requests);
+  }
 }

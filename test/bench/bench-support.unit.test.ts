@@ -84,6 +84,7 @@ describe('numeric fields of a row', () => {
       p50Ms: 1.2,
       p99Ms: 25,
     });
+    expect(numericFields(row('p50 360 ms, p99 608 ms', '—'))).toEqual({ figureValue: 360, p50Ms: 360, p99Ms: 608 });
   });
 });
 
