@@ -9,8 +9,11 @@ export interface CommandContext {
   /**
    * When present, the command is retried-safe: ids of the payment and of its events are
    * derived from the key, so a repeat after a crash recognises its own earlier write.
+   * `firstAttempt`: no earlier attempt ran under this key and first-seen time (the key was
+   * new, or had expired and starts afresh), so nothing can have been written under its
+   * derived ids and the handler may skip looking for such a write.
    */
-  readonly idempotency?: { readonly key: string; readonly firstSeenAt: Date } | undefined;
+  readonly idempotency?: { readonly key: string; readonly firstSeenAt: Date; readonly firstAttempt?: boolean } | undefined;
   /**
    * Set for a customer-scoped caller: it may act only on this customer's payments. Another
    * customer's payment answers payment_not_found, so its existence does not leak.

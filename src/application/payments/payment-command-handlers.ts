@@ -69,7 +69,8 @@ export class PaymentCommandHandlers {
     );
     const stream = paymentStream(paymentId);
 
-    if (seed) {
+    // A key's first attempt cannot find a write of its own: no read needed.
+    if (seed && ctx.idempotency?.firstAttempt !== true) {
       const replay = await this.replayIfWritten(stream, seed, 'create');
       if (replay) return replay;
     }

@@ -146,7 +146,7 @@ export async function runCommand(deps: HttpDeps, req: Request, res: Response, sp
   try {
     let outcome: Outcome;
     try {
-      outcome = await execute({ ...baseContext, idempotency: { key: key.value, firstSeenAt: begun.firstSeenAt } });
+      outcome = await execute({ ...baseContext, idempotency: { key: key.value, firstSeenAt: begun.firstSeenAt, firstAttempt: begun.firstAttempt } });
     } catch (error) {
       await deps.idempotency.release(scope, begun.lease).catch((releaseError: unknown) => logStoreFailure(releaseError, 'could not release idempotency key'));
       throw error;
