@@ -9,7 +9,7 @@ import type { CommandContext } from '../command-context.js';
 import { commandMetadata } from '../command-context.js';
 import type { Clock } from '../ports/clock.js';
 import type { EventStore, ExpectedRevision, NewEvent } from '../ports/event-store.js';
-import { WrongExpectedVersion } from '../ports/event-store.js';
+import { WrongExpectedVersion, streamRevision } from '../ports/event-store.js';
 import type { IdGenerator } from '../ports/id-generator.js';
 import type { PaymentProvider } from '../ports/payment-provider.js';
 import { ProviderUnavailable } from '../ports/payment-provider.js';
@@ -38,6 +38,8 @@ export type CreatePaymentInput = PaymentRequest;
 export interface PaymentCommandSuccess extends WrittenPayment {
   /** True when this call did not write, because an earlier call with the same idempotency key did. */
   readonly replayed: boolean;
+  /** True when the idempotency record of this answer was written with the events (CommandContext `recordPaymentAnswer`). */
+  readonly outcomeRecorded?: boolean;
 }
 
 export type PaymentCommandResult = Result<PaymentCommandSuccess, PaymentCommandError>;
@@ -69,7 +71,8 @@ export class PaymentCommandHandlers {
     );
     const stream = paymentStream(paymentId);
 
-    if (seed) {
+    // A key's first attempt cannot find a write of its own: no read needed.
+    if (seed && ctx.idempotency?.firstAttempt !== true) {
       const replay = await this.replayIfWritten(stream, seed, 'create');
       if (replay) return replay;
     }
@@ -190,7 +193,12 @@ export class PaymentCommandHandlers {
       data: e.data,
       metadata: commandMetadata(ctx, occurredAt, CURRENT_SCHEMA_VERSION),
     }));
-    const appended = await this.store.append(stream, newEvents, expected);
+    const state = assertExists(fold(events, before.state));
+    // What we answer if the append goes as decided; the key's record rides with the events.
+    const decided = typeof expected === 'bigint' ? expected + BigInt(events.length) : expected === 'no_stream' ? BigInt(events.length - 1) : undefined;
+    const prospective = decided === undefined ? undefined : { payment: toPaymentView(state, decided, before.createdAt ?? occurredAt, occurredAt), revision: streamRevision(decided) };
+    const record = prospective && ctx.idempotency?.recordPaymentAnswer?.(prospective);
+    const appended = await this.store.append(stream, newEvents, expected, record ? { recordOutcome: record } : undefined);
     if (appended.replayed && seed !== undefined) {
       // An earlier attempt with this key wrote these very events while we were deciding (it
       // raced us, or its statement outlived its client's timeout): answer what it wrote, not
@@ -199,12 +207,16 @@ export class PaymentCommandHandlers {
       if (replay?.ok) return replay.value;
       throw new Error(`stream ${stream}: the store recognised a re-append that the stream does not show`);
     }
-    const state = assertExists(fold(events, before.state));
+    if (prospective && appended.nextExpectedRevision !== prospective.revision) {
+      throw new Error(`stream ${stream}: appended at revision ${appended.nextExpectedRevision}, decided at ${prospective.revision}`);
+    }
+    const revision = appended.nextExpectedRevision;
     return {
-      payment: toPaymentView(state, appended.nextExpectedRevision, before.createdAt ?? occurredAt, occurredAt),
-      revision: appended.nextExpectedRevision,
+      payment: prospective?.payment ?? toPaymentView(state, revision, before.createdAt ?? occurredAt, occurredAt),
+      revision,
       position: appended.position,
       replayed: false,
+      ...(appended.outcomeRecorded === true ? { outcomeRecorded: true } : {}),
     };
   }
 

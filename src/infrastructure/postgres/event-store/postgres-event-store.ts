@@ -4,6 +4,7 @@ import {
   IdempotencyViolation,
   WrongExpectedVersion,
   streamRevision,
+  type AppendOptions,
   type AppendResult,
   type EventMetadata,
   type EventStore,
@@ -18,6 +19,7 @@ import {
 import { START, position, type Position } from '../../../application/ports/position.js';
 import { WakeSignal } from '../../../application/support/timing.js';
 import { dedicatedClient, PgNotificationListener } from '../notifications/pg-notification-listener.js';
+import { appendRecordingOutcomeSql, outcomeRecordParams } from '../idempotency/outcome-record-sql.js';
 import { EVENT_ID_CONSTRAINT, IDEMPOTENCY_VIOLATION_SQLSTATE } from './schema.js';
 
 export interface PostgresEventStoreOptions {
@@ -59,6 +61,9 @@ const EVENT_COLUMNS = `e.global_position::text AS global_position, e.transaction
 const APPEND_SQL = `SELECT r.status, r.revision::text AS revision, r.transaction_id::text AS transaction_id,
   r.global_position::text AS global_position
   FROM ledger_append($1, $2, $3, $4::uuid[], $5::text[], $6::jsonb[], $7::jsonb[], $8) r`;
+const APPEND_PARAMS = 8;
+/** The append with a keyed command's answer recorded in the same statement. */
+const APPEND_RECORDING_SQL = appendRecordingOutcomeSql(APPEND_SQL, APPEND_PARAMS);
 
 const READ_ALL_SQL = `SELECT ${EVENT_COLUMNS} FROM events e
   WHERE ${VISIBLE} AND (e.transaction_id, e.global_position) > ($1::xid8, $2::bigint)
@@ -123,6 +128,8 @@ interface AppendRow {
   readonly revision: string | null;
   readonly transaction_id: string | null;
   readonly global_position: string | null;
+  /** Only from APPEND_RECORDING_SQL. */
+  readonly outcome_recorded?: boolean;
 }
 
 interface PositionRow {
@@ -176,15 +183,19 @@ export class PostgresEventStore implements EventStore {
     this.#sender = new NotificationSender(pool, channel, instanceId);
   }
 
-  async append(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
+  async append(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision, options: AppendOptions = {}): Promise<AppendResult> {
     this.#assertOpen();
     const params = appendParams(streamId, events, expected);
+    const record = options.recordOutcome;
+    const query = record
+      ? { name: 'ledger_append_recording', text: APPEND_RECORDING_SQL, extra: outcomeRecordParams(record) }
+      : { name: 'ledger_append', text: APPEND_SQL, extra: [] };
     let checkReplay = false;
     let collision: unknown;
     for (let attempt = 1; attempt <= MAX_APPEND_ATTEMPTS; attempt++) {
       let row: AppendRow;
       try {
-        const result = await this.#pool.query<AppendRow>({ name: 'ledger_append', text: APPEND_SQL, values: [...params, checkReplay] });
+        const result = await this.#pool.query<AppendRow>({ name: query.name, text: query.text, values: [...params, checkReplay, ...query.extra] });
         row = single(result.rows, 'ledger_append');
       } catch (error) {
         if (!isUniqueViolation(error, EVENT_ID_CONSTRAINT)) throw translateAppendError(error);
@@ -305,6 +316,7 @@ export class PostgresEventStore implements EventStore {
       nextExpectedRevision: revision,
       position: position(parseInt8(row.transaction_id), parseInt8(row.global_position)),
       replayed: row.status === 'replayed',
+      ...(row.outcome_recorded === true ? { outcomeRecorded: true } : {}),
     };
   }
 
