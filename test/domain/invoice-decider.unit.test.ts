@@ -147,3 +147,14 @@ describe('dunning', () => {
     expect(decideInvoice(voidedMidAttempt, succeeded(1))).toMatchObject({ ok: false, error: { code: 'invoice_final', status: 'void' } });
   });
 });
+
+describe('reading invoice events back', () => {
+  it('round-trips what the decider writes and refuses data whose ids would lie', async () => {
+    const { upcastInvoiceEvent } = await import('../../src/domain/invoice/index.js');
+    const { events } = given(issue(), attempt(1), failed(1, '2026-02-01T00:00:10Z'), attempt(2, '2026-02-02T00:00:10Z'), succeeded(2, '2026-02-02T00:00:11Z'));
+    for (const e of events) expect(upcastInvoiceEvent(e.type, JSON.parse(JSON.stringify(e.data)), 1)).toEqual(e);
+    expect(() => upcastInvoiceEvent('InvoicePaid', { ...events.at(-1)!.data, paymentId: 're_x' }, 1)).toThrow(/payment id/);
+    expect(() => upcastInvoiceEvent('InvoiceIssued', { ...events[0]!.data, total: 1.5 }, 1)).toThrow(/total/);
+    expect(() => upcastInvoiceEvent('InvoiceSent', events[0]!.data, 1)).toThrow(/not an invoice event/);
+  });
+});

@@ -244,3 +244,15 @@ describe('updates', () => {
     });
   });
 });
+
+describe('reading subscription and invoice events back', () => {
+  it('round-trips what the deciders write and refuses data whose ids would lie', async () => {
+    const { upcastSubscriptionEvent } = await import('../../src/domain/subscription/index.js');
+    const { events } = given(create(7), next('2026-02-07T09:00:00.000Z'), paid);
+    for (const e of events) expect(upcastSubscriptionEvent(e.type, JSON.parse(JSON.stringify(e.data)), 1)).toEqual(e);
+    expect(() => upcastSubscriptionEvent('SubscriptionActivated', { subscriptionId: 'pay_x', customerId: 'c', invoiceId: invoice }, 1)).toThrow(/subscription id/);
+    expect(() => upcastSubscriptionEvent('SubscriptionActivated', { subscriptionId: id, customerId: 'c', invoiceId: 'in_bad' }, 1)).toThrow(/invoice id/);
+    expect(() => upcastSubscriptionEvent('SubscriptionCreated', { ...events[0]!.data, price: { amount: -1, currency: 'USD' } }, 1)).toThrow(/price/);
+    expect(() => upcastSubscriptionEvent('SubscriptionActivated', events[2]!.data, 2)).toThrow(/newer/);
+  });
+});
