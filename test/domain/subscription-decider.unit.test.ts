@@ -256,3 +256,12 @@ describe('reading subscription and invoice events back', () => {
     expect(() => upcastSubscriptionEvent('SubscriptionActivated', events[2]!.data, 2)).toThrow(/newer/);
   });
 });
+
+describe('changes after the period ended but before the billing clock moved it on', () => {
+  it('prorate nothing: no time of that period is left', () => {
+    const state = given(create(), paid).state;
+    const late = at('2026-03-05T00:00:00Z');
+    expect(when(state, { type: 'ChangePrice', subscriptionId: id, price: usd(3_000), prorate: true, now: late })).toMatchObject({ ok: true, value: [{ data: { proration: null } }] });
+    expect(when(state, { type: 'CancelSubscription', subscriptionId: id, prorate: true, now: late })).toMatchObject({ ok: true, value: [{ data: { proration: null } }] });
+  });
+});

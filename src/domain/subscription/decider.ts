@@ -125,6 +125,8 @@ export function billingPeriod(anchor: string, price: SubscriptionPrice, index: n
   return { kind: 'billing', index, start: periodBoundary(at, r, index).toISOString(), end: periodBoundary(at, r, index + 1).toISOString() };
 }
 
+const inside = (p: CurrentPeriod, at: Date): boolean => Date.parse(p.start) <= at.getTime() && at.getTime() < Date.parse(p.end);
+
 const referenceOf = (s: SubscriptionReference): SubscriptionReference => ({ subscriptionId: s.subscriptionId, customerId: s.customerId });
 
 function existing(state: SubscriptionState, event: SubscriptionEvent): ExistingSubscription {
@@ -245,7 +247,7 @@ function cancel(s: ExistingSubscription, cmd: CancelSubscription): Decision {
   const p = s.currentPeriod;
   // Only a paid billing period has unused time worth money: not a trial, not an unpaid period.
   const proration =
-    cmd.prorate && p.kind === 'billing' && s.status === 'active' && cmd.now.getTime() < Date.parse(p.end)
+    cmd.prorate && p.kind === 'billing' && s.status === 'active' && inside(p, cmd.now)
       ? prorationForChange(s.price.amount, 0, { index: p.index, start: new Date(p.start), end: new Date(p.end) }, cmd.now)
       : undefined;
   return ok([
@@ -275,7 +277,8 @@ function changePrice(s: ExistingSubscription, cmd: ChangePrice): Decision {
     // Billing has not started: the new price simply applies from the trial's end.
     return ok([{ type: 'SubscriptionPriceChanged', data: { ...base, proration: null, restartedPeriod: null } }]);
   }
-  const prorated = cmd.prorate ? prorationForChange(old.amount, cmd.price.amount, { index: p.index, start: new Date(p.start), end: new Date(p.end) }, cmd.now) : undefined;
+  // Past the period's end (the billing clock has not moved it on yet) nothing of it is left to prorate.
+  const prorated = cmd.prorate && inside(p, cmd.now) ? prorationForChange(old.amount, cmd.price.amount, { index: p.index, start: new Date(p.start), end: new Date(p.end) }, cmd.now) : undefined;
   const sameCycle = old.interval === cmd.price.interval && old.intervalCount === cmd.price.intervalCount;
   if (sameCycle) {
     return ok([{ type: 'SubscriptionPriceChanged', data: { ...base, proration: prorated ? { ...prorated } : null, restartedPeriod: null } }]);
