@@ -51,3 +51,13 @@ export const commandMetadata = (ctx: CommandContext, occurredAt: string, schemaV
   schemaVersion,
   ...(ctx.idempotency ? { idempotencyKey: ctx.idempotency.key } : {}),
 });
+
+/**
+ * What ids are derived from when a command carries an idempotency key. The key's first
+ * sighting is part of it: once a key has expired (24 h) it may be used again for a new
+ * request, which must not collide with the ids of the old one.
+ */
+export function idempotencySeed(ctx: CommandContext): string | undefined {
+  if (!ctx.idempotency) return undefined;
+  return `${ctx.actor}\u0000${ctx.idempotency.key}\u0000${ctx.idempotency.firstSeenAt.getTime()}`;
+}

@@ -6,7 +6,7 @@ import type { PaymentId } from '../../domain/ids.js';
 import type { Result } from '../../domain/result.js';
 import { err, ok } from '../../domain/result.js';
 import type { CommandContext } from '../command-context.js';
-import { commandMetadata } from '../command-context.js';
+import { commandMetadata, idempotencySeed } from '../command-context.js';
 import type { Clock } from '../ports/clock.js';
 import type { EventStore, ExpectedRevision, NewEvent } from '../ports/event-store.js';
 import { WrongExpectedVersion, streamRevision } from '../ports/event-store.js';
@@ -18,15 +18,6 @@ import type { LoadedPayment, WrittenPayment } from './payment-stream.js';
 import { asWrittenBy, assertExists, loadPayment } from './payment-stream.js';
 import { toPaymentView } from './payment-view.js';
 
-/**
- * What ids are derived from when a command carries an idempotency key. The key's first
- * sighting is part of it: once a key has expired (24 h) it may be used again for a new
- * request, which must not collide with the ids of the old one.
- */
-function idempotencySeed(ctx: CommandContext): string | undefined {
-  if (!ctx.idempotency) return undefined;
-  return `${ctx.actor}\u0000${ctx.idempotency.key}\u0000${ctx.idempotency.firstSeenAt.getTime()}`;
-}
 
 export type CreatePaymentInput = PaymentRequest;
 
