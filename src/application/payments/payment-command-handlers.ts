@@ -21,6 +21,12 @@ import { toPaymentView } from './payment-view.js';
 
 export type CreatePaymentInput = PaymentRequest;
 
+/** The id `create` gives a payment made under `ctx`: derived from its idempotency key when it has one. */
+export function derivedPaymentId(ids: IdGenerator, ctx: CommandContext): PaymentId | undefined {
+  const seed = idempotencySeed(ctx);
+  return seed && ctx.idempotency ? toPaymentId(ids.deterministic('pay_', seed, ctx.idempotency.firstSeenAt)) : undefined;
+}
+
 /**
  * The payment as the command's own write left it, the revision and the position of that
  * write's last event. A replay answers the same three as the first call did, even when
@@ -57,9 +63,7 @@ export class PaymentCommandHandlers {
   async create(input: CreatePaymentInput, ctx: CommandContext): Promise<PaymentCommandResult> {
     if (ctx.customerScope && ctx.customerScope !== input.customerId) return err({ code: 'customer_forbidden', customerId: input.customerId });
     const seed = idempotencySeed(ctx);
-    const paymentId = toPaymentId(
-      seed && ctx.idempotency ? this.ids.deterministic('pay_', seed, ctx.idempotency.firstSeenAt) : this.ids.next('pay_'),
-    );
+    const paymentId = derivedPaymentId(this.ids, ctx) ?? toPaymentId(this.ids.next('pay_'));
     const stream = paymentStream(paymentId);
 
     // A key's first attempt cannot find a write of its own: no read needed.
