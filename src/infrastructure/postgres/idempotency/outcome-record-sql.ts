@@ -14,19 +14,29 @@ import type { OutcomeRecord } from '../../../application/ports/event-store.js';
  * formatPosition writes it.
  */
 
-/** The append query, wrapped; its own parameters stay $1..$appendParams, the record's follow. */
-export function appendRecordingOutcomeSql(appendSql: string, appendParams: number): string {
-  const p = (i: number): string => `$${appendParams + i}`;
-  return `WITH appended AS MATERIALIZED (${appendSql}),
-  recorded AS (
+/**
+ * The CTE that completes the key from the appended row(s) named `source` (columns
+ * `transaction_id` and `global_position` as text), when `okCondition` (over alias `a`) holds.
+ * Its parameters are $firstParam.. in outcomeRecordParams' order. The statement around it
+ * reports `EXISTS (SELECT 1 FROM recorded)`; a data-modifying CTE runs whether read or not.
+ */
+export function recordOutcomeCte(source: string, okCondition: string, firstParam: number): string {
+  const p = (i: number): string => `$${firstParam + i - 1}`;
+  return `recorded AS (
     UPDATE idempotency_keys k
     SET state = 'completed', response_status = ${p(1)},
         response_headers = ${p(2)}::jsonb || jsonb_build_object(${p(3)}::text, a.transaction_id || '.' || a.global_position),
         response_body = ${p(4)}, completed_at = now(), lease_token = NULL, locked_until = NULL
-    FROM appended a
-    WHERE a.status = 'ok' AND k.actor = ${p(5)} AND k.key = ${p(6)} AND k.lease_token = ${p(7)} AND k.state = 'in_flight'
+    FROM ${source} a
+    WHERE (${okCondition}) AND k.actor = ${p(5)} AND k.key = ${p(6)} AND k.lease_token = ${p(7)} AND k.state = 'in_flight'
     RETURNING 1
-  )
+  )`;
+}
+
+/** A SELECT-shaped append query (it returns `status`), wrapped; its own parameters stay $1..$appendParams, the record's follow. */
+export function appendRecordingOutcomeSql(appendSql: string, appendParams: number): string {
+  return `WITH appended AS MATERIALIZED (${appendSql}),
+  ${recordOutcomeCte('appended', "a.status = 'ok'", appendParams + 1)}
   SELECT a.*, EXISTS (SELECT 1 FROM recorded) AS outcome_recorded FROM appended a`;
 }
 
