@@ -57,3 +57,11 @@ export const isInvoiceId = (value: string): value is InvoiceId =>
   value.startsWith(INVOICE_ID_PREFIX) && ID_BODY.test(value.slice(INVOICE_ID_PREFIX.length));
 
 export const invoiceStream = (id: InvoiceId): string => `invoice-${id}`;
+
+export type TestClockId = Brand<string, 'TestClockId'>;
+export const TEST_CLOCK_ID_PREFIX = 'clock_';
+
+export const isTestClockId = (value: string): value is TestClockId =>
+  value.startsWith(TEST_CLOCK_ID_PREFIX) && ID_BODY.test(value.slice(TEST_CLOCK_ID_PREFIX.length));
+
+export const testClockStream = (id: TestClockId): string => `testclock-${id}`;
