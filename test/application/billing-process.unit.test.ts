@@ -25,9 +25,9 @@ function setup() {
   let now = new Date('2026-01-31T09:00:00.000Z');
   const clock = { now: () => now };
   const ids = new SystemIdGenerator();
-  const subscriptions = new SubscriptionCommandHandlers(store, clock, ids);
+  const subscriptions = new SubscriptionCommandHandlers(store, { now: () => Promise.resolve(now) }, ids);
   const payments = new PaymentCommandHandlers(store, new SimulatedPaymentProvider(), clock, ids);
-  const steps = new BillingSteps(store, subscriptions, payments, clock, ids);
+  const steps = new BillingSteps(store, subscriptions, payments, ids);
   const process = new BillingProcess(store, steps, DEFAULT_BILLING_CONFIG);
   let cursor = 0;
   /** Handles every event not handled yet, including those the handling writes; bounded. */
@@ -52,7 +52,7 @@ const types = (events: readonly RecordedEvent[]): string[] => events.map((e) => 
 describe('the billing process manager', () => {
   it('a subscription without a trial: its first invoice is issued, charged and paid, and the subscription is active', async () => {
     const { store, subscriptions, drain } = setup();
-    const created = await subscriptions.create({ customerId: 'cus_1', price, paymentMethod: 'pm_card_visa', trialDays: null, metadata: {} }, ctx);
+    const created = await subscriptions.create({ customerId: 'cus_1', price, paymentMethod: 'pm_card_visa', trialDays: null, metadata: {}, testClock: null }, ctx);
     if (!created.ok) throw new Error(created.error.code);
     await drain();
     expect(types(store.events)).toEqual([
@@ -71,7 +71,7 @@ describe('the billing process manager', () => {
 
   it('handling the whole log again, as after a crash before the checkpoint moved, writes nothing: no second invoice, no second charge', async () => {
     const { subscriptions, drain, replayAll } = setup();
-    await subscriptions.create({ customerId: 'cus_1', price, paymentMethod: 'pm_card_visa', trialDays: null, metadata: {} }, ctx);
+    await subscriptions.create({ customerId: 'cus_1', price, paymentMethod: 'pm_card_visa', trialDays: null, metadata: {}, testClock: null }, ctx);
     await drain();
     expect(await replayAll()).toBe(0);
     expect(await replayAll()).toBe(0);
@@ -79,7 +79,7 @@ describe('the billing process manager', () => {
 
   it('a declined first invoice leaves the subscription incomplete with a retry scheduled a day later', async () => {
     const { store, subscriptions, drain } = setup();
-    await subscriptions.create({ customerId: 'cus_1', price, paymentMethod: 'pm_card_chargeDeclinedInsufficientFunds', trialDays: null, metadata: {} }, ctx);
+    await subscriptions.create({ customerId: 'cus_1', price, paymentMethod: 'pm_card_chargeDeclinedInsufficientFunds', trialDays: null, metadata: {}, testClock: null }, ctx);
     await drain();
     expect(types(store.events)).toEqual(['SubscriptionCreated', 'InvoiceIssued', 'InvoicePaymentAttempted', 'PaymentFailed', 'InvoicePaymentFailed']);
     expect(store.events.at(-1)?.data).toMatchObject({ failureCode: 'insufficient_funds', nextAttemptAt: '2026-02-01T09:00:00.000Z' });
@@ -87,13 +87,13 @@ describe('the billing process manager', () => {
 
   it('a renewal that fails makes it past_due; after a card change the retry pays it and it is active again', async () => {
     const { store, subscriptions, steps, drain, setNow } = setup();
-    const created = await subscriptions.create({ customerId: 'cus_1', price, paymentMethod: 'pm_card_visa', trialDays: null, metadata: {} }, ctx);
+    const created = await subscriptions.create({ customerId: 'cus_1', price, paymentMethod: 'pm_card_visa', trialDays: null, metadata: {}, testClock: null }, ctx);
     if (!created.ok) throw new Error(created.error.code);
     const id = created.value.state.subscriptionId;
     await drain();
     await subscriptions.update(id, { paymentMethod: 'pm_card_chargeDeclinedInsufficientFunds' }, ctx);
     setNow('2026-02-28T09:00:00.000Z');
-    await subscriptions.startNextPeriod(id, new Date('2026-02-28T09:00:00.000Z'), { actor: 'billing-clock', correlationId: 'tick', causationId: 'tick', seed: `renew:${id}:1` });
+    await subscriptions.startNextPeriod(id, new Date('2026-02-28T09:00:00.000Z'), { actor: 'billing-clock', correlationId: 'tick', causationId: 'tick', seed: `renew:${id}:1`, at: new Date('2026-02-28T09:00:00.000Z') });
     await drain();
     const renewal = store.events.filter((e) => e.type === 'InvoiceIssued').at(-1);
     expect(store.events.at(-1)?.type).toBe('SubscriptionPastDue');
@@ -101,7 +101,7 @@ describe('the billing process manager', () => {
     // The customer fixes the card; the billing clock's retry comes at the scheduled time.
     await subscriptions.update(id, { paymentMethod: 'pm_card_visa' }, ctx);
     setNow('2026-03-01T09:00:00.000Z');
-    const retried = await steps.execute({ kind: 'attempt_payment', invoiceId, attempt: 2, at: '2026-03-01T09:00:00.000Z' }, { actor: 'billing-clock', correlationId: 'tick', causationId: 'tick', seed: `retry:${invoiceId}:2` });
+    const retried = await steps.execute({ kind: 'attempt_payment', invoiceId, attempt: 2, at: '2026-03-01T09:00:00.000Z' }, { actor: 'billing-clock', correlationId: 'tick', causationId: 'tick', seed: `retry:${invoiceId}:2`, at: new Date('2026-03-01T09:00:00.000Z') });
     expect(retried).toEqual({ kind: 'done' });
     await drain();
     expect(types(store.events).slice(-5)).toEqual(['InvoicePaymentAttempted', 'PaymentAuthorized', 'PaymentCaptured', 'InvoicePaid', 'SubscriptionActivated']);

@@ -8,17 +8,17 @@ import { SystemIdGenerator } from '../../src/infrastructure/system/id-generator.
 import { InMemoryEventStore } from '../support/in-memory-event-store.js';
 
 const ctx: CommandContext = { correlationId: 'req-1', actor: 'key:ak_1', customerScope: null };
-const input = { customerId: 'cus_1', price: { amount: 2_000, currency: toCurrencyCode('USD'), interval: 'month' as const, intervalCount: 1 }, paymentMethod: 'pm_card_visa', trialDays: null, metadata: {} };
+const input = { customerId: 'cus_1', price: { amount: 2_000, currency: toCurrencyCode('USD'), interval: 'month' as const, intervalCount: 1 }, paymentMethod: 'pm_card_visa', trialDays: null, metadata: {}, testClock: null };
 const invoice = 'in_01JBZ5Q5N0000000000000000B' as InvoiceId;
 
 function setup(start = '2026-01-31T09:00:00.000Z') {
   const store = new InMemoryEventStore();
   let now = new Date(start);
   const clock = { now: () => now };
-  const handlers = new SubscriptionCommandHandlers(store, clock, new SystemIdGenerator());
+  const handlers = new SubscriptionCommandHandlers(store, { now: () => Promise.resolve(clock.now()) }, new SystemIdGenerator());
   return { store, handlers, setNow: (iso: string) => (now = new Date(iso)) };
 }
-const cause = (seed: string): SystemCause => ({ actor: 'billing-clock', correlationId: 'tick-1', causationId: 'evt-1', seed });
+const cause = (seed: string, at = new Date('2026-02-28T09:00:00.000Z')): SystemCause => ({ actor: 'billing-clock', correlationId: 'tick-1', causationId: 'evt-1', seed, at });
 
 async function activeSubscription(handlers: SubscriptionCommandHandlers): Promise<SubscriptionId> {
   const created = await handlers.create(input, ctx);

@@ -34,6 +34,8 @@ export class BillingProcess {
         correlationId: event.metadata.correlationId,
         causationId: event.id,
         seed: `${event.id}\u0000${index}`,
+        // Reactions happen when their cause did, on the subscription's own clock.
+        at: new Date(event.metadata.occurredAt),
       });
       if (outcome.kind !== 'done') return outcome;
     }

@@ -7,7 +7,6 @@ import type { CommandContext } from '../command-context.js';
 import type { DecideResult, Writer } from '../aggregates/aggregate-stream.js';
 import { decideAndAppend, loadAggregate } from '../aggregates/aggregate-stream.js';
 import { derivedPaymentId } from '../payments/payment-command-handlers.js';
-import type { Clock } from '../ports/clock.js';
 import type { EventStore } from '../ports/event-store.js';
 import type { IdGenerator } from '../ports/id-generator.js';
 import type { PaymentCommands } from '../ports/payment-commands.js';
@@ -40,7 +39,6 @@ export class BillingSteps {
     private readonly store: EventStore,
     private readonly subscriptions: SubscriptionCommandHandlers,
     private readonly payments: PaymentCommands,
-    private readonly clock: Clock,
     private readonly ids: IdGenerator,
     private readonly config: BillingStepsConfig = DEFAULT_BILLING_CONFIG,
   ) {}
@@ -131,7 +129,7 @@ export class BillingSteps {
     }
     const payment = result.value.payment;
     if (payment.id !== recorded.paymentId) throw new Error(`charge of ${invoiceId}: paid with ${payment.id}, recorded ${recorded.paymentId}`);
-    const now = this.clock.now();
+    const now = cause.at;
     const outcome: InvoiceCommand =
       payment.status === 'failed'
         ? {
@@ -148,7 +146,7 @@ export class BillingSteps {
   }
 
   private invoice(invoiceId: InvoiceId, cause: SystemCause, command: (state: InvoiceState) => InvoiceCommand): Promise<DecideResult<InvoiceState, unknown, InvoiceError>> {
-    const writer: Writer = { actor: cause.actor, correlationId: cause.correlationId, causationId: cause.causationId, occurredAt: this.clock.now().toISOString(), eventIdSeed: cause.seed };
+    const writer: Writer = { actor: cause.actor, correlationId: cause.correlationId, causationId: cause.causationId, occurredAt: cause.at.toISOString(), eventIdSeed: cause.seed };
     return decideAndAppend(this.store, INVOICE, invoiceStream(invoiceId), command, writer, {
       maxAttempts: MAX_ATTEMPTS,
       eventId: (seed, index) => (seed === undefined ? this.ids.uuid() : this.ids.uuidFrom(`${seed}\u0000${index}`)),

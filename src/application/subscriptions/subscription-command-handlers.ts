@@ -7,7 +7,7 @@ import type { CommandContext } from '../command-context.js';
 import { idempotencySeed } from '../command-context.js';
 import type { DecideResult, Writer } from '../aggregates/aggregate-stream.js';
 import { decideAndAppend, loadAggregate } from '../aggregates/aggregate-stream.js';
-import type { Clock } from '../ports/clock.js';
+import type { BillingTime } from './billing-time.js';
 import type { EventStore, StreamRevision } from '../ports/event-store.js';
 import type { IdGenerator } from '../ports/id-generator.js';
 import type { Position } from '../ports/position.js';
@@ -24,6 +24,8 @@ import { SUBSCRIPTION } from './subscription-aggregate.js';
 
 export interface CreateSubscriptionInput {
   readonly customerId: string;
+  /** The test clock it lives on; null for the real clock. */
+  readonly testClock: string | null;
   readonly price: SubscriptionPrice;
   readonly paymentMethod: string;
   readonly trialDays: number | null;
@@ -41,6 +43,7 @@ export interface SubscriptionWritten {
 export type SubscriptionCommandError =
   | SubscriptionError
   | { readonly code: 'customer_forbidden'; readonly customerId: string }
+  | { readonly code: 'test_clock_not_found'; readonly testClockId: string }
   | { readonly code: 'concurrency_conflict'; readonly attempts: number };
 
 export type SubscriptionCommandResult = Result<SubscriptionWritten, SubscriptionCommandError>;
@@ -52,6 +55,8 @@ export interface SystemCause {
   readonly causationId: string;
   /** Determines the command's events: their ids derive from it, so a re-run writes the same ids. */
   readonly seed: string;
+  /** When, on the subscription's clock (real or test), the machinery acts: the time its events record. */
+  readonly at: Date;
 }
 
 const MAX_ATTEMPTS = 5;
@@ -59,7 +64,7 @@ const MAX_ATTEMPTS = 5;
 export class SubscriptionCommandHandlers {
   constructor(
     private readonly store: EventStore,
-    private readonly clock: Clock,
+    private readonly time: BillingTime,
     private readonly ids: IdGenerator,
   ) {}
 
@@ -67,9 +72,10 @@ export class SubscriptionCommandHandlers {
     if (ctx.customerScope && ctx.customerScope !== input.customerId) return err({ code: 'customer_forbidden', customerId: input.customerId });
     const seed = idempotencySeed(ctx);
     const subscriptionId = toSubscriptionId(seed && ctx.idempotency ? this.ids.deterministic('sub_', seed, ctx.idempotency.firstSeenAt) : this.ids.next('sub_'));
-    const now = this.clock.now();
-    const writer = this.userWriter(ctx, seed, 'create');
-    const created = await this.run(subscriptionId, () => ({ type: 'CreateSubscription', subscriptionId, ...input, testClock: null, now }), writer, ctx);
+    const now = await this.time.now(input.testClock);
+    if (now === undefined) return err({ code: 'test_clock_not_found', testClockId: input.testClock ?? '' });
+    const writer = this.userWriter(ctx, seed, 'create', now);
+    const created = await this.run(subscriptionId, () => ({ type: 'CreateSubscription', subscriptionId, ...input, now }), writer, ctx);
     if (created.ok || created.error.code !== 'subscription_already_exists' || writer.eventIdSeed === undefined) return created;
     // An earlier call with this key created it (and its answer was lost): that is this call's answer too.
     const loaded = await loadAggregate(this.store, SUBSCRIPTION, subscriptionStream(subscriptionId));
@@ -87,23 +93,19 @@ export class SubscriptionCommandHandlers {
   }
 
   cancel(id: string, prorate: boolean, ctx: CommandContext): Promise<SubscriptionCommandResult> {
-    const now = this.clock.now();
-    return this.userCommand(id, ctx, 'cancel', (subscriptionId) => ({ type: 'CancelSubscription', subscriptionId, prorate, now }));
+    return this.userCommand(id, ctx, 'cancel', (subscriptionId, now) => ({ type: 'CancelSubscription', subscriptionId, prorate, now }));
   }
 
   pause(id: string, ctx: CommandContext): Promise<SubscriptionCommandResult> {
-    const now = this.clock.now();
-    return this.userCommand(id, ctx, 'pause', (subscriptionId) => ({ type: 'PauseSubscription', subscriptionId, now }));
+    return this.userCommand(id, ctx, 'pause', (subscriptionId, now) => ({ type: 'PauseSubscription', subscriptionId, now }));
   }
 
   resume(id: string, ctx: CommandContext): Promise<SubscriptionCommandResult> {
-    const now = this.clock.now();
-    return this.userCommand(id, ctx, 'resume', (subscriptionId) => ({ type: 'ResumeSubscription', subscriptionId, now }));
+    return this.userCommand(id, ctx, 'resume', (subscriptionId, now) => ({ type: 'ResumeSubscription', subscriptionId, now }));
   }
 
   changePrice(id: string, price: SubscriptionPrice, prorate: boolean, ctx: CommandContext): Promise<SubscriptionCommandResult> {
-    const now = this.clock.now();
-    return this.userCommand(id, ctx, 'change-price', (subscriptionId) => ({ type: 'ChangePrice', subscriptionId, price, prorate, now }));
+    return this.userCommand(id, ctx, 'change-price', (subscriptionId, now) => ({ type: 'ChangePrice', subscriptionId, price, prorate, now }));
   }
 
   /** The billing clock: move the subscription into its next period (or cancel it there). */
@@ -131,24 +133,30 @@ export class SubscriptionCommandHandlers {
     id: string,
     ctx: CommandContext,
     name: string,
-    command: (subscriptionId: SubscriptionId) => SubscriptionCommand,
+    command: (subscriptionId: SubscriptionId, now: Date) => SubscriptionCommand,
   ): Promise<SubscriptionCommandResult> {
     // Not an id this service issues: no subscription can have it.
     if (!isSubscriptionId(id)) return err({ code: 'subscription_not_found', subscriptionId: id });
-    return this.run(id, () => command(id), this.userWriter(ctx, idempotencySeed(ctx), name), ctx);
+    // Its time is its clock's: read which clock first.
+    const loaded = await loadAggregate(this.store, SUBSCRIPTION, subscriptionStream(id));
+    if (!loaded.state.exists) return err({ code: 'subscription_not_found', subscriptionId: id });
+    const testClock = loaded.state.testClock;
+    const now = await this.time.now(testClock);
+    if (now === undefined) return err({ code: 'test_clock_not_found', testClockId: testClock ?? '' });
+    return this.run(id, () => command(id, now), this.userWriter(ctx, idempotencySeed(ctx), name, now), ctx);
   }
 
   private system(id: SubscriptionId, cause: SystemCause, command: (state: SubscriptionState) => SubscriptionCommand): Promise<SubscriptionCommandResult> {
-    const writer: Writer = { actor: cause.actor, correlationId: cause.correlationId, causationId: cause.causationId, occurredAt: this.clock.now().toISOString(), eventIdSeed: cause.seed };
+    const writer: Writer = { actor: cause.actor, correlationId: cause.correlationId, causationId: cause.causationId, occurredAt: cause.at.toISOString(), eventIdSeed: cause.seed };
     return this.run(id, command, writer, undefined);
   }
 
-  private userWriter(ctx: CommandContext, seed: string | undefined, name: string): Writer {
+  private userWriter(ctx: CommandContext, seed: string | undefined, name: string, now: Date): Writer {
     return {
       actor: ctx.actor,
       correlationId: ctx.correlationId,
       causationId: ctx.causationId ?? null,
-      occurredAt: this.clock.now().toISOString(),
+      occurredAt: now.toISOString(),
       eventIdSeed: seed === undefined ? undefined : `${seed}\u0000${name}`,
       idempotencyKey: ctx.idempotency?.key,
     };

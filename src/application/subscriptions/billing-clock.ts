@@ -1,0 +1,128 @@
+import type { Result } from '../../domain/result.js';
+import { err, ok } from '../../domain/result.js';
+import type { TestClockCommand, TestClockError, TestClockEvent, TestClockState } from '../../domain/test-clock/test-clock.js';
+import { TEST_CLOCK_EVENT_TYPES, decideTestClock, evolveTestClock } from '../../domain/test-clock/test-clock.js';
+import type { TestClockId } from '../../domain/ids.js';
+import { testClockStream } from '../../domain/ids.js';
+import type { AggregateType, Writer } from '../aggregates/aggregate-stream.js';
+import { decideAndAppend } from '../aggregates/aggregate-stream.js';
+import type { CommandContext } from '../command-context.js';
+import type { IdGenerator } from '../ports/id-generator.js';
+import type { EventStore } from '../ports/event-store.js';
+import type { DueWork } from './billing-schedule.js';
+import type { BillingSteps } from './billing-steps.js';
+import type { SubscriptionCommandHandlers, SystemCause } from './subscription-command-handlers.js';
+
+/*
+ * The billing clock (docs/architecture.md, "Subscriptions"): runs the work that fell due on
+ * one clock (the real one, or a test clock) in time order. Each item runs at its due time on
+ * that clock and is followed by `settle` (the billing process manager catching up with what
+ * the item wrote), so a renewal's invoice is charged before the next item looks. Every item
+ * is idempotent, which is what lets two instances tick at once, and a crashed advance be
+ * finished by whoever comes next.
+ */
+
+/** Where due work is found: a read model in production, the log itself in tests. */
+export interface DueWorkSource {
+  dueWork(testClock: string | null, until: Date, limit: number): Promise<readonly DueWork[]>;
+}
+
+/** Items one run takes on at most; a test clock advanced by years over many subscriptions needs several. */
+export const MAX_ITEMS_PER_RUN = 100_000;
+const PAGE = 100;
+
+export const BILLING_CLOCK_ACTOR = 'billing-clock';
+
+export class BillingClock {
+  constructor(
+    private readonly source: DueWorkSource,
+    private readonly subscriptions: SubscriptionCommandHandlers,
+    private readonly steps: BillingSteps,
+    private readonly settle: () => Promise<void>,
+  ) {}
+
+  /** Runs everything due on `testClock` by `until`, earliest first; `more` when it stopped at `maxItems`. */
+  async runDue(testClock: string | null, until: Date, correlationId: string, maxItems = MAX_ITEMS_PER_RUN): Promise<{ readonly ran: number; readonly more: boolean }> {
+    let ran = 0;
+    while (ran < maxItems) {
+      // One item at a time, re-reading after each: an item's consequences (a renewal's retry) may fall due before the next.
+      const [item] = await this.source.dueWork(testClock, until, PAGE);
+      if (item === undefined) return { ran, more: false };
+      await this.runOne(item, correlationId);
+      await this.settle();
+      ran++;
+    }
+    return { ran, more: (await this.source.dueWork(testClock, until, 1)).length > 0 };
+  }
+
+  private async runOne(item: DueWork, correlationId: string): Promise<void> {
+    const at = new Date(item.dueAt);
+    const key = 'subscriptionId' in item ? item.subscriptionId : item.invoiceId;
+    const cause: SystemCause = { actor: BILLING_CLOCK_ACTOR, correlationId, causationId: `${item.kind}:${key}:${item.dueAt}`, seed: `${item.kind}:${key}:${item.dueAt}`, at };
+    switch (item.kind) {
+      case 'start_next_period':
+        return this.expectDone(await this.subscriptions.startNextPeriod(item.subscriptionId, at, cause), item);
+      case 'expire_incomplete':
+        return this.expectDone(await this.subscriptions.expireIncomplete(item.subscriptionId, at, cause), item);
+      case 'retry_invoice': {
+        const outcome = await this.steps.execute({ kind: 'attempt_payment', invoiceId: item.invoiceId, attempt: item.attempt, at: item.dueAt }, cause);
+        if (outcome.kind !== 'done') throw new Error(`retry of ${item.invoiceId}: ${outcome.reason}`);
+        return;
+      }
+    }
+  }
+
+  private expectDone(result: { readonly ok: boolean; readonly error?: { readonly code: string } }, item: DueWork): void {
+    // Not due any more means another runner did it first.
+    if (result.ok || result.error?.code === 'subscription_not_due') return;
+    throw new Error(`${item.kind} due ${item.dueAt}: ${result.error?.code ?? 'failed'}`);
+  }
+}
+
+const TEST_CLOCK: AggregateType<TestClockState, TestClockEvent, TestClockCommand, TestClockError> = {
+  initial: { exists: false },
+  evolve: evolveTestClock,
+  decide: decideTestClock,
+  upcast: (type, data) => {
+    if (!(TEST_CLOCK_EVENT_TYPES as readonly string[]).includes(type)) throw new Error(`not a test clock event: ${type}`);
+    return { type, data } as TestClockEvent;
+  },
+  schemaVersion: 1,
+};
+
+/** Test clocks: create, and advance by running everything due on them in between. */
+export class TestClocks {
+  constructor(
+    private readonly store: EventStore,
+    private readonly clock: BillingClock,
+    private readonly ids: IdGenerator,
+    private readonly realNow: () => Date,
+  ) {}
+
+  async create(frozenTime: Date, name: string | null, ctx: CommandContext): Promise<Result<TestClockState & { exists: true }, TestClockError | { code: 'concurrency_conflict' }>> {
+    const testClockId = this.ids.next('clock_') as TestClockId;
+    return this.write(testClockId, { type: 'CreateTestClock', testClockId, frozenTime, name }, ctx);
+  }
+
+  /**
+   * Moves the clock to `to`, running everything due on it in between, in time order, and
+   * answers when done. A crashed advance is finished by the next call (for the same target).
+   */
+  async advance(testClockId: TestClockId, to: Date, ctx: CommandContext): Promise<Result<TestClockState & { exists: true }, TestClockError | { code: 'concurrency_conflict' }>> {
+    const started = await this.write(testClockId, { type: 'StartAdvance', testClockId, to }, ctx);
+    if (!started.ok) return started;
+    const { more } = await this.clock.runDue(testClockId, to, ctx.correlationId);
+    if (more) throw new Error(`test clock ${testClockId}: more than the bound of work fell due; advance again to finish`);
+    return this.write(testClockId, { type: 'FinishAdvance', testClockId, to }, ctx);
+  }
+
+  private async write(testClockId: TestClockId, command: TestClockCommand, ctx: CommandContext): Promise<Result<TestClockState & { exists: true }, TestClockError | { code: 'concurrency_conflict' }>> {
+    // Advances are audited by who asked (the actor), from and to (the events).
+    const writer: Writer = { actor: ctx.actor, correlationId: ctx.correlationId, causationId: ctx.causationId ?? null, occurredAt: this.realNow().toISOString() };
+    const decided = await decideAndAppend(this.store, TEST_CLOCK, testClockStream(testClockId), () => command, writer, { maxAttempts: 3, eventId: () => this.ids.uuid() });
+    if (!decided.ok) return decided.error.code === 'concurrency_conflict' ? err({ code: 'concurrency_conflict' }) : err(decided.error);
+    const state = decided.value.state;
+    if (!state.exists) throw new Error(`test clock ${testClockId} vanished`);
+    return ok(state);
+  }
+}
