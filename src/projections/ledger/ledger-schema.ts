@@ -91,21 +91,27 @@ CREATE OR REPLACE FUNCTION ledger_postings_must_balance() RETURNS trigger LANGUA
 DECLARE
   bad record;
 BEGIN
-  -- Two set-based queries over the statement's rows (hash joins), not a subquery per entry.
+  -- Index probes per entry the statement touched (LATERAL … LIMIT keeps them probes): a
+  -- join the planner may choose instead would read the whole, growing, table per statement
+  -- (a merge join over the postings' primary key made each batch O(table)).
   EXECUTE format(
     'SELECT touched.entry_id, true AS orphan, NULL::text AS currency
        FROM (SELECT DISTINCT entry_id FROM new_postings) touched
-      WHERE NOT EXISTS (SELECT 1 FROM %1$I.ledger_entries e WHERE e.event_id = touched.entry_id)
+       LEFT JOIN LATERAL (SELECT 1 AS found FROM %1$I.ledger_entries e WHERE e.event_id = touched.entry_id LIMIT 1) entry ON true
+      WHERE entry.found IS NULL
       LIMIT 1',
     TG_TABLE_SCHEMA)
     INTO bad;
   IF bad.entry_id IS NULL THEN
     EXECUTE format(
-      'SELECT p.entry_id, false AS orphan, p.currency
-         FROM %1$I.ledger_postings p
-        WHERE p.entry_id IN (SELECT entry_id FROM new_postings)
-        GROUP BY p.entry_id, p.currency
-       HAVING sum(CASE p.side WHEN ''debit'' THEN p.amount ELSE -p.amount END) <> 0
+      'SELECT touched.entry_id, false AS orphan, unbalanced.currency
+         FROM (SELECT DISTINCT entry_id FROM new_postings) touched
+        CROSS JOIN LATERAL (
+              SELECT p.currency FROM %1$I.ledger_postings p
+               WHERE p.entry_id = touched.entry_id
+               GROUP BY p.currency
+              HAVING sum(CASE p.side WHEN ''debit'' THEN p.amount ELSE -p.amount END) <> 0
+               LIMIT 1) unbalanced
         LIMIT 1',
       TG_TABLE_SCHEMA)
       INTO bad;
