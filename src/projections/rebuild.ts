@@ -193,7 +193,8 @@ export class ProjectionRebuilder {
       job.outcome = err({ code: 'newer_version_stored', name, stored: record.version, running: projection.version });
       return job;
     }
-    await store.resetSchema(schema, projection.schemaSql);
+    // Query indexes, if the projection lets them wait, come after the replay (finish).
+    await store.resetSchema(schema, projection.deferredIndexes?.tablesSql ?? projection.schemaSql);
     job.replay = new Replay(projection, this.deps.eventStore, this.batchSize);
     job.progress = new ProgressPublisher(name, store, onProgress, this.progressIntervalMs, this.logger);
     return job;
@@ -254,10 +255,17 @@ export class ProjectionRebuilder {
     job.progress?.report('replaying', replay, head, false);
   }
 
-  /** Phase 2, in the store's transaction that holds the live checkpoint. */
+  /** Phase 2, in the store's transaction that holds the live checkpoint (after the deferred indexes, outside it). */
   private async finish(job: Job, mode: Mode): Promise<void> {
     const replay = replayOf(job);
     const name = job.projection.name;
+    const indexSql = job.projection.deferredIndexes?.indexSql;
+    if (indexSql) {
+      await this.deps.store.applyInSchema(job.schema, async (sql) => {
+        await sql.query(indexSql);
+        return ok(undefined);
+      });
+    }
     job.progress?.report('finishing', replay, job.head, true);
     const finished = await this.deps.store.finishRebuild({ spec: job.projection, schema: job.schema, mode }, (sql, live) => replay.catchUp(sql, live));
     if (finished.kind === 'rejected') {

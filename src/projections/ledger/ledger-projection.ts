@@ -1,7 +1,8 @@
 import type { RecordedEvent } from '../../application/ports/event-store.js';
 import type { SqlExecutor } from '../../application/ports/sql.js';
 import type { PositionedProjectionChange, Projection } from '../projection.js';
-import { LEDGER_SCHEMA_SQL } from './ledger-schema.js';
+import { withQueryIndexes } from '../projection.js';
+import { LEDGER_INDEX_SQL, LEDGER_TABLES_SQL } from './ledger-schema.js';
 import type { LedgerEntry } from '../../application/ledger/ledger-entry.js';
 import { LEDGER_EVENT_TYPES, postingsFor } from './posting-rules.js';
 
@@ -78,7 +79,7 @@ export const ledgerProjection: Projection = {
   name: 'ledger',
   version: 1,
   eventTypes: LEDGER_EVENT_TYPES,
-  schemaSql: LEDGER_SCHEMA_SQL,
+  ...withQueryIndexes(LEDGER_TABLES_SQL, LEDGER_INDEX_SQL),
   applyBatch,
   async apply(sql, event) {
     return (await applyBatch(sql, [event])).map(({ topics, type, data }) => ({ topics, type, data }));

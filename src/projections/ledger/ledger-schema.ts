@@ -19,7 +19,7 @@ import { CHART_OF_ACCOUNTS } from '../../domain/ledger/chart.js';
 
 const ACCOUNT_NAMES = CHART_OF_ACCOUNTS.map((a) => `'${a.name}'`).join(', ');
 
-export const LEDGER_SCHEMA_SQL = `
+export const LEDGER_TABLES_SQL = `
 CREATE TABLE IF NOT EXISTS ledger_entries (
   -- One entry per event, so the event id is the key: a replayed or rebuilt event can never post twice.
   event_id uuid PRIMARY KEY,
@@ -33,8 +33,6 @@ CREATE TABLE IF NOT EXISTS ledger_entries (
   customer_id text,
   CONSTRAINT ledger_entries_position_unique UNIQUE (position_commit, position_prepare)
 );
--- GET /v1/ledger/entries?paymentId=, newest first.
-CREATE INDEX IF NOT EXISTS ledger_entries_payment ON ledger_entries (payment_id, position_commit, position_prepare);
 
 CREATE TABLE IF NOT EXISTS ledger_postings (
   entry_id uuid NOT NULL,
@@ -49,11 +47,6 @@ CREATE TABLE IF NOT EXISTS ledger_postings (
   occurred_at timestamptz NOT NULL,
   PRIMARY KEY (entry_id, line)
 );
--- Balances: index-only scans of one account (and currency) up to a position or a time.
-CREATE INDEX IF NOT EXISTS ledger_postings_account_position
-  ON ledger_postings (account, currency, position_commit, position_prepare) INCLUDE (side, amount, entry_id);
-CREATE INDEX IF NOT EXISTS ledger_postings_account_time
-  ON ledger_postings (account, currency, occurred_at) INCLUDE (side, amount);
 
 -- Balanced per currency, checked at COMMIT: an entry without postings, or whose debits and
 -- credits differ in any currency, cannot commit. This runs once per entry, so its query is
@@ -159,3 +152,16 @@ BEGIN
 END
 $do$;
 `;
+
+/** What the ledger queries read; a rebuild builds them after its replay. */
+export const LEDGER_INDEX_SQL = `
+-- GET /v1/ledger/entries?paymentId=, newest first.
+CREATE INDEX IF NOT EXISTS ledger_entries_payment ON ledger_entries (payment_id, position_commit, position_prepare);
+-- Balances: index-only scans of one account (and currency) up to a position or a time.
+CREATE INDEX IF NOT EXISTS ledger_postings_account_position
+  ON ledger_postings (account, currency, position_commit, position_prepare) INCLUDE (side, amount, entry_id);
+CREATE INDEX IF NOT EXISTS ledger_postings_account_time
+  ON ledger_postings (account, currency, occurred_at) INCLUDE (side, amount);
+`;
+
+export const LEDGER_SCHEMA_SQL = `${LEDGER_TABLES_SQL}${LEDGER_INDEX_SQL}`;
