@@ -2,7 +2,7 @@ import type { RecordedEvent } from '../../application/ports/event-store.js';
 import type { SqlExecutor } from '../../application/ports/sql.js';
 import type { PositionedProjectionChange, Projection } from '../projection.js';
 import { withQueryIndexes } from '../projection.js';
-import { LEDGER_INDEX_SQL, LEDGER_TABLES_SQL } from './ledger-schema.js';
+import { LEDGER_INDEX_SQL, LEDGER_TABLES_SQL, POSTINGS_IN_STATEMENT } from './ledger-schema.js';
 import type { LedgerEntry } from '../../application/ledger/ledger-entry.js';
 import { LEDGER_EVENT_TYPES, postingsFor } from './posting-rules.js';
 
@@ -14,7 +14,7 @@ export const LEDGER_ENTRY_CHANGE = 'ledger.entry';
  * Set-based per batch (docs/architecture.md, "Recipes": a new projection): the batch's
  * entries are computed in memory by the pure posting rules, then written with one
  * statement that inserts the entries and their postings. The database checks the balance
- * (statement trigger on postings, deferred trigger on entries at COMMIT) in the batch's
+ * (statement triggers on postings and entries; see ledger-schema.ts) in the batch's
  * own transaction, so an unbalanced rule would fail the batch and stop the projection
  * visibly rather than commit half a ledger.
  *
@@ -66,6 +66,8 @@ async function applyBatch(sql: SqlExecutor, events: readonly RecordedEvent[]): P
     return row;
   });
   const postings = posted.flatMap(({ entry }) => entry.postings.map((p, line) => ({ entry: entry.id, line, ...p })));
+  // Checked at the end of the statement, all at once (ledger-schema.ts), not per entry at COMMIT.
+  await sql.query(`SELECT set_config('${POSTINGS_IN_STATEMENT}', 'on', true)`);
   const inserted = await sql.query<{ id: string }>(INSERT_ENTRIES_AND_POSTINGS, [JSON.stringify(entries), JSON.stringify(postings)]);
   const fresh = new Set(inserted.rows.map((r) => r.id));
   const isFresh = (entry: LedgerEntry): boolean => fresh.has(entry.id.toLowerCase());

@@ -17,6 +17,9 @@ import { CHART_OF_ACCOUNTS } from '../../domain/ledger/chart.js';
  * and audits to prove it).
  */
 
+/** Set (transaction-local) by a writer that inserts entries and their postings in one statement. */
+export const POSTINGS_IN_STATEMENT = 'ledger.postings_in_statement';
+
 const ACCOUNT_NAMES = CHART_OF_ACCOUNTS.map((a) => `'${a.name}'`).join(', ');
 
 export const LEDGER_TABLES_SQL = `
@@ -77,6 +80,32 @@ BEGIN
 END
 $fn$;
 
+-- The projection writes an entry and its postings in one statement. It says so for the
+-- transaction (${POSTINGS_IN_STATEMENT} = on), and then each entry is checked at the end of
+-- the statement that inserted it, all at once, instead of one deferred check per entry at
+-- COMMIT (the per-row trigger's WHEN skips them). Having postings is all that is left to
+-- check: the postings' own statement trigger already proved every entry they touch
+-- balanced, and postings are never changed or removed. Without the setting (a hand-written
+-- entry, its postings in a later statement) the deferred per-row check above applies.
+CREATE OR REPLACE FUNCTION ledger_entries_must_have_postings() RETURNS trigger LANGUAGE plpgsql AS $fn$
+DECLARE
+  bare uuid;
+BEGIN
+  IF current_setting('${POSTINGS_IN_STATEMENT}', true) IS DISTINCT FROM 'on' THEN RETURN NULL; END IF;
+  EXECUTE format(
+    'SELECT n.event_id FROM new_entries n
+       LEFT JOIN LATERAL (SELECT 1 AS found FROM %1$I.ledger_postings p WHERE p.entry_id = n.event_id LIMIT 1) posted ON true
+      WHERE posted.found IS NULL
+      LIMIT 1',
+    TG_TABLE_SCHEMA)
+    INTO bare;
+  IF bare IS NOT NULL THEN
+    RAISE EXCEPTION 'ledger entry % has no postings', bare USING ERRCODE = 'check_violation';
+  END IF;
+  RETURN NULL;
+END
+$fn$;
+
 -- Postings inserted later (another statement or transaction) must name an existing entry
 -- and leave every entry they touch balanced: a statement-level check over the statement's
 -- new rows, so a batch's one multi-row INSERT pays one query, not one per row.
@@ -129,9 +158,20 @@ $fn$;
 
 DO $do$
 BEGIN
+  -- Before the statement-level check existed, this trigger fired for every entry: replaced once.
+  IF EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = 'ledger_entries'::regclass AND tgname = 'ledger_entries_balanced'
+               AND pg_get_triggerdef(oid) NOT LIKE '%WHEN%') THEN
+    DROP TRIGGER ledger_entries_balanced ON ledger_entries;
+  END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = 'ledger_entries'::regclass AND tgname = 'ledger_entries_balanced') THEN
     CREATE CONSTRAINT TRIGGER ledger_entries_balanced AFTER INSERT ON ledger_entries
-      DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_entry_must_balance();
+      DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
+      WHEN (current_setting('${POSTINGS_IN_STATEMENT}', true) IS DISTINCT FROM 'on')
+      EXECUTE FUNCTION ledger_entry_must_balance();
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = 'ledger_entries'::regclass AND tgname = 'ledger_entries_posted') THEN
+    CREATE TRIGGER ledger_entries_posted AFTER INSERT ON ledger_entries
+      REFERENCING NEW TABLE AS new_entries FOR EACH STATEMENT EXECUTE FUNCTION ledger_entries_must_have_postings();
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = 'ledger_postings'::regclass AND tgname = 'ledger_postings_balanced') THEN
     CREATE TRIGGER ledger_postings_balanced AFTER INSERT ON ledger_postings

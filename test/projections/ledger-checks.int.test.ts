@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LEDGER_SCHEMA_SQL } from '../../src/projections/ledger/ledger-schema.js';
+import { LEDGER_SCHEMA_SQL, POSTINGS_IN_STATEMENT } from '../../src/projections/ledger/ledger-schema.js';
 import type { TestDatabase } from '../support/pg.js';
 import { createTestDatabase } from '../support/pg.js';
 
@@ -24,7 +24,7 @@ async function rowsRead(client: pg.ClientBase): Promise<Map<string, number>> {
 let db: TestDatabase;
 
 beforeAll(async () => {
-  db = await createTestDatabase('ledger_check_cost');
+  db = await createTestDatabase('ledger_checks');
   await db.pool.query(`CREATE SCHEMA rm_ledger`);
   const client = await db.pool.connect();
   try {
@@ -79,6 +79,42 @@ describe('the ledger balance check', () => {
       for (const [table, read] of after) expect(read - (before.get(table) ?? 0), `rows of ${table} read by the check`).toBeLessThan(100);
       expect([...after.keys()]).toEqual(['ledger_entries', 'ledger_postings']);
     } finally {
+      client.release();
+    }
+  });
+
+  it('with the writer\'s setting, refuses an entry without postings at the end of its statement', async () => {
+    const client = await db.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(`SELECT set_config('${POSTINGS_IN_STATEMENT}', 'on', true)`);
+      await expect(
+        client.query(
+          `INSERT INTO rm_ledger.ledger_entries (event_id, event_type, position_commit, position_prepare, occurred_at, description)
+           VALUES ($1, 'Manual', 2000000, 0, now(), 'bare')`,
+          [crypto.randomUUID()],
+        ),
+      ).rejects.toThrow(/has no postings/);
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+    }
+  });
+
+  it('replaces the per-entry deferred check of a ledger made before the statement-level one', async () => {
+    const client = await db.pool.connect();
+    try {
+      await client.query(`SET search_path = rm_ledger`);
+      await client.query(`DROP TRIGGER ledger_entries_balanced ON ledger_entries`);
+      await client.query(`CREATE CONSTRAINT TRIGGER ledger_entries_balanced AFTER INSERT ON ledger_entries
+                          DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_entry_must_balance()`);
+      await client.query(LEDGER_SCHEMA_SQL);
+      const { rows } = await client.query<{ def: string }>(
+        `SELECT pg_get_triggerdef(oid) AS def FROM pg_trigger WHERE tgrelid = 'ledger_entries'::regclass AND tgname IN ('ledger_entries_balanced', 'ledger_entries_posted') ORDER BY tgname`,
+      );
+      expect(rows.map((r) => r.def)).toEqual([expect.stringContaining(`WHEN ((current_setting('${POSTINGS_IN_STATEMENT}'`), expect.stringContaining('FOR EACH STATEMENT')]);
+    } finally {
+      await client.query('RESET search_path');
       client.release();
     }
   });
