@@ -18,13 +18,15 @@ export const LEDGER_ENTRY_CHANGE = 'ledger.entry';
  * own transaction, so an unbalanced rule would fail the batch and stop the projection
  * visibly rather than commit half a ledger.
  *
- * Exactly once: the event id is the entry's key, and both inserts skip rows that already
- * exist; only entries this batch actually inserted are announced.
+ * Exactly once: the event id is the entry's key, entries that already exist are skipped
+ * with their postings; only entries this batch actually inserted are announced.
  */
 
 // One statement: entries, then the postings of those it inserted, their position and time
-// taken from the batch's own entries (no join with the growing tables). The postings'
-// statement trigger fires at the end of the whole statement, when both are in place.
+// taken from the batch's own entries (no join with the growing tables). Postings of an entry
+// inserted just now cannot exist yet (no posting without its entry), so they need no
+// ON CONFLICT; one that did would fail the batch. The statement triggers fire at the end of
+// the whole statement, when both are in place.
 const INSERT_ENTRIES_AND_POSTINGS = `
 WITH e AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, "eventType" text, position text, "occurredAt" timestamptz,
@@ -44,7 +46,6 @@ WITH e AS (
     FROM jsonb_to_recordset($2::jsonb) AS p(entry uuid, line smallint, account text, currency text, side text, amount bigint)
     JOIN e ON e.id = p.entry
    WHERE p.entry IN (SELECT event_id FROM fresh)
-  ON CONFLICT (entry_id, line) DO NOTHING
 )
 SELECT event_id::text AS id FROM fresh`;
 
