@@ -350,7 +350,7 @@ class Replay {
   }
 
   async apply(sql: SqlExecutor, events: readonly RecordedEvent[]): Promise<Result<void, HandlerFailure>> {
-    const applied = await applyEvents(this.projection, this.handled, sql, events);
+    const applied = await applyEvents(this.projection, this.handled, sql, events, 'discard');
     if (!applied.ok) return applied;
     this.at = (events[events.length - 1] as RecordedEvent).position;
     this.processed += events.length;
