@@ -1,31 +1,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { formatPosition } from '../../src/application/ports/position.js';
-import { ProjectionRunner } from '../../src/projections/runner.js';
 import { InMemoryEventStore, appendMany } from './support/in-memory-event-store.js';
 import { InMemoryProjectionStore } from './support/in-memory-projection-store.js';
 import { eventually, recordingProjection } from './support/test-projections.js';
+import { checkpointOf, head, unitRunners } from './support/unit-runners.js';
 
 /*
  * Caught-up projections follow the log together (src/projections/live-group.ts): one
  * commit per batch for all of them, each still with its own checkpoint and its own fate.
  */
 
-const runners: ProjectionRunner[] = [];
-function runner(...args: ConstructorParameters<typeof ProjectionRunner>): ProjectionRunner {
-  const r = new ProjectionRunner(args[0], { leaseRetryMs: 20, maxBackoffMs: 50, ...args[1] });
-  runners.push(r);
-  return r;
-}
+const { runner, stopAll } = unitRunners();
 
-afterEach(async () => {
-  await Promise.all(runners.splice(0).map((r) => r.stop()));
-});
-
-const head = (events: InMemoryEventStore): string => formatPosition(events.events[events.events.length - 1]!.position);
-const checkpointOf = (store: InMemoryProjectionStore, name: string): string | undefined => {
-  const r = store.records.get(name);
-  return r ? formatPosition(r.checkpoint) : undefined;
-};
+afterEach(stopAll);
 const allAt = (store: InMemoryProjectionStore, names: readonly string[], events: InMemoryEventStore) => () => names.every((n) => checkpointOf(store, n) === head(events));
 
 describe('projections that are caught up', () => {
