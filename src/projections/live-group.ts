@@ -49,6 +49,8 @@ export class LiveGroup {
   private resubscribe = new AbortController();
   /** Where the subscription is: every member's checkpoint is at or after it. */
   private cursor: Position = START;
+  /** The batch being committed, settled or not (never rejects). */
+  private committing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly deps: { readonly eventStore: EventStore; readonly store: ProjectionStore },
@@ -73,7 +75,9 @@ export class LiveGroup {
           else reject(error instanceof Error ? error : new Error(`projection group: ${JSON.stringify(error)}`));
         },
       };
-      const onAbort = (): void => entry.done();
+      // A batch of this member's may be committing: leave once it has, so that a stopped
+      // worker releases its lease at a committed checkpoint, as one following alone does.
+      const onAbort = (): void => void this.committing.then(() => entry.done());
       member.signal.addEventListener('abort', onAbort, { once: true });
       const wasEmpty = this.entries.size === 0;
       this.entries.add(entry);
@@ -104,7 +108,9 @@ export class LiveGroup {
           signal: controller.signal,
         });
         for await (const batch of batches) {
-          await this.commit(batch);
+          const committing = this.commit(batch);
+          this.committing = committing.catch(() => undefined);
+          await committing;
           if (controller.signal.aborted) break;
         }
       } catch (error) {

@@ -96,4 +96,35 @@ describe('projections that are caught up', () => {
     expect(store.appliedIds('rm_late')).toEqual(events.events.map((e) => e.id));
     expect(store.appliedIds('rm_live')).toEqual(events.events.map((e) => e.id));
   });
+
+  it('on stop, let the batch being committed for them finish before their leases go', async () => {
+    const events = new InMemoryEventStore();
+    const store = new InMemoryProjectionStore();
+    const a = recordingProjection('a');
+    const b = recordingProjection('b');
+    await appendMany(events, 2, 'TestEvent');
+    const r = runner({ eventStore: events, store, projections: [a, b] }, { batchSize: 100 });
+    r.start();
+    await eventually(allAt(store, ['a', 'b'], events), 5_000, 'catch-up');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+
+    let release: () => void = () => undefined;
+    let held = false;
+    // The first event of the next batch waits for the test; the rest go through.
+    a.gate = () => {
+      if (held) return Promise.resolve();
+      held = true;
+      return new Promise<void>((resolve) => (release = resolve));
+    };
+    await appendMany(events, 2, 'TestEvent', 2);
+    await eventually(() => held, 5_000, 'batch in flight');
+    const stopped = r.stop();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(store.leaderOf('a')).toBeDefined();
+    release();
+    await stopped;
+    expect(allAt(store, ['a', 'b'], events)()).toBe(true);
+    expect(store.leaderOf('a')).toBeUndefined();
+    expect(store.leaderOf('b')).toBeUndefined();
+  });
 });
