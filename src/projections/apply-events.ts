@@ -20,15 +20,17 @@ export interface HandlerFailure {
 /**
  * Feeds the events the projection handles to it, in order, inside the caller's transaction.
  * The others are only read past: the caller still checkpoints over them, so a wait for
- * any position, handled or not, can complete.
+ * any position, handled or not, can complete. A replay into a scratch schema publishes
+ * nothing (`changes: 'discard'`): its changes are neither checked nor returned.
  */
 export async function applyEvents(
   projection: Projection,
   handled: ReadonlySet<string>,
   sql: SqlExecutor,
   events: readonly RecordedEvent[],
+  keep: 'keep' | 'discard' = 'keep',
 ): Promise<Result<PositionedChange[], HandlerFailure>> {
-  if (projection.applyBatch) return applyBatch(projection, projection.applyBatch.bind(projection), handled, sql, events);
+  if (projection.applyBatch) return applyBatch(projection, projection.applyBatch.bind(projection), handled, sql, events, keep);
   const changes: PositionedChange[] = [];
   for (const event of events) {
     if (!handled.has(event.type)) continue;
@@ -38,6 +40,7 @@ export async function applyEvents(
     } catch (error) {
       return err({ message: describeError(error), position: event.position, eventId: event.id, error });
     }
+    if (keep === 'discard') continue;
     for (const change of produced) {
       const problem = invalidChange(change);
       if (problem) return err({ message: `${projection.name} returned an unusable change: ${problem}`, position: event.position, eventId: event.id, error: new Error(problem) });
@@ -53,6 +56,7 @@ async function applyBatch(
   handled: ReadonlySet<string>,
   sql: SqlExecutor,
   events: readonly RecordedEvent[],
+  keep: 'keep' | 'discard',
 ): Promise<Result<PositionedChange[], HandlerFailure>> {
   const relevant = events.filter((e) => handled.has(e.type));
   const first = relevant[0];
@@ -64,6 +68,7 @@ async function applyBatch(
     const at = error instanceof ProjectionEventError ? error.event : first;
     return err({ message: describeError(error), position: at.position, eventId: at.id, error });
   }
+  if (keep === 'discard') return ok([]);
   const changes: PositionedChange[] = [];
   for (const change of produced) {
     const problem = invalidChange(change);

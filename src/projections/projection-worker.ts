@@ -1,9 +1,11 @@
 import type { EventStore, RecordedEvent } from '../application/ports/event-store.js';
 import type { Position } from '../application/ports/position.js';
-import { START, comparePositions, formatPosition, parsePosition } from '../application/ports/position.js';
-import type { ProjectionLease, ProjectionRecord, ProjectionStore } from '../application/ports/projection-store.js';
+import { START, comparePositions, formatPosition, isAfter, parsePosition } from '../application/ports/position.js';
+import type { BatchOutcome, ProjectionLease, ProjectionRecord, ProjectionStore } from '../application/ports/projection-store.js';
 import { WakeSignal, backoff } from '../application/support/timing.js';
+import type { HandlerFailure } from './apply-events.js';
 import { applyEvents } from './apply-events.js';
+import type { LiveGroup } from './live-group.js';
 import type { ProjectionLogger } from './logger.js';
 import { describeError } from './logger.js';
 import type { ProjectionObserver } from './observer.js';
@@ -51,6 +53,8 @@ interface WorkerDeps {
   readonly eventStore: EventStore;
   readonly store: ProjectionStore;
   readonly rebuilder: ProjectionRebuilder;
+  /** Where caught-up projections follow the log together; without it each follows alone. */
+  readonly group?: LiveGroup;
 }
 
 /**
@@ -64,6 +68,8 @@ export class ProjectionWorker {
   private lastError: string | null = null;
   /** Set when this leadership term's automatic rebuild failed: do not retry it until restarted. */
   private rebuildFailed = false;
+  /** The last batch followed alone reached the head: the next follow joins the group. */
+  private caughtUp = false;
   private readonly wakeUp = new WakeSignal();
   private readonly handled: ReadonlySet<string>;
   private readonly schema: string;
@@ -218,11 +224,29 @@ export class ProjectionWorker {
     }
   }
 
-  /** Subscribes from `from` and commits batch after batch until stopped, outpaced or failed. */
+  /**
+   * Follows the log from `from` until stopped, outpaced or failed: in the group when this
+   * projection is at the head, else alone until it gets there (then returns to join).
+   */
   private async follow(from: Position, signal: AbortSignal): Promise<void> {
-    const { eventStore, store } = this.deps;
-    let checkpoint = from;
+    const { eventStore, store, group } = this.deps;
     this.state = 'running';
+    if (group && (this.caughtUp || !isAfter((await eventStore.headPosition()) ?? START, from))) {
+      this.caughtUp = false;
+      await group.follow(
+        {
+          projection: this.projection,
+          handled: this.handled,
+          schema: this.schema,
+          signal,
+          batchStarted: () => this.settings.observer.batchStarted(this.name),
+          settle: (outcome, events) => this.settle(outcome, events),
+        },
+        from,
+      );
+      return;
+    }
+    let checkpoint = from;
     const batches = eventStore.subscribeToAll({
       after: comparePositions(from, START) === 0 ? undefined : from,
       batchSize: this.settings.batchSize,
@@ -236,42 +260,54 @@ export class ProjectionWorker {
         const outcome = await store.commitBatch({ name: this.name, version: this.projection.version, schema: this.schema, from: checkpoint, to: last.position }, (sql) =>
           applyEvents(this.projection, this.handled, sql, batch),
         );
-        switch (outcome.kind) {
-          case 'committed':
-            committed(batch.length);
-            checkpoint = outcome.checkpoint;
-            this.checkpoint = checkpoint;
-            this.lastError = null;
-            this.state = batch.length >= this.settings.batchSize ? 'catching_up' : 'running';
-            break;
-          case 'checkpoint_moved':
-            // Another runner wrote while we believed we held the lease, or a rebuild switched in
-            // rows of another version: start over from the stored record.
-            this.settings.logger.warn(
-              { projection: this.name, expected: formatPosition(checkpoint), actual: formatPosition(outcome.checkpoint) },
-              'checkpoint moved under this runner; resubscribing from the stored checkpoint',
-            );
-            return;
-          case 'rejected': {
-            const failure = outcome.reason;
-            // A lost connection or a deadlock inside the handler's SQL is ours, not the handler's.
-            if (store.isTransientError(failure.error)) throw failure.error;
-            this.state = 'failed';
-            this.lastError = failure.message;
-            await store.recordFailure(this.name, { message: failure.message, position: failure.position, eventId: failure.eventId });
-            this.settings.logger.error(
-              { projection: this.name, error: failure.message, position: formatPosition(failure.position), eventId: failure.eventId, event: describeEvent(batch, failure.eventId) },
-              'projection handler failed; projection stopped at this event',
-            );
-            return;
-          }
+        if (outcome.kind === 'committed') {
+          committed(batch.length);
+          checkpoint = outcome.checkpoint;
         }
+        if (!(await this.settle(outcome, batch))) return;
         if (signal.aborted) return;
+        // At the head (a short batch, or a full one that happens to end there): join the group.
+        if (group && (batch.length < this.settings.batchSize || !isAfter((await eventStore.headPosition()) ?? START, last.position))) {
+          this.caughtUp = true;
+          return;
+        }
       }
     } catch (error) {
       // Aborting the subscription may surface as an AbortError: that is a normal stop.
       if (signal.aborted) return;
       throw error;
+    }
+  }
+
+  /** What a batch's outcome means for this worker: true to go on following, false to re-read the record. */
+  private async settle(outcome: BatchOutcome<HandlerFailure>, batch: readonly RecordedEvent[]): Promise<boolean> {
+    switch (outcome.kind) {
+      case 'committed':
+        this.checkpoint = outcome.checkpoint;
+        this.lastError = null;
+        this.state = batch.length >= this.settings.batchSize ? 'catching_up' : 'running';
+        return true;
+      case 'checkpoint_moved':
+        // Another runner wrote while we believed we held the lease, or a rebuild switched in
+        // rows of another version: start over from the stored record.
+        this.settings.logger.warn(
+          { projection: this.name, expected: this.checkpoint ? formatPosition(this.checkpoint) : null, actual: formatPosition(outcome.checkpoint) },
+          'checkpoint moved under this runner; resubscribing from the stored checkpoint',
+        );
+        return false;
+      case 'rejected': {
+        const failure = outcome.reason;
+        // A lost connection or a deadlock inside the handler's SQL is ours, not the handler's.
+        if (this.deps.store.isTransientError(failure.error)) throw failure.error;
+        this.state = 'failed';
+        this.lastError = failure.message;
+        await this.deps.store.recordFailure(this.name, { message: failure.message, position: failure.position, eventId: failure.eventId });
+        this.settings.logger.error(
+          { projection: this.name, error: failure.message, position: formatPosition(failure.position), eventId: failure.eventId, event: describeEvent(batch, failure.eventId) },
+          'projection handler failed; projection stopped at this event',
+        );
+        return false;
+      }
     }
   }
 }

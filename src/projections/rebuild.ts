@@ -1,7 +1,7 @@
 import type { EventStore, RecordedEvent } from '../application/ports/event-store.js';
 import type { Position } from '../application/ports/position.js';
 import { START, formatPosition, isAfter } from '../application/ports/position.js';
-import type { ProjectionStore, SchemaDifferences } from '../application/ports/projection-store.js';
+import type { ProjectionLease, ProjectionStore, SchemaDifferences } from '../application/ports/projection-store.js';
 import type { SqlExecutor } from '../application/ports/sql.js';
 import type { Result } from '../domain/result.js';
 import { err, ok } from '../domain/result.js';
@@ -89,9 +89,39 @@ export class ProjectionRebuilder {
 
   /** Replays `name` into fresh tables and switches them in. */
   async rebuild(name: string, onProgress?: ProgressListener, signal?: AbortSignal): Promise<Result<RebuildSummary, RebuildError>> {
-    const projection = this.deps.projections.find((p) => p.name === name);
-    if (!projection) return err({ code: 'unknown_projection', name });
-    return this.rebuildProjection(projection, onProgress, signal);
+    const [result] = await this.rebuildMany([name], onProgress, signal);
+    return result ?? err({ code: 'unknown_projection', name });
+  }
+
+  /**
+   * Rebuilds several projections in one pass over the log: each page is read once (the
+   * next one already on its way) and handed to every projection, each in its own
+   * transaction on its own scratch schema, so they share the reading and nothing else.
+   * Each keeps its own lease, checkpoint, switch and outcome: one that fails or is
+   * already rebuilding elsewhere does not hold the others back. Results are in `names` order.
+   */
+  async rebuildMany(names: readonly string[], onProgress?: ProgressListener, signal?: AbortSignal): Promise<Result<RebuildSummary, RebuildError>[]> {
+    const started = Date.now();
+    const known: Projection[] = [];
+    for (const name of names) {
+      const projection = this.deps.projections.find((p) => p.name === name);
+      if (projection && !known.includes(projection)) known.push(projection);
+    }
+    const replayed = await this.replay(known, 'switch', onProgress, signal);
+    return names.map((name) => {
+      const index = known.findIndex((p) => p.name === name);
+      const outcome = replayed[index];
+      if (index < 0 || !outcome) return err({ code: 'unknown_projection', name });
+      if (!outcome.ok) return outcome;
+      const projection = known[index] as Projection;
+      return ok({
+        name,
+        version: projection.version,
+        checkpoint: formatPosition(outcome.value.checkpoint),
+        processed: outcome.value.processed,
+        durationMs: Date.now() - started,
+      });
+    });
   }
 
   /** Replays `name` into scratch tables, compares them with the live ones, drops them. */
@@ -99,7 +129,8 @@ export class ProjectionRebuilder {
     const projection = this.deps.projections.find((p) => p.name === name);
     if (!projection) return err({ code: 'unknown_projection', name });
     const started = Date.now();
-    const replayed = await this.replay(projection, 'compare', onProgress, signal);
+    const [replayed] = await this.replay([projection], 'compare', onProgress, signal);
+    if (!replayed) return err({ code: 'unknown_projection', name });
     if (!replayed.ok) return replayed;
     const { differences, checkpoint, processed } = replayed.value;
     return ok({
@@ -115,7 +146,8 @@ export class ProjectionRebuilder {
   /** The runner uses this when its code is a newer version than the stored rows. */
   async rebuildProjection(projection: Projection, onProgress?: ProgressListener, signal?: AbortSignal): Promise<Result<RebuildSummary, RebuildError>> {
     const started = Date.now();
-    const replayed = await this.replay(projection, 'switch', onProgress, signal);
+    const [replayed] = await this.replay([projection], 'switch', onProgress, signal);
+    if (!replayed) return err({ code: 'unknown_projection', name: projection.name });
     if (!replayed.ok) return replayed;
     return ok({
       name: projection.name,
@@ -127,64 +159,176 @@ export class ProjectionRebuilder {
   }
 
   private async replay(
-    projection: Projection,
+    projections: readonly Projection[],
     mode: Mode,
     onProgress: ProgressListener | undefined,
     callerSignal: AbortSignal | undefined,
-  ): Promise<Result<{ checkpoint: Position; processed: number; differences: SchemaDifferences }, RebuildError>> {
-    const { store } = this.deps;
-    const name = projection.name;
-    const lease = await store.tryAcquireLease(name, 'rebuild', this.holder);
-    if (!lease) return err({ code: 'rebuild_in_progress', name });
-    const signal = callerSignal ? AbortSignal.any([callerSignal, lease.lost]) : lease.lost;
-    const schema = mode === 'switch' ? rebuildSchema(name) : auditSchema(name);
-    let keepSchema = false;
-    let progress: ProgressPublisher | undefined;
+  ): Promise<Result<Replayed, RebuildError>[]> {
+    const jobs: Job[] = [];
     try {
-      const record = await store.register(projection);
-      if (record.version > projection.version) {
-        return err({ code: 'newer_version_stored', name, stored: record.version, running: projection.version });
-      }
-      await store.resetSchema(schema, projection.schemaSql);
-      const replay = new Replay(projection, this.deps.eventStore, this.batchSize);
-      progress = new ProgressPublisher(name, store, onProgress, this.progressIntervalMs, this.logger);
-
-      let head = await this.deps.eventStore.headPosition();
-      progress.report('replaying', replay, head, true);
-      // Phase 1, outside any lock: read up to the head in pages of batchSize, re-reading the
-      // head when reached (at most MAX_HEAD_REFRESHES times, or a steady trickle of writes
-      // would keep it chasing), so that the locked phase only has the last few events left.
-      let headRefreshes = 0;
-      while (head !== undefined && isAfter(head, replay.position)) {
-        if (signal.aborted) return err({ code: 'aborted', name });
-        const events = await this.deps.eventStore.readAll({ after: replay.at, maxCount: this.batchSize });
-        if (events.length === 0) break;
-        const applied = await store.applyInSchema(schema, (sql) => replay.apply(sql, events));
-        if (!applied.ok) return err(handlerFailed(name, applied.error));
-        if (!isAfter(head, replay.position) && headRefreshes < MAX_HEAD_REFRESHES) {
-          headRefreshes += 1;
-          head = await this.deps.eventStore.headPosition();
-        }
-        progress.report('replaying', replay, head, false);
-      }
-      if (signal.aborted) return err({ code: 'aborted', name });
-
-      // Phase 2, in the store's transaction that holds the live checkpoint.
-      progress.report('finishing', replay, head, true);
-      const finished = await store.finishRebuild({ spec: projection, schema, mode }, (sql, live) => replay.catchUp(sql, live));
-      if (finished.kind === 'rejected') return err(handlerFailed(name, finished.reason));
-      if (finished.kind === 'compared') return ok({ checkpoint: finished.checkpoint, processed: replay.processed, differences: finished.differences });
-      keepSchema = true;
-      this.logger.info({ projection: name, checkpoint: formatPosition(finished.checkpoint), processed: replay.processed }, 'projection rebuilt and switched');
-      return ok({ checkpoint: finished.checkpoint, processed: replay.processed, differences: { count: 0, sample: [] } });
+      for (const projection of projections) jobs.push(await this.startJob(projection, mode, onProgress, callerSignal));
+      await this.replayShared(jobs.filter((j) => j.outcome === undefined));
+      await settleAll(jobs.filter((j) => j.outcome === undefined).map((job) => this.finish(job, mode)));
+      return jobs.map((j) => j.outcome ?? err({ code: 'aborted', name: j.projection.name }));
     } finally {
-      // The switch renamed the scratch schema into place; anything else leaves debris.
-      if (!keepSchema) await store.dropSchema(schema).catch((error: unknown) => this.logger.warn({ projection: name, schema, error }, 'could not drop scratch schema'));
-      await progress?.finish();
-      await store.recordRebuildProgress(name, null).catch(() => undefined);
-      await lease.release().catch(() => undefined);
+      await Promise.all(jobs.map((job) => this.cleanUp(job)));
     }
   }
+
+  /** Takes the rebuild lease and prepares the scratch schema; a job that cannot start has its outcome already. */
+  private async startJob(projection: Projection, mode: Mode, onProgress: ProgressListener | undefined, callerSignal: AbortSignal | undefined): Promise<Job> {
+    const { store } = this.deps;
+    const name = projection.name;
+    const schema = mode === 'switch' ? rebuildSchema(name) : auditSchema(name);
+    const job: Job = { projection, schema, signal: callerSignal ?? new AbortController().signal, lease: undefined, replay: undefined, progress: undefined, outcome: undefined, keepSchema: false, head: undefined };
+    const lease = await store.tryAcquireLease(name, 'rebuild', this.holder);
+    if (!lease) {
+      job.outcome = err({ code: 'rebuild_in_progress', name });
+      return job;
+    }
+    job.lease = lease;
+    job.signal = callerSignal ? AbortSignal.any([callerSignal, lease.lost]) : lease.lost;
+    const record = await store.register(projection);
+    if (record.version > projection.version) {
+      job.outcome = err({ code: 'newer_version_stored', name, stored: record.version, running: projection.version });
+      return job;
+    }
+    // Query indexes, if the projection lets them wait, come after the replay (finish).
+    await store.resetSchema(schema, projection.deferredIndexes?.tablesSql ?? projection.schemaSql);
+    job.replay = new Replay(projection, this.deps.eventStore, this.batchSize);
+    job.progress = new ProgressPublisher(name, store, onProgress, this.progressIntervalMs, this.logger);
+    return job;
+  }
+
+  /**
+   * Phase 1, outside any lock: read up to the head in pages of batchSize, re-reading the
+   * head when reached (at most MAX_HEAD_REFRESHES times, or a steady trickle of writes
+   * would keep it chasing), so that the locked phase only has the last few events left.
+   * The next page is read while the current one is applied.
+   */
+  private async replayShared(jobs: Job[]): Promise<void> {
+    const { eventStore } = this.deps;
+    let active = jobs;
+    let head = await eventStore.headPosition();
+    for (const job of active) {
+      job.head = head;
+      job.progress?.report('replaying', replayOf(job), head, true);
+    }
+    let at: Position | undefined;
+    let headRefreshes = 0;
+    let next: Promise<readonly RecordedEvent[]> | undefined = head !== undefined && isAfter(head, START) ? prefetch(eventStore, at, this.batchSize) : undefined;
+    while (next && active.length > 0) {
+      for (const job of active) if (job.signal.aborted) job.outcome = err({ code: 'aborted', name: job.projection.name });
+      active = active.filter((j) => j.outcome === undefined);
+      if (active.length === 0) break;
+      const events = await next;
+      next = undefined;
+      const last = events.at(-1);
+      if (!last) break;
+      at = last.position;
+      if (head !== undefined && !isAfter(head, at) && headRefreshes < MAX_HEAD_REFRESHES) {
+        headRefreshes += 1;
+        head = await eventStore.headPosition();
+      }
+      if (head !== undefined && isAfter(head, at)) next = prefetch(eventStore, at, this.batchSize);
+      try {
+        await settleAll(active.map((job) => this.applyPage(job, events, head)));
+      } catch (error) {
+        // Not left running unobserved: its rejection would be unhandled.
+        await next?.catch(() => undefined);
+        throw error;
+      }
+      active = active.filter((j) => j.outcome === undefined);
+    }
+    await next?.catch(() => undefined);
+    for (const job of active) if (job.signal.aborted) job.outcome = err({ code: 'aborted', name: job.projection.name });
+  }
+
+  private async applyPage(job: Job, events: readonly RecordedEvent[], head: Position | undefined): Promise<void> {
+    const replay = replayOf(job);
+    const applied = await this.deps.store.applyInSchema(job.schema, (sql) => replay.apply(sql, events));
+    if (!applied.ok) {
+      job.outcome = err(handlerFailed(job.projection.name, applied.error));
+      return;
+    }
+    job.head = head;
+    job.progress?.report('replaying', replay, head, false);
+  }
+
+  /** Phase 2, in the store's transaction that holds the live checkpoint (after the deferred indexes, outside it). */
+  private async finish(job: Job, mode: Mode): Promise<void> {
+    const replay = replayOf(job);
+    const name = job.projection.name;
+    const indexSql = job.projection.deferredIndexes?.indexSql;
+    if (indexSql) {
+      await this.deps.store.applyInSchema(job.schema, async (sql) => {
+        await sql.query(indexSql);
+        return ok(undefined);
+      });
+    }
+    job.progress?.report('finishing', replay, job.head, true);
+    const finished = await this.deps.store.finishRebuild({ spec: job.projection, schema: job.schema, mode }, (sql, live) => replay.catchUp(sql, live));
+    if (finished.kind === 'rejected') {
+      job.outcome = err(handlerFailed(name, finished.reason));
+    } else if (finished.kind === 'compared') {
+      job.outcome = ok({ checkpoint: finished.checkpoint, processed: replay.processed, differences: finished.differences });
+    } else {
+      job.keepSchema = true;
+      this.logger.info({ projection: name, checkpoint: formatPosition(finished.checkpoint), processed: replay.processed }, 'projection rebuilt and switched');
+      job.outcome = ok({ checkpoint: finished.checkpoint, processed: replay.processed, differences: { count: 0, sample: [] } });
+    }
+  }
+
+  private async cleanUp(job: Job): Promise<void> {
+    if (!job.lease) return;
+    const { store } = this.deps;
+    const name = job.projection.name;
+    // The switch renamed the scratch schema into place; anything else leaves debris.
+    if (!job.keepSchema) await store.dropSchema(job.schema).catch((error: unknown) => this.logger.warn({ projection: name, schema: job.schema, error }, 'could not drop scratch schema'));
+    await job.progress?.finish();
+    await store.recordRebuildProgress(name, null).catch(() => undefined);
+    await job.lease.release().catch(() => undefined);
+  }
+}
+
+interface Replayed {
+  readonly checkpoint: Position;
+  readonly processed: number;
+  readonly differences: SchemaDifferences;
+}
+
+/** One projection's part in a (shared) replay. */
+interface Job {
+  readonly projection: Projection;
+  readonly schema: string;
+  signal: AbortSignal;
+  lease: ProjectionLease | undefined;
+  replay: Replay | undefined;
+  progress: ProgressPublisher | undefined;
+  /** Set once the job is over, one way or the other. */
+  outcome: Result<Replayed, RebuildError> | undefined;
+  keepSchema: boolean;
+  /** The head as phase 1 last saw it (for progress reports). */
+  head: Position | undefined;
+}
+
+function replayOf(job: Job): Replay {
+  if (!job.replay) throw new Error(`rebuild of ${job.projection.name} has not started`);
+  return job.replay;
+}
+
+/** A page read ahead; its failure surfaces when it is awaited. */
+function prefetch(eventStore: EventStore, after: Position | undefined, maxCount: number): Promise<readonly RecordedEvent[]> {
+  const page = eventStore.readAll({ after, maxCount });
+  page.catch(() => undefined);
+  return page;
+}
+
+/** Waits for every one, then throws the first failure: no transaction is left running behind a throw. */
+async function settleAll(work: readonly Promise<void>[]): Promise<void> {
+  const settled = await Promise.allSettled(work);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /** The replay cursor: where the scratch schema is, and how to move it on. */
@@ -206,7 +350,7 @@ class Replay {
   }
 
   async apply(sql: SqlExecutor, events: readonly RecordedEvent[]): Promise<Result<void, HandlerFailure>> {
-    const applied = await applyEvents(this.projection, this.handled, sql, events);
+    const applied = await applyEvents(this.projection, this.handled, sql, events, 'discard');
     if (!applied.ok) return applied;
     this.at = (events[events.length - 1] as RecordedEvent).position;
     this.processed += events.length;

@@ -6,6 +6,7 @@ import type { ProjectionLogger } from './logger.js';
 import { silentLogger } from './logger.js';
 import type { ProjectionObserver } from './observer.js';
 import { silentObserver } from './observer.js';
+import { LiveGroup } from './live-group.js';
 import type { Projection } from './projection.js';
 import type { WorkerSnapshot } from './projection-worker.js';
 import { ProjectionWorker } from './projection-worker.js';
@@ -33,6 +34,11 @@ export interface ProjectionRunnerOptions {
   readonly logger?: ProjectionLogger;
   /** Told about committed batches, for metrics. Default: nobody. */
   readonly observer?: ProjectionObserver;
+  /**
+   * Caught-up projections follow the log together: one read and one transaction per batch
+   * for all of them (LiveGroup) instead of one each. Default true; false makes each follow alone.
+   */
+  readonly shareBatches?: boolean;
 }
 
 /**
@@ -65,7 +71,8 @@ export class ProjectionRunner {
       logger,
       observer: options.observer ?? silentObserver,
     };
-    this.workers = deps.projections.map((p) => new ProjectionWorker(p, { eventStore: deps.eventStore, store: deps.store, rebuilder }, settings));
+    const group = options.shareBatches === false ? undefined : new LiveGroup(deps, batchSize);
+    this.workers = deps.projections.map((p) => new ProjectionWorker(p, { eventStore: deps.eventStore, store: deps.store, rebuilder, ...(group ? { group } : {}) }, settings));
   }
 
   /** Starts competing for every projection's lease. Idempotent. */

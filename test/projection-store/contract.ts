@@ -301,6 +301,79 @@ export function projectionStoreContract(name: string, setup: () => Promise<Proje
       });
     });
 
+    describe('commitBatches', () => {
+      const part = (projection: string, from: Position, to: Position, work: TransactionWork<readonly PositionedChange[], unknown>) => ({
+        batch: { name: projection, version: 1, schema: projectionSchema(projection), from, to },
+        work,
+      });
+
+      it('commits several projections\' rows, checkpoints and realtime rows in one go', async () => {
+        const [a, b] = [await projectionAt(0), await projectionAt(4, ['x'])];
+        const outcomes = await store().commitBatches([
+          part(a, START, at(9), writing(['a1', 'a2'], [{ topics: ['item:a1'], type: 'item.added', data: { id: 'a1' }, position: at(6) }])),
+          part(b, at(4), at(9), writing(['b1'], [{ topics: ['item:b1', 'all'], type: 'item.added', data: 'b1', position: at(9) }])),
+        ]);
+        expect(outcomes).toEqual([
+          { kind: 'committed', checkpoint: at(9) },
+          { kind: 'committed', checkpoint: at(9) },
+        ]);
+        expect(await under().items(projectionSchema(a))).toEqual(['a1', 'a2']);
+        expect(await under().items(projectionSchema(b))).toEqual(['b1', 'x']);
+        expect(await store().readCheckpoints([a, b])).toEqual(new Map([[a, at(9)], [b, at(9)]]));
+        expect(await under().changes(a)).toEqual([{ topic: 'item:a1', type: 'item.added', position: formatPosition(at(6)), data: { id: 'a1' } }]);
+        expect((await under().changes(b)).map((c) => c.topic)).toEqual(['item:b1', 'all']);
+      });
+
+      it('keeps the parts apart: a rejected part and one whose checkpoint moved write nothing, the others commit', async () => {
+        const [moved, refused, fine] = [await projectionAt(5, ['m']), await projectionAt(5, ['r']), await projectionAt(5, ['f'])];
+        const outcomes = await store().commitBatches([
+          part(moved, at(3), at(8), neverRuns),
+          part(refused, at(5), at(8), async (sql) => {
+            await insertItems(sql, ['r2']);
+            return err({ code: 'handler_refused' });
+          }),
+          part(fine, at(5), at(8), writing(['f2'], [{ topics: ['item:f2'], type: 'item.added', data: 'f2', position: at(8) }])),
+        ]);
+        expect(outcomes).toEqual([
+          { kind: 'checkpoint_moved', checkpoint: at(5) },
+          { kind: 'rejected', reason: { code: 'handler_refused' } },
+          { kind: 'committed', checkpoint: at(8) },
+        ]);
+        expect(await under().items(projectionSchema(moved))).toEqual(['m']);
+        expect(await under().items(projectionSchema(refused))).toEqual(['r']);
+        expect(await under().items(projectionSchema(fine))).toEqual(['f', 'f2']);
+        expect(await store().readCheckpoints([moved, refused, fine])).toEqual(new Map([[moved, at(5)], [refused, at(5)], [fine, at(8)]]));
+        expect(await under().changes(refused)).toEqual([]);
+      });
+
+      it('writes nothing and throws when a part\'s work throws', async () => {
+        const [a, b] = [await projectionAt(5, ['a']), await projectionAt(5, ['b'])];
+        const bug = new Error('handler bug');
+        await expect(
+          store().commitBatches([
+            part(a, at(5), at(8), writing(['a2'])),
+            part(b, at(5), at(8), async (sql) => {
+              await insertItems(sql, ['b2']);
+              throw bug;
+            }),
+          ]),
+        ).rejects.toBe(bug);
+        expect(await under().items(projectionSchema(a))).toEqual(['a']);
+        expect(await store().readCheckpoints([a, b])).toEqual(new Map([[a, at(5)], [b, at(5)]]));
+      });
+
+      it('lets exactly one of two shared batches from the same checkpoints commit each part, without deadlock', async () => {
+        const [a, b] = [await projectionAt(5), await projectionAt(5)];
+        const both = (id: string, order: readonly string[]) =>
+          store().commitBatches(order.map((name) => part(name, at(5), at(8), writing([`${name}-${id}`]))));
+        const [x, y] = await Promise.all([both('x', [a, b]), both('y', [b, a])]);
+        const kinds = [...(x ?? []), ...(y ?? [])].map((o) => o.kind).sort();
+        expect(kinds).toEqual(['checkpoint_moved', 'checkpoint_moved', 'committed', 'committed']);
+        expect(await under().items(projectionSchema(a))).toHaveLength(1);
+        expect(await under().items(projectionSchema(b))).toHaveLength(1);
+      });
+    });
+
     describe('isTransientError', () => {
       it("tells the store's own trouble from the handler's", () => {
         expect(under().transientErrors.length).toBeGreaterThan(0);

@@ -33,4 +33,33 @@ describe('ProjectionRebuilder', () => {
     expect(result.ok && result.value.processed).toBe(29);
     expect(store.appliedIds('rm_trickled')).toEqual(events.events.slice(0, 29).map((e) => e.id));
   });
+
+  it('rebuilds several projections in one pass over the log, each read page applied to all, each with its own outcome', async () => {
+    const events = new InMemoryEventStore();
+    await appendMany(events, 35, (i) => (i % 3 === 0 ? 'Other' : 'TestEvent'));
+    let pageReads = 0;
+    const readAll = events.readAll.bind(events);
+    events.readAll = (options) => {
+      pageReads += 1;
+      return readAll(options);
+    };
+    const store = new InMemoryProjectionStore();
+    const one = recordingProjection('one', { eventTypes: ['TestEvent'] });
+    const two = recordingProjection('two', { eventTypes: ['TestEvent', 'Other'] });
+    const broken = recordingProjection('broken', { eventTypes: ['Other'] });
+    const poison = events.events[18];
+    broken.failOn = (e) => e.id === poison?.id;
+    const rebuilder = new ProjectionRebuilder({ eventStore: events, store, projections: [one, two, broken] }, { batchSize: 10, progressIntervalMs: 0 });
+
+    const [a, b, c, unknown] = await rebuilder.rebuildMany(['one', 'two', 'broken', 'nope']);
+
+    expect(a?.ok && a.value.processed).toBe(35);
+    expect(b?.ok && b.value.processed).toBe(35);
+    expect(c).toMatchObject({ ok: false, error: { code: 'handler_failed', name: 'broken', eventId: poison?.id } });
+    expect(unknown).toMatchObject({ ok: false, error: { code: 'unknown_projection', name: 'nope' } });
+    expect(store.appliedIds('rm_one')).toEqual(events.events.filter((e) => e.type === 'TestEvent').map((e) => e.id));
+    expect(store.appliedIds('rm_two')).toEqual(events.events.map((e) => e.id));
+    // Four pages of at most 10 read once for all three in phase 1; then each catch-up looks once more.
+    expect(pageReads).toBeLessThanOrEqual(4 + 2);
+  });
 });

@@ -5,23 +5,11 @@ import { readProjectionStatuses } from '../../src/projections/status.js';
 import { InMemoryEventStore, appendMany } from './support/in-memory-event-store.js';
 import { InMemoryProjectionStore, TransientError } from './support/in-memory-projection-store.js';
 import { eventually, recordingProjection } from './support/test-projections.js';
+import { checkpointOf, head, unitRunners } from './support/unit-runners.js';
 
-const runners: ProjectionRunner[] = [];
-function runner(...args: ConstructorParameters<typeof ProjectionRunner>): ProjectionRunner {
-  const r = new ProjectionRunner(args[0], { leaseRetryMs: 20, maxBackoffMs: 50, ...args[1] });
-  runners.push(r);
-  return r;
-}
+const { runner, stopAll } = unitRunners();
 
-afterEach(async () => {
-  await Promise.all(runners.splice(0).map((r) => r.stop()));
-});
-
-const head = (events: InMemoryEventStore): string => formatPosition(events.events[events.events.length - 1]!.position);
-const checkpointOf = (store: InMemoryProjectionStore, name: string): string | undefined => {
-  const r = store.records.get(name);
-  return r ? formatPosition(r.checkpoint) : undefined;
-};
+afterEach(stopAll);
 
 describe('ProjectionRunner', () => {
   it('applies each handled event once, in batches, and checkpoints over the events it does not handle', async () => {

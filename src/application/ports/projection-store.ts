@@ -53,6 +53,21 @@ export interface PositionedChange {
   readonly position: Position;
 }
 
+/** One projection's batch: which records it moves, from where to where, in which schema. */
+export interface BatchSpec {
+  readonly name: string;
+  readonly version: number;
+  readonly schema: string;
+  readonly from: Position;
+  readonly to: Position;
+}
+
+/** One projection's share of a shared transaction (commitBatches). */
+export interface BatchPart<F> {
+  readonly batch: BatchSpec;
+  readonly work: TransactionWork<readonly PositionedChange[], F>;
+}
+
 /** Work done inside a store transaction: Ok to commit, Err to roll back and report. */
 export type TransactionWork<T, F> = (sql: SqlExecutor) => Promise<Result<T, F>>;
 
@@ -105,10 +120,16 @@ export interface ProjectionStore {
    * with search_path = `schema`, store the returned changes as realtime rows (one per
    * topic), set the checkpoint to `to`, and notify progress. Infrastructure failures throw.
    */
-  commitBatch<F>(
-    batch: { readonly name: string; readonly version: number; readonly schema: string; readonly from: Position; readonly to: Position },
-    work: TransactionWork<readonly PositionedChange[], F>,
-  ): Promise<BatchOutcome<F>>;
+  commitBatch<F>(batch: BatchSpec, work: TransactionWork<readonly PositionedChange[], F>): Promise<BatchOutcome<F>>;
+
+  /**
+   * Several projections' batches (distinct names) in one transaction: one commit instead of
+   * one each. Each part is what commitBatch would do alone and stays apart from the others:
+   * one whose checkpoint moved, or whose work returns Err, writes nothing while the rest
+   * commit. Outcomes are in `parts` order. Infrastructure failures, and work that throws,
+   * throw: then nothing was written.
+   */
+  commitBatches<F>(parts: readonly BatchPart<F>[]): Promise<BatchOutcome<F>[]>;
 
   /**
    * Whether an error thrown by SQL inside `work` is the store's own trouble (connection

@@ -149,10 +149,16 @@ export class ActivityFeedRunner {
 
   private async lead(signal: AbortSignal): Promise<void> {
     let failures = 0;
+    // After an applied batch the state is known (same generation, checkpoint moved to its
+    // end): under load that saves a read per batch. A switch or another writer shows as
+    // 'moved' at the next advance, and idle, moved or failed steps read the state again.
+    let known: { live: number; checkpoint: Position } | undefined;
     while (!signal.aborted) {
       try {
-        const state = await this.deps.feed.state();
+        const state = known ?? (await this.deps.feed.state());
+        known = undefined;
         const step = await applyNextBatch(this.deps, state.live, state.checkpoint, this.batchSize);
+        if (step.kind === 'applied') known = { live: state.live, checkpoint: step.to };
         if (failures > 0) this.logger.info({ failures }, 'activity feed: batches succeed again');
         failures = 0;
         this.failure = null;

@@ -1,7 +1,8 @@
 import type { RecordedEvent } from '../../application/ports/event-store.js';
 import type { SqlExecutor } from '../../application/ports/sql.js';
 import type { PositionedProjectionChange, Projection } from '../projection.js';
-import { LEDGER_SCHEMA_SQL } from './ledger-schema.js';
+import { withQueryIndexes } from '../projection.js';
+import { LEDGER_INDEX_SQL, LEDGER_TABLES_SQL, POSTINGS_IN_STATEMENT } from './ledger-schema.js';
 import type { LedgerEntry } from '../../application/ledger/ledger-entry.js';
 import { LEDGER_EVENT_TYPES, postingsFor } from './posting-rules.js';
 
@@ -12,32 +13,41 @@ export const LEDGER_ENTRY_CHANGE = 'ledger.entry';
 /*
  * Set-based per batch (docs/architecture.md, "Recipes": a new projection): the batch's
  * entries are computed in memory by the pure posting rules, then written with one
- * multi-row INSERT for entries and one for postings. The database checks the balance
- * (statement trigger on postings, deferred trigger on entries at COMMIT) in the batch's
+ * statement that inserts the entries and their postings. The database checks the balance
+ * (statement triggers on postings and entries; see ledger-schema.ts) in the batch's
  * own transaction, so an unbalanced rule would fail the batch and stop the projection
  * visibly rather than commit half a ledger.
  *
- * Exactly once: the event id is the entry's key, and both inserts skip rows that already
- * exist; only entries this batch actually inserted are announced.
+ * Exactly once: the event id is the entry's key, entries that already exist are skipped
+ * with their postings; only entries this batch actually inserted are announced.
  */
 
-const INSERT_ENTRIES = `
-INSERT INTO ledger_entries (event_id, event_type, position_commit, position_prepare, occurred_at, description,
-                            payment_id, refund_id, customer_id)
-SELECT r.id, r."eventType", split_part(r.position, '.', 1)::numeric, split_part(r.position, '.', 2)::numeric,
-       r."occurredAt", r.description, r."paymentId", r."refundId", r."customerId"
-  FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, "eventType" text, position text, "occurredAt" timestamptz,
-       description text, "paymentId" text, "refundId" text, "customerId" text)
-ON CONFLICT (event_id) DO NOTHING
-RETURNING event_id::text AS id`;
-
-const INSERT_POSTINGS = `
-INSERT INTO ledger_postings (entry_id, line, account, currency, side, amount, position_commit, position_prepare, occurred_at)
-SELECT e.event_id, r.line, r.account, r.currency, r.side, r.amount, e.position_commit, e.position_prepare, e.occurred_at
-  FROM jsonb_to_recordset($1::jsonb) AS r(entry uuid, line smallint, account text, currency text, side text, amount bigint)
-  JOIN ledger_entries e ON e.event_id = r.entry
- WHERE e.event_id = ANY($2::uuid[])
-ON CONFLICT (entry_id, line) DO NOTHING`;
+// One statement: entries, then the postings of those it inserted, their position and time
+// taken from the batch's own entries (no join with the growing tables). Postings of an entry
+// inserted just now cannot exist yet (no posting without its entry), so they need no
+// ON CONFLICT; one that did would fail the batch. The statement triggers fire at the end of
+// the whole statement, when both are in place.
+const INSERT_ENTRIES_AND_POSTINGS = `
+WITH e AS (
+  SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, "eventType" text, position text, "occurredAt" timestamptz,
+         description text, "paymentId" text, "refundId" text, "customerId" text)
+), fresh AS (
+  INSERT INTO ledger_entries (event_id, event_type, position_commit, position_prepare, occurred_at, description,
+                              payment_id, refund_id, customer_id)
+  SELECT e.id, e."eventType", split_part(e.position, '.', 1)::numeric, split_part(e.position, '.', 2)::numeric,
+         e."occurredAt", e.description, e."paymentId", e."refundId", e."customerId"
+    FROM e
+  ON CONFLICT (event_id) DO NOTHING
+  RETURNING event_id
+), posted AS (
+  INSERT INTO ledger_postings (entry_id, line, account, currency, side, amount, position_commit, position_prepare, occurred_at)
+  SELECT p.entry, p.line, p.account, p.currency, p.side, p.amount,
+         split_part(e.position, '.', 1)::numeric, split_part(e.position, '.', 2)::numeric, e."occurredAt"
+    FROM jsonb_to_recordset($2::jsonb) AS p(entry uuid, line smallint, account text, currency text, side text, amount bigint)
+    JOIN e ON e.id = p.entry
+   WHERE p.entry IN (SELECT event_id FROM fresh)
+)
+SELECT event_id::text AS id FROM fresh`;
 
 /** The pure half of a batch: the entries its events post, in log order. */
 export function entriesOf(events: readonly RecordedEvent[]): { entry: LedgerEntry; event: RecordedEvent }[] {
@@ -56,12 +66,12 @@ async function applyBatch(sql: SqlExecutor, events: readonly RecordedEvent[]): P
     const { postings: _postings, object: _object, ...row } = entry;
     return row;
   });
-  const inserted = await sql.query<{ id: string }>(INSERT_ENTRIES, [JSON.stringify(entries)]);
+  const postings = posted.flatMap(({ entry }) => entry.postings.map((p, line) => ({ entry: entry.id, line, ...p })));
+  // Checked at the end of the statement, all at once (ledger-schema.ts), not per entry at COMMIT.
+  await sql.query(`SELECT set_config('${POSTINGS_IN_STATEMENT}', 'on', true)`);
+  const inserted = await sql.query<{ id: string }>(INSERT_ENTRIES_AND_POSTINGS, [JSON.stringify(entries), JSON.stringify(postings)]);
   const fresh = new Set(inserted.rows.map((r) => r.id));
   const isFresh = (entry: LedgerEntry): boolean => fresh.has(entry.id.toLowerCase());
-  if (fresh.size === 0) return [];
-  const postings = posted.flatMap(({ entry }) => entry.postings.map((p, line) => ({ entry: entry.id, line, ...p })));
-  await sql.query(INSERT_POSTINGS, [JSON.stringify(postings), [...fresh]]);
   return posted
     .filter(({ entry }) => isFresh(entry))
     .map(({ entry, event }) => ({ topics: [LEDGER_TOPIC], type: LEDGER_ENTRY_CHANGE, data: entry, position: event.position }));
@@ -72,7 +82,7 @@ export const ledgerProjection: Projection = {
   name: 'ledger',
   version: 1,
   eventTypes: LEDGER_EVENT_TYPES,
-  schemaSql: LEDGER_SCHEMA_SQL,
+  ...withQueryIndexes(LEDGER_TABLES_SQL, LEDGER_INDEX_SQL),
   applyBatch,
   async apply(sql, event) {
     return (await applyBatch(sql, [event])).map(({ topics, type, data }) => ({ topics, type, data }));

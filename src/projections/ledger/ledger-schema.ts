@@ -17,9 +17,12 @@ import { CHART_OF_ACCOUNTS } from '../../domain/ledger/chart.js';
  * and audits to prove it).
  */
 
+/** Set (transaction-local) by a writer that inserts entries and their postings in one statement. */
+export const POSTINGS_IN_STATEMENT = 'ledger.postings_in_statement';
+
 const ACCOUNT_NAMES = CHART_OF_ACCOUNTS.map((a) => `'${a.name}'`).join(', ');
 
-export const LEDGER_SCHEMA_SQL = `
+export const LEDGER_TABLES_SQL = `
 CREATE TABLE IF NOT EXISTS ledger_entries (
   -- One entry per event, so the event id is the key: a replayed or rebuilt event can never post twice.
   event_id uuid PRIMARY KEY,
@@ -33,8 +36,6 @@ CREATE TABLE IF NOT EXISTS ledger_entries (
   customer_id text,
   CONSTRAINT ledger_entries_position_unique UNIQUE (position_commit, position_prepare)
 );
--- GET /v1/ledger/entries?paymentId=, newest first.
-CREATE INDEX IF NOT EXISTS ledger_entries_payment ON ledger_entries (payment_id, position_commit, position_prepare);
 
 CREATE TABLE IF NOT EXISTS ledger_postings (
   entry_id uuid NOT NULL,
@@ -49,11 +50,6 @@ CREATE TABLE IF NOT EXISTS ledger_postings (
   occurred_at timestamptz NOT NULL,
   PRIMARY KEY (entry_id, line)
 );
--- Balances: index-only scans of one account (and currency) up to a position or a time.
-CREATE INDEX IF NOT EXISTS ledger_postings_account_position
-  ON ledger_postings (account, currency, position_commit, position_prepare) INCLUDE (side, amount, entry_id);
-CREATE INDEX IF NOT EXISTS ledger_postings_account_time
-  ON ledger_postings (account, currency, occurred_at) INCLUDE (side, amount);
 
 -- Balanced per currency, checked at COMMIT: an entry without postings, or whose debits and
 -- credits differ in any currency, cannot commit. This runs once per entry, so its query is
@@ -84,6 +80,32 @@ BEGIN
 END
 $fn$;
 
+-- The projection writes an entry and its postings in one statement. It says so for the
+-- transaction (${POSTINGS_IN_STATEMENT} = on), and then each entry is checked at the end of
+-- the statement that inserted it, all at once, instead of one deferred check per entry at
+-- COMMIT (the per-row trigger's WHEN skips them). Having postings is all that is left to
+-- check: the postings' own statement trigger already proved every entry they touch
+-- balanced, and postings are never changed or removed. Without the setting (a hand-written
+-- entry, its postings in a later statement) the deferred per-row check above applies.
+CREATE OR REPLACE FUNCTION ledger_entries_must_have_postings() RETURNS trigger LANGUAGE plpgsql AS $fn$
+DECLARE
+  bare uuid;
+BEGIN
+  IF current_setting('${POSTINGS_IN_STATEMENT}', true) IS DISTINCT FROM 'on' THEN RETURN NULL; END IF;
+  EXECUTE format(
+    'SELECT n.event_id FROM new_entries n
+       LEFT JOIN LATERAL (SELECT 1 AS found FROM %1$I.ledger_postings p WHERE p.entry_id = n.event_id LIMIT 1) posted ON true
+      WHERE posted.found IS NULL
+      LIMIT 1',
+    TG_TABLE_SCHEMA)
+    INTO bare;
+  IF bare IS NOT NULL THEN
+    RAISE EXCEPTION 'ledger entry % has no postings', bare USING ERRCODE = 'check_violation';
+  END IF;
+  RETURN NULL;
+END
+$fn$;
+
 -- Postings inserted later (another statement or transaction) must name an existing entry
 -- and leave every entry they touch balanced: a statement-level check over the statement's
 -- new rows, so a batch's one multi-row INSERT pays one query, not one per row.
@@ -91,21 +113,27 @@ CREATE OR REPLACE FUNCTION ledger_postings_must_balance() RETURNS trigger LANGUA
 DECLARE
   bad record;
 BEGIN
-  -- Two set-based queries over the statement's rows (hash joins), not a subquery per entry.
+  -- Index probes per entry the statement touched (LATERAL … LIMIT keeps them probes): a
+  -- join the planner may choose instead would read the whole, growing, table per statement
+  -- (a merge join over the postings' primary key made each batch O(table)).
   EXECUTE format(
     'SELECT touched.entry_id, true AS orphan, NULL::text AS currency
        FROM (SELECT DISTINCT entry_id FROM new_postings) touched
-      WHERE NOT EXISTS (SELECT 1 FROM %1$I.ledger_entries e WHERE e.event_id = touched.entry_id)
+       LEFT JOIN LATERAL (SELECT 1 AS found FROM %1$I.ledger_entries e WHERE e.event_id = touched.entry_id LIMIT 1) entry ON true
+      WHERE entry.found IS NULL
       LIMIT 1',
     TG_TABLE_SCHEMA)
     INTO bad;
   IF bad.entry_id IS NULL THEN
     EXECUTE format(
-      'SELECT p.entry_id, false AS orphan, p.currency
-         FROM %1$I.ledger_postings p
-        WHERE p.entry_id IN (SELECT entry_id FROM new_postings)
-        GROUP BY p.entry_id, p.currency
-       HAVING sum(CASE p.side WHEN ''debit'' THEN p.amount ELSE -p.amount END) <> 0
+      'SELECT touched.entry_id, false AS orphan, unbalanced.currency
+         FROM (SELECT DISTINCT entry_id FROM new_postings) touched
+        CROSS JOIN LATERAL (
+              SELECT p.currency FROM %1$I.ledger_postings p
+               WHERE p.entry_id = touched.entry_id
+               GROUP BY p.currency
+              HAVING sum(CASE p.side WHEN ''debit'' THEN p.amount ELSE -p.amount END) <> 0
+               LIMIT 1) unbalanced
         LIMIT 1',
       TG_TABLE_SCHEMA)
       INTO bad;
@@ -130,9 +158,20 @@ $fn$;
 
 DO $do$
 BEGIN
+  -- Before the statement-level check existed, this trigger fired for every entry: replaced once.
+  IF EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = 'ledger_entries'::regclass AND tgname = 'ledger_entries_balanced'
+               AND pg_get_triggerdef(oid) NOT LIKE '%WHEN%') THEN
+    DROP TRIGGER ledger_entries_balanced ON ledger_entries;
+  END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = 'ledger_entries'::regclass AND tgname = 'ledger_entries_balanced') THEN
     CREATE CONSTRAINT TRIGGER ledger_entries_balanced AFTER INSERT ON ledger_entries
-      DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_entry_must_balance();
+      DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
+      WHEN (current_setting('${POSTINGS_IN_STATEMENT}', true) IS DISTINCT FROM 'on')
+      EXECUTE FUNCTION ledger_entry_must_balance();
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = 'ledger_entries'::regclass AND tgname = 'ledger_entries_posted') THEN
+    CREATE TRIGGER ledger_entries_posted AFTER INSERT ON ledger_entries
+      REFERENCING NEW TABLE AS new_entries FOR EACH STATEMENT EXECUTE FUNCTION ledger_entries_must_have_postings();
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = 'ledger_postings'::regclass AND tgname = 'ledger_postings_balanced') THEN
     CREATE TRIGGER ledger_postings_balanced AFTER INSERT ON ledger_postings
@@ -153,3 +192,16 @@ BEGIN
 END
 $do$;
 `;
+
+/** What the ledger queries read; a rebuild builds them after its replay. */
+export const LEDGER_INDEX_SQL = `
+-- GET /v1/ledger/entries?paymentId=, newest first.
+CREATE INDEX IF NOT EXISTS ledger_entries_payment ON ledger_entries (payment_id, position_commit, position_prepare);
+-- Balances: index-only scans of one account (and currency) up to a position or a time.
+CREATE INDEX IF NOT EXISTS ledger_postings_account_position
+  ON ledger_postings (account, currency, position_commit, position_prepare) INCLUDE (side, amount, entry_id);
+CREATE INDEX IF NOT EXISTS ledger_postings_account_time
+  ON ledger_postings (account, currency, occurred_at) INCLUDE (side, amount);
+`;
+
+export const LEDGER_SCHEMA_SQL = `${LEDGER_TABLES_SQL}${LEDGER_INDEX_SQL}`;

@@ -33,8 +33,8 @@ export interface PaymentRow {
   readonly updated_at: Date | string;
 }
 
-/** The table, its invariants, and the indexes the list queries need (newest first by id). */
-export const PAYMENTS_SCHEMA_SQL = `
+/** The table and its invariants. */
+export const PAYMENTS_TABLE_SQL = `
 CREATE TABLE IF NOT EXISTS payments (
   -- Byte order: ids are time-ordered, and list pages walk them newest first.
   id text COLLATE "C" PRIMARY KEY,
@@ -83,9 +83,15 @@ BEGIN
   END IF;
 END
 $widen$;
+`;
+
+/** The indexes the list queries need (newest first by id); a rebuild builds them after its replay. */
+export const PAYMENTS_INDEX_SQL = `
 CREATE INDEX IF NOT EXISTS payments_customer_id_id ON payments (customer_id, id);
 CREATE INDEX IF NOT EXISTS payments_status_id ON payments (status, id);
 `;
+
+export const PAYMENTS_SCHEMA_SQL = `${PAYMENTS_TABLE_SQL}${PAYMENTS_INDEX_SQL}`;
 
 
 export function paymentViewFromRow(row: PaymentRow): PaymentView {

@@ -7,9 +7,9 @@ import type { ExistingPayment, PaymentEvent } from '../../domain/payment/index.j
 import { EventNotApplicable, PAYMENT_EVENT_TYPES, evolve, initialState } from '../../domain/payment/index.js';
 import { describeError } from '../logger.js';
 import type { PositionedProjectionChange, Projection } from '../projection.js';
-import { ProjectionEventError } from '../projection.js';
+import { ProjectionEventError, withQueryIndexes } from '../projection.js';
 import type { PaymentRow } from './payment-row.js';
-import { PAYMENTS_SCHEMA_SQL, paymentViewFromRow } from './payment-row.js';
+import { PAYMENTS_INDEX_SQL, PAYMENTS_TABLE_SQL, paymentViewFromRow } from './payment-row.js';
 
 /*
  * A batch is folded in memory, then written with one upsert: replay speed is set by
@@ -166,7 +166,7 @@ export const paymentsProjection: Projection = {
   name: 'payments',
   version: 1,
   eventTypes: PAYMENT_EVENT_TYPES,
-  schemaSql: PAYMENTS_SCHEMA_SQL,
+  ...withQueryIndexes(PAYMENTS_TABLE_SQL, PAYMENTS_INDEX_SQL),
   applyBatch,
   async apply(sql, event) {
     return (await applyBatch(sql, [event])).map(({ topics, type, data }) => ({ topics, type, data }));

@@ -33,7 +33,7 @@ export interface RefundRow {
  *   no filter                                    -> the primary key
  * Combined filters lead with the most selective index and filter the rest.
  */
-export const REFUNDS_SCHEMA_SQL = `
+export const REFUNDS_TABLE_SQL = `
 CREATE TABLE IF NOT EXISTS refunds (
   id text COLLATE "C" PRIMARY KEY,
   payment_id text COLLATE "C" NOT NULL,
@@ -52,10 +52,16 @@ CREATE TABLE IF NOT EXISTS refunds (
   -- Only a failed refund says why it failed, and a failed one always does.
   CONSTRAINT refunds_failure_reason_iff_failed CHECK ((status = 'failed') = (failure_reason IS NOT NULL))
 );
+`;
+
+/** The indexes the list queries need; a rebuild builds them after its replay. */
+export const REFUNDS_INDEX_SQL = `
 CREATE INDEX IF NOT EXISTS refunds_payment_id_id ON refunds (payment_id, id);
 CREATE INDEX IF NOT EXISTS refunds_customer_id_id ON refunds (customer_id, id);
 CREATE INDEX IF NOT EXISTS refunds_status_id ON refunds (status, id);
 `;
+
+export const REFUNDS_SCHEMA_SQL = `${REFUNDS_TABLE_SQL}${REFUNDS_INDEX_SQL}`;
 
 
 export function refundViewFromRow(row: RefundRow): RefundView {

@@ -4,8 +4,9 @@ import type { RefundView } from '../../application/refunds/refund-view.js';
 import type { RefundEvent } from '../../domain/refund/events.js';
 import { REFUND_EVENT_TYPES } from '../../domain/refund/events.js';
 import type { PositionedProjectionChange, Projection } from '../projection.js';
+import { withQueryIndexes } from '../projection.js';
 import type { RefundRow } from './refund-row.js';
-import { REFUNDS_SCHEMA_SQL, refundViewFromRow } from './refund-row.js';
+import { REFUNDS_INDEX_SQL, REFUNDS_TABLE_SQL, refundViewFromRow } from './refund-row.js';
 import { nextRefundView, refundEventOf } from './refund-view-fold.js';
 
 /*
@@ -80,7 +81,7 @@ export const refundsProjection: Projection = {
   name: REFUNDS_PROJECTION,
   version: 1,
   eventTypes: REFUND_EVENT_TYPES,
-  schemaSql: REFUNDS_SCHEMA_SQL,
+  ...withQueryIndexes(REFUNDS_TABLE_SQL, REFUNDS_INDEX_SQL),
   applyBatch,
   async apply(sql, event) {
     return (await applyBatch(sql, [event])).map(({ topics, type, data }) => ({ topics, type, data }));

@@ -158,6 +158,50 @@ export class InMemoryProjectionStore implements port.ProjectionStore {
     });
   }
 
+  /** One "transaction": every record locked in name order, each part buffered, all effects applied at the end or none. */
+  commitBatches<F>(parts: readonly port.BatchPart<F>[]): Promise<port.BatchOutcome<F>[]> {
+    const names = parts.map((p) => p.batch.name);
+    if (new Set(names).size !== names.length) throw new Error(`commitBatches: a projection appears twice in ${names.join(', ')}`);
+    const run = async (): Promise<port.BatchOutcome<F>[]> => {
+      const outcomes: port.BatchOutcome<F>[] = [];
+      const effects: (() => void)[] = [];
+      for (const { batch, work } of parts) {
+        const record = this.record(batch.name);
+        if (comparePositions(record.checkpoint, batch.from) !== 0 || record.version !== batch.version) {
+          outcomes.push({ kind: 'checkpoint_moved', checkpoint: record.checkpoint });
+          continue;
+        }
+        const { sql, pending } = bufferingExecutor();
+        const done = await work(sql);
+        if (!done.ok) {
+          outcomes.push({ kind: 'rejected', reason: done.error });
+          continue;
+        }
+        effects.push(() => {
+          this.schemaRows(batch.schema).push(...pending);
+          for (const change of done.value) this.realtime.push({ ...change, data: JSON.parse(JSON.stringify(change.data ?? null)) as unknown, projection: batch.name });
+          record.checkpoint = batch.to;
+          record.updatedAt = new Date();
+          this.notifications.push(batch.name);
+        });
+        outcomes.push({ kind: 'committed', checkpoint: batch.to });
+      }
+      if (effects.length > 0 && this.failNextCommit) {
+        const error = this.failNextCommit;
+        this.failNextCommit = undefined;
+        throw error;
+      }
+      for (const effect of effects) effect();
+      if (effects.length > 0) this.commits += 1;
+      return outcomes;
+    };
+    const lockAll = (remaining: readonly string[]): Promise<port.BatchOutcome<F>[]> => {
+      const [first, ...rest] = remaining;
+      return first === undefined ? run() : this.locked(first, () => lockAll(rest));
+    };
+    return lockAll([...names].sort());
+  }
+
   isTransientError(error: unknown): boolean {
     return error instanceof TransientError;
   }
@@ -297,7 +341,8 @@ function bufferingExecutor(): { sql: SqlExecutor; pending: Statement[] } {
   const sql: SqlExecutor = {
     query: async <R>(text: string, params: readonly unknown[] = []) => {
       await Promise.resolve();
-      pending.push({ text, params });
+      // DDL (a rebuild's deferred indexes) makes no row.
+      if (!/^\s*CREATE\b/i.test(text)) pending.push({ text, params });
       return { rows: [] as R[], rowCount: 0 };
     },
   };

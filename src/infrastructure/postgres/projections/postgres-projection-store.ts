@@ -3,6 +3,7 @@ import type { Position } from '../../../application/ports/position.js';
 import { comparePositions } from '../../../application/ports/position.js';
 import type {
   BatchOutcome,
+  BatchPart,
   FinishRebuildOutcome,
   LeasePurpose,
   PositionedChange,
@@ -46,6 +47,26 @@ INSERT INTO realtime_changes (projection, topic, type, position_commit, position
 SELECT $1, c.value->>'topic', c.value->>'type', (c.value->>'commit')::numeric, (c.value->>'prepare')::numeric, c.value->'data'
   FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS c(value, ord)
  ORDER BY c.ord`;
+
+// Several records at once, always in name order, so that two transactions locking some of
+// the same records cannot deadlock.
+const LOCK_RECORDS = `
+SELECT name, checkpoint_commit, checkpoint_prepare, version, current_setting('search_path') AS saved_search_path
+  FROM projection_checkpoints WHERE name = ANY($1::text[]) ORDER BY name FOR UPDATE`;
+
+const INSERT_CHANGES_OF_MANY = `
+INSERT INTO realtime_changes (projection, topic, type, position_commit, position_prepare, data)
+SELECT c.value->>'projection', c.value->>'topic', c.value->>'type', (c.value->>'commit')::numeric, (c.value->>'prepare')::numeric, c.value->'data'
+  FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS c(value, ord)
+ ORDER BY c.ord`;
+
+const ADVANCE_CHECKPOINTS = `
+UPDATE projection_checkpoints c SET checkpoint_commit = v.commit, checkpoint_prepare = v.prepare, updated_at = now()
+  FROM unnest($1::text[], $2::numeric[], $3::numeric[]) AS v(name, commit, prepare)
+ WHERE c.name = v.name`;
+
+const NOTIFY_PROGRESS_OF_MANY = `SELECT pg_notify('${PROJECTIONS_CHANNEL}', n) FROM unnest($1::text[]) AS n`;
+const NOTIFY_CHANGES = `SELECT pg_notify('${CHANGES_CHANNEL}', $1)`;
 
 const ADVANCE_CHECKPOINT = `
 UPDATE projection_checkpoints SET checkpoint_commit = $2, checkpoint_prepare = $3, updated_at = now() WHERE name = $1`;
@@ -198,6 +219,52 @@ export class PostgresProjectionStore implements ProjectionStore {
       await client.query(ADVANCE_CHECKPOINT, [batch.name, batch.to.commit.toString(), batch.to.prepare.toString()]);
       await client.query(rows.length > 0 ? NOTIFY_PROGRESS_AND_CHANGES : NOTIFY_PROGRESS, [batch.name]);
       return { commit: true, value: { kind: 'committed', checkpoint: batch.to } };
+    });
+  }
+
+  commitBatches<F>(parts: readonly BatchPart<F>[]): Promise<BatchOutcome<F>[]> {
+    if (parts.length === 0) return Promise.resolve([]);
+    const names = parts.map((p) => p.batch.name);
+    if (new Set(names).size !== names.length) throw new Error(`commitBatches: a projection appears twice in ${names.join(', ')}`);
+    return inTransaction<BatchOutcome<F>[]>(this.pool, async (client) => {
+      const locked = await client.query<LockedRecord & { name: string }>(LOCK_RECORDS, [names]);
+      const records = new Map(locked.rows.map((r) => [r.name, r]));
+      const outcomes: BatchOutcome<F>[] = [];
+      const changes: { projection: string; topic: string; type: string; commit: string; prepare: string; data: unknown }[] = [];
+      const moved: { name: string; to: Position }[] = [];
+      for (const { batch, work } of parts) {
+        const row = records.get(batch.name);
+        if (!row) throw new Error(`projection ${batch.name} is not registered`);
+        const current = positionOf(row.checkpoint_commit, row.checkpoint_prepare);
+        if (comparePositions(current, batch.from) !== 0 || row.version !== batch.version) {
+          outcomes.push({ kind: 'checkpoint_moved', checkpoint: current });
+          continue;
+        }
+        // A savepoint per part: one part's failure rolls back that part alone. One round trip
+        // (simple protocol, so the schema goes inline as a literal).
+        await client.query(`SAVEPOINT projection_part; SELECT set_config('search_path', ${pg.escapeLiteral(pg.escapeIdentifier(batch.schema))}, true)`);
+        const done = await work(sqlExecutor(client));
+        if (!done.ok) {
+          await client.query('ROLLBACK TO SAVEPOINT projection_part; RELEASE SAVEPOINT projection_part');
+          outcomes.push({ kind: 'rejected', reason: done.error });
+          continue;
+        }
+        await client.query('RELEASE SAVEPOINT projection_part');
+        for (const r of realtimeRows(done.value)) changes.push({ projection: batch.name, ...r });
+        moved.push({ name: batch.name, to: batch.to });
+        outcomes.push({ kind: 'committed', checkpoint: batch.to });
+      }
+      if (moved.length === 0) return { commit: false, value: outcomes };
+      await setLocalSearchPath(client, locked.rows[0]?.saved_search_path ?? '"$user", public');
+      if (changes.length > 0) await client.query(INSERT_CHANGES_OF_MANY, [JSON.stringify(changes)]);
+      await client.query(ADVANCE_CHECKPOINTS, [
+        moved.map((m) => m.name),
+        moved.map((m) => m.to.commit.toString()),
+        moved.map((m) => m.to.prepare.toString()),
+      ]);
+      await client.query(NOTIFY_PROGRESS_OF_MANY, [moved.map((m) => m.name)]);
+      if (changes.length > 0) await client.query(NOTIFY_CHANGES, [moved[0]?.name ?? '']);
+      return { commit: true, value: outcomes };
     });
   }
 
