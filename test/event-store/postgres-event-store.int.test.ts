@@ -2,8 +2,10 @@ import { performance } from 'node:perf_hooks';
 import fc from 'fast-check';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { streamRevision, type NewEvent } from '../../src/application/ports/event-store.js';
+import { streamRevision, type ExpectedRevision, type NewEvent } from '../../src/application/ports/event-store.js';
 import { position } from '../../src/application/ports/position.js';
+import { appendParams, requiredHead } from '../../src/infrastructure/postgres/event-store/append-request.js';
+import { fastAppendQuery, lockedAppendQuery } from '../../src/infrastructure/postgres/event-store/append-statements.js';
 import { PostgresEventStore } from '../../src/infrastructure/postgres/event-store/postgres-event-store.js';
 import { eventStoreMigrations } from '../../src/infrastructure/postgres/event-store/schema.js';
 import { migrate } from '../../src/infrastructure/postgres/migrator.js';
@@ -37,16 +39,16 @@ eventStoreContract('PostgresEventStore', { validatesEvents: true, detectsReusedE
   };
 });
 
-/** ledger_append called the way the adapter calls it, but on a client whose transaction the test controls. */
-async function appendOn(client: pg.ClientBase, stream: string, events: readonly NewEvent[]): Promise<void> {
-  await client.query('SELECT * FROM ledger_append($1, $2, NULL, $3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[], false)', [
-    stream,
-    'any',
-    events.map((e) => e.id),
-    events.map((e) => e.type),
-    events.map((e) => JSON.stringify(e.data)),
-    events.map((e) => JSON.stringify(e.metadata)),
-  ]);
+/**
+ * An append as the adapter sends it (the lock-free fast path for an exact revision or
+ * no_stream, ledger_append under the stream's lock for 'any'), on a client whose transaction
+ * the test controls.
+ */
+async function appendOn(client: pg.ClientBase, stream: string, events: readonly NewEvent[], expected: ExpectedRevision = 'any'): Promise<void> {
+  const request = appendParams(stream, events, expected);
+  const head = requiredHead(request);
+  const { rows } = await client.query(head === undefined ? lockedAppendQuery(request, false) : fastAppendQuery(request, head));
+  expect(rows).toHaveLength(1);
 }
 
 async function inTransaction(pool: pg.Pool, body: (client: pg.PoolClient) => Promise<'commit' | 'rollback'>): Promise<void> {
@@ -188,6 +190,8 @@ describe('PostgresEventStore on PostgreSQL', () => {
         // xid-first: take the transaction id, sleep, then append (sequence number out of xid order).
         pattern: fc.constantFrom('direct', 'hold', 'xid-first'),
         rollback: fc.boolean().map((b) => b && Math.random() < 0.3),
+        // exact: the lock-free fast path (no_stream, then the revision); any: ledger_append under the lock.
+        expectation: fc.constantFrom('any', 'exact'),
       });
       const plan = fc.record({
         writers: fc.array(fc.array(step, { minLength: 1, maxLength: 5 }), { minLength: 2, maxLength: 6 }),
@@ -205,24 +209,27 @@ describe('PostgresEventStore on PostgreSQL', () => {
             await Promise.all(
               writers.map(async (steps, w) => {
                 const stream = streamIds[w]!;
+                let head: bigint | undefined;
                 for (const s of steps) {
                   const events = Array.from({ length: s.events }, () => newEvent(`Random${s.pattern}`));
+                  const expected: ExpectedRevision = s.expectation === 'any' ? 'any' : head === undefined ? 'no_stream' : streamRevision(head);
                   if (s.pattern === 'direct') {
-                    await store.append(stream, events, 'any');
+                    await store.append(stream, events, expected);
                   } else {
                     await inTransaction(db.pool, async (client) => {
                       if (s.pattern === 'xid-first') {
                         await client.query('SELECT pg_current_xact_id()');
                         await client.query('SELECT pg_sleep($1)', [s.delayMs / 1000]);
-                        await appendOn(client, stream, events);
+                        await appendOn(client, stream, events, expected);
                       } else {
-                        await appendOn(client, stream, events);
+                        await appendOn(client, stream, events, expected);
                         await client.query('SELECT pg_sleep($1)', [s.delayMs / 1000]);
                       }
                       return s.rollback ? 'rollback' : 'commit';
                     });
                     if (s.rollback) continue;
                   }
+                  head = (head ?? -1n) + BigInt(events.length);
                   for (const e of events) committed.add(e.id);
                 }
               }),

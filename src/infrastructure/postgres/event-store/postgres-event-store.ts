@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import {
-  IdempotencyViolation,
   WrongExpectedVersion,
   streamRevision,
   type AppendResult,
@@ -18,7 +17,10 @@ import {
 import { START, position, type Position } from '../../../application/ports/position.js';
 import { WakeSignal } from '../../../application/support/timing.js';
 import { dedicatedClient, PgNotificationListener } from '../notifications/pg-notification-listener.js';
-import { EVENT_ID_CONSTRAINT, IDEMPOTENCY_VIOLATION_SQLSTATE } from './schema.js';
+import { appendParams, checkStreamId, INT8_MAX } from './append-request.js';
+import { runAppend, type AppendRow } from './append-statements.js';
+
+export { appendParams };
 
 export interface PostgresEventStoreOptions {
   /**
@@ -42,10 +44,6 @@ const DEFAULT_CHANNEL = 'ledger_events';
  */
 const HIDDEN_RECHECK_MIN_MS = 10;
 const HIDDEN_RECHECK_MAX_MS = 250;
-/** A racing duplicate can hit the event-id index once; a second look settles it, a third is spare. */
-const MAX_APPEND_ATTEMPTS = 3;
-const INT8_MAX = (1n << 63n) - 1n;
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 // Only rows of transactions older than every transaction still running are read: later
 // commits can then only add rows after the reader's (transaction_id, global_position).
@@ -55,10 +53,6 @@ const VISIBLE = 'e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())';
 // output column of the same name, and "10" sorts before "9".
 const EVENT_COLUMNS = `e.global_position::text AS global_position, e.transaction_id::text AS transaction_id,
   e.stream_id, e.stream_revision::text AS stream_revision, e.event_id::text AS event_id, e.event_type, e.data, e.metadata, e.recorded_at`;
-
-const APPEND_SQL = `SELECT r.status, r.revision::text AS revision, r.transaction_id::text AS transaction_id,
-  r.global_position::text AS global_position
-  FROM ledger_append($1, $2, $3, $4::uuid[], $5::text[], $6::jsonb[], $7::jsonb[], $8) r`;
 
 const READ_ALL_SQL = `SELECT ${EVENT_COLUMNS} FROM events e
   WHERE ${VISIBLE} AND (e.transaction_id, e.global_position) > ($1::xid8, $2::bigint)
@@ -90,15 +84,18 @@ const READ_PAGE_SQL = `SELECT page.*, coalesce(newest.transaction_id >= pg_snaps
   ) page ON true
   ORDER BY page.sort_transaction, page.sort_position`;
 
-// One statement, so the stream's revision and its events come from the same snapshot.
-const READ_STREAM_SQL = `SELECT s.revision::text AS stream_head, page.* FROM streams s
+// One statement, so the stream's revision (its last event's) and its events come from the
+// same snapshot.
+const READ_STREAM_SQL = `SELECT s.head::text AS stream_head, page.* FROM (
+    SELECT max(h.stream_revision) AS head FROM events h WHERE h.stream_id = $1
+  ) s
   LEFT JOIN LATERAL (
     SELECT ${EVENT_COLUMNS}, e.stream_revision AS sort_key FROM events e
-    WHERE e.stream_id = s.stream_id AND e.stream_revision >= $2
+    WHERE e.stream_id = $1 AND e.stream_revision >= $2
     ORDER BY e.stream_revision
     LIMIT $3
   ) page ON true
-  WHERE s.stream_id = $1
+  WHERE s.head IS NOT NULL
   ORDER BY page.sort_key`;
 
 interface EventRow {
@@ -118,28 +115,10 @@ type MaybeEventRow = EventRow | { readonly [K in keyof EventRow]: null };
 type StreamRow = MaybeEventRow & { readonly stream_head: string };
 type PageRow = MaybeEventRow & { readonly hidden: boolean };
 
-interface AppendRow {
-  readonly status: 'ok' | 'replayed' | 'wrong_expected_version';
-  readonly revision: string | null;
-  readonly transaction_id: string | null;
-  readonly global_position: string | null;
-}
-
 interface PositionRow {
   readonly transaction_id: string;
   readonly global_position: string;
 }
-
-/** The parameters of one ledger_append call, validated before anything touches the database. */
-type AppendParams = [
-  streamId: string,
-  kind: string,
-  revision: string | null,
-  ids: string[],
-  types: string[],
-  data: string[],
-  metadata: string[],
-];
 
 /**
  * EventStore on PostgreSQL. The caller owns the pool; close() ends only what this instance
@@ -178,26 +157,8 @@ export class PostgresEventStore implements EventStore {
 
   async append(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
     this.#assertOpen();
-    const params = appendParams(streamId, events, expected);
-    let checkReplay = false;
-    let collision: unknown;
-    for (let attempt = 1; attempt <= MAX_APPEND_ATTEMPTS; attempt++) {
-      let row: AppendRow;
-      try {
-        const result = await this.#pool.query<AppendRow>({ name: 'ledger_append', text: APPEND_SQL, values: [...params, checkReplay] });
-        row = single(result.rows, 'ledger_append');
-      } catch (error) {
-        if (!isUniqueViolation(error, EVENT_ID_CONSTRAINT)) throw translateAppendError(error);
-        // The function assumes a new write and lets the unique index catch a repeat (a
-        // retried 'any' append, or two copies of one write racing); asking again with
-        // the replay check on returns the original result or a precise violation.
-        collision = error;
-        checkReplay = true;
-        continue;
-      }
-      return this.#appendOutcome(row, streamId, expected);
-    }
-    throw new IdempotencyViolation(`an event id of this append kept colliding with a concurrent write (${MAX_APPEND_ATTEMPTS} attempts)`, { cause: collision });
+    const row = await runAppend(this.#pool, appendParams(streamId, events, expected));
+    return this.#appendOutcome(row, streamId, expected);
   }
 
   async readStream(streamId: string, options: { fromRevision?: StreamRevision; maxCount?: number } = {}): Promise<ReadStreamResult> {
@@ -313,48 +274,6 @@ export class PostgresEventStore implements EventStore {
   }
 }
 
-/** Refuses, before any round trip, what the log cannot hold (exported for the in-memory test double). */
-export function appendParams(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): AppendParams {
-  checkStreamId(streamId);
-  if (events.length === 0) throw new RangeError('append needs at least one event');
-  const [kind, revision] = expectedParams(expected);
-  const ids: string[] = [];
-  const types: string[] = [];
-  const data: string[] = [];
-  const metadata: string[] = [];
-  const seen = new Set<string>();
-  for (const event of events) {
-    if (typeof event.id !== 'string' || !UUID_PATTERN.test(event.id)) throw new TypeError(`event id is not a UUID: ${String(event.id)}`);
-    const id = event.id.toLowerCase();
-    if (seen.has(id)) throw new TypeError(`event id ${id} appears twice in one append`);
-    seen.add(id);
-    if (typeof event.type !== 'string' || event.type === '') throw new TypeError(`event ${id}: type must be a non-empty string`);
-    if (typeof event.metadata !== 'object' || event.metadata === null || Array.isArray(event.metadata)) {
-      throw new TypeError(`event ${id}: metadata must be an object`);
-    }
-    ids.push(id);
-    types.push(event.type);
-    // Serialised here rather than by pg, which would turn a top-level array into a
-    // PostgreSQL array literal. Undefined has no JSON form; store it as null.
-    data.push(JSON.stringify(event.data) ?? 'null');
-    metadata.push(JSON.stringify(event.metadata));
-  }
-  return [streamId, kind, revision, ids, types, data, metadata];
-}
-
-function expectedParams(expected: ExpectedRevision): [kind: string, revision: string | null] {
-  if (typeof expected === 'bigint') {
-    if (expected < 0n || expected > INT8_MAX) throw new RangeError(`expected revision out of range: ${expected}`);
-    return ['exact', expected.toString()];
-  }
-  if (expected === 'any' || expected === 'no_stream' || expected === 'stream_exists') return [expected, null];
-  throw new TypeError(`unknown expected revision: ${String(expected)}`);
-}
-
-function checkStreamId(streamId: string): void {
-  if (typeof streamId !== 'string' || streamId === '') throw new TypeError('stream id must be a non-empty string');
-}
-
 function checkCount(n: number, what: string, min: 0 | 1): number {
   if (!Number.isSafeInteger(n) || n < min) throw new RangeError(`${what} must be an integer >= ${min}, got ${n}`);
   return n;
@@ -383,33 +302,6 @@ function toRecordedEvent(row: EventRow): RecordedEvent {
 function parseInt8(text: string): bigint {
   if (!/^\d{1,20}$/.test(text)) throw new Error(`expected an unsigned integer from PostgreSQL, got ${JSON.stringify(text)}`);
   return BigInt(text);
-}
-
-function single<R>(rows: readonly R[], what: string): R {
-  const row = rows[0];
-  if (row === undefined || rows.length !== 1) throw new Error(`${what} returned ${rows.length} rows`);
-  return row;
-}
-
-interface PgErrorFields {
-  readonly code?: string;
-  readonly constraint?: string;
-  readonly message?: string;
-}
-
-function pgError(error: unknown): PgErrorFields {
-  return typeof error === 'object' && error !== null ? error : {};
-}
-
-function isUniqueViolation(error: unknown, constraint: string): boolean {
-  const e = pgError(error);
-  return e.code === '23505' && e.constraint === constraint;
-}
-
-function translateAppendError(error: unknown): unknown {
-  const e = pgError(error);
-  if (e.code === IDEMPOTENCY_VIOLATION_SQLSTATE) return new IdempotencyViolation(e.message ?? 'idempotency violation', { cause: error });
-  return error;
 }
 
 /**

@@ -1,0 +1,135 @@
+import type pg from 'pg';
+import { IdempotencyViolation } from '../../../application/ports/event-store.js';
+import { eventsJson, requiredHead, type AppendRequest } from './append-request.js';
+import { EVENT_ID_CONSTRAINT, IDEMPOTENCY_VIOLATION_SQLSTATE, STREAM_REVISION_CONSTRAINT } from './schema-constants.js';
+
+/*
+ * How an append reaches the database (docs/architecture.md, "Event store"):
+ *
+ * - Fast path, for an exact expected revision or no_stream (every command handler's case):
+ *   one plain INSERT … SELECT … WHERE <the stream's head is the expected one>, no function,
+ *   no lock, nothing written but the events. The head comes from a backward probe of the
+ *   unique (stream_id, stream_revision) index, and that index is also what makes two
+ *   writers at one revision exclusive: the second waits for the first and fails with a
+ *   unique violation if it committed. No row means the expectation failed.
+ * - ledger_append (migration 003), under the stream's advisory lock: 'any' and
+ *   'stream_exists', and every second attempt, which tells a replay from a conflict and
+ *   reports the actual revision.
+ */
+
+// The head subquery runs once (an InitPlan); $2 is the head required, -1 for no stream.
+const HEAD_IS = `(SELECT coalesce(max(h.stream_revision), -1) FROM events h WHERE h.stream_id = $1) = $2::bigint`;
+
+const FAST_ONE_SQL = `INSERT INTO events (stream_id, stream_revision, event_id, event_type, data, metadata)
+  SELECT $1, $2::bigint + 1, $3::uuid, $4, $5::jsonb, $6::jsonb
+   WHERE ${HEAD_IS}
+  RETURNING stream_revision::text AS revision, transaction_id::text AS transaction_id, global_position::text AS global_position`;
+
+// Identity values follow row order, so ORDER BY makes positions follow revisions.
+const FAST_BATCH_SQL = `WITH inserted AS (
+  INSERT INTO events (stream_id, stream_revision, event_id, event_type, data, metadata)
+  SELECT $1, $2::bigint + u.ord, (u.x->>'id')::uuid, u.x->>'type', u.x->'data', u.x->'metadata'
+    FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS u(x, ord)
+   WHERE ${HEAD_IS}
+   ORDER BY u.ord
+  RETURNING stream_revision, transaction_id, global_position)
+SELECT max(i.stream_revision)::text AS revision, max(i.transaction_id)::text AS transaction_id,
+       max(i.global_position)::text AS global_position
+  FROM inserted i HAVING count(*) > 0`;
+
+const LOCKED_SQL = `SELECT r.status, r.revision::text AS revision, r.transaction_id::text AS transaction_id,
+  r.global_position::text AS global_position
+  FROM ledger_append($1, $2, $3, $4::jsonb, $5) r`;
+
+export interface AppendRow {
+  readonly status: 'ok' | 'replayed' | 'wrong_expected_version';
+  readonly revision: string | null;
+  readonly transaction_id: string | null;
+  readonly global_position: string | null;
+}
+
+type WrittenRow = Omit<AppendRow, 'status'>;
+
+/** Collisions with concurrent writers a single append survives before giving up. */
+const MAX_APPEND_ATTEMPTS = 4;
+
+/**
+ * Runs one append to its end: the fast path when the expectation allows it, then, after a
+ * failed expectation or a collision, the locked function with the replay check on.
+ */
+export async function runAppend(pool: pg.Pool, request: AppendRequest): Promise<AppendRow> {
+  const head = requiredHead(request);
+  let json: string | undefined;
+  let locked = head === undefined;
+  let checkReplay = false;
+  let collision: unknown;
+  for (let attempt = 1; attempt <= MAX_APPEND_ATTEMPTS; attempt++) {
+    try {
+      if (!locked && head !== undefined) {
+        const row = await fastAppend(pool, request, head, () => (json ??= eventsJson(request)));
+        if (row !== undefined) return { status: 'ok', ...row };
+      } else {
+        const { rows } = await pool.query<AppendRow>(lockedAppendQuery(request, checkReplay, (json ??= eventsJson(request))));
+        return single(rows, 'ledger_append');
+      }
+    } catch (error) {
+      if (!isUniqueViolation(error, EVENT_ID_CONSTRAINT) && !isUniqueViolation(error, STREAM_REVISION_CONSTRAINT)) throw translateAppendError(error);
+      // A repeat of an earlier write (the event-id index), or a writer that took the same
+      // revision first: asking again under the lock with the replay check on returns the
+      // original result, the actual revision, or a precise violation.
+      collision = error;
+    }
+    // The fast path's expectation failed, or something collided: settle it under the lock.
+    locked = true;
+    checkReplay = true;
+  }
+  throw new IdempotencyViolation(`this append kept colliding with concurrent writes (${MAX_APPEND_ATTEMPTS} attempts)`, { cause: collision });
+}
+
+async function fastAppend(pool: pg.Pool, request: AppendRequest, head: string, json: () => string): Promise<WrittenRow | undefined> {
+  const { rows } = await pool.query<WrittenRow>(fastAppendQuery(request, head, json));
+  return rows[0];
+}
+
+/** The fast path's statement for `request` at the required `head` (exported for tests that hold its transaction open). */
+export function fastAppendQuery(request: AppendRequest, head: string, json = (): string => eventsJson(request)): pg.QueryConfig {
+  return request.ids.length === 1
+    ? {
+        name: 'ledger_append_one',
+        text: FAST_ONE_SQL,
+        values: [request.streamId, head, request.ids[0], request.types[0], request.data[0], request.metadata[0]],
+      }
+    : { name: 'ledger_append_batch', text: FAST_BATCH_SQL, values: [request.streamId, head, json()] };
+}
+
+/** The locked path's statement (exported for tests that hold its transaction open). */
+export function lockedAppendQuery(request: AppendRequest, checkReplay: boolean, json = eventsJson(request)): pg.QueryConfig {
+  return { name: 'ledger_append', text: LOCKED_SQL, values: [request.streamId, request.kind, request.revision, json, checkReplay] };
+}
+
+function single<R>(rows: readonly R[], what: string): R {
+  const row = rows[0];
+  if (row === undefined || rows.length !== 1) throw new Error(`${what} returned ${rows.length} rows`);
+  return row;
+}
+
+interface PgErrorFields {
+  readonly code?: string;
+  readonly constraint?: string;
+  readonly message?: string;
+}
+
+function pgError(error: unknown): PgErrorFields {
+  return typeof error === 'object' && error !== null ? error : {};
+}
+
+function isUniqueViolation(error: unknown, constraint: string): boolean {
+  const e = pgError(error);
+  return e.code === '23505' && e.constraint === constraint;
+}
+
+function translateAppendError(error: unknown): unknown {
+  const e = pgError(error);
+  if (e.code === IDEMPOTENCY_VIOLATION_SQLSTATE) return new IdempotencyViolation(e.message ?? 'idempotency violation', { cause: error });
+  return error;
+}
