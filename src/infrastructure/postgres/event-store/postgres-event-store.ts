@@ -4,7 +4,6 @@ import {
   WrongExpectedVersion,
   streamRevision,
   type AppendResult,
-  type EventMetadata,
   type EventStore,
   type ExpectedRevision,
   type NewEvent,
@@ -18,6 +17,8 @@ import { START, position, type Position } from '../../../application/ports/posit
 import { WakeSignal } from '../../../application/support/timing.js';
 import { dedicatedClient, PgNotificationListener } from '../notifications/pg-notification-listener.js';
 import { appendParams, checkStreamId, INT8_MAX } from './append-request.js';
+import { EVENT_COLUMNS, eventsOf, int8, queryArrays } from './event-rows.js';
+import { ReadAhead } from './read-ahead.js';
 import { runAppend, type AppendRow } from './append-statements.js';
 
 export { appendParams };
@@ -48,11 +49,6 @@ const HIDDEN_RECHECK_MAX_MS = 250;
 // Only rows of transactions older than every transaction still running are read: later
 // commits can then only add rows after the reader's (transaction_id, global_position).
 const VISIBLE = 'e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())';
-// Positions leave as text (int8/xid8 exceed Number). Every other clause names the table's
-// columns through the alias e: a bare ORDER BY transaction_id would sort by the text
-// output column of the same name, and "10" sorts before "9".
-const EVENT_COLUMNS = `e.global_position::text AS global_position, e.transaction_id::text AS transaction_id,
-  e.stream_id, e.stream_revision::text AS stream_revision, e.event_id::text AS event_id, e.event_type, e.data, e.metadata, e.recorded_at`;
 
 const READ_ALL_SQL = `SELECT ${EVENT_COLUMNS} FROM events e
   WHERE ${VISIBLE} AND (e.transaction_id, e.global_position) > ($1::xid8, $2::bigint)
@@ -68,7 +64,7 @@ const HEAD_SQL = `SELECT e.transaction_id::text AS transaction_id, e.global_posi
 // hidden by the xmin rule: true when the newest committed row is one of them. (Rows of
 // transactions still running are invisible here; the backward index scan skips them.)
 // Always at least one row; event columns are NULL when the page is empty.
-const READ_PAGE_SQL = `SELECT page.*, coalesce(newest.transaction_id >= pg_snapshot_xmin(pg_current_snapshot()), false) AS hidden
+const READ_PAGE_SQL = `SELECT coalesce(newest.transaction_id >= pg_snapshot_xmin(pg_current_snapshot()), false) AS hidden, page.*
   FROM (SELECT 1) one
   LEFT JOIN LATERAL (
     SELECT e.transaction_id FROM events e
@@ -98,22 +94,12 @@ const READ_STREAM_SQL = `SELECT s.head::text AS stream_head, page.* FROM (
   WHERE s.head IS NOT NULL
   ORDER BY page.sort_key`;
 
-interface EventRow {
-  readonly global_position: string;
-  readonly transaction_id: string;
-  readonly stream_id: string;
-  readonly stream_revision: string;
-  readonly event_id: string;
-  readonly event_type: string;
-  readonly data: unknown;
-  readonly metadata: EventMetadata;
-  readonly recorded_at: Date;
+/** A subscription page, and the wake-up generation seen before it was read. */
+interface PageRead {
+  readonly seen: number;
+  readonly events: RecordedEvent[];
+  readonly hidden: boolean;
 }
-
-/** An outer-joined event: all columns present, or all NULL. */
-type MaybeEventRow = EventRow | { readonly [K in keyof EventRow]: null };
-type StreamRow = MaybeEventRow & { readonly stream_head: string };
-type PageRow = MaybeEventRow & { readonly hidden: boolean };
 
 interface PositionRow {
   readonly transaction_id: string;
@@ -130,6 +116,7 @@ export class PostgresEventStore implements EventStore {
   readonly #wakeups = new WakeSignal();
   readonly #listener: PgNotificationListener;
   readonly #sender: NotificationSender;
+  readonly #readAhead = new ReadAhead((after, limit) => this.#readAll(after, limit));
   #closed = false;
 
   constructor(pool: pg.Pool, options: PostgresEventStoreOptions = {}) {
@@ -167,29 +154,31 @@ export class PostgresEventStore implements EventStore {
     const from = options.fromRevision ?? 0n;
     if (typeof from !== 'bigint' || from < 0n) throw new RangeError('fromRevision must be a non-negative bigint');
     const limit = options.maxCount === undefined ? null : checkCount(options.maxCount, 'maxCount', 0);
-    const { rows } = await this.#pool.query<StreamRow>({
+    const { rows } = await queryArrays(this.#pool, {
       name: 'ledger_read_stream',
       text: READ_STREAM_SQL,
       values: [streamId, from > INT8_MAX ? INT8_MAX.toString() : from.toString(), limit],
     });
     const first = rows[0];
     if (first === undefined) return { revision: undefined, events: [] };
-    const events: RecordedEvent[] = [];
-    for (const row of rows) if (row.event_id !== null) events.push(toRecordedEvent(row));
-    return { revision: streamRevision(parseInt8(first.stream_head)), events };
+    // Column 0 is the stream's head, the event follows.
+    return { revision: streamRevision(int8(first[0])), events: eventsOf(rows, 1) };
   }
 
   async readAll(options: ReadAllOptions): Promise<readonly RecordedEvent[]> {
     this.#assertOpen();
     const limit = Math.min(checkCount(options.maxCount, 'maxCount', 0), MAX_READ_COUNT);
     if (limit === 0) return [];
-    const after = options.after ?? START;
-    const { rows } = await this.#pool.query<EventRow>({
+    return this.#readAhead.page(options.after ?? START, limit);
+  }
+
+  async #readAll(after: Position, limit: number): Promise<readonly RecordedEvent[]> {
+    const { rows } = await queryArrays(this.#pool, {
       name: 'ledger_read_all',
       text: READ_ALL_SQL,
       values: [...cursorParams(after), limit],
     });
-    return rows.map(toRecordedEvent);
+    return eventsOf(rows, 0);
   }
 
   async *subscribeToAll(options: SubscribeOptions): AsyncGenerator<readonly RecordedEvent[], void, undefined> {
@@ -202,14 +191,19 @@ export class PostgresEventStore implements EventStore {
     let cursor: Position = options.after ?? START;
     const maxRecheckMs = Math.min(HIDDEN_RECHECK_MAX_MS, this.#pollIntervalMs);
     let recheckMs = HIDDEN_RECHECK_MIN_MS;
+    let next: Promise<PageRead> | undefined;
     while (!signal.aborted && !this.#closed) {
-      const seen = this.#wakeups.generation;
-      const { events, hidden } = await this.#readPage(cursor, batchSize);
+      const { seen, events, hidden } = await (next ?? this.#startPage(cursor, batchSize));
+      next = undefined;
       if (signal.aborted || this.#closed) return;
       const last = events.at(-1);
       if (last !== undefined) {
         cursor = last.position;
         recheckMs = HIDDEN_RECHECK_MIN_MS;
+        // A full batch: read the next page while the consumer handles this one (catching
+        // up). Its wake-up generation is taken before it reads, so an append committed
+        // meanwhile is never waited past; a short page read then is simply looked at again.
+        if (events.length === batchSize) next = this.#startPage(cursor, batchSize);
         yield events;
         continue;
       }
@@ -225,23 +219,30 @@ export class PostgresEventStore implements EventStore {
     }
   }
 
+  /** Starts reading a subscription page; a failure surfaces when it is awaited, never as an unhandled rejection. */
+  #startPage(after: Position, limit: number): Promise<PageRead> {
+    const seen = this.#wakeups.generation;
+    const read = this.#readPage(after, limit).then((page) => ({ seen, ...page }));
+    read.catch(() => undefined);
+    return read;
+  }
+
   /** A readAll page, and whether committed events after `after` are still held back. */
   async #readPage(after: Position, limit: number): Promise<{ events: RecordedEvent[]; hidden: boolean }> {
-    const { rows } = await this.#pool.query<PageRow>({
+    const { rows } = await queryArrays(this.#pool, {
       name: 'ledger_read_page',
       text: READ_PAGE_SQL,
       values: [...cursorParams(after), limit],
     });
-    const events: RecordedEvent[] = [];
-    for (const row of rows) if (row.event_id !== null) events.push(toRecordedEvent(row));
-    return { events, hidden: rows[0]?.hidden === true };
+    // Column 0 is the hidden flag, the event follows.
+    return { events: eventsOf(rows, 1), hidden: rows[0]?.[0] === true };
   }
 
   async headPosition(): Promise<Position | undefined> {
     this.#assertOpen();
     const { rows } = await this.#pool.query<PositionRow>({ name: 'ledger_head_position', text: HEAD_SQL });
     const row = rows[0];
-    return row === undefined ? undefined : position(parseInt8(row.transaction_id), parseInt8(row.global_position));
+    return row === undefined ? undefined : position(int8(row.transaction_id), int8(row.global_position));
   }
 
   async close(): Promise<void> {
@@ -249,11 +250,12 @@ export class PostgresEventStore implements EventStore {
     this.#closed = true;
     // Ends every subscription that is waiting; one that is reading ends after its read.
     this.#wakeups.wake();
+    this.#readAhead.clear();
     await Promise.all([this.#listener.close(), this.#sender.close()]);
   }
 
   #appendOutcome(row: AppendRow, streamId: string, expected: ExpectedRevision): AppendResult {
-    const revision = row.revision === null ? undefined : streamRevision(parseInt8(row.revision));
+    const revision = row.revision === null ? undefined : streamRevision(int8(row.revision));
     if (row.status === 'wrong_expected_version') throw new WrongExpectedVersion(streamId, expected, revision);
     if (revision === undefined || row.transaction_id === null || row.global_position === null) {
       throw new Error(`ledger_append returned an incomplete ${row.status} result`);
@@ -264,7 +266,7 @@ export class PostgresEventStore implements EventStore {
     }
     return {
       nextExpectedRevision: revision,
-      position: position(parseInt8(row.transaction_id), parseInt8(row.global_position)),
+      position: position(int8(row.transaction_id), int8(row.global_position)),
       replayed: row.status === 'replayed',
     };
   }
@@ -283,25 +285,6 @@ function checkCount(n: number, what: string, min: 0 | 1): number {
 function cursorParams(after: Position): [commit: string, prepare: string] {
   // No global_position exceeds int8, so clamping a larger prepare part keeps the order.
   return [after.commit.toString(), (after.prepare > INT8_MAX ? INT8_MAX : after.prepare).toString()];
-}
-
-function toRecordedEvent(row: EventRow): RecordedEvent {
-  return {
-    id: row.event_id,
-    type: row.event_type,
-    streamId: row.stream_id,
-    revision: streamRevision(parseInt8(row.stream_revision)),
-    position: position(parseInt8(row.transaction_id), parseInt8(row.global_position)),
-    data: row.data,
-    metadata: row.metadata,
-    recordedAt: row.recorded_at,
-  };
-}
-
-/** int8 and xid8 arrive as decimal text; going through Number would lose precision past 2^53. */
-function parseInt8(text: string): bigint {
-  if (!/^\d{1,20}$/.test(text)) throw new Error(`expected an unsigned integer from PostgreSQL, got ${JSON.stringify(text)}`);
-  return BigInt(text);
 }
 
 /**
