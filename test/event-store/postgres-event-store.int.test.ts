@@ -253,6 +253,27 @@ describe('PostgresEventStore on PostgreSQL', () => {
     });
   });
 
+  describe('reading ahead', () => {
+    it('answers readAll with what committed before the call, never with a short page read ahead earlier', async () => {
+      const head = await store.headPosition();
+      const stream = newStreamId('ahead');
+      const events = Array.from({ length: 13 }, (_, i) => newEvent('Ahead', { i }));
+      await store.append(stream, events.slice(0, 5), 'no_stream');
+      // A full page: the page after it (empty by now) is read ahead.
+      const first = await store.readAll({ after: head, maxCount: 5 });
+      expect(ids(first)).toEqual(ids(events.slice(0, 5)));
+      await store.append(stream, events.slice(5, 10), streamRevision(4));
+      const second = await store.readAll({ after: first.at(-1)!.position, maxCount: 5 });
+      expect(ids(second)).toEqual(ids(events.slice(5, 10)));
+      // The second page was full too: the page after it, read ahead before events 10-12 existed, is short and dropped.
+      await store.append(stream, events.slice(10), streamRevision(9));
+      const third = await store.readAll({ after: second.at(-1)!.position, maxCount: 5 });
+      expect(ids(third)).toEqual(ids(events.slice(10)));
+      expect(ids(await readAllOf(store, head, new Set([stream]), 13, { pageSize: 2 }))).toEqual(ids(events));
+      expect(ids(await readAllOf(store, head, new Set([stream]), 13, { pageSize: 2 }))).toEqual(ids(events));
+    });
+  });
+
   describe('validation and idempotency', () => {
     it('accepts any position it could have issued', async () => {
       // Not a contract case: what EventStoreDB answers for a position past its end is up to its server.
