@@ -4,7 +4,7 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { streamRevision, type ExpectedRevision, type NewEvent } from '../../src/application/ports/event-store.js';
 import { position } from '../../src/application/ports/position.js';
-import { appendParams, requiredHead } from '../../src/infrastructure/postgres/event-store/append-request.js';
+import { appendParams, requiredHead, type AppendRequest } from '../../src/infrastructure/postgres/event-store/append-request.js';
 import { fastAppendQuery, lockedAppendQuery } from '../../src/infrastructure/postgres/event-store/append-statements.js';
 import { PostgresEventStore } from '../../src/infrastructure/postgres/event-store/postgres-event-store.js';
 import { eventStoreMigrations } from '../../src/infrastructure/postgres/event-store/schema.js';
@@ -279,6 +279,23 @@ describe('PostgresEventStore on PostgreSQL', () => {
       // Not a contract case: what EventStoreDB answers for a position past its end is up to its server.
       const max = (1n << 64n) - 1n;
       expect(await store.readAll({ after: position(max, max), maxCount: 50_000 })).toEqual([]);
+    });
+
+    it('refuses in SQL too what the adapter refuses before the round trip: empty stream id or type, metadata not an object', async () => {
+      // Requests the adapter would never send, straight to both write paths.
+      const valid = appendParams(newStreamId('sqlcheck'), [newEvent(), newEvent()], 'no_stream');
+      const broken: AppendRequest[] = [
+        { ...valid, streamId: '' },
+        { ...valid, types: ['T', ''] },
+        { ...valid, metadata: [valid.metadata[0]!, '[1]'] },
+      ];
+      for (const request of broken) {
+        for (const one of [request, { ...request, ids: request.ids.slice(1), types: request.types.slice(1), data: request.data.slice(1), metadata: request.metadata.slice(1) }]) {
+          await expect(db.pool.query(fastAppendQuery(one, '-1'))).rejects.toMatchObject({ code: '23502' });
+          await expect(db.pool.query(lockedAppendQuery({ ...one, kind: 'any' }, false))).rejects.toMatchObject({ code: '23502' });
+        }
+      }
+      expect(await store.readStream(valid.streamId)).toEqual({ revision: undefined, events: [] });
     });
 
     it('answers racing copies of one write with the same result', async () => {

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { IdempotencyViolation } from '../../../application/ports/event-store.js';
 import { eventsJson, requiredHead, type AppendRequest } from './append-request.js';
+import { VALID_METADATA, VALID_STREAM_ID, VALID_TYPE } from './revision-key-migration.js';
 import { EVENT_ID_CONSTRAINT, IDEMPOTENCY_VIOLATION_SQLSTATE, STREAM_REVISION_CONSTRAINT } from './schema-constants.js';
 
 /*
@@ -17,18 +18,21 @@ import { EVENT_ID_CONSTRAINT, IDEMPOTENCY_VIOLATION_SQLSTATE, STREAM_REVISION_CO
  *   reports the actual revision.
  */
 
+// Each statement refuses what the table's checks used to (revision-key-migration.ts): an
+// empty stream id or type, metadata that is not an object, as a NULL in a NOT NULL column.
 // The head subquery runs once (an InitPlan); $2 is the head required, -1 for no stream.
 const HEAD_IS = `(SELECT coalesce(max(h.stream_revision), -1) FROM events h WHERE h.stream_id = $1) = $2::bigint`;
 
 const FAST_ONE_SQL = `INSERT INTO events (stream_id, stream_revision, event_id, event_type, data, metadata)
-  SELECT $1, $2::bigint + 1, $3::uuid, $4, $5::jsonb, $6::jsonb
+  SELECT nullif($1, ''), $2::bigint + 1, $3::uuid, nullif($4, ''),
+         $5::jsonb, CASE WHEN jsonb_typeof($6::jsonb) = 'object' THEN $6::jsonb END
    WHERE ${HEAD_IS}
   RETURNING stream_revision::text AS revision, transaction_id::text AS transaction_id, global_position::text AS global_position`;
 
 // Identity values follow row order, so ORDER BY makes positions follow revisions.
 const FAST_BATCH_SQL = `WITH inserted AS (
   INSERT INTO events (stream_id, stream_revision, event_id, event_type, data, metadata)
-  SELECT $1, $2::bigint + u.ord, (u.x->>'id')::uuid, u.x->>'type', u.x->'data', u.x->'metadata'
+  SELECT ${VALID_STREAM_ID('$1')}, $2::bigint + u.ord, (u.x->>'id')::uuid, ${VALID_TYPE('u.x')}, u.x->'data', ${VALID_METADATA('u.x')}
     FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS u(x, ord)
    WHERE ${HEAD_IS}
    ORDER BY u.ord
