@@ -9,10 +9,10 @@ import { EVENT_ID_CONSTRAINT, IDEMPOTENCY_VIOLATION_SQLSTATE, STREAM_REVISION_CO
  *
  * - Fast path, for an exact expected revision or no_stream (every command handler's case):
  *   one plain INSERT … SELECT … WHERE <the stream's head is the expected one>, no function,
- *   no lock, nothing written but the events. The head comes from a backward probe of the
- *   unique (stream_id, stream_revision) index, and that index is also what makes two
- *   writers at one revision exclusive: the second waits for the first and fails with a
- *   unique violation if it committed. No row means the expectation failed.
+ *   no lock, nothing written but the events, at revisions expected + 1 …. The unique
+ *   (stream_id, stream_revision) index makes two writers at one revision exclusive: the
+ *   second waits for the first and fails with a unique violation if it committed. No row
+ *   means the expectation failed.
  * - ledger_append (migration 003), under the stream's advisory lock: 'any' and
  *   'stream_exists', and every second attempt, which tells a replay from a conflict and
  *   reports the actual revision.
@@ -20,8 +20,11 @@ import { EVENT_ID_CONSTRAINT, IDEMPOTENCY_VIOLATION_SQLSTATE, STREAM_REVISION_CO
 
 // Each statement refuses what the table's checks used to (revision-key-migration.ts): an
 // empty stream id or type, metadata that is not an object, as a NULL in a NOT NULL column.
-// The head subquery runs once (an InitPlan); $2 is the head required, -1 for no stream.
-const HEAD_IS = `(SELECT coalesce(max(h.stream_revision), -1) FROM events h WHERE h.stream_id = $1) = $2::bigint`;
+// $2 is the head required, -1 for no stream. For no_stream nothing is probed: revision 0 of
+// an existing stream is taken, and the key refuses it. An exact revision must also exist
+// (else the write would leave a gap), so the head is probed: a backward scan of the key,
+// run at most once (an InitPlan, evaluated only when the OR needs it).
+const HEAD_IS = `($2::bigint = -1 OR (SELECT max(h.stream_revision) FROM events h WHERE h.stream_id = $1) = $2::bigint)`;
 
 const FAST_ONE_SQL = `INSERT INTO events (stream_id, stream_revision, event_id, event_type, data, metadata)
   SELECT nullif($1, ''), $2::bigint + 1, $3::uuid, nullif($4, ''),
