@@ -18,6 +18,7 @@ import { WakeSignal } from '../../../application/support/timing.js';
 import { dedicatedClient, PgNotificationListener } from '../notifications/pg-notification-listener.js';
 import { appendParams, checkStreamId, INT8_MAX } from './append-request.js';
 import { EVENT_COLUMNS, eventsOf, int8, queryArrays } from './event-rows.js';
+import { NotificationSender } from './notification-sender.js';
 import { ReadAhead } from './read-ahead.js';
 import { runAppend, type AppendRow } from './append-statements.js';
 
@@ -285,54 +286,4 @@ function checkCount(n: number, what: string, min: 0 | 1): number {
 function cursorParams(after: Position): [commit: string, prepare: string] {
   // No global_position exceeds int8, so clamping a larger prepare part keeps the order.
   return [after.commit.toString(), (after.prepare > INT8_MAX ? INT8_MAX : after.prepare).toString()];
-}
-
-/**
- * Sends NOTIFY out of band after appends. NOTIFY inside the append would take the
- * database-wide notify lock at every commit; here at most one is in flight per instance,
- * and appends that finish meanwhile share the next one (it starts after they committed).
- */
-// Each NOTIFY is a transaction and a WAL flush of its own. At most one per this interval:
-// the appends of a busy writer coalesce into one wake-up, at the price of at most this much
-// extra latency for subscribers in other instances (local ones are woken directly).
-const NOTIFY_MIN_INTERVAL_MS = 10;
-
-/** Sends the cross-instance wake-up, coalesced and spaced out; never on an append's path. */
-class NotificationSender {
-  #inFlight: Promise<void> | undefined;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #lastSentAt = Number.NEGATIVE_INFINITY;
-  #closed = false;
-
-  constructor(
-    private readonly pool: pg.Pool,
-    private readonly channel: string,
-    private readonly payload: string,
-  ) {}
-
-  request(): void {
-    if (this.#closed || this.#timer !== undefined) return;
-    const wait = Math.max(0, this.#lastSentAt + NOTIFY_MIN_INTERVAL_MS - performance.now());
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#lastSentAt = performance.now();
-      const previous = this.#inFlight ?? Promise.resolve();
-      this.#inFlight = previous.then(() => this.#send());
-    }, wait);
-  }
-
-  async close(): Promise<void> {
-    this.#closed = true;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    await this.#inFlight;
-  }
-
-  async #send(): Promise<void> {
-    try {
-      await this.pool.query('SELECT pg_notify($1, $2)', [this.channel, this.payload]);
-    } catch {
-      // Best effort: other instances' subscribers fall back to polling.
-    }
-  }
 }
