@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { NewEvent } from '../src/application/ports/event-store.js';
-import type { Position } from '../src/application/ports/position.js';
+import { START, comparePositions, type Position } from '../src/application/ports/position.js';
 import { PostgresEventStore } from '../src/infrastructure/postgres/event-store/postgres-event-store.js';
 import { eventStoreMigrations } from '../src/infrastructure/postgres/event-store/schema.js';
 import { migrate } from '../src/infrastructure/postgres/migrator.js';
@@ -99,18 +99,36 @@ function flatness(passes: readonly Pass[]): { first: number; last: number; ratio
   return { first: f, last: l, ratio: l / f };
 }
 
-/** Appends `total` events through the port; streams seed-<first>… onwards. */
-async function seed(store: PostgresEventStore, total: number, first: number): Promise<number> {
+/** Appends `total` events through the port; streams seed-<first>… onwards. Returns how many, and the last position. */
+async function seed(store: PostgresEventStore, total: number, first: number): Promise<{ written: number; last: Position }> {
   const appends = Math.ceil(total / EVENTS_PER_SEED_APPEND);
   let written = 0;
+  let last = START;
   await forEachConcurrently(appends, 4, 600_000, async (n) => {
     const i = first + n;
     const events: NewEvent[] = [];
     while (events.length < EVENTS_PER_SEED_APPEND) events.push(...paymentCreatedEvents(newPaymentId(), `cus_${i % 500}`, 100 + i));
-    await store.append(`seed-${i}`, events, 'no_stream');
+    const result = await store.append(`seed-${i}`, events, 'no_stream');
+    if (comparePositions(result.position, last) > 0) last = result.position;
     written += events.length;
   });
-  return written;
+  return { written, last };
+}
+
+/** How long the seeded log may stay hidden behind someone else's open transaction. */
+const VISIBLE_WITHIN_MS = 120_000;
+
+/**
+ * Waits until readers see the whole seeded log. Any transaction holding an xid anywhere on
+ * the server hides later commits (docs/architecture.md, "Event store"); on a shared server
+ * another benchmark's long batch would otherwise make a pass read nothing.
+ */
+async function untilVisible(store: PostgresEventStore, last: Position): Promise<void> {
+  const deadline = now() + VISIBLE_WITHIN_MS;
+  while (comparePositions((await store.headPosition()) ?? START, last) < 0) {
+    if (now() > deadline) throw new Error(`the seeded log stayed hidden for ${VISIBLE_WITHIN_MS} ms (a long transaction elsewhere on the server?)`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /** Which of the events table's indexes the readAll passes went through (pg_stat_user_indexes). */
@@ -205,13 +223,14 @@ async function run(ctx: BenchContext): Promise<Row[]> {
       let count = 0;
       for (const target of sizes) {
         const s0 = now();
-        const seeded = await seed(store, target - count, count / EVENTS_PER_SEED_APPEND);
+        const { written: seeded, last } = await seed(store, target - count, count / EVENTS_PER_SEED_APPEND);
         ctx.log(`  seeded ${fmtInt(seeded)} more events through the port (batches of ${EVENTS_PER_SEED_APPEND}) in ${fmtMs(now() - s0)}`);
         await pool.query(FILL_BASELINE, [count]);
         await pool.query('VACUUM (ANALYZE) events');
         await pool.query('VACUUM (ANALYZE) baseline_events');
         await checkpoint(pool);
         count = Number((await pool.query<{ n: string }>('SELECT count(*)::text AS n FROM events')).rows[0]?.n ?? 0);
+        await untilVisible(store, last);
         const result = await measureSize(ctx, pool, store, count);
         results.push(result);
         rows.push(...result.rows);
