@@ -11,7 +11,7 @@ import { eventStoreMigrations } from '../../src/infrastructure/postgres/event-st
 import { migrate } from '../../src/infrastructure/postgres/migrator.js';
 import { createPool } from '../../src/infrastructure/postgres/pool.js';
 import { createTestDatabase, type TestDatabase } from '../support/pg.js';
-import { consume, eventStoreContract, expectStrictlyIncreasing, newEvent, newStreamId, readAllOf } from './contract.js';
+import { consume, eventStoreContract, expectStrictlyIncreasing, expectWrongExpectedVersion, newEvent, newStreamId, readAllOf } from './contract.js';
 
 eventStoreContract('PostgresEventStore', { validatesEvents: true, detectsReusedEventIds: true, reportsReplays: true }, async () => {
   const db = await createTestDatabase('es_contract');
@@ -305,6 +305,26 @@ describe('PostgresEventStore on PostgreSQL', () => {
         }
       }
       expect(await store.readStream(valid.streamId)).toEqual({ revision: undefined, events: [] });
+    });
+
+    it('refuses a stale exact revision that this instance knows exists, once another instance has moved the stream on', async () => {
+      const other = new PostgresEventStore(db.pool, { pollIntervalMs: 25 });
+      try {
+        const stream = newStreamId('known');
+        await store.append(stream, [newEvent(), newEvent(), newEvent()], 'no_stream');
+        // `other` learns that revision 2 exists (and appends after it, unprobed, below).
+        expect((await other.readStream(stream)).revision).toBe(streamRevision(2));
+        await store.append(stream, [newEvent()], streamRevision(2));
+        await expectWrongExpectedVersion(other.append(stream, [newEvent()], streamRevision(2)), 3n);
+        await expectWrongExpectedVersion(other.append(stream, [newEvent(), newEvent()], streamRevision(1)), 3n);
+        // Past what anyone wrote: unknown, so probed, and refused without a gap.
+        await expectWrongExpectedVersion(other.append(stream, [newEvent()], streamRevision(7)), 3n);
+        expect((await other.append(stream, [newEvent()], streamRevision(3))).nextExpectedRevision).toBe(streamRevision(4));
+        const read = await store.readStream(stream);
+        expect(read.events.map((e) => e.revision)).toEqual([0, 1, 2, 3, 4].map((n) => streamRevision(n)));
+      } finally {
+        await other.close();
+      }
     });
 
     it('answers racing copies of one write with the same result', async () => {

@@ -22,14 +22,16 @@ import { EVENT_ID_CONSTRAINT, IDEMPOTENCY_VIOLATION_SQLSTATE, STREAM_REVISION_CO
 // empty stream id or type, metadata that is not an object, as a NULL in a NOT NULL column.
 // $2 is the head required, -1 for no stream. For no_stream nothing is probed: revision 0 of
 // an existing stream is taken, and the key refuses it. An exact revision must also exist
-// (else the write would leave a gap), so the head is probed: a backward scan of the key,
-// run at most once (an InitPlan, evaluated only when the OR needs it).
-const HEAD_IS = `($2::bigint = -1 OR (SELECT max(h.stream_revision) FROM events h WHERE h.stream_id = $1) = $2::bigint)`;
+// (else the write would leave a gap): when the caller does not know that it does (the flag,
+// see known-revisions.ts), the head is probed, a backward scan of the key run at most once
+// (an InitPlan, evaluated only when the OR gets to it).
+const headIs = (knownParam: string): string =>
+  `($2::bigint = -1 OR ${knownParam}::boolean OR (SELECT max(h.stream_revision) FROM events h WHERE h.stream_id = $1) = $2::bigint)`;
 
 const FAST_ONE_SQL = `INSERT INTO events (stream_id, stream_revision, event_id, event_type, data, metadata)
   SELECT nullif($1, ''), $2::bigint + 1, $3::uuid, nullif($4, ''),
          $5::jsonb, CASE WHEN jsonb_typeof($6::jsonb) = 'object' THEN $6::jsonb END
-   WHERE ${HEAD_IS}
+   WHERE ${headIs('$7')}
   RETURNING stream_revision::text AS revision, transaction_id::text AS transaction_id, global_position::text AS global_position`;
 
 // Identity values follow row order, so ORDER BY makes positions follow revisions.
@@ -37,7 +39,7 @@ const FAST_BATCH_SQL = `WITH inserted AS (
   INSERT INTO events (stream_id, stream_revision, event_id, event_type, data, metadata)
   SELECT ${VALID_STREAM_ID('$1')}, $2::bigint + u.ord, (u.x->>'id')::uuid, ${VALID_TYPE('u.x')}, u.x->'data', ${VALID_METADATA('u.x')}
     FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS u(x, ord)
-   WHERE ${HEAD_IS}
+   WHERE ${headIs('$4')}
    ORDER BY u.ord
   RETURNING stream_revision, transaction_id, global_position)
 SELECT max(i.stream_revision)::text AS revision, max(i.transaction_id)::text AS transaction_id,
@@ -64,7 +66,7 @@ const MAX_APPEND_ATTEMPTS = 4;
  * Runs one append to its end: the fast path when the expectation allows it, then, after a
  * failed expectation or a collision, the locked function with the replay check on.
  */
-export async function runAppend(pool: pg.Pool, request: AppendRequest): Promise<AppendRow> {
+export async function runAppend(pool: pg.Pool, request: AppendRequest, expectedExists: boolean): Promise<AppendRow> {
   const head = requiredHead(request);
   let json: string | undefined;
   let locked = head === undefined;
@@ -73,7 +75,7 @@ export async function runAppend(pool: pg.Pool, request: AppendRequest): Promise<
   for (let attempt = 1; attempt <= MAX_APPEND_ATTEMPTS; attempt++) {
     try {
       if (!locked && head !== undefined) {
-        const row = await fastAppend(pool, request, head, () => (json ??= eventsJson(request)));
+        const row = await fastAppend(pool, request, head, expectedExists, () => (json ??= eventsJson(request)));
         if (row !== undefined) return { status: 'ok', ...row };
       } else {
         const { rows } = await pool.query<AppendRow>(lockedAppendQuery(request, checkReplay, (json ??= eventsJson(request))));
@@ -93,20 +95,24 @@ export async function runAppend(pool: pg.Pool, request: AppendRequest): Promise<
   throw new IdempotencyViolation(`this append kept colliding with concurrent writes (${MAX_APPEND_ATTEMPTS} attempts)`, { cause: collision });
 }
 
-async function fastAppend(pool: pg.Pool, request: AppendRequest, head: string, json: () => string): Promise<WrittenRow | undefined> {
-  const { rows } = await pool.query<WrittenRow>(fastAppendQuery(request, head, json));
+async function fastAppend(pool: pg.Pool, request: AppendRequest, head: string, expectedExists: boolean, json: () => string): Promise<WrittenRow | undefined> {
+  const { rows } = await pool.query<WrittenRow>(fastAppendQuery(request, head, expectedExists, json));
   return rows[0];
 }
 
-/** The fast path's statement for `request` at the required `head` (exported for tests that hold its transaction open). */
-export function fastAppendQuery(request: AppendRequest, head: string, json = (): string => eventsJson(request)): pg.QueryConfig {
+/**
+ * The fast path's statement for `request` at the required `head`; `expectedExists`: that
+ * revision is known to exist, so the head need not be probed (exported for tests that hold
+ * its transaction open).
+ */
+export function fastAppendQuery(request: AppendRequest, head: string, expectedExists = false, json = (): string => eventsJson(request)): pg.QueryConfig {
   return request.ids.length === 1
     ? {
         name: 'ledger_append_one',
         text: FAST_ONE_SQL,
-        values: [request.streamId, head, request.ids[0], request.types[0], request.data[0], request.metadata[0]],
+        values: [request.streamId, head, request.ids[0], request.types[0], request.data[0], request.metadata[0], expectedExists],
       }
-    : { name: 'ledger_append_batch', text: FAST_BATCH_SQL, values: [request.streamId, head, json()] };
+    : { name: 'ledger_append_batch', text: FAST_BATCH_SQL, values: [request.streamId, head, json(), expectedExists] };
 }
 
 /** The locked path's statement (exported for tests that hold its transaction open). */

@@ -18,6 +18,7 @@ import { WakeSignal } from '../../../application/support/timing.js';
 import { dedicatedClient, PgNotificationListener } from '../notifications/pg-notification-listener.js';
 import { appendParams, checkStreamId, INT8_MAX } from './append-request.js';
 import { EVENT_COLUMNS, eventsOf, int8, queryArrays } from './event-rows.js';
+import { KnownRevisions } from './known-revisions.js';
 import { NotificationSender } from './notification-sender.js';
 import { ReadAhead } from './read-ahead.js';
 import { runAppend, type AppendRow } from './append-statements.js';
@@ -117,6 +118,7 @@ export class PostgresEventStore implements EventStore {
   readonly #wakeups = new WakeSignal();
   readonly #listener: PgNotificationListener;
   readonly #sender: NotificationSender;
+  readonly #known = new KnownRevisions();
   readonly #readAhead = new ReadAhead((after, limit) => this.#readAll(after, limit));
   #closed = false;
 
@@ -145,7 +147,8 @@ export class PostgresEventStore implements EventStore {
 
   async append(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
     this.#assertOpen();
-    const row = await runAppend(this.#pool, appendParams(streamId, events, expected));
+    const expectedExists = typeof expected === 'bigint' && this.#known.has(streamId, expected);
+    const row = await runAppend(this.#pool, appendParams(streamId, events, expected), expectedExists);
     return this.#appendOutcome(row, streamId, expected);
   }
 
@@ -163,7 +166,9 @@ export class PostgresEventStore implements EventStore {
     const first = rows[0];
     if (first === undefined) return { revision: undefined, events: [] };
     // Column 0 is the stream's head, the event follows.
-    return { revision: streamRevision(int8(first[0])), events: eventsOf(rows, 1) };
+    const head = int8(first[0]);
+    this.#known.note(streamId, head);
+    return { revision: streamRevision(head), events: eventsOf(rows, 1) };
   }
 
   async readAll(options: ReadAllOptions): Promise<readonly RecordedEvent[]> {
@@ -257,6 +262,8 @@ export class PostgresEventStore implements EventStore {
 
   #appendOutcome(row: AppendRow, streamId: string, expected: ExpectedRevision): AppendResult {
     const revision = row.revision === null ? undefined : streamRevision(int8(row.revision));
+    // Written, replayed or reported as the actual head: that revision exists.
+    if (revision !== undefined) this.#known.note(streamId, revision);
     if (row.status === 'wrong_expected_version') throw new WrongExpectedVersion(streamId, expected, revision);
     if (revision === undefined || row.transaction_id === null || row.global_position === null) {
       throw new Error(`ledger_append returned an incomplete ${row.status} result`);
