@@ -1,312 +1,368 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdirSync } from 'node:fs';
+import os from 'node:os';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { comparePositions, formatPosition } from '../src/application/ports/position.js';
 import { loadConfig } from '../src/infrastructure/config/config.js';
-import { TOKENS } from '../src/infrastructure/container/tokens.js';
-import { createLogger } from '../src/infrastructure/logging/logger.js';
-import { startService, type RunningService } from '../src/infrastructure/service.js';
 import { authorizationHeader, benchToken } from './support/auth.js';
-import { withBenchDatabase, type BenchDatabase } from './support/db.js';
+import { BASELINE_TABLE } from './support/baseline-server.js';
+import { CpuAccounting, cpuPerRequest, describeCpu, type CpuPerRequest } from './support/cpu-accounting.js';
+import { describeProfile, mainThreadProfile, readProfile, summarizeProfile } from './support/cpu-profile.js';
+import { ADMIN_URL, withBenchDatabase, type BenchDatabase } from './support/db.js';
 import { runHttpLoad, type HttpLoadReport } from './support/http-load.js';
+import { mib, RssSampler, type RssReport } from './support/proc-stats.js';
+import { projectionCatchUp } from './support/projection-lag.js';
 import type { BenchContext, Benchmark, Row } from './support/report.js';
-import { fmtInt, fmtMs, now, summarize } from './support/stats.js';
+import { startBaselineProcess, startServiceProcess, type ServerProcess } from './support/servers.js';
+import { fmtInt, fmtMs, summarize, type LatencySummary } from './support/stats.js';
+import { TransactionCounter, TransactionSpan } from './support/transaction-counter.js';
 
 /*
- * POST /v1/payments against the real service started in this process (startService), driven
- * by a closed-loop keep-alive load generator in a worker thread, at 1, 8 and 32 clients.
- * Baseline: a minimal node:http server in the same process and database that parses the
- * JSON body, does one raw INSERT per request (same pool size as the service) and answers
- * 201 with a small JSON body: the ratio is what the service's layers cost.
+ * POST /v1/payments against the service as deployed (`ledger serve`, a process of its own),
+ * at 1, 8 and 32 clients, each request with a bearer token and a fresh Idempotency-Key, sent
+ * by a closed-loop keep-alive load generator in another process. Baseline: a minimal
+ * node:http server doing one raw INSERT per request (bench/support/baseline-server.ts), also
+ * a process of its own (with a database of its own), sent the very same requests: the ratio
+ * is what the service's layers cost. Each service run follows a baseline run at the same
+ * level, so that the machine's other load (it is shared) changes both sides of a ratio alike. For every run, each party's CPU time per request over the measured window
+ * (/proc; bench/support/cpu-accounting.ts), and the service's RSS under the 32-client load.
+ * Informational decomposition: without the Idempotency-Key; with projections off.
+ * BENCH_PROFILE=1 adds one 32-client run under --cpu-prof and prints where its time went.
  */
 
 const LEVELS = [1, 8, 32];
 const TARGET_CONCURRENCY = 32;
-const TARGET_RATE = 3_000;
+const TARGET_RATIO = 0.6;
 const TARGET_P99_MS = 25;
+const TARGET_RSS_MIB = 250;
+const CPUS = os.cpus().length;
+const PROFILE = process.env.BENCH_PROFILE === '1' || process.env.BENCH_PROFILE === 'true';
+const RESULTS_DIR = fileURLToPath(new URL('./results', import.meta.url));
 
-const BASELINE_TABLE = `
-CREATE TABLE baseline_payments (
-  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  customer_id text NOT NULL,
-  amount bigint NOT NULL,
-  currency text NOT NULL,
-  payment_method text NOT NULL,
-  data jsonb NOT NULL,
-  created_at timestamptz NOT NULL DEFAULT now()
-)`;
-
-const BASELINE_INSERT = `INSERT INTO baseline_payments (customer_id, amount, currency, payment_method, data) VALUES ($1, $2, $3, $4, $5) RETURNING id::text AS id`;
-
-interface CreateBody {
-  readonly customerId: string;
-  readonly amount: number;
-  readonly currency: string;
-  readonly paymentMethod: string;
+/** One load run against one server. */
+interface Measurement {
+  readonly report: HttpLoadReport;
+  readonly latency: LatencySummary;
+  readonly cpu: CpuPerRequest | undefined;
+  readonly rss: RssReport | undefined;
+  /** The measured window on process.hrtime's clock, µs (what a .cpuprofile's timestamps use). */
+  readonly windowUs: readonly [number, number];
 }
 
-function isCreateBody(value: unknown): value is CreateBody {
-  if (typeof value !== 'object' || value === null) return false;
-  const v = value as Record<string, unknown>;
-  return typeof v.customerId === 'string' && typeof v.amount === 'number' && typeof v.currency === 'string' && typeof v.paymentMethod === 'string';
+/** What every request carries. */
+interface Load {
+  readonly headers: Readonly<Record<string, string>>;
+  readonly idempotencyKey: boolean;
 }
 
-interface Server {
-  readonly url: string;
-  stop(): Promise<void>;
+const hrtimeUs = (): number => Number(process.hrtime.bigint() / 1000n);
+
+function describe(m: Measurement): string {
+  return `${fmtInt(m.report.rate)} req/s (p50 ${fmtMs(m.latency.p50)}, p99 ${fmtMs(m.latency.p99)})`;
 }
 
-/** The baseline: node:http, JSON in, one INSERT, 201 JSON out. Nothing else. */
-async function startBaselineServer(pool: pg.Pool): Promise<Server> {
-  const server = http.createServer((req, res) => {
-    const reply = (status: number, body: unknown): void => {
-      const text = JSON.stringify(body);
-      res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-      res.end(text);
-    };
-    if (req.method !== 'POST' || req.url !== '/v1/payments') {
-      req.resume();
-      reply(404, { error: 'not found' });
-      return;
-    }
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      let body: unknown;
-      try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      } catch {
-        reply(400, { error: 'invalid JSON' });
-        return;
-      }
-      if (!isCreateBody(body)) {
-        reply(400, { error: 'invalid body' });
-        return;
-      }
-      pool
-        .query<{ id: string }>({ name: 'baseline_insert', text: BASELINE_INSERT, values: [body.customerId, body.amount, body.currency, body.paymentMethod, JSON.stringify(body)] })
-        .then(
-          ({ rows }) => reply(201, { id: `pay_${rows[0]?.id ?? ''}`, object: 'payment', status: 'succeeded', customerId: body.customerId, amount: body.amount, currency: body.currency }),
-          () => reply(500, { error: 'database' }),
-        );
-    });
-  });
-  server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+async function measure(
+  server: ServerProcess,
+  clients: number,
+  ctx: BenchContext,
+  load: Load,
+  accounting: CpuAccounting,
+  sampleRss = false,
+): Promise<Measurement> {
+  let before: Awaited<ReturnType<CpuAccounting['snapshot']>> | undefined;
+  let after: typeof before;
+  const windowUs: [number, number] = [0, 0];
+  const sampler = sampleRss ? new RssSampler(server.pid) : undefined;
+  let report: HttpLoadReport;
+  let rss: RssReport | undefined;
+  try {
+    report = await runHttpLoad(
+      {
+        headers: load.headers,
+        idempotencyKey: load.idempotencyKey,
+        url: server.url,
+        path: '/v1/payments',
+        concurrency: clients,
+        warmupMs: ctx.quick ? 300 : 1_000,
+        durationMs: ctx.quick ? 1_000 : 5_000,
+        maxRequests: 1_000_000,
+        expectStatus: 201,
+      },
+      {
+        onWindowStart: async (loadGeneratorPid) => {
+          windowUs[0] = hrtimeUs();
+          before = await accounting.snapshot(server.pid, loadGeneratorPid);
+        },
+        onWindowEnd: async (loadGeneratorPid) => {
+          windowUs[1] = hrtimeUs();
+          after = await accounting.snapshot(server.pid, loadGeneratorPid);
+        },
+      },
+    );
+  } finally {
+    rss = sampler?.stop();
+  }
+  if (report.errors > 0) throw new Error(`${report.errors} failed requests at ${clients} clients, first: ${report.firstError ?? '?'}`);
+  const cpu = before !== undefined && after !== undefined ? cpuPerRequest(before, after, report.windowRequests, (windowUs[1] - windowUs[0]) / 1000, CPUS) : undefined;
+  return { report, latency: summarize(report.latencies), cpu, rss, windowUs };
 }
 
 /**
- * Transactions committed in the benchmark's database (pg_stat_database.xact_commit; every
- * autocommitted statement counts as one). Backends publish these counters lazily, but always
- * when they exit: so a count is taken over a whole server's lifetime, from before it opens its
- * pool to after it has closed it, on a connection of our own whose statements we subtract.
+ * One server process under measurement, with the database it alone uses (so that its
+ * transactions and its backends' CPU are its own) and its transactions over its lifetime.
  */
-class TransactionCounter {
-  #statements = 0;
-  private constructor(private readonly client: pg.Client) {}
+class Side {
+  private constructor(
+    readonly name: string,
+    readonly server: ServerProcess,
+    private readonly counter: TransactionCounter,
+    private readonly span: TransactionSpan,
+    private readonly accounting: CpuAccounting,
+  ) {}
 
-  static async open(url: string): Promise<TransactionCounter> {
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    return new TransactionCounter(client);
+  static async start(name: string, counter: TransactionCounter, accounting: CpuAccounting, start: () => Promise<ServerProcess>): Promise<Side> {
+    const span = await TransactionSpan.open(counter);
+    return new Side(name, await start(), counter, span, accounting);
   }
 
-  async read(): Promise<bigint> {
-    // Connections closed a moment ago may still be exiting (and flushing their counters).
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    this.#statements++;
-    const { rows } = await this.client.query<{ n: string }>(`SELECT xact_commit::text AS n FROM pg_stat_database WHERE datname = current_database()`);
-    return BigInt(rows[0]?.n ?? '0');
+  async run(ctx: BenchContext, clients: number, load: Load, label: string, sampleRss = false): Promise<Measurement> {
+    await this.counter.checkpoint();
+    const m = await measure(this.server, clients, ctx, load, this.accounting, sampleRss);
+    this.span.requests += m.report.allRequests;
+    logRun(ctx, `${label}, ${clients} client${clients === 1 ? '' : 's'}`, m, this.name);
+    return m;
   }
 
-  /** CHECKPOINT through this connection, so that it is not counted as the server's. */
-  async checkpoint(): Promise<void> {
-    this.#statements++;
-    await this.client.query('CHECKPOINT');
-  }
-
-  /** Statements this counter ran itself (they are transactions too). */
-  get own(): number {
-    return this.#statements;
-  }
-
-  close(): Promise<void> {
-    return this.client.end();
+  /** Stops the server; its database transactions per request over its lifetime. */
+  async stop(ctx: BenchContext): Promise<number> {
+    const ended = await this.server.stop();
+    if (ended !== 0) ctx.log(`  (${this.name} process ${this.server.pid} ended: ${String(ended)})`);
+    return this.span.close();
   }
 }
 
-/** Transactions per request over a server's lifetime. */
-async function transactionsPerRequest(counter: TransactionCounter, work: () => Promise<number>): Promise<number> {
-  const ownBefore = counter.own;
-  const before = await counter.read();
-  const requests = await work();
-  const after = await counter.read();
-  return (Number(after - before) - (counter.own - ownBefore - 1)) / Math.max(1, requests);
-}
-
-function describe(r: HttpLoadReport): string {
-  const s = summarize(r.latencies);
-  return `${fmtInt(r.rate)} req/s (p50 ${fmtMs(s.p50)}, p99 ${fmtMs(s.p99)})`;
-}
-
-async function drive(url: string, clients: number, ctx: BenchContext, headers: Readonly<Record<string, string>> = {}): Promise<HttpLoadReport> {
-  const report = await runHttpLoad({
-    headers,
-    url,
-    path: '/v1/payments',
-    concurrency: clients,
-    warmupMs: ctx.quick ? 300 : 1_000,
-    durationMs: ctx.quick ? 1_000 : 5_000,
-    maxRequests: 1_000_000,
-    expectStatus: 201,
-  });
-  if (report.errors > 0) throw new Error(`${report.errors} failed requests at ${clients} clients, first: ${report.firstError ?? '?'}`);
-  return report;
-}
-
-/** Waits until the payments projection has caught up with the log; returns how long that took. */
-async function projectionCatchUp(service: RunningService, limitMs: number): Promise<{ ms: number; caughtUp: boolean; head: string }> {
-  const eventStore = service.container.get(TOKENS.EventStore);
-  const store = service.container.get(TOKENS.ProjectionStore);
-  const head = await eventStore.headPosition();
-  const t0 = now();
-  if (head === undefined) return { ms: 0, caughtUp: true, head: '-' };
-  while (now() - t0 < limitMs) {
-    const at = (await store.readCheckpoints(['payments'])).get('payments');
-    if (at !== undefined && comparePositions(at, head) >= 0) return { ms: now() - t0, caughtUp: true, head: formatPosition(head) };
-    await new Promise((resolve) => setTimeout(resolve, 25));
+/** Runs `work` with the side started by `start`, stops it whatever happens; `work`'s result and the side's transactions per request. */
+async function withSide<T>(ctx: BenchContext, start: () => Promise<Side>, work: (side: Side) => Promise<T>): Promise<{ result: T; tx: number }> {
+  const side = await start();
+  let result: T;
+  try {
+    result = await work(side);
+  } catch (error) {
+    await side.stop(ctx).catch(() => undefined);
+    throw error;
   }
-  return { ms: now() - t0, caughtUp: false, head: formatPosition(head) };
+  return { result, tx: await side.stop(ctx) };
+}
+
+function logRun(ctx: BenchContext, label: string, m: Measurement, serverName: string): void {
+  ctx.log(`  ${label}: ${describe(m)}`);
+  if (m.cpu !== undefined) ctx.log(`      ${describeCpu(m.cpu, serverName)}`);
+}
+
+/** The numbers of a run, prefixed (service…, baseline…), for the JSON rows. */
+function values(prefix: string, m: Measurement): Record<string, number> {
+  const out: Record<string, number> = {
+    [`${prefix}Rate`]: m.report.rate,
+    [`${prefix}P50Ms`]: m.latency.p50,
+    [`${prefix}P99Ms`]: m.latency.p99,
+    [`${prefix}Requests`]: m.report.requests,
+  };
+  const c = m.cpu;
+  if (c !== undefined) {
+    if (c.serverUs !== undefined) out[`${prefix}CpuServerUs`] = c.serverUs;
+    if (c.loadGeneratorUs !== undefined) out[`${prefix}CpuLoadGeneratorUs`] = c.loadGeneratorUs;
+    out[`${prefix}CpuPostgresBackendsUs`] = c.postgresBackendsUs;
+    out[`${prefix}CpuPostgresSharedUs`] = c.postgresSharedUs;
+    if (c.machineUs !== undefined) out[`${prefix}CpuMachineUs`] = c.machineUs;
+    out[`${prefix}CpuCapacityUs`] = c.capacityUs;
+  }
+  return out;
+}
+
+/** A 32-client run of the service under --cpu-prof; prints the top self-time functions and packages. */
+async function profileRun(db: BenchDatabase, serviceEnv: Record<string, string>, load: Load, ctx: BenchContext, accounting: CpuAccounting): Promise<void> {
+  const dir = resolve(RESULTS_DIR, `profile-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  mkdirSync(dir, { recursive: true });
+  const server = await startServiceProcess(serviceEnv, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+  let m: Measurement;
+  try {
+    m = await measure(server, TARGET_CONCURRENCY, ctx, load, accounting);
+    await projectionCatchUp(db.url, ctx.quick ? 10_000 : 30_000);
+  } finally {
+    // The profile is written when the process exits on its own (SIGTERM: a clean shutdown).
+    const ended = await server.stop();
+    if (ended !== 0) ctx.log(`  (profiled service ended: ${String(ended)}; its profile may be missing)`);
+  }
+  logRun(ctx, `profiled service (--cpu-prof, slower than unprofiled), ${TARGET_CONCURRENCY} clients`, m, 'service');
+  const file = mainThreadProfile(dir);
+  if (file === undefined) {
+    ctx.log(`  no main-thread .cpuprofile was written in ${dir}`);
+    return;
+  }
+  ctx.log(`  profile: ${file} (open in Chrome DevTools → Performance, or speedscope, for a flame graph)`);
+  for (const line of describeProfile(summarizeProfile(readProfile(file), m.windowUs))) ctx.log(`    ${line}`);
 }
 
 async function run(ctx: BenchContext): Promise<Row[]> {
-  return withBenchDatabase('http', async (db: BenchDatabase) => {
-    // RATE_LIMIT_PER_MINUTE: the per-credential limit (where the build has one) must not
-    // be what the benchmark measures. Unknown settings are ignored by older builds.
-    const serviceEnv = { DATABASE_URL: db.url, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '1000000' };
-    const config = loadConfig(serviceEnv);
-    const counter = await TransactionCounter.open(db.url);
-    try {
-      const ddl = new pg.Client({ connectionString: db.url });
-      await ddl.connect();
-      await ddl.query(BASELINE_TABLE);
-      await ddl.end();
-      let headers: Record<string, string> = {};
+  // Two databases: the service's, and the baseline's, so that both servers can stay up and
+  // their runs alternate (a change in the machine's other load hits both sides alike).
+  return withBenchDatabase('http', (db) => withBenchDatabase('http_baseline', (baselineDb) => compare(ctx, db, baselineDb)));
+}
 
-      // Baseline first, at every level, so that the service's projection catching up after a
-      // level does not run during a baseline measurement.
-      const baseline = new Map<number, HttpLoadReport>();
-      const baselineTx = await transactionsPerRequest(counter, async () => {
-        const pool = db.createPool(config.DATABASE_POOL_MAX, 'bench-http-baseline');
-        const server = await startBaselineServer(pool);
-        let requests = 0;
-        try {
-          for (const clients of LEVELS) {
-            await counter.checkpoint();
-            const r = await drive(server.url, clients, ctx);
-            baseline.set(clients, r);
-            requests += r.allRequests;
-            ctx.log(`  baseline (node:http + 1 INSERT), ${clients} client(s): ${describe(r)}`);
-          }
-        } finally {
-          await server.stop();
-          await pool.end();
-        }
-        return requests;
-      });
+/** Pairs of runs at the same level, one right after the other. */
+interface Pair {
+  readonly service: Measurement;
+  readonly baseline: Measurement;
+  /** Database transactions per request over the service's lifetime. */
+  readonly tx: number;
+}
 
-      const measured = new Map<number, HttpLoadReport>();
-      let lag: Awaited<ReturnType<typeof projectionCatchUp>> | undefined;
-      const serviceTx = await transactionsPerRequest(counter, async () => {
-        const service = await startService(config, createLogger({ level: 'silent' }));
-        let requests = 0;
-        try {
-          const auth = await benchToken(db.url, 'payments:write');
-          headers = authorizationHeader(auth.token);
-          ctx.log(`  bearer token: ${auth.source}`);
-          for (const clients of LEVELS) {
-            await counter.checkpoint();
-            const r = await drive(service.url, clients, ctx, headers);
-            // How far behind the read model is when the load stops (the last, heaviest level).
-            if (clients === TARGET_CONCURRENCY) lag = await projectionCatchUp(service, ctx.quick ? 10_000 : 30_000);
-            measured.set(clients, r);
-            requests += r.allRequests;
-            ctx.log(`  service POST /v1/payments, ${clients} client(s): ${describe(r)}`);
-          }
-        } finally {
-          await service.stop();
-        }
-        return requests;
-      });
-      if (lag !== undefined) {
-        ctx.log(
-          lag.caughtUp
-            ? `  the payments projection reached the head of the log (${lag.head}) ${fmtMs(lag.ms)} after the ${TARGET_CONCURRENCY}-client run ended`
-            : `  the payments projection had not reached the head of the log (${lag.head}) ${fmtMs(lag.ms)} after the ${TARGET_CONCURRENCY}-client run ended`,
-        );
-      }
-
-      // Decomposition, informational: the same service with its projection runner off
-      // (PROJECTIONS_ENABLED=false), i.e. the command path alone, without the read-model
-      // work that every command causes competing for the same cores.
-      let withoutProjections: HttpLoadReport | undefined;
-      const commandsOnlyTx = await transactionsPerRequest(counter, async () => {
-        const service = await startService(loadConfig({ ...serviceEnv, PROJECTIONS_ENABLED: 'false' }), createLogger({ level: 'silent' }));
-        try {
-          await counter.checkpoint();
-          withoutProjections = await drive(service.url, TARGET_CONCURRENCY, ctx, headers);
-          ctx.log(`  service with PROJECTIONS_ENABLED=false, ${TARGET_CONCURRENCY} clients: ${describe(withoutProjections)}`);
-          return withoutProjections.allRequests;
-        } finally {
-          await service.stop();
-        }
-      });
+async function compare(ctx: BenchContext, db: BenchDatabase, baselineDb: BenchDatabase): Promise<Row[]> {
+  // RATE_LIMIT_PER_MINUTE: the per-credential limit must not be what the benchmark measures.
+  const serviceEnv: Record<string, string> = { DATABASE_URL: db.url, LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '1000000' };
+  // The baseline's pool is as large as the service's.
+  const poolSize = loadConfig({ ...process.env, ...serviceEnv, PORT: '0', HOST: '127.0.0.1' }).DATABASE_POOL_MAX;
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  admin.on('error', () => undefined); // a failed query still rejects; an idle connection's loss is no crash
+  await admin.connect();
+  const serviceCounter = await TransactionCounter.open(db.url);
+  const baselineCounter = await TransactionCounter.open(baselineDb.url);
+  try {
+    const ddl = new pg.Client({ connectionString: baselineDb.url });
+    await ddl.connect();
+    await ddl.query(BASELINE_TABLE);
+    await ddl.end();
+    // `ledger token create` migrates the fresh database first, as the service would.
+    const auth = await benchToken(db.url, 'payments:write');
+    ctx.log(`  bearer token: ${auth.source}; a fresh Idempotency-Key on every request (baseline included: the same requests, which it ignores)`);
+    ctx.log('  each service run follows a baseline run at the same level (both servers stay up; the projections catch up in between)');
+    const withKey: Load = { headers: authorizationHeader(auth.token), idempotencyKey: true };
+    const withoutKey: Load = { ...withKey, idempotencyKey: false };
+    const serviceCpu = new CpuAccounting(admin, db.name);
+    const startService = (env: Record<string, string>) => () => Side.start('service', serviceCounter, serviceCpu, () => startServiceProcess(env));
+    const catchUp = async (): Promise<void> => {
+      const lag = await projectionCatchUp(db.url, ctx.quick ? 10_000 : 30_000);
       ctx.log(
-        `  database transactions per request (whole server lifetime, all levels, warm-up included): baseline ${baselineTx.toFixed(2)}, ` +
-          `service ${serviceTx.toFixed(2)}, service without projections ${commandsOnlyTx.toFixed(2)}`,
+        lag.caughtUp
+          ? `      every projection reached the head of the log (${lag.head}) ${fmtMs(lag.ms)} after the run ended`
+          : `      projections ${lag.behind.join(', ')} had not reached the head of the log (${lag.head}) ${fmtMs(lag.ms)} after the run ended`,
       );
+    };
 
-      const rows = LEVELS.map((clients): Row => {
-        const s = measured.get(clients) as HttpLoadReport;
-        const b = baseline.get(clients) as HttpLoadReport;
-        const p99 = summarize(s.latencies).p99;
-        const targeted = clients === TARGET_CONCURRENCY;
-        return {
-          benchmark: 'HTTP POST /v1/payments',
-          setting: `${clients} client${clients === 1 ? '' : 's'}`,
-          figure: describe(s),
-          baseline: describe(b),
-          ratio: s.rate / b.rate,
-          target: targeted ? `≥ ${fmtInt(TARGET_RATE)} req/s, p99 < ${TARGET_P99_MS} ms` : '—',
-          pass: targeted ? s.rate >= TARGET_RATE && p99 < TARGET_P99_MS : undefined,
-        };
-      });
-      const b32 = baseline.get(TARGET_CONCURRENCY) as HttpLoadReport;
-      if (withoutProjections !== undefined) {
-        rows.push({
-          benchmark: 'HTTP POST /v1/payments, projections off',
-          setting: `${TARGET_CONCURRENCY} clients`,
-          figure: describe(withoutProjections),
-          baseline: describe(b32),
-          ratio: withoutProjections.rate / b32.rate,
-          target: '— (decomposition)',
-          pass: undefined,
+    const runs = await withSide(
+      ctx,
+      () => Side.start('baseline server', baselineCounter, new CpuAccounting(admin, baselineDb.name), () => startBaselineProcess(baselineDb.url, poolSize)),
+      async (baseline) => {
+        const levels = await withSide(ctx, startService(serviceEnv), async (service) => {
+          const out = new Map<number, { service: Measurement; baseline: Measurement }>();
+          for (const clients of LEVELS) {
+            const b = await baseline.run(ctx, clients, withKey, 'baseline (node:http + 1 INSERT)');
+            const m = await service.run(ctx, clients, withKey, 'service POST /v1/payments', clients === TARGET_CONCURRENCY);
+            out.set(clients, { service: m, baseline: b });
+            // Every projection catches up before the next run (and before the next server).
+            await catchUp();
+          }
+          return out;
         });
-      }
-      return rows;
-    } finally {
-      await counter.close();
-    }
-  });
+        // Decomposition, informational, at 32 clients: the Idempotency-Key protocol (same
+        // service without the header), and the read-model work (PROJECTIONS_ENABLED=false).
+        const decomposition = async (env: Record<string, string>, load: Load, label: string): Promise<Pair> => {
+          const { result, tx } = await withSide(ctx, startService(env), async (service) => {
+            const b = await baseline.run(ctx, TARGET_CONCURRENCY, load, 'baseline (node:http + 1 INSERT)');
+            const m = await service.run(ctx, TARGET_CONCURRENCY, load, label);
+            if (env.PROJECTIONS_ENABLED !== 'false') await catchUp();
+            return { service: m, baseline: b };
+          });
+          return { ...result, tx };
+        };
+        const noKey = await decomposition(serviceEnv, withoutKey, 'service without Idempotency-Key');
+        const noProjections = await decomposition({ ...serviceEnv, PROJECTIONS_ENABLED: 'false' }, withKey, 'service with PROJECTIONS_ENABLED=false');
+        return { levels: levels.result, serviceTx: levels.tx, noKey, noProjections };
+      },
+    );
+    const { levels, serviceTx, noKey, noProjections } = runs.result;
+    ctx.log(
+      `  database transactions per request (whole server lifetime, all its runs, warm-up included): baseline ${runs.tx.toFixed(2)}, ` +
+        `service ${serviceTx.toFixed(2)}, without Idempotency-Key ${noKey.tx.toFixed(2)}, projections off ${noProjections.tx.toFixed(2)}`,
+    );
+    if (PROFILE) await profileRun(db, serviceEnv, withKey, ctx, serviceCpu);
+
+    const pairRow = (benchmark: string, clients: number, pair: Pair, target: string, pass: boolean | undefined): Row => ({
+      benchmark,
+      setting: `${clients} client${clients === 1 ? '' : 's'}`,
+      figure: describe(pair.service),
+      baseline: describe(pair.baseline),
+      ratio: pair.service.report.rate / pair.baseline.report.rate,
+      target,
+      pass,
+      values: {
+        clients,
+        rate: pair.service.report.rate,
+        p50Ms: pair.service.latency.p50,
+        p99Ms: pair.service.latency.p99,
+        transactionsPerRequest: pair.tx,
+        baselineTransactionsPerRequest: runs.tx,
+        ...values('service', pair.service),
+        ...values('baseline', pair.baseline),
+      },
+    });
+    const rows = LEVELS.map((clients): Row => {
+      const pair = { ...(levels.get(clients) as { service: Measurement; baseline: Measurement }), tx: serviceTx };
+      const targeted = clients === TARGET_CONCURRENCY;
+      const ratio = pair.service.report.rate / pair.baseline.report.rate;
+      const pass = ratio >= TARGET_RATIO && (!targeted || pair.service.latency.p99 < TARGET_P99_MS);
+      return pairRow(MAIN_ROW, clients, pair, `≥ ${TARGET_RATIO}×${targeted ? `, p99 < ${TARGET_P99_MS} ms` : ''}`, pass);
+    });
+    rows.push(
+      pairRow('HTTP POST /v1/payments, without Idempotency-Key', TARGET_CONCURRENCY, noKey, '— (decomposition)', undefined),
+      pairRow('HTTP POST /v1/payments, projections off', TARGET_CONCURRENCY, noProjections, '— (decomposition)', undefined),
+    );
+    const at32 = levels.get(TARGET_CONCURRENCY) as { service: Measurement; baseline: Measurement };
+    rows.push(cpuRow(at32.service, at32.baseline));
+    const rss = at32.service.rss;
+    if (rss !== undefined) rows.push(rssRow(rss));
+    return rows;
+  } finally {
+    await admin.end().catch(() => undefined);
+    await serviceCounter.close();
+    await baselineCounter.close();
+  }
+}
+
+const MAIN_ROW = 'HTTP POST /v1/payments (bearer token, Idempotency-Key, projections on)';
+
+function rssRow(rss: RssReport): Row {
+  const peak = Math.max(rss.peakSampled, rss.hwm);
+  return {
+    benchmark: 'HTTP service RSS under load',
+    setting: `${TARGET_CONCURRENCY} clients`,
+    figure: `peak ${mib(peak).toFixed(0)} MB, end ${mib(rss.end).toFixed(0)} MB`,
+    baseline: '—',
+    ratio: undefined,
+    target: `< ${TARGET_RSS_MIB} MB`,
+    pass: mib(peak) < TARGET_RSS_MIB,
+    values: { rssPeakMiB: mib(peak), rssPeakSampledMiB: mib(rss.peakSampled), rssHwmMiB: mib(rss.hwm), rssEndMiB: mib(rss.end), samples: rss.samples },
+  };
+}
+
+const usText = (v: number | undefined): string => (v === undefined ? 'n/a' : fmtInt(v));
+
+/** Informational: where the CPU of a request goes, service run beside baseline run, at 32 clients. */
+function cpuRow(s: Measurement, b: Measurement): Row {
+  const text = (m: Measurement, server: string): string =>
+    m.cpu === undefined
+      ? 'n/a (no /proc)'
+      : `${server} ${usText(m.cpu.serverUs)} + load gen ${usText(m.cpu.loadGeneratorUs)} + PostgreSQL ${usText(m.cpu.postgresBackendsUs + m.cpu.postgresSharedUs)} µs`;
+  return {
+    benchmark: 'HTTP CPU per request',
+    setting: `${TARGET_CONCURRENCY} clients`,
+    figure: text(s, 'service'),
+    baseline: text(b, 'server'),
+    ratio: undefined,
+    target: '— (where the time goes)',
+    pass: undefined,
+    values: { ...values('service', s), ...values('baseline', b) },
+  };
 }
 
 export const httpBenchmark: Benchmark = { name: 'http', run };

@@ -6,6 +6,9 @@
  *   BENCH_DATABASE_URL     server to use (default postgres://postgres@127.0.0.1:5432/postgres);
  *                          each benchmark creates and drops a database ledger_bench_* of its own
  *   BENCH_STRICT=1         exit 1 when a target is missed (default: only when a benchmark fails)
+ *   BENCH_JSON=<path>      where to write every row as JSON (default bench/results/latest.json)
+ *   BENCH_PROFILE=1        http: one more 32-client run of the service under --cpu-prof, and its
+ *                          top self-time functions and packages (profile kept in bench/results/)
  */
 import os from 'node:os';
 import { appendsBenchmark } from './appends.js';
@@ -14,7 +17,9 @@ import { readAllBenchmark } from './read-all.js';
 import { realtimeBenchmark } from './realtime.js';
 import { replayBenchmark } from './replay.js';
 import { dropAllBenchDatabases, serverInfo } from './support/db.js';
+import { killChildren } from './support/processes.js';
 import { errorRow, resultsTable, type BenchContext, type Benchmark, type Row } from './support/report.js';
+import { DEFAULT_RESULTS_PATH, writeResults } from './support/results-json.js';
 
 const benchmarks: readonly Benchmark[] = [appendsBenchmark, readAllBenchmark, replayBenchmark, httpBenchmark, realtimeBenchmark];
 
@@ -41,13 +46,15 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (interrupted) process.exit(130);
     interrupted = true;
-    process.stderr.write(`\n${signal}: dropping benchmark databases…\n`);
+    process.stderr.write(`\n${signal}: stopping child processes, dropping benchmark databases…\n`);
+    killChildren();
     void dropAllBenchDatabases().finally(() => process.exit(130));
   });
 }
 
 async function main(): Promise<number> {
   const startedAt = Date.now();
+  const loadAtStart = os.loadavg();
   const cpus = os.cpus();
   const server = await serverInfo();
   const machine = [
@@ -58,7 +65,7 @@ async function main(): Promise<number> {
     `postgresql: ${server.version} (${Object.entries(server.settings)
       .map(([k, v]) => `${k}=${v}`)
       .join(', ')})`,
-    `load average at start: ${os.loadavg().map((l) => l.toFixed(2)).join(', ')} (1, 5, 15 min)`,
+    `load average at start: ${loadAtStart.map((l) => l.toFixed(2)).join(', ')} (1, 5, 15 min)`,
     `mode: ${quick ? 'QUICK (BENCH_QUICK=1: short runs, small data; figures are indicative only)' : 'full'}`,
   ];
   print('# Ledger benchmarks');
@@ -97,6 +104,29 @@ async function main(): Promise<number> {
   print();
   print('ratio = figure / baseline (both measured in this run). Targets: docs/architecture.md, "Performance targets".');
   const missed = rows.filter((r) => r.pass === false).length;
+  const jsonPath = process.env.BENCH_JSON ?? DEFAULT_RESULTS_PATH;
+  writeResults(
+    jsonPath,
+    {
+      startedAt: new Date(startedAt),
+      finishedAt: new Date(),
+      quick,
+      only,
+      machine: {
+        cpus: cpus.length,
+        cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+        memoryBytes: os.totalmem(),
+        os: `${os.type()} ${os.release()} (${os.arch()})`,
+        node: process.version,
+        postgresql: server.version,
+        postgresqlSettings: server.settings,
+        loadAverageAtStart: loadAtStart,
+        loadAverageAtEnd: os.loadavg(),
+      },
+    },
+    rows,
+  );
+  print(`rows as JSON: ${jsonPath}`);
   print(`${rows.filter((r) => r.pass === true).length} passed, ${missed} missed, ${rows.filter((r) => r.pass === undefined).length} informational; total ${((Date.now() - startedAt) / 1000).toFixed(0)} s`);
   if (failed) return 1;
   return strict && missed > 0 ? 1 : 0;
@@ -111,6 +141,7 @@ main().then(
   },
   async (error: unknown) => {
     process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    killChildren();
     await dropAllBenchDatabases();
     process.exit(1);
   },

@@ -16,7 +16,8 @@ export interface BenchToken {
   readonly source: string;
 }
 
-const LEDGER_BIN = fileURLToPath(new URL('../../bin/ledger.js', import.meta.url));
+/** The `ledger` command of this checkout. */
+export const LEDGER_BIN = fileURLToPath(new URL('../../bin/ledger.js', import.meta.url));
 const TOKEN_PATTERN = /^[A-Za-z0-9._~+/=-]{16,}$/;
 
 export async function benchToken(databaseUrl: string, scope: string): Promise<BenchToken> {

@@ -1,4 +1,4 @@
-import { firstMessage, startTsWorker } from './worker.js';
+import { forkTs, nextMessage, stopChild } from './processes.js';
 
 /** What the load generator does: a closed loop of keep-alive POSTs (node:http Agent). */
 export interface HttpLoadSpec {
@@ -11,6 +11,8 @@ export interface HttpLoadSpec {
   readonly expectStatus: number;
   /** Sent with every request (e.g. authorization). */
   readonly headers: Readonly<Record<string, string>>;
+  /** A fresh `Idempotency-Key` (a random UUID) on every request. */
+  readonly idempotencyKey: boolean;
 }
 
 export interface HttpLoadReport {
@@ -23,17 +25,52 @@ export interface HttpLoadReport {
   /** Successful requests per second in the measured window. */
   readonly rate: number;
   readonly latencies: Float64Array;
+  /** Requests answered between the window-start and window-end messages (what CPU time is divided by). */
+  readonly windowRequests: number;
+  /** Wall time between those two messages, ms. */
+  readonly windowMs: number;
 }
 
+/** The parent's answer to window-end: its readings are taken, the generator may report and exit. */
+export type ToLoadGenerator = { readonly kind: 'report-please' };
+
+/** Messages from the load generator process, in this order. */
+export type FromLoadGenerator =
+  | { readonly kind: 'window-start' }
+  | { readonly kind: 'window-end' }
+  | { readonly kind: 'report'; readonly report: HttpLoadReport };
+
+/** Called when the measured window opens and closes, with the load generator's pid (for /proc). */
+export interface WindowHooks {
+  onWindowStart?(loadGeneratorPid: number): Promise<void>;
+  onWindowEnd?(loadGeneratorPid: number): Promise<void>;
+}
+
+const isMessage =
+  <K extends FromLoadGenerator['kind']>(kind: K) =>
+  (m: unknown): m is Extract<FromLoadGenerator, { kind: K }> =>
+    typeof m === 'object' && m !== null && (m as { kind?: unknown }).kind === kind;
+
 /**
- * Runs the load generator in a worker thread, so that it does not share the event loop of
- * the server under test (both run in this process; they still share the machine's cores).
+ * Runs the load generator in a process of its own, so that neither its event loop nor its
+ * CPU time is the server's (they still share the machine's cores).
  */
-export async function runHttpLoad(spec: HttpLoadSpec): Promise<HttpLoadReport> {
-  const worker = startTsWorker(new URL('./http-load-worker.ts', import.meta.url), spec);
+export async function runHttpLoad(spec: HttpLoadSpec, hooks: WindowHooks = {}): Promise<HttpLoadReport> {
+  const child = forkTs(new URL('./http-load-process.ts', import.meta.url), [JSON.stringify(spec)]);
+  const pid = child.pid ?? -1;
   try {
-    return await firstMessage<HttpLoadReport>(worker, spec.warmupMs + spec.durationMs + 30_000);
+    const limitMs = spec.warmupMs + spec.durationMs + 30_000;
+    const reported = nextMessage(child, isMessage('report'), limitMs);
+    // A failed child rejects `reported`; the window hooks must not leave it unhandled meanwhile.
+    reported.catch(() => undefined);
+    await nextMessage(child, isMessage('window-start'), limitMs);
+    await hooks.onWindowStart?.(pid);
+    await nextMessage(child, isMessage('window-end'), limitMs);
+    await hooks.onWindowEnd?.(pid);
+    const please: ToLoadGenerator = { kind: 'report-please' };
+    child.send(please);
+    return (await reported).report;
   } finally {
-    await worker.terminate();
+    await stopChild(child, 5_000);
   }
 }

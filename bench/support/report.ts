@@ -12,6 +12,11 @@ export interface Row {
   readonly target: string;
   /** undefined: informational, no target. */
   readonly pass: boolean | undefined;
+  /**
+   * The figures as numbers, for bench/results/*.json (rate, p50Ms, p99Ms, rssPeakMiB…).
+   * Optional: for a row without them, the JSON holds what can be read from its text.
+   */
+  readonly values?: Readonly<Record<string, number>>;
 }
 
 export interface BenchContext {

@@ -1,4 +1,11 @@
-import type { EventMetadata, StreamRevision } from './ports/event-store.js';
+import type { PaymentView } from './payments/payment-view.js';
+import type { EventMetadata, OutcomeRecord, StreamRevision } from './ports/event-store.js';
+
+/** What a payment command will answer if its append succeeds as decided: all but the position. */
+export interface ProspectivePaymentAnswer {
+  readonly payment: PaymentView;
+  readonly revision: StreamRevision;
+}
 
 /** Who asked, why, and under which guarantees. Built by the HTTP layer (or a saga). */
 export interface CommandContext {
@@ -9,8 +16,23 @@ export interface CommandContext {
   /**
    * When present, the command is retried-safe: ids of the payment and of its events are
    * derived from the key, so a repeat after a crash recognises its own earlier write.
+   * `firstAttempt`: no earlier attempt ran under this key and first-seen time (the key was
+   * new, or had expired and starts afresh), so nothing can have been written under its
+   * derived ids and the handler may skip looking for such a write.
    */
-  readonly idempotency?: { readonly key: string; readonly firstSeenAt: Date } | undefined;
+  readonly idempotency?:
+    | {
+        readonly key: string;
+        readonly firstSeenAt: Date;
+        readonly firstAttempt?: boolean;
+        /**
+         * Turns the answer the handler is about to give into the key's record, so that the
+         * store writes it with the events (EventStore `recordOutcome`). Absent, or a store
+         * that cannot, and the caller records the answer afterwards.
+         */
+        readonly recordPaymentAnswer?: (answer: ProspectivePaymentAnswer) => OutcomeRecord;
+      }
+    | undefined;
   /**
    * Set for a customer-scoped caller: it may act only on this customer's payments. Another
    * customer's payment answers payment_not_found, so its existence does not leak.
@@ -29,3 +51,13 @@ export const commandMetadata = (ctx: CommandContext, occurredAt: string, schemaV
   schemaVersion,
   ...(ctx.idempotency ? { idempotencyKey: ctx.idempotency.key } : {}),
 });
+
+/**
+ * What ids are derived from when a command carries an idempotency key. The key's first
+ * sighting is part of it: once a key has expired (24 h) it may be used again for a new
+ * request, which must not collide with the ids of the old one.
+ */
+export function idempotencySeed(ctx: CommandContext): string | undefined {
+  if (!ctx.idempotency) return undefined;
+  return `${ctx.actor}\u0000${ctx.idempotency.key}\u0000${ctx.idempotency.firstSeenAt.getTime()}`;
+}

@@ -35,3 +35,33 @@ export function toRefundId(value: string): RefundId {
 }
 
 export const refundStream = (id: RefundId): string => `refund-${id}`;
+
+export type SubscriptionId = Brand<string, 'SubscriptionId'>;
+export const SUBSCRIPTION_ID_PREFIX = 'sub_';
+
+export const isSubscriptionId = (value: string): value is SubscriptionId =>
+  value.startsWith(SUBSCRIPTION_ID_PREFIX) && ID_BODY.test(value.slice(SUBSCRIPTION_ID_PREFIX.length));
+
+/** For an id this service generated or already checked: a malformed one is a bug, so it throws. */
+export function toSubscriptionId(value: string): SubscriptionId {
+  if (!isSubscriptionId(value)) throw new Error(`not a subscription id: ${JSON.stringify(value)}`);
+  return value;
+}
+
+export const subscriptionStream = (id: SubscriptionId): string => `subscription-${id}`;
+
+export type InvoiceId = Brand<string, 'InvoiceId'>;
+export const INVOICE_ID_PREFIX = 'in_';
+
+export const isInvoiceId = (value: string): value is InvoiceId =>
+  value.startsWith(INVOICE_ID_PREFIX) && ID_BODY.test(value.slice(INVOICE_ID_PREFIX.length));
+
+export const invoiceStream = (id: InvoiceId): string => `invoice-${id}`;
+
+export type TestClockId = Brand<string, 'TestClockId'>;
+export const TEST_CLOCK_ID_PREFIX = 'clock_';
+
+export const isTestClockId = (value: string): value is TestClockId =>
+  value.startsWith(TEST_CLOCK_ID_PREFIX) && ID_BODY.test(value.slice(TEST_CLOCK_ID_PREFIX.length));
+
+export const testClockStream = (id: TestClockId): string => `testclock-${id}`;

@@ -87,6 +87,43 @@ describe('PaymentCommandHandlers', () => {
     expect(other.ok && other.value.payment.id).not.toBe(first.value.payment.id);
   });
 
+  it("a key's first attempt creates without reading the stream; a retry that took over reads it and recognises the write", async () => {
+    const { store, handlers } = setup();
+    let reads = 0;
+    const readStream = store.readStream.bind(store);
+    store.readStream = (...args: Parameters<typeof store.readStream>) => {
+      reads++;
+      return readStream(...args);
+    };
+    const firstSeenAt = new Date('2026-01-01T00:00:00Z');
+    const first = await handlers.create(input, { ...ctx, idempotency: { key: 'k-fresh', firstSeenAt, firstAttempt: true } });
+    expect(reads).toBe(0);
+    const takeover = await handlers.create(input, { ...ctx, idempotency: { key: 'k-fresh', firstSeenAt, firstAttempt: false } });
+    expect(reads).toBeGreaterThan(0);
+    if (!first.ok || !takeover.ok) throw new Error('both calls succeed');
+    expect(takeover.value.replayed).toBe(true);
+    expect(takeover.value.payment).toEqual(first.value.payment);
+    expect(store.events).toHaveLength(1);
+  });
+
+  it('a first attempt that loses a race with its own retry still writes once and answers the write', async () => {
+    const store = new InMemoryEventStore();
+    const handlers = new PaymentCommandHandlers(store, new SimulatedPaymentProvider(), { now: () => new Date() }, new SystemIdGenerator());
+    const firstSeenAt = new Date('2026-01-01T00:00:00Z');
+    let racer: Promise<PaymentCommandResult> | undefined;
+    store.beforeAppend = async () => {
+      if (racer) return;
+      racer = handlers.create(input, { ...ctx, idempotency: { key: 'k-fresh-race', firstSeenAt, firstAttempt: false } });
+      await racer;
+    };
+    const first = await handlers.create(input, { ...ctx, idempotency: { key: 'k-fresh-race', firstSeenAt, firstAttempt: true } });
+    const second = await racer!;
+    expect(store.events).toHaveLength(1);
+    if (!first.ok || !second.ok) throw new Error('both calls succeed');
+    expect(first.value.replayed).toBe(true);
+    expect(first.value.payment).toEqual(second.value.payment);
+  });
+
   it('a retry that races the first call with the same key answers what the log holds (the other racer\'s write), marked replayed', async () => {
     const store = new InMemoryEventStore();
     // Each call reads a later time, so an answer built from the loser's own clock would show.

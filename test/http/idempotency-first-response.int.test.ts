@@ -11,6 +11,9 @@ import { createBody, startHarness } from './support/harness.js';
  */
 
 let completeFailures = 0;
+let completeCalls = 0;
+/** Off: the command runs as on a store that cannot write the answer with its events (EventStoreDB), so complete() must. */
+let recordWithAppend = false;
 let h: Harness;
 beforeAll(async () => {
   h = await startHarness('http_idem_first_response', {
@@ -22,6 +25,7 @@ beforeAll(async () => {
       renew: (scope, lease) => store.renew(scope, lease),
       release: (scope, lease) => store.release(scope, lease),
       complete: async (scope, lease, response) => {
+        completeCalls++;
         if (completeFailures > 0) {
           completeFailures--;
           throw new Error('Connection terminated unexpectedly');
@@ -29,10 +33,38 @@ beforeAll(async () => {
         return store.complete(scope, lease, response);
       },
     }),
+    wrapCommands: (commands) => ({
+      create: (input, ctx) =>
+        commands.create(input, recordWithAppend || !ctx.idempotency ? ctx : { ...ctx, idempotency: { ...ctx.idempotency, recordPaymentAnswer: undefined } }),
+      capture: (id, amount, ctx) => commands.capture(id, amount, ctx),
+      cancel: (id, reason, ctx) => commands.cancel(id, reason, ctx),
+    }),
   });
 });
 afterAll(async () => {
   await h?.close();
+});
+
+describe('a keyed create whose answer the event store records with its events', () => {
+  it('is never completed separately, and a retry gets the same bytes, Ledger-Position included', async () => {
+    recordWithAppend = true;
+    try {
+      const key = `recorded-with-append-${Date.now()}`;
+      const body = createBody();
+      const calls = completeCalls;
+      const first = await h.request('POST', '/v1/payments', { body, headers: { 'idempotency-key': key } });
+      expect(first.status).toBe(201);
+      expect(completeCalls).toBe(calls);
+      const retry = await h.request('POST', '/v1/payments', { body, headers: { 'idempotency-key': key } });
+      expect(retry.headers.get('idempotent-replayed')).toBe('true');
+      expect(retry.text).toBe(first.text);
+      for (const name of ['etag', 'ledger-position', 'location', 'content-type']) {
+        expect(retry.headers.get(name), name).toBe(first.headers.get(name));
+      }
+    } finally {
+      recordWithAppend = false;
+    }
+  });
 });
 
 describe('a keyed create whose response could not be stored', () => {

@@ -50,6 +50,9 @@ describe('PostgresIdempotencyStore', () => {
     if (second.kind !== 'started') throw new Error(`expected takeover, got ${second.kind}`);
     expect(second.firstSeenAt.getTime()).toBe(first.firstSeenAt.getTime());
     expect(second.lease).not.toBe(first.lease);
+    // The first attempt may have written before it stopped: the takeover must look.
+    expect(first.firstAttempt).toBe(true);
+    expect(second.firstAttempt).toBe(false);
     await store.complete(scope, first.lease, { ...response, status: 500 });
     await store.complete(scope, second.lease, response);
     const replay = await store.begin(scope, 'h');
@@ -74,6 +77,7 @@ describe('PostgresIdempotencyStore', () => {
     const retry = await store.begin(scope, 'h');
     expect(retry.kind).toBe('started');
     if (retry.kind === 'started') expect(retry.firstSeenAt.getTime()).toBe(first.firstSeenAt.getTime());
+    expect(retry.kind === 'started' && retry.firstAttempt).toBe(false);
   });
 
   it('concurrent begins: exactly one starts', async () => {
@@ -94,6 +98,8 @@ describe('PostgresIdempotencyStore', () => {
     const again = await store.begin(scope, 'another body');
     expect(again.kind).toBe('started');
     if (again.kind === 'started') expect(again.firstSeenAt.getTime()).toBeGreaterThan(first.firstSeenAt.getTime());
+    // A new first-seen time derives new ids: nothing can have been written under them.
+    expect(again.kind === 'started' && again.firstAttempt).toBe(true);
 
     await store.begin({ actor: 'anonymous', key: 'old-2' }, 'h');
     await new Promise((r) => setTimeout(r, 60));

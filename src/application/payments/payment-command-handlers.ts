@@ -6,10 +6,10 @@ import type { PaymentId } from '../../domain/ids.js';
 import type { Result } from '../../domain/result.js';
 import { err, ok } from '../../domain/result.js';
 import type { CommandContext } from '../command-context.js';
-import { commandMetadata } from '../command-context.js';
+import { commandMetadata, idempotencySeed } from '../command-context.js';
 import type { Clock } from '../ports/clock.js';
 import type { EventStore, ExpectedRevision, NewEvent } from '../ports/event-store.js';
-import { WrongExpectedVersion } from '../ports/event-store.js';
+import { WrongExpectedVersion, streamRevision } from '../ports/event-store.js';
 import type { IdGenerator } from '../ports/id-generator.js';
 import type { PaymentProvider } from '../ports/payment-provider.js';
 import { ProviderUnavailable } from '../ports/payment-provider.js';
@@ -18,17 +18,14 @@ import type { LoadedPayment, WrittenPayment } from './payment-stream.js';
 import { asWrittenBy, assertExists, loadPayment } from './payment-stream.js';
 import { toPaymentView } from './payment-view.js';
 
-/**
- * What ids are derived from when a command carries an idempotency key. The key's first
- * sighting is part of it: once a key has expired (24 h) it may be used again for a new
- * request, which must not collide with the ids of the old one.
- */
-function idempotencySeed(ctx: CommandContext): string | undefined {
-  if (!ctx.idempotency) return undefined;
-  return `${ctx.actor}\u0000${ctx.idempotency.key}\u0000${ctx.idempotency.firstSeenAt.getTime()}`;
-}
 
 export type CreatePaymentInput = PaymentRequest;
+
+/** The id `create` gives a payment made under `ctx`: derived from its idempotency key when it has one. */
+export function derivedPaymentId(ids: IdGenerator, ctx: CommandContext): PaymentId | undefined {
+  const seed = idempotencySeed(ctx);
+  return seed && ctx.idempotency ? toPaymentId(ids.deterministic('pay_', seed, ctx.idempotency.firstSeenAt)) : undefined;
+}
 
 /**
  * The payment as the command's own write left it, the revision and the position of that
@@ -38,6 +35,8 @@ export type CreatePaymentInput = PaymentRequest;
 export interface PaymentCommandSuccess extends WrittenPayment {
   /** True when this call did not write, because an earlier call with the same idempotency key did. */
   readonly replayed: boolean;
+  /** True when the idempotency record of this answer was written with the events (CommandContext `recordPaymentAnswer`). */
+  readonly outcomeRecorded?: boolean;
 }
 
 export type PaymentCommandResult = Result<PaymentCommandSuccess, PaymentCommandError>;
@@ -64,12 +63,11 @@ export class PaymentCommandHandlers {
   async create(input: CreatePaymentInput, ctx: CommandContext): Promise<PaymentCommandResult> {
     if (ctx.customerScope && ctx.customerScope !== input.customerId) return err({ code: 'customer_forbidden', customerId: input.customerId });
     const seed = idempotencySeed(ctx);
-    const paymentId = toPaymentId(
-      seed && ctx.idempotency ? this.ids.deterministic('pay_', seed, ctx.idempotency.firstSeenAt) : this.ids.next('pay_'),
-    );
+    const paymentId = derivedPaymentId(this.ids, ctx) ?? toPaymentId(this.ids.next('pay_'));
     const stream = paymentStream(paymentId);
 
-    if (seed) {
+    // A key's first attempt cannot find a write of its own: no read needed.
+    if (seed && ctx.idempotency?.firstAttempt !== true) {
       const replay = await this.replayIfWritten(stream, seed, 'create');
       if (replay) return replay;
     }
@@ -190,7 +188,12 @@ export class PaymentCommandHandlers {
       data: e.data,
       metadata: commandMetadata(ctx, occurredAt, CURRENT_SCHEMA_VERSION),
     }));
-    const appended = await this.store.append(stream, newEvents, expected);
+    const state = assertExists(fold(events, before.state));
+    // What we answer if the append goes as decided; the key's record rides with the events.
+    const decided = typeof expected === 'bigint' ? expected + BigInt(events.length) : expected === 'no_stream' ? BigInt(events.length - 1) : undefined;
+    const prospective = decided === undefined ? undefined : { payment: toPaymentView(state, decided, before.createdAt ?? occurredAt, occurredAt), revision: streamRevision(decided) };
+    const record = prospective && ctx.idempotency?.recordPaymentAnswer?.(prospective);
+    const appended = await this.store.append(stream, newEvents, expected, record ? { recordOutcome: record } : undefined);
     if (appended.replayed && seed !== undefined) {
       // An earlier attempt with this key wrote these very events while we were deciding (it
       // raced us, or its statement outlived its client's timeout): answer what it wrote, not
@@ -199,12 +202,16 @@ export class PaymentCommandHandlers {
       if (replay?.ok) return replay.value;
       throw new Error(`stream ${stream}: the store recognised a re-append that the stream does not show`);
     }
-    const state = assertExists(fold(events, before.state));
+    if (prospective && appended.nextExpectedRevision !== prospective.revision) {
+      throw new Error(`stream ${stream}: appended at revision ${appended.nextExpectedRevision}, decided at ${prospective.revision}`);
+    }
+    const revision = appended.nextExpectedRevision;
     return {
-      payment: toPaymentView(state, appended.nextExpectedRevision, before.createdAt ?? occurredAt, occurredAt),
-      revision: appended.nextExpectedRevision,
+      payment: prospective?.payment ?? toPaymentView(state, revision, before.createdAt ?? occurredAt, occurredAt),
+      revision,
       position: appended.position,
       replayed: false,
+      ...(appended.outcomeRecorded === true ? { outcomeRecorded: true } : {}),
     };
   }
 

@@ -1,4 +1,5 @@
 import type { Brand } from '../../domain/brand.js';
+import type { IdempotencyScope, StoredResponse } from './idempotency-store.js';
 import type { Position } from './position.js';
 
 /** 0-based revision of the last event in a stream (EventStoreDB's convention). */
@@ -47,6 +48,32 @@ export interface AppendResult {
    * false (docs/architecture.md, "Event store").
    */
   readonly replayed: boolean;
+  /**
+   * True when the `recordOutcome` asked for was written with the events. Stores that cannot
+   * write it atomically (EventStoreDB, the in-memory store) leave it out: the caller records
+   * the outcome itself, as it does without the option.
+   */
+  readonly outcomeRecorded?: boolean;
+}
+
+/**
+ * A keyed command's answer, to be written in the same transaction as its events by stores
+ * that can (PostgreSQL): the append and the record of its answer then commit together, in
+ * one round trip, and a crash can never leave one without the other. `response` lacks only
+ * the position, which the store adds as the `positionHeader` header once it knows it. The
+ * record is written only if the events are (not on a replay or a wrong expected revision)
+ * and only while `lease` still holds the key, as `IdempotencyStore.complete` would.
+ * docs/architecture.md, "The command path".
+ */
+export interface OutcomeRecord {
+  readonly scope: IdempotencyScope;
+  readonly lease: string;
+  readonly response: StoredResponse;
+  readonly positionHeader: string;
+}
+
+export interface AppendOptions {
+  readonly recordOutcome?: OutcomeRecord | undefined;
 }
 
 /** Expected revision did not match. `actual` is undefined when the stream does not exist. */
@@ -91,7 +118,7 @@ export interface SubscribeOptions {
  * contract exactly; test/event-store/contract.ts proves it against each.
  */
 export interface EventStore {
-  append(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult>;
+  append(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision, options?: AppendOptions): Promise<AppendResult>;
   readStream(streamId: string, options?: { fromRevision?: StreamRevision; maxCount?: number }): Promise<ReadStreamResult>;
   /** Committed events after `after`, in log order. Never skips an event that a later read could return earlier. */
   readAll(options: ReadAllOptions): Promise<readonly RecordedEvent[]>;

@@ -18,8 +18,13 @@ export interface StoredResponse {
 }
 
 export type IdempotencyBegin =
-  /** This request owns the key until it completes, releases, or the lease runs out. */
-  | { readonly kind: 'started'; readonly firstSeenAt: Date; readonly lease: string }
+  /**
+   * This request owns the key until it completes, releases, or the lease runs out.
+   * `firstAttempt` is true when no earlier attempt held this key since `firstSeenAt` (a new
+   * key, or an expired one starting afresh); false when this takes over a released or
+   * lapsed attempt, which may have written before it stopped.
+   */
+  | { readonly kind: 'started'; readonly firstSeenAt: Date; readonly lease: string; readonly firstAttempt: boolean }
   | { readonly kind: 'replay'; readonly response: StoredResponse }
   /** Another request holds the key; its lease lapses in `leaseLeftMs` (by the store's clock) unless renewed. */
   | { readonly kind: 'in_flight'; readonly leaseLeftMs: number }

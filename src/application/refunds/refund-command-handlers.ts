@@ -5,7 +5,7 @@ import { CURRENT_SCHEMA_VERSION, decide } from '../../domain/payment/index.js';
 import type { Result } from '../../domain/result.js';
 import { err, ok } from '../../domain/result.js';
 import type { CommandContext } from '../command-context.js';
-import { commandMetadata } from '../command-context.js';
+import { commandMetadata, idempotencySeed } from '../command-context.js';
 import { loadPayment } from '../payments/payment-stream.js';
 import type { Clock } from '../ports/clock.js';
 import type { EventStore, RecordedEvent } from '../ports/event-store.js';
@@ -52,7 +52,7 @@ export class RefundCommandHandlers implements RefundCommands {
 
   async create(input: CreateRefundInput, ctx: CommandContext): Promise<RefundCommandResult> {
     if (!isPaymentId(input.paymentId)) return err({ code: 'payment_not_found', paymentId: input.paymentId });
-    const seed = ctx.idempotency ? `${ctx.actor}\u0000${ctx.idempotency.key}\u0000${ctx.idempotency.firstSeenAt.getTime()}` : undefined;
+    const seed = idempotencySeed(ctx);
     const refundId = toRefundId(seed && ctx.idempotency ? this.ids.deterministic('re_', seed, ctx.idempotency.firstSeenAt) : this.ids.next('re_'));
     const who: StepActor = { actor: ctx.actor, correlationId: ctx.correlationId, idempotencyKey: ctx.idempotency?.key };
     const appended: Appended = [];

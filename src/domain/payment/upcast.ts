@@ -1,5 +1,6 @@
 import { isCurrencyCode } from '../currency.js';
 import { isPaymentId, isRefundId } from '../ids.js';
+import { liftToCurrent, type UpcasterTable } from '../upcasting.js';
 import type { PaymentEvent, PaymentEventType } from './events.js';
 import { PAYMENT_EVENT_TYPES } from './events.js';
 import { PAYMENT_REFUND_EVENT_TYPES } from './refund-events.js';
@@ -9,8 +10,7 @@ import { PAYMENT_REFUND_EVENT_TYPES } from './refund-events.js';
  * version of one event type to the next; today every payment event is at version 1, so
  * the table is empty and reading is a type check.
  */
-type Upcaster = (data: Record<string, unknown>) => Record<string, unknown>;
-const UPCASTERS: Partial<Record<PaymentEventType, Readonly<Record<number, Upcaster>>>> = {};
+const UPCASTERS: UpcasterTable<PaymentEventType> = {};
 
 export const CURRENT_SCHEMA_VERSION = 1;
 
@@ -23,13 +23,7 @@ export const isPaymentEventType = (type: string): type is PaymentEventType =>
  */
 export function upcastPaymentEvent(type: string, data: unknown, schemaVersion: number): PaymentEvent {
   if (!isPaymentEventType(type)) throw new Error(`not a payment event: ${type}`);
-  if (schemaVersion > CURRENT_SCHEMA_VERSION) throw new Error(`${type} schema version ${schemaVersion} is newer than this code`);
-  if (typeof data !== 'object' || data === null) throw new Error(`${type} has no data`);
-  let current = data as Record<string, unknown>;
-  for (let v = schemaVersion; v < CURRENT_SCHEMA_VERSION; v++) {
-    const up = UPCASTERS[type]?.[v];
-    if (up) current = up(current);
-  }
+  const current = liftToCurrent(type, data, schemaVersion, CURRENT_SCHEMA_VERSION, UPCASTERS);
   const { paymentId, currency } = current;
   if (typeof paymentId !== 'string' || !isPaymentId(paymentId)) throw new Error(`${type} names no payment id: ${String(paymentId)}`);
   if (typeof currency !== 'string' || !isCurrencyCode(currency)) throw new Error(`${type} of ${paymentId} has no known currency: ${String(currency)}`);

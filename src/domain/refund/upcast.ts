@@ -1,5 +1,6 @@
 import { isCurrencyCode } from '../currency.js';
 import { isPaymentId, isRefundId } from '../ids.js';
+import { liftToCurrent, type UpcasterTable } from '../upcasting.js';
 import type { RefundEvent, RefundEventType } from './events.js';
 import { REFUND_EVENT_TYPES, REFUND_REASONS } from './events.js';
 
@@ -7,8 +8,7 @@ import { REFUND_EVENT_TYPES, REFUND_REASONS } from './events.js';
  * Old refund event shapes are upcast on read, never rewritten (docs/architecture.md,
  * "Domain"). Every refund event is at version 1, so the table is empty and reading is a check.
  */
-type Upcaster = (data: Record<string, unknown>) => Record<string, unknown>;
-const UPCASTERS: Partial<Record<RefundEventType, Readonly<Record<number, Upcaster>>>> = {};
+const UPCASTERS: UpcasterTable<RefundEventType> = {};
 
 export const CURRENT_REFUND_SCHEMA_VERSION = 1;
 
@@ -17,13 +17,7 @@ export const isRefundEventType = (type: string): type is RefundEventType => (REF
 /** Where JSON from the store becomes a typed refund event; throws on what would make the brands lie. */
 export function upcastRefundEvent(type: string, data: unknown, schemaVersion: number): RefundEvent {
   if (!isRefundEventType(type)) throw new Error(`not a refund event: ${type}`);
-  if (schemaVersion > CURRENT_REFUND_SCHEMA_VERSION) throw new Error(`${type} schema version ${schemaVersion} is newer than this code`);
-  if (typeof data !== 'object' || data === null) throw new Error(`${type} has no data`);
-  let current = data as Record<string, unknown>;
-  for (let v = schemaVersion; v < CURRENT_REFUND_SCHEMA_VERSION; v++) {
-    const up = UPCASTERS[type]?.[v];
-    if (up) current = up(current);
-  }
+  const current = liftToCurrent(type, data, schemaVersion, CURRENT_REFUND_SCHEMA_VERSION, UPCASTERS);
   const { refundId, paymentId, customerId, currency, amount } = current;
   if (typeof refundId !== 'string' || !isRefundId(refundId)) throw new Error(`${type} names no refund id: ${String(refundId)}`);
   if (typeof paymentId !== 'string' || !isPaymentId(paymentId)) throw new Error(`${type} of ${refundId} names no payment id`);

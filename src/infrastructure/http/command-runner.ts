@@ -1,5 +1,9 @@
 import type { Request, Response } from 'express';
-import type { CommandContext } from '../../application/command-context.js';
+import type { CommandContext, ProspectivePaymentAnswer } from '../../application/command-context.js';
+import type { OutcomeRecord } from '../../application/ports/event-store.js';
+import type { PaymentView } from '../../application/payments/payment-view.js';
+import type { RefundView } from '../../application/refunds/refund-view.js';
+import type { Position } from '../../application/ports/position.js';
 import type { PaymentCommandResult } from '../../application/payments/payment-command-handlers.js';
 import { formatPosition } from '../../application/ports/position.js';
 import type { RefundCommandResult } from '../../application/ports/refund-commands.js';
@@ -34,24 +38,37 @@ interface Outcome {
   /** Error code, or undefined on success: decides whether the response may be kept. */
   readonly errorCode: string | undefined;
   readonly replayedByHandler: boolean;
+  /** The idempotency record of this response was written with the command's events: nothing left to complete. */
+  readonly recorded: boolean;
+}
+
+type Answer = { readonly revision: bigint } & ({ readonly payment: PaymentView } | { readonly refund: RefundView });
+
+const POSITION_HEADER = LEDGER_POSITION_HEADER.toLowerCase();
+
+/**
+ * A command's success response. Without `position` it lacks only the Ledger-Position
+ * header: the form an idempotency record takes when the event store writes it with the
+ * events and adds the position itself.
+ */
+function successResponse(spec: CommandSpec, answer: Answer, position: Position | undefined): RawResponse {
+  // A payment command answers the payment; a refund command the refund (its ETag is the refund stream's revision).
+  const [body, location] =
+    'payment' in answer ? [paymentWireForm(answer.payment), `/v1/payments/${answer.payment.id}`] : [refundWireForm(answer.refund), `/v1/refunds/${answer.refund.id}`];
+  const headers: Record<string, string> = {
+    etag: etagFor(answer.revision),
+    ...(position === undefined ? {} : { [POSITION_HEADER]: formatPosition(position) }),
+    ...(spec.name === 'create' || spec.name === 'refund' ? { location } : {}),
+  };
+  return jsonResponse(spec.successStatus, body, headers);
 }
 
 function toOutcome(req: Request, spec: CommandSpec, result: PaymentCommandResult | RefundCommandResult): Outcome {
   if (!result.ok) {
-    return { response: problemResponse(req, problemForCommandError(result.error)), errorCode: result.error.code, replayedByHandler: false };
+    return { response: problemResponse(req, problemForCommandError(result.error)), errorCode: result.error.code, replayedByHandler: false, recorded: false };
   }
-  const { revision, position } = result.value;
-  // A payment command answers the payment; a refund command the refund (its ETag is the refund stream's revision).
-  const [body, location] =
-    'payment' in result.value
-      ? [paymentWireForm(result.value.payment), `/v1/payments/${result.value.payment.id}`]
-      : [refundWireForm(result.value.refund), `/v1/refunds/${result.value.refund.id}`];
-  const headers: Record<string, string> = {
-    etag: etagFor(revision),
-    'ledger-position': formatPosition(position),
-    ...(spec.name === 'create' || spec.name === 'refund' ? { location } : {}),
-  };
-  return { response: jsonResponse(spec.successStatus, body, headers), errorCode: undefined, replayedByHandler: result.value.replayed };
+  const recorded = 'outcomeRecorded' in result.value && result.value.outcomeRecorded === true;
+  return { response: successResponse(spec, result.value, result.value.position), errorCode: undefined, replayedByHandler: result.value.replayed, recorded };
 }
 
 /**
@@ -146,14 +163,23 @@ export async function runCommand(deps: HttpDeps, req: Request, res: Response, sp
   try {
     let outcome: Outcome;
     try {
-      outcome = await execute({ ...baseContext, idempotency: { key: key.value, firstSeenAt: begun.firstSeenAt } });
+      const recordPaymentAnswer = (answer: ProspectivePaymentAnswer): OutcomeRecord => ({
+        scope,
+        lease: begun.lease,
+        response: successResponse(spec, answer, undefined),
+        positionHeader: POSITION_HEADER,
+      });
+      outcome = await execute({
+        ...baseContext,
+        idempotency: { key: key.value, firstSeenAt: begun.firstSeenAt, firstAttempt: begun.firstAttempt, recordPaymentAnswer },
+      });
     } catch (error) {
       await deps.idempotency.release(scope, begun.lease).catch((releaseError: unknown) => logStoreFailure(releaseError, 'could not release idempotency key'));
       throw error;
     }
     try {
       if (isRetryableOutcome(outcome.response.status, outcome.errorCode)) await deps.idempotency.release(scope, begun.lease);
-      else await deps.idempotency.complete(scope, begun.lease, outcome.response);
+      else if (!outcome.recorded) await deps.idempotency.complete(scope, begun.lease, outcome.response);
     } catch (error) {
       // The outcome stands whatever the store says. Giving the key back lets a retry run the
       // command again at once, and the handler recognises its own write by the derived ids;

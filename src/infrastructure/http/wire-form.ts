@@ -19,27 +19,61 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> => type
 
 const sortedKeys = (value: Record<string, unknown>): string[] => Object.keys(value).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 
-/** `value` with its keys in canonical order, as `schema` describes it; values `schema` does not describe pass through. */
-export function canonicalize(schema: z.core.$ZodType, value: unknown): unknown {
-  const s = unwrapSchema(schema);
-  if (Array.isArray(value)) return s instanceof z.ZodArray ? value.map((item) => canonicalize(s.element, item)) : value;
-  if (!isPlainObject(value)) return value;
-  const out: Record<string, unknown> = {};
-  const put = (key: string, v: unknown): void => {
-    // defineProperty, so a "__proto__" key from stored JSON stays a key.
-    Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
-  };
+/** Orders one value the way its schema says. Built once per schema (every command answer goes through here). */
+type Orderer = (value: unknown) => unknown;
+
+const passThrough: Orderer = (value) => value;
+
+const put = (out: Record<string, unknown>, key: string, value: unknown): void => {
+  // A "__proto__" key from stored JSON must stay a key, not become the object's prototype.
+  if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  else out[key] = value;
+};
+
+const orderers = new WeakMap<z.core.$ZodType, Orderer>();
+
+function ordererFor(schema: z.core.$ZodType): Orderer {
+  const known = orderers.get(schema);
+  if (known) return known;
+  // Recursive schemas meet themselves while being compiled: the placeholder defers to the result.
+  let compiled: Orderer = passThrough;
+  orderers.set(schema, (value) => compiled(value));
+  compiled = compile(unwrapSchema(schema));
+  orderers.set(schema, compiled);
+  return compiled;
+}
+
+function compile(s: z.core.$ZodType): Orderer {
+  if (s instanceof z.ZodArray) {
+    const item = ordererFor(s.element);
+    return (value) => (Array.isArray(value) ? value.map(item) : value);
+  }
   if (s instanceof z.ZodObject) {
     const shape = s.shape as Record<string, z.core.$ZodType>;
-    for (const key of Object.keys(shape)) if (Object.hasOwn(value, key)) put(key, canonicalize(shape[key] as z.core.$ZodType, value[key]));
-    for (const key of Object.keys(value)) if (!Object.hasOwn(shape, key)) put(key, value[key]);
-    return out;
+    const fields = Object.keys(shape).map((key) => [key, ordererFor(shape[key] as z.core.$ZodType)] as const);
+    return (value) => {
+      if (!isPlainObject(value)) return value;
+      const out: Record<string, unknown> = {};
+      for (const [key, order] of fields) if (Object.hasOwn(value, key)) put(out, key, order(value[key]));
+      for (const key of Object.keys(value)) if (!Object.hasOwn(shape, key)) put(out, key, value[key]);
+      return out;
+    };
   }
   if (s instanceof z.ZodRecord) {
-    for (const key of sortedKeys(value)) put(key, canonicalize(s.valueType, value[key]));
-    return out;
+    const item = ordererFor(s.valueType);
+    return (value) => {
+      if (!isPlainObject(value)) return value;
+      const out: Record<string, unknown> = {};
+      for (const key of sortedKeys(value)) put(out, key, item(value[key]));
+      return out;
+    };
   }
-  return value;
+  return passThrough;
+}
+
+/** `value` with its keys in canonical order, as `schema` describes it; values `schema` does not describe pass through. */
+export function canonicalize(schema: z.core.$ZodType, value: unknown): unknown {
+  return ordererFor(schema)(value);
 }
 
 /** A payment in its wire form: what GET, list pages and realtime changes send. */

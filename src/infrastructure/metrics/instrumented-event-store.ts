@@ -1,4 +1,4 @@
-import type { AppendResult, EventStore, ExpectedRevision, NewEvent, ReadAllOptions, ReadStreamResult, RecordedEvent, StreamRevision, SubscribeOptions } from '../../application/ports/event-store.js';
+import type { AppendOptions, AppendResult, EventStore, ExpectedRevision, NewEvent, ReadAllOptions, ReadStreamResult, RecordedEvent, StreamRevision, SubscribeOptions } from '../../application/ports/event-store.js';
 import { WrongExpectedVersion } from '../../application/ports/event-store.js';
 import type { Position } from '../../application/ports/position.js';
 
@@ -18,10 +18,10 @@ export class InstrumentedEventStore implements EventStore {
     private readonly metrics: AppendMetrics,
   ) {}
 
-  async append(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
+  async append(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision, options?: AppendOptions): Promise<AppendResult> {
     const done = this.metrics.startAppend();
     try {
-      const result = await this.inner.append(streamId, events, expected);
+      const result = await this.inner.append(streamId, events, expected, options);
       done({ conflict: false });
       return result;
     } catch (error) {

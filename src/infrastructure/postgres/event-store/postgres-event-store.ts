@@ -3,6 +3,7 @@ import type pg from 'pg';
 import {
   WrongExpectedVersion,
   streamRevision,
+  type AppendOptions,
   type AppendResult,
   type EventStore,
   type ExpectedRevision,
@@ -145,10 +146,10 @@ export class PostgresEventStore implements EventStore {
     this.#sender = new NotificationSender(pool, channel, instanceId);
   }
 
-  async append(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
+  async append(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision, options: AppendOptions = {}): Promise<AppendResult> {
     this.#assertOpen();
     const expectedExists = typeof expected === 'bigint' && this.#known.has(streamId, expected);
-    const row = await runAppend(this.#pool, appendParams(streamId, events, expected), expectedExists);
+    const row = await runAppend(this.#pool, appendParams(streamId, events, expected), expectedExists, options.recordOutcome);
     return this.#appendOutcome(row, streamId, expected);
   }
 
@@ -276,6 +277,7 @@ export class PostgresEventStore implements EventStore {
       nextExpectedRevision: revision,
       position: position(int8(row.transaction_id), int8(row.global_position)),
       replayed: row.status === 'replayed',
+      ...(row.outcome_recorded === true ? { outcomeRecorded: true } : {}),
     };
   }
 

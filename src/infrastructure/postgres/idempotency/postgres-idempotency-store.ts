@@ -43,7 +43,8 @@ export type PruneResult =
  * only when it has expired (then it starts afresh) or when it is in flight with a lapsed
  * lease and the same request (a crashed or released attempt: it keeps its created_at, so
  * the retry derives the same payment and event ids). Otherwise nothing is returned and
- * the caller looks at the row to say why. Timestamps are the database's, so every
+ * the caller looks at the row to say why. A row whose created_at is this statement's now()
+ * was inserted or started afresh: its first attempt. Timestamps are the database's, so every
  * instance agrees on leases whatever its own clock says.
  */
 const CLAIM = `
@@ -62,7 +63,7 @@ const CLAIM = `
     expires_at = CASE WHEN k.expires_at <= now() THEN EXCLUDED.expires_at ELSE k.expires_at END
   WHERE k.expires_at <= now()
      OR (k.state = 'in_flight' AND k.locked_until <= now() AND k.request_hash = EXCLUDED.request_hash)
-  RETURNING created_at`;
+  RETURNING created_at, created_at = now() AS first_attempt`;
 
 /* The lease's remaining time comes from the database's clock, like the lease itself. */
 const INSPECT = `
@@ -130,7 +131,7 @@ export class PostgresIdempotencyStore implements IdempotencyStore {
     // A row can vanish between the claim and the look (pruned the instant it expired): claim again.
     for (let attempt = 1; attempt <= MAX_CLAIM_ATTEMPTS; attempt++) {
       const lease = randomUUID();
-      const claimed = await this.sql.query<{ created_at: Date }>(CLAIM, [
+      const claimed = await this.sql.query<{ created_at: Date; first_attempt: boolean }>(CLAIM, [
         scope.actor,
         scope.key,
         requestHash,
@@ -139,7 +140,7 @@ export class PostgresIdempotencyStore implements IdempotencyStore {
         this.options.retentionMs,
       ]);
       const row = claimed.rows[0];
-      if (row) return { kind: 'started', firstSeenAt: row.created_at, lease };
+      if (row) return { kind: 'started', firstSeenAt: row.created_at, lease, firstAttempt: row.first_attempt };
 
       const existing = (await this.sql.query<InspectRow>(INSPECT, [scope.actor, scope.key])).rows[0];
       if (!existing) continue;

@@ -1,0 +1,50 @@
+import { isInvoiceEventType, upcastInvoiceEvent } from '../../domain/invoice/index.js';
+import type { SubscriptionState } from '../../domain/subscription/index.js';
+import { foldSubscription, isSubscriptionEventType, upcastSubscriptionEvent } from '../../domain/subscription/index.js';
+import type { EventStore, RecordedEvent } from '../ports/event-store.js';
+import { streamRevision } from '../ports/event-store.js';
+import type { BillingConfig } from './billing-reactions.js';
+import { reactToInvoiceEvent, reactToSubscriptionEvent } from './billing-reactions.js';
+import type { BillingSteps, StepOutcome } from './billing-steps.js';
+import { BILLING_ACTOR } from './billing-steps.js';
+
+/*
+ * The billing process manager's handling of one recorded event: its reactions, carried out
+ * in order. Stateless: what it needs of the past it reads from the log, so a runner can
+ * replay it from a checkpoint after a crash (docs/architecture.md, "Subscriptions"). Each
+ * action's events derive their ids from the triggering event's id and the action's index.
+ */
+export class BillingProcess {
+  constructor(
+    private readonly store: EventStore,
+    private readonly steps: BillingSteps,
+    private readonly config: BillingConfig,
+  ) {}
+
+  /** Every action done, or the first that must be retried later (the rest wait with it). */
+  async handle(event: RecordedEvent): Promise<StepOutcome> {
+    const actions = isSubscriptionEventType(event.type)
+      ? reactToSubscriptionEvent(upcastSubscriptionEvent(event.type, event.data, event.metadata.schemaVersion), await this.subscriptionBefore(event))
+      : isInvoiceEventType(event.type)
+        ? reactToInvoiceEvent(upcastInvoiceEvent(event.type, event.data, event.metadata.schemaVersion), this.config)
+        : [];
+    for (const [index, action] of actions.entries()) {
+      const outcome = await this.steps.execute(action, {
+        actor: BILLING_ACTOR,
+        correlationId: event.metadata.correlationId,
+        causationId: event.id,
+        seed: `${event.id}\u0000${index}`,
+      });
+      if (outcome.kind !== 'done') return outcome;
+    }
+    return { kind: 'done' };
+  }
+
+  /** The subscription as it stood just before `event`: its price and clock then. */
+  private async subscriptionBefore(event: RecordedEvent): Promise<{ price: NonNullable<SubscriptionState & { exists: true }>['price']; testClock: string | null } | undefined> {
+    if (event.revision === streamRevision(0)) return undefined;
+    const { events } = await this.store.readStream(event.streamId, { maxCount: Number(event.revision) });
+    const state = foldSubscription(events.map((e) => upcastSubscriptionEvent(e.type, e.data, e.metadata.schemaVersion)));
+    return state.exists ? { price: state.price, testClock: state.testClock } : undefined;
+  }
+}
