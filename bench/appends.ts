@@ -18,6 +18,9 @@ import { fmtInt, fmtMs, summarize } from './support/stats.js';
  * that stream returned.
  * Baseline: one INSERT per call into baseline_events (bigint identity PK, jsonb payload),
  * single-row or one multi-row VALUES list of the same size as the batch.
+ * Beside it, informational: the same INSERT into same_index_events, a copy of the events
+ * table with all its indexes and checks, the client choosing the revisions (no expectation
+ * checked, no idempotency): what the log's indexes cost, apart from the append's logic.
  */
 
 /** Same for the port and the baseline, large enough that no writer waits for a connection. */
@@ -34,6 +37,33 @@ CREATE TABLE baseline_events (
   metadata jsonb NOT NULL,
   recorded_at timestamptz NOT NULL DEFAULT now()
 )`;
+
+// The events table's columns, defaults, checks and indexes (migration 003), under another name.
+const SAME_INDEX_TABLE = `CREATE TABLE same_index_events (LIKE events INCLUDING ALL)`;
+
+function sameIndexInsertSql(rows: number): string {
+  const values: string[] = [];
+  for (let r = 0; r < rows; r++) {
+    const p = r * 6;
+    values.push(`($${p + 1}, $${p + 2}, $${p + 3}::uuid, $${p + 4}, $${p + 5}::jsonb, $${p + 6}::jsonb)`);
+  }
+  return `INSERT INTO same_index_events (stream_id, stream_revision, event_id, event_type, data, metadata) VALUES ${values.join(', ')}${rows === 1 ? ' RETURNING global_position' : ''}`;
+}
+
+/** Each writer's own stream in same_index_events and its next revision. */
+class SameIndexWriters {
+  readonly #next = new Map<number, number>();
+
+  constructor(private readonly prefix: string) {}
+
+  values(loop: number, events: readonly NewEvent[]): string[] {
+    let revision = this.#next.get(loop) ?? 0;
+    const values: string[] = [];
+    for (const e of events) values.push(`${this.prefix}-w${loop}`, String(revision++), e.id, e.type, JSON.stringify(e.data), JSON.stringify(e.metadata));
+    this.#next.set(loop, revision);
+    return values;
+  }
+}
 
 function baselineInsertSql(rows: number): string {
   const values: string[] = [];
@@ -135,27 +165,28 @@ function combine(segments: readonly Segment[], eventsPerOp: number): Measured {
 }
 
 /**
- * Baseline and port in alternating segments (B P B P…), so that a change in background
- * load while the comparison runs affects both sides alike.
+ * Baseline, port and same-indexes INSERT in alternating segments (B P S B P S…), so that a
+ * change in background load while the comparison runs affects all sides alike.
  */
-async function comparePair(
+async function compareSides(
   db: BenchDatabase,
   pool: pg.Pool,
   timing: Timing,
   segments: number,
   concurrency: number,
   eventsPerOp: number,
-  baselineOp: Op,
-  portOp: Op,
-): Promise<{ baseline: Measured; port: Measured }> {
+  ops: { baseline: Op; port: Op; sameIndexes: Op },
+): Promise<{ baseline: Measured; port: Measured; sameIndexes: Measured }> {
   const part: Timing = { ...timing, durationMs: timing.durationMs / segments };
   const b: Segment[] = [];
   const p: Segment[] = [];
+  const s: Segment[] = [];
   for (let i = 0; i < segments; i++) {
-    b.push(await segment(db, pool, part, concurrency, baselineOp));
-    p.push(await segment(db, pool, part, concurrency, portOp));
+    b.push(await segment(db, pool, part, concurrency, ops.baseline));
+    p.push(await segment(db, pool, part, concurrency, ops.port));
+    s.push(await segment(db, pool, part, concurrency, ops.sameIndexes));
   }
-  return { baseline: combine(b, eventsPerOp), port: combine(p, eventsPerOp) };
+  return { baseline: combine(b, eventsPerOp), port: combine(p, eventsPerOp), sameIndexes: combine(s, eventsPerOp) };
 }
 
 function describe(m: Measured, unit = 'ev/s'): string {
@@ -173,6 +204,19 @@ function ratioRow(benchmark: string, setting: string, port: Measured, baseline: 
     ratio,
     target: `≥ ${TARGET_RATIO.toFixed(2)}`,
     pass: ratio >= TARGET_RATIO,
+  };
+}
+
+/** The same-indexes INSERT beside the 1-index baseline: how much of the gap the log's indexes explain. */
+function sameIndexesRow(benchmark: string, setting: string, port: Measured, sameIndexes: Measured, baseline: Measured): Row {
+  return {
+    benchmark: `${benchmark}: same-indexes INSERT`,
+    setting,
+    figure: `port ${fmtInt(port.rate)} ev/s = ${(port.rate / sameIndexes.rate).toFixed(2)}× same-indexes INSERT`,
+    baseline: `${describe(sameIndexes)} = ${(sameIndexes.rate / baseline.rate).toFixed(2)}× 1-index`,
+    ratio: undefined,
+    target: 'info',
+    pass: undefined,
   };
 }
 
@@ -210,7 +254,9 @@ async function run(ctx: BenchContext): Promise<Row[]> {
   // Per segment: warm-up, then durationMs / segments measured.
   const timing: Timing = ctx.quick ? { warmupMs: 200, durationMs: 800, maxOps: 200_000 } : { warmupMs: 500, durationMs: 4_000, maxOps: 1_000_000 };
   const batchTiming: Timing = ctx.quick ? { warmupMs: 200, durationMs: 800, maxOps: 20_000 } : { warmupMs: 400, durationMs: 3_000, maxOps: 100_000 };
-  const segments = ctx.quick ? 1 : 2;
+  // Many short alternations rather than a few long ones: background load on a shared machine
+  // comes in bursts, and a burst should fall on every side alike.
+  const segments = ctx.quick ? 1 : 4;
   const singleLevels = [1, 8, 32];
   const batchSizes = [10, 100];
   const batchLevels = ctx.quick ? [8] : [1, 8];
@@ -220,58 +266,59 @@ async function run(ctx: BenchContext): Promise<Row[]> {
     const pool = db.createPool(APPEND_POOL_SIZE, 'bench-appends');
     await migrate(pool, eventStoreMigrations);
     await pool.query(BASELINE_TABLE);
+    await pool.query(SAME_INDEX_TABLE);
     const store = new PostgresEventStore(pool);
     const rows: Row[] = [];
     try {
       for (const writers of singleLevels) {
         const streams = await WriterStreams.create(store, `single-c${writers}`, writers);
-        const { baseline, port } = await comparePair(
-          db,
-          pool,
-          timing,
-          segments,
-          writers,
-          1,
-          async (loop, i) => {
+        const same = new SameIndexWriters(`same-single-c${writers}`);
+        const { baseline, port, sameIndexes } = await compareSides(db, pool, timing, segments, writers, 1, {
+          baseline: async (loop, i) => {
             await pool.query({ name: 'bench_insert_1', text: baselineInsertSql(1), values: baselineValues(`base-w${loop}`, [sampleEvent(i)]) });
             return 1;
           },
-          async (loop, i) => {
+          port: async (loop, i) => {
             await (streams[loop] as WriterStreams).append(store, i, [sampleEvent(i)]);
             return 1;
           },
-        );
+          sameIndexes: async (loop, i) => {
+            await pool.query({ name: 'bench_same_1', text: sameIndexInsertSql(1), values: same.values(loop, [sampleEvent(i)]) });
+            return 1;
+          },
+        });
         ctx.log(
           `  single append, ${plural(writers)}: port ${describe(port)}; raw INSERT ${describe(baseline)}; ` +
             `WAL/event ${fmtInt(port.walBytesPerEvent)} B vs ${fmtInt(baseline.walBytesPerEvent)} B (server-wide); NOTIFY/append ${port.notifiesPerOp.toFixed(2)}`,
         );
         rows.push(ratioRow('append, 1 event (exact revision)', plural(writers), port, baseline));
+        rows.push(sameIndexesRow('append, 1 event', plural(writers), port, sameIndexes, baseline));
       }
 
       for (const size of batchSizes) {
         for (const writers of batchLevels) {
           const streams = await WriterStreams.create(store, `batch${size}-c${writers}`, writers);
-          const { baseline, port } = await comparePair(
-            db,
-            pool,
-            batchTiming,
-            segments,
-            writers,
-            size,
-            async (loop, i) => {
+          const same = new SameIndexWriters(`same-batch${size}-c${writers}`);
+          const { baseline, port, sameIndexes } = await compareSides(db, pool, batchTiming, segments, writers, size, {
+            baseline: async (loop, i) => {
               await pool.query({ name: `bench_insert_${size}`, text: baselineInsertSql(size), values: baselineValues(`base-w${loop}`, batchOf(size, i)) });
               return size;
             },
-            async (loop, i) => {
+            port: async (loop, i) => {
               await (streams[loop] as WriterStreams).append(store, i, batchOf(size, i));
               return size;
             },
-          );
+            sameIndexes: async (loop, i) => {
+              await pool.query({ name: `bench_same_${size}`, text: sameIndexInsertSql(size), values: same.values(loop, batchOf(size, i)) });
+              return size;
+            },
+          });
           ctx.log(
             `  batch append of ${size}, ${plural(writers)}: port ${describe(port)}; multi-row INSERT ${describe(baseline)}; ` +
               `WAL/event ${fmtInt(port.walBytesPerEvent)} B vs ${fmtInt(baseline.walBytesPerEvent)} B (server-wide); NOTIFY/append ${port.notifiesPerOp.toFixed(2)}`,
           );
           rows.push(ratioRow(`append, batch of ${size}`, plural(writers), port, baseline));
+          rows.push(sameIndexesRow(`append, batch of ${size}`, plural(writers), port, sameIndexes, baseline));
         }
       }
     } finally {

@@ -1,15 +1,17 @@
 import { performance } from 'node:perf_hooks';
 import fc from 'fast-check';
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { streamRevision, type NewEvent } from '../../src/application/ports/event-store.js';
-import { position } from '../../src/application/ports/position.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { streamRevision, type ExpectedRevision, type NewEvent } from '../../src/application/ports/event-store.js';
+import { START, comparePositions, position } from '../../src/application/ports/position.js';
+import { appendParams, requiredHead, type AppendRequest } from '../../src/infrastructure/postgres/event-store/append-request.js';
+import { fastAppendQuery, lockedAppendQuery } from '../../src/infrastructure/postgres/event-store/append-statements.js';
 import { PostgresEventStore } from '../../src/infrastructure/postgres/event-store/postgres-event-store.js';
 import { eventStoreMigrations } from '../../src/infrastructure/postgres/event-store/schema.js';
 import { migrate } from '../../src/infrastructure/postgres/migrator.js';
 import { createPool } from '../../src/infrastructure/postgres/pool.js';
 import { createTestDatabase, type TestDatabase } from '../support/pg.js';
-import { consume, eventStoreContract, expectStrictlyIncreasing, newEvent, newStreamId, readAllOf } from './contract.js';
+import { consume, eventStoreContract, expectStrictlyIncreasing, expectWrongExpectedVersion, newEvent, newStreamId, readAllOf } from './contract.js';
 
 eventStoreContract('PostgresEventStore', { validatesEvents: true, detectsReusedEventIds: true, reportsReplays: true }, async () => {
   const db = await createTestDatabase('es_contract');
@@ -37,16 +39,16 @@ eventStoreContract('PostgresEventStore', { validatesEvents: true, detectsReusedE
   };
 });
 
-/** ledger_append called the way the adapter calls it, but on a client whose transaction the test controls. */
-async function appendOn(client: pg.ClientBase, stream: string, events: readonly NewEvent[]): Promise<void> {
-  await client.query('SELECT * FROM ledger_append($1, $2, NULL, $3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[], false)', [
-    stream,
-    'any',
-    events.map((e) => e.id),
-    events.map((e) => e.type),
-    events.map((e) => JSON.stringify(e.data)),
-    events.map((e) => JSON.stringify(e.metadata)),
-  ]);
+/**
+ * An append as the adapter sends it (the lock-free fast path for an exact revision or
+ * no_stream, ledger_append under the stream's lock for 'any'), on a client whose transaction
+ * the test controls.
+ */
+async function appendOn(client: pg.ClientBase, stream: string, events: readonly NewEvent[], expected: ExpectedRevision = 'any'): Promise<void> {
+  const request = appendParams(stream, events, expected);
+  const head = requiredHead(request);
+  const { rows } = await client.query(head === undefined ? lockedAppendQuery(request, false) : fastAppendQuery(request, head));
+  expect(rows).toHaveLength(1);
 }
 
 async function inTransaction(pool: pg.Pool, body: (client: pg.PoolClient) => Promise<'commit' | 'rollback'>): Promise<void> {
@@ -188,6 +190,8 @@ describe('PostgresEventStore on PostgreSQL', () => {
         // xid-first: take the transaction id, sleep, then append (sequence number out of xid order).
         pattern: fc.constantFrom('direct', 'hold', 'xid-first'),
         rollback: fc.boolean().map((b) => b && Math.random() < 0.3),
+        // exact: the lock-free fast path (no_stream, then the revision); any: ledger_append under the lock.
+        expectation: fc.constantFrom('any', 'exact'),
       });
       const plan = fc.record({
         writers: fc.array(fc.array(step, { minLength: 1, maxLength: 5 }), { minLength: 2, maxLength: 6 }),
@@ -205,24 +209,27 @@ describe('PostgresEventStore on PostgreSQL', () => {
             await Promise.all(
               writers.map(async (steps, w) => {
                 const stream = streamIds[w]!;
+                let head: bigint | undefined;
                 for (const s of steps) {
                   const events = Array.from({ length: s.events }, () => newEvent(`Random${s.pattern}`));
+                  const expected: ExpectedRevision = s.expectation === 'any' ? 'any' : head === undefined ? 'no_stream' : streamRevision(head);
                   if (s.pattern === 'direct') {
-                    await store.append(stream, events, 'any');
+                    await store.append(stream, events, expected);
                   } else {
                     await inTransaction(db.pool, async (client) => {
                       if (s.pattern === 'xid-first') {
                         await client.query('SELECT pg_current_xact_id()');
                         await client.query('SELECT pg_sleep($1)', [s.delayMs / 1000]);
-                        await appendOn(client, stream, events);
+                        await appendOn(client, stream, events, expected);
                       } else {
-                        await appendOn(client, stream, events);
+                        await appendOn(client, stream, events, expected);
                         await client.query('SELECT pg_sleep($1)', [s.delayMs / 1000]);
                       }
                       return s.rollback ? 'rollback' : 'commit';
                     });
                     if (s.rollback) continue;
                   }
+                  head = (head ?? -1n) + BigInt(events.length);
                   for (const e of events) committed.add(e.id);
                 }
               }),
@@ -246,11 +253,78 @@ describe('PostgresEventStore on PostgreSQL', () => {
     });
   });
 
+  describe('reading ahead', () => {
+    it('answers readAll with what committed before the call, never with a short page read ahead earlier', async () => {
+      const head = await store.headPosition();
+      const stream = newStreamId('ahead');
+      const events = Array.from({ length: 13 }, (_, i) => newEvent('Ahead', { i }));
+      // Any open transaction on the server hides later commits for a moment: wait until
+      // the write is visible (headPosition reads nothing ahead), so that what readAll
+      // answers next depends only on the read-ahead.
+      const appendVisible = async (slice: NewEvent[], expected: ExpectedRevision): Promise<void> => {
+        const written = await store.append(stream, slice, expected);
+        await vi.waitFor(async () => expect(comparePositions((await store.headPosition()) ?? START, written.position)).toBeGreaterThanOrEqual(0), {
+          timeout: 10_000,
+          interval: 10,
+        });
+      };
+      await appendVisible(events.slice(0, 5), 'no_stream');
+      // A full page: the page after it (empty by now) is read ahead.
+      const first = await store.readAll({ after: head, maxCount: 5 });
+      expect(ids(first)).toEqual(ids(events.slice(0, 5)));
+      await appendVisible(events.slice(5, 10), streamRevision(4));
+      const second = await store.readAll({ after: first.at(-1)!.position, maxCount: 5 });
+      expect(ids(second)).toEqual(ids(events.slice(5, 10)));
+      // The second page was full too: the page after it, read ahead before events 10-12 existed, is short and dropped.
+      await appendVisible(events.slice(10), streamRevision(9));
+      const third = await store.readAll({ after: second.at(-1)!.position, maxCount: 5 });
+      expect(ids(third)).toEqual(ids(events.slice(10)));
+      expect(ids(await readAllOf(store, head, new Set([stream]), 13, { pageSize: 2 }))).toEqual(ids(events));
+    });
+  });
+
   describe('validation and idempotency', () => {
     it('accepts any position it could have issued', async () => {
       // Not a contract case: what EventStoreDB answers for a position past its end is up to its server.
       const max = (1n << 64n) - 1n;
       expect(await store.readAll({ after: position(max, max), maxCount: 50_000 })).toEqual([]);
+    });
+
+    it('refuses in SQL too what the adapter refuses before the round trip: empty stream id or type, metadata not an object', async () => {
+      // Requests the adapter would never send, straight to both write paths.
+      const valid = appendParams(newStreamId('sqlcheck'), [newEvent(), newEvent()], 'no_stream');
+      const broken: AppendRequest[] = [
+        { ...valid, streamId: '' },
+        { ...valid, types: ['T', ''] },
+        { ...valid, metadata: [valid.metadata[0]!, '[1]'] },
+      ];
+      for (const request of broken) {
+        for (const one of [request, { ...request, ids: request.ids.slice(1), types: request.types.slice(1), data: request.data.slice(1), metadata: request.metadata.slice(1) }]) {
+          await expect(db.pool.query(fastAppendQuery(one, '-1'))).rejects.toMatchObject({ code: '23502' });
+          await expect(db.pool.query(lockedAppendQuery({ ...one, kind: 'any' }, false))).rejects.toMatchObject({ code: '23502' });
+        }
+      }
+      expect(await store.readStream(valid.streamId)).toEqual({ revision: undefined, events: [] });
+    });
+
+    it('refuses a stale exact revision that this instance knows exists, once another instance has moved the stream on', async () => {
+      const other = new PostgresEventStore(db.pool, { pollIntervalMs: 25 });
+      try {
+        const stream = newStreamId('known');
+        await store.append(stream, [newEvent(), newEvent(), newEvent()], 'no_stream');
+        // `other` learns that revision 2 exists (and appends after it, unprobed, below).
+        expect((await other.readStream(stream)).revision).toBe(streamRevision(2));
+        await store.append(stream, [newEvent()], streamRevision(2));
+        await expectWrongExpectedVersion(other.append(stream, [newEvent()], streamRevision(2)), 3n);
+        await expectWrongExpectedVersion(other.append(stream, [newEvent(), newEvent()], streamRevision(1)), 3n);
+        // Past what anyone wrote: unknown, so probed, and refused without a gap.
+        await expectWrongExpectedVersion(other.append(stream, [newEvent()], streamRevision(7)), 3n);
+        expect((await other.append(stream, [newEvent()], streamRevision(3))).nextExpectedRevision).toBe(streamRevision(4));
+        const read = await store.readStream(stream);
+        expect(read.events.map((e) => e.revision)).toEqual([0, 1, 2, 3, 4].map((n) => streamRevision(n)));
+      } finally {
+        await other.close();
+      }
     });
 
     it('answers racing copies of one write with the same result', async () => {

@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import {
-  IdempotencyViolation,
   WrongExpectedVersion,
   streamRevision,
   type AppendOptions,
   type AppendResult,
-  type EventMetadata,
   type EventStore,
   type ExpectedRevision,
   type NewEvent,
@@ -19,8 +17,14 @@ import {
 import { START, position, type Position } from '../../../application/ports/position.js';
 import { WakeSignal } from '../../../application/support/timing.js';
 import { dedicatedClient, PgNotificationListener } from '../notifications/pg-notification-listener.js';
-import { appendRecordingOutcomeSql, outcomeRecordParams } from '../idempotency/outcome-record-sql.js';
-import { EVENT_ID_CONSTRAINT, IDEMPOTENCY_VIOLATION_SQLSTATE } from './schema.js';
+import { appendParams, checkStreamId, INT8_MAX } from './append-request.js';
+import { EVENT_COLUMNS, eventsOf, int8, queryArrays } from './event-rows.js';
+import { KnownRevisions } from './known-revisions.js';
+import { NotificationSender } from './notification-sender.js';
+import { ReadAhead } from './read-ahead.js';
+import { runAppend, type AppendRow } from './append-statements.js';
+
+export { appendParams };
 
 export interface PostgresEventStoreOptions {
   /**
@@ -44,26 +48,10 @@ const DEFAULT_CHANNEL = 'ledger_events';
  */
 const HIDDEN_RECHECK_MIN_MS = 10;
 const HIDDEN_RECHECK_MAX_MS = 250;
-/** A racing duplicate can hit the event-id index once; a second look settles it, a third is spare. */
-const MAX_APPEND_ATTEMPTS = 3;
-const INT8_MAX = (1n << 63n) - 1n;
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 // Only rows of transactions older than every transaction still running are read: later
 // commits can then only add rows after the reader's (transaction_id, global_position).
 const VISIBLE = 'e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())';
-// Positions leave as text (int8/xid8 exceed Number). Every other clause names the table's
-// columns through the alias e: a bare ORDER BY transaction_id would sort by the text
-// output column of the same name, and "10" sorts before "9".
-const EVENT_COLUMNS = `e.global_position::text AS global_position, e.transaction_id::text AS transaction_id,
-  e.stream_id, e.stream_revision::text AS stream_revision, e.event_id::text AS event_id, e.event_type, e.data, e.metadata, e.recorded_at`;
-
-const APPEND_SQL = `SELECT r.status, r.revision::text AS revision, r.transaction_id::text AS transaction_id,
-  r.global_position::text AS global_position
-  FROM ledger_append($1, $2, $3, $4::uuid[], $5::text[], $6::jsonb[], $7::jsonb[], $8) r`;
-const APPEND_PARAMS = 8;
-/** The append with a keyed command's answer recorded in the same statement. */
-const APPEND_RECORDING_SQL = appendRecordingOutcomeSql(APPEND_SQL, APPEND_PARAMS);
 
 const READ_ALL_SQL = `SELECT ${EVENT_COLUMNS} FROM events e
   WHERE ${VISIBLE} AND (e.transaction_id, e.global_position) > ($1::xid8, $2::bigint)
@@ -79,7 +67,7 @@ const HEAD_SQL = `SELECT e.transaction_id::text AS transaction_id, e.global_posi
 // hidden by the xmin rule: true when the newest committed row is one of them. (Rows of
 // transactions still running are invisible here; the backward index scan skips them.)
 // Always at least one row; event columns are NULL when the page is empty.
-const READ_PAGE_SQL = `SELECT page.*, coalesce(newest.transaction_id >= pg_snapshot_xmin(pg_current_snapshot()), false) AS hidden
+const READ_PAGE_SQL = `SELECT coalesce(newest.transaction_id >= pg_snapshot_xmin(pg_current_snapshot()), false) AS hidden, page.*
   FROM (SELECT 1) one
   LEFT JOIN LATERAL (
     SELECT e.transaction_id FROM events e
@@ -95,58 +83,31 @@ const READ_PAGE_SQL = `SELECT page.*, coalesce(newest.transaction_id >= pg_snaps
   ) page ON true
   ORDER BY page.sort_transaction, page.sort_position`;
 
-// One statement, so the stream's revision and its events come from the same snapshot.
-const READ_STREAM_SQL = `SELECT s.revision::text AS stream_head, page.* FROM streams s
+// One statement, so the stream's revision (its last event's) and its events come from the
+// same snapshot.
+const READ_STREAM_SQL = `SELECT s.head::text AS stream_head, page.* FROM (
+    SELECT max(h.stream_revision) AS head FROM events h WHERE h.stream_id = $1
+  ) s
   LEFT JOIN LATERAL (
     SELECT ${EVENT_COLUMNS}, e.stream_revision AS sort_key FROM events e
-    WHERE e.stream_id = s.stream_id AND e.stream_revision >= $2
+    WHERE e.stream_id = $1 AND e.stream_revision >= $2
     ORDER BY e.stream_revision
     LIMIT $3
   ) page ON true
-  WHERE s.stream_id = $1
+  WHERE s.head IS NOT NULL
   ORDER BY page.sort_key`;
 
-interface EventRow {
-  readonly global_position: string;
-  readonly transaction_id: string;
-  readonly stream_id: string;
-  readonly stream_revision: string;
-  readonly event_id: string;
-  readonly event_type: string;
-  readonly data: unknown;
-  readonly metadata: EventMetadata;
-  readonly recorded_at: Date;
-}
-
-/** An outer-joined event: all columns present, or all NULL. */
-type MaybeEventRow = EventRow | { readonly [K in keyof EventRow]: null };
-type StreamRow = MaybeEventRow & { readonly stream_head: string };
-type PageRow = MaybeEventRow & { readonly hidden: boolean };
-
-interface AppendRow {
-  readonly status: 'ok' | 'replayed' | 'wrong_expected_version';
-  readonly revision: string | null;
-  readonly transaction_id: string | null;
-  readonly global_position: string | null;
-  /** Only from APPEND_RECORDING_SQL. */
-  readonly outcome_recorded?: boolean;
+/** A subscription page, and the wake-up generation seen before it was read. */
+interface PageRead {
+  readonly seen: number;
+  readonly events: RecordedEvent[];
+  readonly hidden: boolean;
 }
 
 interface PositionRow {
   readonly transaction_id: string;
   readonly global_position: string;
 }
-
-/** The parameters of one ledger_append call, validated before anything touches the database. */
-type AppendParams = [
-  streamId: string,
-  kind: string,
-  revision: string | null,
-  ids: string[],
-  types: string[],
-  data: string[],
-  metadata: string[],
-];
 
 /**
  * EventStore on PostgreSQL. The caller owns the pool; close() ends only what this instance
@@ -158,6 +119,8 @@ export class PostgresEventStore implements EventStore {
   readonly #wakeups = new WakeSignal();
   readonly #listener: PgNotificationListener;
   readonly #sender: NotificationSender;
+  readonly #known = new KnownRevisions();
+  readonly #readAhead = new ReadAhead((after, limit) => this.#readAll(after, limit));
   #closed = false;
 
   constructor(pool: pg.Pool, options: PostgresEventStoreOptions = {}) {
@@ -185,30 +148,9 @@ export class PostgresEventStore implements EventStore {
 
   async append(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision, options: AppendOptions = {}): Promise<AppendResult> {
     this.#assertOpen();
-    const params = appendParams(streamId, events, expected);
-    const record = options.recordOutcome;
-    const query = record
-      ? { name: 'ledger_append_recording', text: APPEND_RECORDING_SQL, extra: outcomeRecordParams(record) }
-      : { name: 'ledger_append', text: APPEND_SQL, extra: [] };
-    let checkReplay = false;
-    let collision: unknown;
-    for (let attempt = 1; attempt <= MAX_APPEND_ATTEMPTS; attempt++) {
-      let row: AppendRow;
-      try {
-        const result = await this.#pool.query<AppendRow>({ name: query.name, text: query.text, values: [...params, checkReplay, ...query.extra] });
-        row = single(result.rows, 'ledger_append');
-      } catch (error) {
-        if (!isUniqueViolation(error, EVENT_ID_CONSTRAINT)) throw translateAppendError(error);
-        // The function assumes a new write and lets the unique index catch a repeat (a
-        // retried 'any' append, or two copies of one write racing); asking again with
-        // the replay check on returns the original result or a precise violation.
-        collision = error;
-        checkReplay = true;
-        continue;
-      }
-      return this.#appendOutcome(row, streamId, expected);
-    }
-    throw new IdempotencyViolation(`an event id of this append kept colliding with a concurrent write (${MAX_APPEND_ATTEMPTS} attempts)`, { cause: collision });
+    const expectedExists = typeof expected === 'bigint' && this.#known.has(streamId, expected);
+    const row = await runAppend(this.#pool, appendParams(streamId, events, expected), expectedExists, options.recordOutcome);
+    return this.#appendOutcome(row, streamId, expected);
   }
 
   async readStream(streamId: string, options: { fromRevision?: StreamRevision; maxCount?: number } = {}): Promise<ReadStreamResult> {
@@ -217,29 +159,33 @@ export class PostgresEventStore implements EventStore {
     const from = options.fromRevision ?? 0n;
     if (typeof from !== 'bigint' || from < 0n) throw new RangeError('fromRevision must be a non-negative bigint');
     const limit = options.maxCount === undefined ? null : checkCount(options.maxCount, 'maxCount', 0);
-    const { rows } = await this.#pool.query<StreamRow>({
+    const { rows } = await queryArrays(this.#pool, {
       name: 'ledger_read_stream',
       text: READ_STREAM_SQL,
       values: [streamId, from > INT8_MAX ? INT8_MAX.toString() : from.toString(), limit],
     });
     const first = rows[0];
     if (first === undefined) return { revision: undefined, events: [] };
-    const events: RecordedEvent[] = [];
-    for (const row of rows) if (row.event_id !== null) events.push(toRecordedEvent(row));
-    return { revision: streamRevision(parseInt8(first.stream_head)), events };
+    // Column 0 is the stream's head, the event follows.
+    const head = int8(first[0]);
+    this.#known.note(streamId, head);
+    return { revision: streamRevision(head), events: eventsOf(rows, 1) };
   }
 
   async readAll(options: ReadAllOptions): Promise<readonly RecordedEvent[]> {
     this.#assertOpen();
     const limit = Math.min(checkCount(options.maxCount, 'maxCount', 0), MAX_READ_COUNT);
     if (limit === 0) return [];
-    const after = options.after ?? START;
-    const { rows } = await this.#pool.query<EventRow>({
+    return this.#readAhead.page(options.after ?? START, limit);
+  }
+
+  async #readAll(after: Position, limit: number): Promise<readonly RecordedEvent[]> {
+    const { rows } = await queryArrays(this.#pool, {
       name: 'ledger_read_all',
       text: READ_ALL_SQL,
       values: [...cursorParams(after), limit],
     });
-    return rows.map(toRecordedEvent);
+    return eventsOf(rows, 0);
   }
 
   async *subscribeToAll(options: SubscribeOptions): AsyncGenerator<readonly RecordedEvent[], void, undefined> {
@@ -252,14 +198,19 @@ export class PostgresEventStore implements EventStore {
     let cursor: Position = options.after ?? START;
     const maxRecheckMs = Math.min(HIDDEN_RECHECK_MAX_MS, this.#pollIntervalMs);
     let recheckMs = HIDDEN_RECHECK_MIN_MS;
+    let next: Promise<PageRead> | undefined;
     while (!signal.aborted && !this.#closed) {
-      const seen = this.#wakeups.generation;
-      const { events, hidden } = await this.#readPage(cursor, batchSize);
+      const { seen, events, hidden } = await (next ?? this.#startPage(cursor, batchSize));
+      next = undefined;
       if (signal.aborted || this.#closed) return;
       const last = events.at(-1);
       if (last !== undefined) {
         cursor = last.position;
         recheckMs = HIDDEN_RECHECK_MIN_MS;
+        // A full batch: read the next page while the consumer handles this one (catching
+        // up). Its wake-up generation is taken before it reads, so an append committed
+        // meanwhile is never waited past; a short page read then is simply looked at again.
+        if (events.length === batchSize) next = this.#startPage(cursor, batchSize);
         yield events;
         continue;
       }
@@ -275,23 +226,30 @@ export class PostgresEventStore implements EventStore {
     }
   }
 
+  /** Starts reading a subscription page; a failure surfaces when it is awaited, never as an unhandled rejection. */
+  #startPage(after: Position, limit: number): Promise<PageRead> {
+    const seen = this.#wakeups.generation;
+    const read = this.#readPage(after, limit).then((page) => ({ seen, ...page }));
+    read.catch(() => undefined);
+    return read;
+  }
+
   /** A readAll page, and whether committed events after `after` are still held back. */
   async #readPage(after: Position, limit: number): Promise<{ events: RecordedEvent[]; hidden: boolean }> {
-    const { rows } = await this.#pool.query<PageRow>({
+    const { rows } = await queryArrays(this.#pool, {
       name: 'ledger_read_page',
       text: READ_PAGE_SQL,
       values: [...cursorParams(after), limit],
     });
-    const events: RecordedEvent[] = [];
-    for (const row of rows) if (row.event_id !== null) events.push(toRecordedEvent(row));
-    return { events, hidden: rows[0]?.hidden === true };
+    // Column 0 is the hidden flag, the event follows.
+    return { events: eventsOf(rows, 1), hidden: rows[0]?.[0] === true };
   }
 
   async headPosition(): Promise<Position | undefined> {
     this.#assertOpen();
     const { rows } = await this.#pool.query<PositionRow>({ name: 'ledger_head_position', text: HEAD_SQL });
     const row = rows[0];
-    return row === undefined ? undefined : position(parseInt8(row.transaction_id), parseInt8(row.global_position));
+    return row === undefined ? undefined : position(int8(row.transaction_id), int8(row.global_position));
   }
 
   async close(): Promise<void> {
@@ -299,11 +257,14 @@ export class PostgresEventStore implements EventStore {
     this.#closed = true;
     // Ends every subscription that is waiting; one that is reading ends after its read.
     this.#wakeups.wake();
+    this.#readAhead.clear();
     await Promise.all([this.#listener.close(), this.#sender.close()]);
   }
 
   #appendOutcome(row: AppendRow, streamId: string, expected: ExpectedRevision): AppendResult {
-    const revision = row.revision === null ? undefined : streamRevision(parseInt8(row.revision));
+    const revision = row.revision === null ? undefined : streamRevision(int8(row.revision));
+    // Written, replayed or reported as the actual head: that revision exists.
+    if (revision !== undefined) this.#known.note(streamId, revision);
     if (row.status === 'wrong_expected_version') throw new WrongExpectedVersion(streamId, expected, revision);
     if (revision === undefined || row.transaction_id === null || row.global_position === null) {
       throw new Error(`ledger_append returned an incomplete ${row.status} result`);
@@ -314,7 +275,7 @@ export class PostgresEventStore implements EventStore {
     }
     return {
       nextExpectedRevision: revision,
-      position: position(parseInt8(row.transaction_id), parseInt8(row.global_position)),
+      position: position(int8(row.transaction_id), int8(row.global_position)),
       replayed: row.status === 'replayed',
       ...(row.outcome_recorded === true ? { outcomeRecorded: true } : {}),
     };
@@ -323,48 +284,6 @@ export class PostgresEventStore implements EventStore {
   #assertOpen(): void {
     if (this.#closed) throw new Error('PostgresEventStore is closed');
   }
-}
-
-/** Refuses, before any round trip, what the log cannot hold (exported for the in-memory test double). */
-export function appendParams(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): AppendParams {
-  checkStreamId(streamId);
-  if (events.length === 0) throw new RangeError('append needs at least one event');
-  const [kind, revision] = expectedParams(expected);
-  const ids: string[] = [];
-  const types: string[] = [];
-  const data: string[] = [];
-  const metadata: string[] = [];
-  const seen = new Set<string>();
-  for (const event of events) {
-    if (typeof event.id !== 'string' || !UUID_PATTERN.test(event.id)) throw new TypeError(`event id is not a UUID: ${String(event.id)}`);
-    const id = event.id.toLowerCase();
-    if (seen.has(id)) throw new TypeError(`event id ${id} appears twice in one append`);
-    seen.add(id);
-    if (typeof event.type !== 'string' || event.type === '') throw new TypeError(`event ${id}: type must be a non-empty string`);
-    if (typeof event.metadata !== 'object' || event.metadata === null || Array.isArray(event.metadata)) {
-      throw new TypeError(`event ${id}: metadata must be an object`);
-    }
-    ids.push(id);
-    types.push(event.type);
-    // Serialised here rather than by pg, which would turn a top-level array into a
-    // PostgreSQL array literal. Undefined has no JSON form; store it as null.
-    data.push(JSON.stringify(event.data) ?? 'null');
-    metadata.push(JSON.stringify(event.metadata));
-  }
-  return [streamId, kind, revision, ids, types, data, metadata];
-}
-
-function expectedParams(expected: ExpectedRevision): [kind: string, revision: string | null] {
-  if (typeof expected === 'bigint') {
-    if (expected < 0n || expected > INT8_MAX) throw new RangeError(`expected revision out of range: ${expected}`);
-    return ['exact', expected.toString()];
-  }
-  if (expected === 'any' || expected === 'no_stream' || expected === 'stream_exists') return [expected, null];
-  throw new TypeError(`unknown expected revision: ${String(expected)}`);
-}
-
-function checkStreamId(streamId: string): void {
-  if (typeof streamId !== 'string' || streamId === '') throw new TypeError('stream id must be a non-empty string');
 }
 
 function checkCount(n: number, what: string, min: 0 | 1): number {
@@ -376,100 +295,4 @@ function checkCount(n: number, what: string, min: 0 | 1): number {
 function cursorParams(after: Position): [commit: string, prepare: string] {
   // No global_position exceeds int8, so clamping a larger prepare part keeps the order.
   return [after.commit.toString(), (after.prepare > INT8_MAX ? INT8_MAX : after.prepare).toString()];
-}
-
-function toRecordedEvent(row: EventRow): RecordedEvent {
-  return {
-    id: row.event_id,
-    type: row.event_type,
-    streamId: row.stream_id,
-    revision: streamRevision(parseInt8(row.stream_revision)),
-    position: position(parseInt8(row.transaction_id), parseInt8(row.global_position)),
-    data: row.data,
-    metadata: row.metadata,
-    recordedAt: row.recorded_at,
-  };
-}
-
-/** int8 and xid8 arrive as decimal text; going through Number would lose precision past 2^53. */
-function parseInt8(text: string): bigint {
-  if (!/^\d{1,20}$/.test(text)) throw new Error(`expected an unsigned integer from PostgreSQL, got ${JSON.stringify(text)}`);
-  return BigInt(text);
-}
-
-function single<R>(rows: readonly R[], what: string): R {
-  const row = rows[0];
-  if (row === undefined || rows.length !== 1) throw new Error(`${what} returned ${rows.length} rows`);
-  return row;
-}
-
-interface PgErrorFields {
-  readonly code?: string;
-  readonly constraint?: string;
-  readonly message?: string;
-}
-
-function pgError(error: unknown): PgErrorFields {
-  return typeof error === 'object' && error !== null ? error : {};
-}
-
-function isUniqueViolation(error: unknown, constraint: string): boolean {
-  const e = pgError(error);
-  return e.code === '23505' && e.constraint === constraint;
-}
-
-function translateAppendError(error: unknown): unknown {
-  const e = pgError(error);
-  if (e.code === IDEMPOTENCY_VIOLATION_SQLSTATE) return new IdempotencyViolation(e.message ?? 'idempotency violation', { cause: error });
-  return error;
-}
-
-/**
- * Sends NOTIFY out of band after appends. NOTIFY inside the append would take the
- * database-wide notify lock at every commit; here at most one is in flight per instance,
- * and appends that finish meanwhile share the next one (it starts after they committed).
- */
-// Each NOTIFY is a transaction and a WAL flush of its own. At most one per this interval:
-// the appends of a busy writer coalesce into one wake-up, at the price of at most this much
-// extra latency for subscribers in other instances (local ones are woken directly).
-const NOTIFY_MIN_INTERVAL_MS = 10;
-
-/** Sends the cross-instance wake-up, coalesced and spaced out; never on an append's path. */
-class NotificationSender {
-  #inFlight: Promise<void> | undefined;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #lastSentAt = Number.NEGATIVE_INFINITY;
-  #closed = false;
-
-  constructor(
-    private readonly pool: pg.Pool,
-    private readonly channel: string,
-    private readonly payload: string,
-  ) {}
-
-  request(): void {
-    if (this.#closed || this.#timer !== undefined) return;
-    const wait = Math.max(0, this.#lastSentAt + NOTIFY_MIN_INTERVAL_MS - performance.now());
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#lastSentAt = performance.now();
-      const previous = this.#inFlight ?? Promise.resolve();
-      this.#inFlight = previous.then(() => this.#send());
-    }, wait);
-  }
-
-  async close(): Promise<void> {
-    this.#closed = true;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    await this.#inFlight;
-  }
-
-  async #send(): Promise<void> {
-    try {
-      await this.pool.query('SELECT pg_notify($1, $2)', [this.channel, this.payload]);
-    } catch {
-      // Best effort: other instances' subscribers fall back to polling.
-    }
-  }
 }

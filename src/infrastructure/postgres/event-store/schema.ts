@@ -1,14 +1,13 @@
 import type { Migration } from '../migrator.js';
+import { EVENT_ID_CONSTRAINT, IDEMPOTENCY_VIOLATION_SQLSTATE } from './schema-constants.js';
+import { revisionKeyMigration } from './revision-key-migration.js';
 
-/**
- * SQLSTATE raised by ledger_append when event ids were already written, but not as this
- * same write (partly, elsewhere, or with other types). The adapter maps it to
- * IdempotencyViolation.
+export { EVENT_ID_CONSTRAINT, IDEMPOTENCY_VIOLATION_SQLSTATE };
+
+/*
+ * Migrations 001 and 002 are as they were first applied (forward-only); 003 replaced the
+ * streams table and both functions (revision-key-migration.ts).
  */
-export const IDEMPOTENCY_VIOLATION_SQLSTATE = 'LE001';
-
-/** Name of the unique constraint on events.event_id; a hit on it may be a racing retry. */
-export const EVENT_ID_CONSTRAINT = 'events_event_id_key';
 
 const tables = `
 -- One row per stream: its lock, its revision. Updated on every append, so leave room on
@@ -211,4 +210,5 @@ $fn$;
 export const eventStoreMigrations: Migration[] = [
   { id: 'event-store/001-tables', sql: tables },
   { id: 'event-store/002-append-function', sql: replayFunction + appendFunction },
+  revisionKeyMigration,
 ];
