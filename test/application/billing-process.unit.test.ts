@@ -110,3 +110,23 @@ describe('the billing process manager', () => {
     expect(types(attempts)).toEqual(['PaymentFailed', 'PaymentAuthorized']);
   });
 });
+
+describe('an incomplete subscription that expires', () => {
+  it('has its first invoice voided, so dunning never charges for a subscription that no longer exists', async () => {
+    const { store, subscriptions, steps, drain, setNow } = setup();
+    const created = await subscriptions.create({ customerId: 'cus_1', price, paymentMethod: 'pm_card_chargeDeclinedInsufficientFunds', trialDays: null, metadata: {}, testClock: null }, ctx);
+    if (!created.ok) throw new Error(created.error.code);
+    const id = created.value.state.subscriptionId;
+    await drain();
+    setNow('2026-02-01T08:00:00.000Z');
+    const expired = await subscriptions.expireIncomplete(id, new Date('2026-02-01T08:00:00.000Z'), { actor: 'billing-clock', correlationId: 'tick', causationId: 'tick', seed: `expire:${id}`, at: new Date('2026-02-01T08:00:00.000Z') });
+    expect(expired).toMatchObject({ ok: true, value: { state: { status: 'incomplete_expired' } } });
+    await drain();
+    expect(store.events.at(-1)?.type).toBe('InvoiceVoided');
+    const invoiceId = (store.events.find((e) => e.type === 'InvoiceIssued')?.data as { invoiceId: InvoiceId }).invoiceId;
+    // The retry the schedule had planned finds a void invoice: no attempt, no payment.
+    const before = store.events.length;
+    expect(await steps.execute({ kind: 'attempt_payment', invoiceId, attempt: 2, at: '2026-02-01T09:00:00.000Z' }, { actor: 'billing-clock', correlationId: 'tick', causationId: 'tick', seed: 'retry', at: new Date('2026-02-01T09:00:00.000Z') })).toEqual({ kind: 'done' });
+    expect(store.events.length).toBe(before);
+  });
+});

@@ -1,5 +1,4 @@
 import { isInvoiceEventType, upcastInvoiceEvent } from '../../domain/invoice/index.js';
-import type { SubscriptionState } from '../../domain/subscription/index.js';
 import { foldSubscription, isSubscriptionEventType, upcastSubscriptionEvent } from '../../domain/subscription/index.js';
 import type { EventStore, RecordedEvent } from '../ports/event-store.js';
 import { streamRevision } from '../ports/event-store.js';
@@ -43,10 +42,10 @@ export class BillingProcess {
   }
 
   /** The subscription as it stood just before `event`: its price and clock then. */
-  private async subscriptionBefore(event: RecordedEvent): Promise<{ price: NonNullable<SubscriptionState & { exists: true }>['price']; testClock: string | null } | undefined> {
+  private async subscriptionBefore(event: RecordedEvent): Promise<Parameters<typeof reactToSubscriptionEvent>[1]> {
     if (event.revision === streamRevision(0)) return undefined;
     const { events } = await this.store.readStream(event.streamId, { maxCount: Number(event.revision) });
     const state = foldSubscription(events.map((e) => upcastSubscriptionEvent(e.type, e.data, e.metadata.schemaVersion)));
-    return state.exists ? { price: state.price, testClock: state.testClock } : undefined;
+    return state.exists ? { price: state.price, testClock: state.testClock, currentPeriod: state.currentPeriod } : undefined;
   }
 }

@@ -45,7 +45,9 @@ export type BillingAction =
   | { readonly kind: 'record_invoice_paid'; readonly subscriptionId: SubscriptionId; readonly invoiceId: InvoiceId }
   | { readonly kind: 'record_invoice_failed'; readonly subscriptionId: SubscriptionId; readonly invoiceId: InvoiceId }
   | { readonly kind: 'exhaust_dunning'; readonly subscriptionId: SubscriptionId; readonly invoiceId: InvoiceId; readonly then: BillingConfig['afterDunning']; readonly at: string }
-  | { readonly kind: 'mark_uncollectible'; readonly invoiceId: InvoiceId; readonly at: string };
+  | { readonly kind: 'mark_uncollectible'; readonly invoiceId: InvoiceId; readonly at: string }
+  /** The invoice seeded `idSeed` of a subscription, voided if it is still unpaid (a paid one stays paid). */
+  | { readonly kind: 'void_invoice'; readonly subscriptionId: SubscriptionId; readonly idSeed: string; readonly seedAt: string; readonly at: string };
 
 const describe = (price: SubscriptionPrice): string =>
   `${price.amount} ${price.currency} every ${price.intervalCount === 1 ? '' : `${price.intervalCount} `}${price.interval}${price.intervalCount === 1 ? '' : 's'}`;
@@ -81,7 +83,7 @@ function periodInvoice(
  */
 export function reactToSubscriptionEvent(
   event: SubscriptionEvent,
-  context: { readonly price: SubscriptionPrice; readonly testClock: string | null } | undefined,
+  context: { readonly price: SubscriptionPrice; readonly testClock: string | null; readonly currentPeriod?: CurrentPeriod } | undefined,
 ): BillingAction[] {
   switch (event.type) {
     case 'SubscriptionCreated': {
@@ -125,6 +127,12 @@ export function reactToSubscriptionEvent(
           },
         },
       ];
+    }
+    case 'SubscriptionIncompleteExpired': {
+      // As Stripe: the first invoice of an expired subscription is voided, so dunning never charges for it.
+      const period = context?.currentPeriod;
+      if (period?.kind !== 'billing') return [];
+      return [{ kind: 'void_invoice', subscriptionId: event.data.subscriptionId, idSeed: `period:${period.start}`, seedAt: period.start, at: event.data.at }];
     }
     default:
       return [];

@@ -90,6 +90,11 @@ export class BillingSteps {
         return this.subscriptionStep(await this.subscriptions.recordInvoicePaymentFailed(action.subscriptionId, action.invoiceId, cause));
       case 'exhaust_dunning':
         return this.subscriptionStep(await this.subscriptions.exhaustDunning(action.subscriptionId, action.invoiceId, action.then, new Date(action.at), cause));
+      case 'void_invoice': {
+        const invoiceId = this.invoiceIdFor(action.subscriptionId, action.idSeed, action.seedAt);
+        // Never issued, or paid meanwhile: nothing to void.
+        return this.settled(await this.invoice(invoiceId, cause, () => ({ type: 'VoidInvoice', invoiceId, now: new Date(action.at) })), ['invoice_not_found', 'invoice_final']);
+      }
       case 'mark_uncollectible':
         return this.settled(await this.invoice(action.invoiceId, cause, () => ({ type: 'MarkInvoiceUncollectible', invoiceId: action.invoiceId, now: new Date(action.at) })), ['invoice_final']);
     }
