@@ -24,6 +24,7 @@ import { SqlRefundWorkQueue, refundWorkProjection } from '../../projections/refu
 import { ProjectionRebuilder } from '../../projections/rebuild.js';
 import { SqlRefundQueries } from '../../projections/refunds/refund-queries.js';
 import { refundsProjection } from '../../projections/refunds/refunds-projection.js';
+import { billingProjection } from '../../projections/billing/billing-projection.js';
 import { reportsProjection } from '../../projections/reports/reports-projection.js';
 import { SqlRevenueReports } from '../../projections/reports/revenue-queries.js';
 import { ProjectionRunner } from '../../projections/runner.js';
@@ -178,7 +179,7 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
   c.bind(TOKENS.RefundCommands)
     .toDynamicValue((ctx) => new RefundCommandHandlers(ctx.get(TOKENS.EventStore), ctx.get(TOKENS.PaymentProvider), ctx.get(TOKENS.Clock), ctx.get(TOKENS.IdGenerator)))
     .inSingletonScope();
-  c.bind(TOKENS.Projections).toConstantValue([paymentsProjection, refundsProjection, refundWorkProjection(), ledgerProjection, reportsProjection, activityRealtimeProjection]);
+  c.bind(TOKENS.Projections).toConstantValue([paymentsProjection, refundsProjection, refundWorkProjection(), ledgerProjection, reportsProjection, activityRealtimeProjection, billingProjection]);
   c.bind(TOKENS.PaymentQueries).toDynamicValue(() => new SqlPaymentQueries(sqlExecutor(pool))).inSingletonScope();
   c.bind(TOKENS.RefundQueries).toDynamicValue(() => new SqlRefundQueries(sqlExecutor(pool))).inSingletonScope();
   c.bind(TOKENS.LedgerQueries).toDynamicValue(() => new SqlLedgerQueries(sqlExecutor(pool))).inSingletonScope();

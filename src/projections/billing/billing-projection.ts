@@ -178,7 +178,7 @@ async function applyBatch(sql: SqlExecutor, recorded: readonly RecordedEvent[]):
   return changes.sort((a, b) => comparePositions(a.position, b.position));
 }
 
-/** The billing read model: subscriptions and invoices, with the work due on each. Not yet registered in the composition root. */
+/** The billing read model: subscriptions and invoices, with the work due on each. */
 export const billingProjection: Projection = {
   name: BILLING_PROJECTION,
   version: 1,
