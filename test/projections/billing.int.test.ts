@@ -13,6 +13,7 @@ import { sqlExecutor } from '../../src/infrastructure/postgres/sql-executor.js';
 import { SimulatedPaymentProvider } from '../../src/infrastructure/simulated-provider/simulated-payment-provider.js';
 import { SystemIdGenerator } from '../../src/infrastructure/system/id-generator.js';
 import { billingProjection } from '../../src/projections/billing/billing-projection.js';
+import { SqlBillingQueries } from '../../src/projections/billing/billing-queries.js';
 import { SqlDueWorkSource } from '../../src/projections/billing/due-work-queries.js';
 import { LogDueWorkSource } from '../support/in-memory-due-work.js';
 import { InMemoryEventStore } from '../support/in-memory-event-store.js';
@@ -99,6 +100,20 @@ describe('the billing read model', () => {
     expect((await billingProjection.applyBatch!(sql, log)).length).toBe(0);
     const after = (await client.query('SELECT * FROM subscriptions ORDER BY id')).rows.concat((await client.query('SELECT * FROM invoices ORDER BY id')).rows);
     expect(after).toEqual(before);
+    // The lists: by customer, by status, paged with the cursor they hand out.
+    const queries = new SqlBillingQueries(sql);
+    const mine = await queries.subscriptions({ customerId: 'cus_ok' });
+    expect(mine.ok && mine.value.data.map((r) => r.state.customerId)).toEqual(['cus_ok']);
+    const first = await queries.subscriptions({ limit: 2 });
+    if (!first.ok || first.value.nextCursor === null) throw new Error('expected a second page');
+    const second = await queries.subscriptions({ limit: 2, cursor: first.value.nextCursor });
+    expect(second.ok && second.value.data).toHaveLength(1);
+    expect(second.ok && second.value.nextCursor).toBeNull();
+    expect(await queries.subscriptions({ cursor: 'garbage' })).toMatchObject({ ok: false, error: { code: 'invalid_cursor' } });
+    const voided = await queries.invoices({ status: 'void' });
+    expect(voided.ok && voided.value.data.map((r) => r.state.customerId)).toEqual(['cus_declined']);
+    const invoice = voided.ok ? voided.value.data[0] : undefined;
+    expect(await queries.invoice(invoice?.state.invoiceId ?? '')).toEqual(invoice);
     const statuses = (await client.query<{ customer_id: string; status: string }>('SELECT customer_id, status FROM subscriptions ORDER BY customer_id')).rows;
     expect(statuses).toEqual([
       { customer_id: 'cus_declined', status: 'incomplete_expired' },

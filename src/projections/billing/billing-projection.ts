@@ -50,7 +50,10 @@ export const BILLING_INDEX_SQL = `
 CREATE INDEX IF NOT EXISTS subscriptions_due ON subscriptions (due_at) WHERE due_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS invoices_due ON invoices (due_at) WHERE due_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS subscriptions_customer_id ON subscriptions (customer_id, id);
-CREATE INDEX IF NOT EXISTS invoices_subscription_id ON invoices (subscription_id, id);`;
+CREATE INDEX IF NOT EXISTS subscriptions_status_id ON subscriptions (status, id);
+CREATE INDEX IF NOT EXISTS invoices_subscription_id ON invoices (subscription_id, id);
+CREATE INDEX IF NOT EXISTS invoices_customer_id ON invoices (customer_id, id);
+CREATE INDEX IF NOT EXISTS invoices_status_id ON invoices (status, id);`;
 
 const SELECT_SUBSCRIPTIONS = `SELECT id, state, revision::text AS revision FROM subscriptions WHERE id = ANY($1::text[])`;
 const SELECT_INVOICES = `SELECT id, state, revision::text AS revision FROM invoices WHERE id = ANY($1::text[])`;

@@ -1,0 +1,83 @@
+import type { InvalidCursor } from '../../application/ports/payment-queries.js';
+import type { SqlExecutor } from '../../application/ports/sql.js';
+import { isInvoiceId, isSubscriptionId } from '../../domain/ids.js';
+import type { ExistingInvoice, InvoiceStatus } from '../../domain/invoice/index.js';
+import type { Result } from '../../domain/result.js';
+import { ok } from '../../domain/result.js';
+import type { ExistingSubscription, SubscriptionStatus } from '../../domain/subscription/index.js';
+import { keysetList } from '../keyset-list.js';
+import { projectionSchema } from '../projection.js';
+import { BILLING_PROJECTION } from './billing-projection.js';
+
+// The live schema by name, as the other queries do: a rebuild swaps schemas atomically.
+const SCHEMA = projectionSchema(BILLING_PROJECTION);
+const SUBSCRIPTIONS = `${SCHEMA}.subscriptions`;
+const INVOICES = `${SCHEMA}.invoices`;
+
+/** A subscription as the read model holds it: the aggregate's own fold, and the revision it is at. */
+export interface SubscriptionRecord {
+  readonly state: ExistingSubscription;
+  readonly revision: bigint;
+}
+
+export interface InvoiceRecord {
+  readonly state: ExistingInvoice;
+  readonly revision: bigint;
+}
+
+interface StateRow<S> {
+  readonly id: string;
+  readonly state: S;
+  readonly revision: string | number;
+}
+
+const record = <S>(row: StateRow<S>): { state: S; revision: bigint } => ({ state: row.state, revision: BigInt(row.revision) });
+
+export interface Page<T> {
+  readonly data: readonly T[];
+  readonly nextCursor: string | null;
+}
+
+/** Reads the billing read model (for the subscription and invoice endpoints): newest first, keyset pagination on the id. */
+export class SqlBillingQueries {
+  constructor(private readonly sql: SqlExecutor) {}
+
+  async subscription(id: string): Promise<SubscriptionRecord | undefined> {
+    const row = (await this.sql.query<StateRow<ExistingSubscription>>(`SELECT id, state, revision FROM ${SUBSCRIPTIONS} WHERE id = $1`, [id])).rows[0];
+    return row ? record(row) : undefined;
+  }
+
+  async invoice(id: string): Promise<InvoiceRecord | undefined> {
+    const row = (await this.sql.query<StateRow<ExistingInvoice>>(`SELECT id, state, revision FROM ${INVOICES} WHERE id = $1`, [id])).rows[0];
+    return row ? record(row) : undefined;
+  }
+
+  async subscriptions(query: { customerId?: string; status?: SubscriptionStatus; limit?: number; cursor?: string }): Promise<Result<Page<SubscriptionRecord>, InvalidCursor>> {
+    const page = await keysetList<StateRow<ExistingSubscription>>(this.sql, {
+      table: SUBSCRIPTIONS,
+      filters: [
+        ['customer_id', query.customerId],
+        ['status', query.status],
+      ],
+      cursor: query.cursor,
+      isId: isSubscriptionId,
+      limit: query.limit,
+    });
+    return page.ok ? ok({ data: page.value.rows.map(record), nextCursor: page.value.nextCursor }) : page;
+  }
+
+  async invoices(query: { subscriptionId?: string; customerId?: string; status?: InvoiceStatus; limit?: number; cursor?: string }): Promise<Result<Page<InvoiceRecord>, InvalidCursor>> {
+    const page = await keysetList<StateRow<ExistingInvoice>>(this.sql, {
+      table: INVOICES,
+      filters: [
+        ['subscription_id', query.subscriptionId],
+        ['customer_id', query.customerId],
+        ['status', query.status],
+      ],
+      cursor: query.cursor,
+      isId: isInvoiceId,
+      limit: query.limit,
+    });
+    return page.ok ? ok({ data: page.value.rows.map(record), nextCursor: page.value.nextCursor }) : page;
+  }
+}
