@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TestClockId } from '../../src/domain/ids.js';
 import type { TestClockCommand, TestClockState } from '../../src/domain/test-clock/test-clock.js';
-import { MAX_ADVANCE_MS, decideTestClock, evolveTestClock } from '../../src/domain/test-clock/test-clock.js';
+import { MAX_ADVANCE_MS, decideTestClock, evolveTestClock, upcastTestClockEvent } from '../../src/domain/test-clock/test-clock.js';
 
 const id = 'clock_01JBZ5Q5N0000000000000000C' as TestClockId;
 const at = (iso: string): Date => new Date(iso);
@@ -50,5 +50,16 @@ describe('test clocks', () => {
   it('a clock that does not exist is test_clock_not_found; a second creation is refused', () => {
     expect(decideTestClock({ exists: false }, start('2026-02-01T00:00:00Z'))).toMatchObject({ ok: false, error: { code: 'test_clock_not_found' } });
     expect(decideTestClock(given(create), create)).toMatchObject({ ok: false, error: { code: 'test_clock_already_exists' } });
+  });
+});
+
+describe('reading test clock events back', () => {
+  it('round-trips what the decider writes and refuses what would make the id or the times lie', () => {
+    const d = decideTestClock(given(create), start('2026-02-01T00:00:00Z'));
+    if (!d.ok) throw new Error(d.error.code);
+    for (const e of d.value) expect(upcastTestClockEvent(e.type, JSON.parse(JSON.stringify(e.data)))).toEqual(e);
+    expect(() => upcastTestClockEvent('TestClockAdvanced', { testClockId: 'sub_x', frozenTime: '2026-01-01T00:00:00Z' })).toThrow(/test clock id/);
+    expect(() => upcastTestClockEvent('TestClockAdvanceStarted', { testClockId: id, from: 'yesterday', to: '2026-01-01T00:00:00Z' })).toThrow(/valid time/);
+    expect(() => upcastTestClockEvent('TestClockDeleted', { testClockId: id })).toThrow(/not a test clock event/);
   });
 });

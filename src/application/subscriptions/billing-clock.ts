@@ -1,16 +1,16 @@
 import type { Result } from '../../domain/result.js';
 import { err, ok } from '../../domain/result.js';
-import type { TestClockCommand, TestClockError, TestClockEvent, TestClockState } from '../../domain/test-clock/test-clock.js';
-import { TEST_CLOCK_EVENT_TYPES, decideTestClock, evolveTestClock } from '../../domain/test-clock/test-clock.js';
+import type { TestClockCommand, TestClockError, TestClockState } from '../../domain/test-clock/test-clock.js';
 import type { TestClockId } from '../../domain/ids.js';
 import { testClockStream } from '../../domain/ids.js';
-import type { AggregateType, Writer } from '../aggregates/aggregate-stream.js';
+import type { Writer } from '../aggregates/aggregate-stream.js';
 import { decideAndAppend } from '../aggregates/aggregate-stream.js';
 import type { CommandContext } from '../command-context.js';
 import type { IdGenerator } from '../ports/id-generator.js';
 import type { EventStore } from '../ports/event-store.js';
 import type { DueWork } from './billing-schedule.js';
 import type { BillingSteps } from './billing-steps.js';
+import { TEST_CLOCK } from './subscription-aggregate.js';
 import type { SubscriptionCommandHandlers, SystemCause } from './subscription-command-handlers.js';
 
 /*
@@ -78,17 +78,6 @@ export class BillingClock {
     throw new Error(`${item.kind} due ${item.dueAt}: ${result.error?.code ?? 'failed'}`);
   }
 }
-
-const TEST_CLOCK: AggregateType<TestClockState, TestClockEvent, TestClockCommand, TestClockError> = {
-  initial: { exists: false },
-  evolve: evolveTestClock,
-  decide: decideTestClock,
-  upcast: (type, data) => {
-    if (!(TEST_CLOCK_EVENT_TYPES as readonly string[]).includes(type)) throw new Error(`not a test clock event: ${type}`);
-    return { type, data } as TestClockEvent;
-  },
-  schemaVersion: 1,
-};
 
 /** Test clocks: create, and advance by running everything due on them in between. */
 export class TestClocks {

@@ -1,8 +1,9 @@
 import { isTestClockId, testClockStream } from '../../domain/ids.js';
-import type { TestClockEvent, TestClockState } from '../../domain/test-clock/test-clock.js';
-import { evolveTestClock } from '../../domain/test-clock/test-clock.js';
+import type { TestClockState } from '../../domain/test-clock/test-clock.js';
+import { loadAggregate } from '../aggregates/aggregate-stream.js';
 import type { Clock } from '../ports/clock.js';
 import type { EventStore } from '../ports/event-store.js';
+import { TEST_CLOCK } from './subscription-aggregate.js';
 
 /**
  * Now, on the clock a subscription lives by: the real one, or its test clock's frozen time
@@ -28,6 +29,5 @@ export class ClockBillingTime implements BillingTime {
 
 export async function loadTestClock(store: EventStore, testClock: string): Promise<TestClockState> {
   if (!isTestClockId(testClock)) return { exists: false };
-  const { events } = await store.readStream(testClockStream(testClock));
-  return events.reduce<TestClockState>((state, e) => evolveTestClock(state, { type: e.type, data: e.data } as TestClockEvent), { exists: false });
+  return (await loadAggregate(store, TEST_CLOCK, testClockStream(testClock))).state;
 }

@@ -8,6 +8,8 @@ import {
   initialSubscriptionState,
   upcastSubscriptionEvent,
 } from '../../domain/subscription/index.js';
+import type { TestClockCommand, TestClockError, TestClockEvent, TestClockState } from '../../domain/test-clock/test-clock.js';
+import { decideTestClock, evolveTestClock, upcastTestClockEvent } from '../../domain/test-clock/test-clock.js';
 import type { AggregateType } from '../aggregates/aggregate-stream.js';
 
 /** The subscription as decideAndAppend runs it. */
@@ -26,4 +28,13 @@ export const INVOICE: AggregateType<InvoiceState, InvoiceEvent, InvoiceCommand, 
   decide: decideInvoice,
   upcast: upcastInvoiceEvent,
   schemaVersion: CURRENT_INVOICE_SCHEMA_VERSION,
+};
+
+/** A test clock as decideAndAppend runs it. */
+export const TEST_CLOCK: AggregateType<TestClockState, TestClockEvent, TestClockCommand, TestClockError> = {
+  initial: { exists: false },
+  evolve: evolveTestClock,
+  decide: decideTestClock,
+  upcast: (type, data) => upcastTestClockEvent(type, data),
+  schemaVersion: 1,
 };

@@ -75,7 +75,7 @@ export class SubscriptionCommandHandlers {
     const now = await this.time.now(input.testClock);
     if (now === undefined) return err({ code: 'test_clock_not_found', testClockId: input.testClock ?? '' });
     const writer = this.userWriter(ctx, seed, 'create', now);
-    const created = await this.run(subscriptionId, () => ({ type: 'CreateSubscription', subscriptionId, ...input, now }), writer, ctx);
+    const created = await this.run(subscriptionId, () => ({ type: 'CreateSubscription', subscriptionId, ...input, now }), writer);
     if (created.ok || created.error.code !== 'subscription_already_exists' || writer.eventIdSeed === undefined) return created;
     // An earlier call with this key created it (and its answer was lost): that is this call's answer too.
     const loaded = await loadAggregate(this.store, SUBSCRIPTION, subscriptionStream(subscriptionId));
@@ -139,16 +139,20 @@ export class SubscriptionCommandHandlers {
     if (!isSubscriptionId(id)) return err({ code: 'subscription_not_found', subscriptionId: id });
     // Its time is its clock's: read which clock first.
     const loaded = await loadAggregate(this.store, SUBSCRIPTION, subscriptionStream(id));
-    if (!loaded.state.exists) return err({ code: 'subscription_not_found', subscriptionId: id });
+    // A customer-scoped caller sees only its customer's subscriptions: another's does not exist for it
+    // (a subscription's customer never changes, so this read answers for the write below too).
+    if (!loaded.state.exists || (ctx.customerScope && loaded.state.customerId !== ctx.customerScope)) {
+      return err({ code: 'subscription_not_found', subscriptionId: id });
+    }
     const testClock = loaded.state.testClock;
     const now = await this.time.now(testClock);
     if (now === undefined) return err({ code: 'test_clock_not_found', testClockId: testClock ?? '' });
-    return this.run(id, () => command(id, now), this.userWriter(ctx, idempotencySeed(ctx), name, now), ctx);
+    return this.run(id, () => command(id, now), this.userWriter(ctx, idempotencySeed(ctx), name, now));
   }
 
   private system(id: SubscriptionId, cause: SystemCause, command: (state: SubscriptionState) => SubscriptionCommand): Promise<SubscriptionCommandResult> {
     const writer: Writer = { actor: cause.actor, correlationId: cause.correlationId, causationId: cause.causationId, occurredAt: cause.at.toISOString(), eventIdSeed: cause.seed };
-    return this.run(id, command, writer, undefined);
+    return this.run(id, command, writer);
   }
 
   private userWriter(ctx: CommandContext, seed: string | undefined, name: string, now: Date): Writer {
@@ -166,14 +170,8 @@ export class SubscriptionCommandHandlers {
     id: SubscriptionId,
     command: (state: SubscriptionState) => SubscriptionCommand,
     writer: Writer,
-    ctx: CommandContext | undefined,
   ): Promise<SubscriptionCommandResult> {
     const stream = subscriptionStream(id);
-    if (ctx?.customerScope) {
-      // A customer-scoped caller sees only its customer's subscriptions: another's does not exist for it.
-      const loaded = await loadAggregate(this.store, SUBSCRIPTION, stream);
-      if (loaded.state.exists && loaded.state.customerId !== ctx.customerScope) return err({ code: 'subscription_not_found', subscriptionId: id });
-    }
     const decided: DecideResult<SubscriptionState, unknown, SubscriptionError> = await decideAndAppend(this.store, SUBSCRIPTION, stream, command, writer, {
       maxAttempts: MAX_ATTEMPTS,
       eventId: (seed, index) => this.eventId(seed, index),

@@ -1,4 +1,5 @@
 import type { TestClockId } from '../ids.js';
+import { isTestClockId } from '../ids.js';
 import type { Result } from '../result.js';
 import { err, ok } from '../result.js';
 
@@ -99,4 +100,15 @@ export function decideTestClock(state: TestClockState, cmd: TestClockCommand): R
   if (state.status === 'ready') return state.frozenTime === to ? ok([]) : err({ code: 'test_clock_backwards', testClockId: state.testClockId, frozenTime: state.frozenTime });
   if (state.advancingTo !== to) return err({ code: 'test_clock_advancing', testClockId: state.testClockId, to: state.advancingTo ?? '' });
   return ok([{ type: 'TestClockAdvanced', data: { testClockId: state.testClockId, frozenTime: to } }]);
+}
+
+/** Where stored JSON becomes a typed test-clock event; throws on what would make the brand or the times lie. */
+export function upcastTestClockEvent(type: string, data: unknown): TestClockEvent {
+  if (!(TEST_CLOCK_EVENT_TYPES as readonly string[]).includes(type)) throw new Error(`not a test clock event: ${type}`);
+  if (typeof data !== 'object' || data === null) throw new Error(`${type} has no data`);
+  const d = data as Record<string, unknown>;
+  if (typeof d.testClockId !== 'string' || !isTestClockId(d.testClockId)) throw new Error(`${type} names no test clock id`);
+  const times = type === 'TestClockAdvanceStarted' ? [d.from, d.to] : [d.frozenTime];
+  if (times.some((t) => typeof t !== 'string' || Number.isNaN(Date.parse(t)))) throw new Error(`${type} of ${d.testClockId} has no valid time`);
+  return { type, data } as TestClockEvent;
 }

@@ -63,12 +63,21 @@ function successResponse(spec: CommandSpec, answer: Answer, position: Position |
   return jsonResponse(spec.successStatus, body, headers);
 }
 
-function toOutcome(req: Request, spec: CommandSpec, result: PaymentCommandResult | RefundCommandResult): Outcome {
+/**
+ * `stored` is the answer the event store recorded with the events, when it did: then that
+ * very response is sent (with the position the store added to its record), not a second
+ * rendering of it.
+ */
+function toOutcome(req: Request, spec: CommandSpec, result: PaymentCommandResult | RefundCommandResult, stored: RawResponse | undefined): Outcome {
   if (!result.ok) {
     return { response: problemResponse(req, problemForCommandError(result.error)), errorCode: result.error.code, replayedByHandler: false, recorded: false };
   }
-  const recorded = 'outcomeRecorded' in result.value && result.value.outcomeRecorded === true;
-  return { response: successResponse(spec, result.value, result.value.position), errorCode: undefined, replayedByHandler: result.value.replayed, recorded };
+  const { position, replayed } = result.value;
+  if ('outcomeRecorded' in result.value && result.value.outcomeRecorded === true && stored !== undefined) {
+    const response = { ...stored, headers: { ...stored.headers, [POSITION_HEADER]: formatPosition(position) } };
+    return { response, errorCode: undefined, replayedByHandler: replayed, recorded: true };
+  }
+  return { response: successResponse(spec, result.value, position), errorCode: undefined, replayedByHandler: replayed, recorded: false };
 }
 
 /**
@@ -100,10 +109,10 @@ export async function runCommand(deps: HttpDeps, req: Request, res: Response, sp
     expectedRevision: ifMatch.value,
   };
 
-  const execute = async (ctx: CommandContext): Promise<Outcome> => {
+  const execute = async (ctx: CommandContext, stored?: () => RawResponse | undefined): Promise<Outcome> => {
     try {
       const result = await spec.execute(ctx);
-      const outcome = toOutcome(req, spec, result);
+      const outcome = toOutcome(req, spec, result, stored?.());
       deps.metrics.countCommand(spec.name, outcome.errorCode ?? (outcome.replayedByHandler ? 'replayed' : 'success'));
       if (outcome.response.status >= 500) {
         // The client sees only "retry"; the operator needs the cause, e.g. the provider's own words.
@@ -163,16 +172,15 @@ export async function runCommand(deps: HttpDeps, req: Request, res: Response, sp
   try {
     let outcome: Outcome;
     try {
-      const recordPaymentAnswer = (answer: ProspectivePaymentAnswer): OutcomeRecord => ({
-        scope,
-        lease: begun.lease,
-        response: successResponse(spec, answer, undefined),
-        positionHeader: POSITION_HEADER,
-      });
-      outcome = await execute({
-        ...baseContext,
-        idempotency: { key: key.value, firstSeenAt: begun.firstSeenAt, firstAttempt: begun.firstAttempt, recordPaymentAnswer },
-      });
+      let prospective: RawResponse | undefined;
+      const recordPaymentAnswer = (answer: ProspectivePaymentAnswer): OutcomeRecord => {
+        prospective = successResponse(spec, answer, undefined);
+        return { scope, lease: begun.lease, response: prospective, positionHeader: POSITION_HEADER };
+      };
+      outcome = await execute(
+        { ...baseContext, idempotency: { key: key.value, firstSeenAt: begun.firstSeenAt, firstAttempt: begun.firstAttempt, recordPaymentAnswer } },
+        () => prospective,
+      );
     } catch (error) {
       await deps.idempotency.release(scope, begun.lease).catch((releaseError: unknown) => logStoreFailure(releaseError, 'could not release idempotency key'));
       throw error;

@@ -1,7 +1,6 @@
 import type { RecordedEvent } from '../../application/ports/event-store.js';
 import { comparePositions } from '../../application/ports/position.js';
 import type { SqlExecutor } from '../../application/ports/sql.js';
-import type { DueWork } from '../../application/subscriptions/billing-schedule.js';
 import { invoiceDueWork, subscriptionDueWork } from '../../application/subscriptions/billing-schedule.js';
 import type { ExistingInvoice, InvoiceState } from '../../domain/invoice/index.js';
 import { INVOICE_EVENT_TYPES, evolveInvoice, upcastInvoiceEvent } from '../../domain/invoice/index.js';
@@ -89,16 +88,16 @@ interface Folded<S> {
 function fold<S extends { readonly exists: boolean }, E>(
   stored: readonly StoredRow<S>[],
   recorded: readonly RecordedEvent[],
+  events: readonly E[],
   idOf: (e: E) => string,
-  upcast: (r: RecordedEvent) => E,
   evolve: (s: S, e: E) => S,
   initial: S,
 ): { rows: Map<string, Folded<S>>; changed: { id: string; event: RecordedEvent }[] } {
   const rows = new Map<string, Folded<S>>();
   for (const row of stored) rows.set(row.id, { state: row.state, revision: BigInt(row.revision), dirty: false });
   const changed: { id: string; event: RecordedEvent }[] = [];
-  for (const r of recorded) {
-    const event = upcast(r);
+  for (const [i, r] of recorded.entries()) {
+    const event = events[i] as E;
     const id = idOf(event);
     const row = rows.get(id) ?? { state: initial, revision: -1n, dirty: false };
     // Applied already (a replay, or a batch read again after a crash): nothing changes.
@@ -108,8 +107,6 @@ function fold<S extends { readonly exists: boolean }, E>(
   }
   return { rows, changed };
 }
-
-const dueColumns = (work: DueWork | undefined): { due_at: string | null } => ({ due_at: work?.dueAt ?? null });
 
 async function applyBatch(sql: SqlExecutor, recorded: readonly RecordedEvent[]): Promise<PositionedProjectionChange[]> {
   const subscriptionEvents = recorded.filter((r) => r.streamId.startsWith('subscription-'));
@@ -123,15 +120,15 @@ async function applyBatch(sql: SqlExecutor, recorded: readonly RecordedEvent[]):
     const { rows, changed } = fold<SubscriptionState, (typeof events)[number]>(
       stored,
       subscriptionEvents,
+      events,
       (e) => e.data.subscriptionId,
-      (r) => upcastSubscriptionEvent(r.type, r.data, r.metadata.schemaVersion),
       evolveSubscription,
       { exists: false },
     );
     const written = [...rows.entries()].filter(([, f]) => f.dirty).map(([id, f]) => {
       const s = f.state as ExistingSubscription;
       const work = subscriptionDueWork(s);
-      return { id, customer_id: s.customerId, status: s.status, test_clock: s.testClock, state: s, due_kind: work?.kind ?? null, ...dueColumns(work), revision: f.revision.toString() };
+      return { id, customer_id: s.customerId, status: s.status, test_clock: s.testClock, state: s, due_kind: work?.kind ?? null, due_at: work?.dueAt ?? null, revision: f.revision.toString() };
     });
     if (written.length > 0) await sql.query(UPSERT_SUBSCRIPTIONS, [JSON.stringify(written)]);
     for (const { id, event } of changed) {
@@ -147,8 +144,8 @@ async function applyBatch(sql: SqlExecutor, recorded: readonly RecordedEvent[]):
     const { rows, changed } = fold<InvoiceState, (typeof events)[number]>(
       stored,
       invoiceEvents,
+      events,
       (e) => e.data.invoiceId,
-      (r) => upcastInvoiceEvent(r.type, r.data, r.metadata.schemaVersion),
       evolveInvoice,
       { exists: false },
     );
@@ -163,7 +160,7 @@ async function applyBatch(sql: SqlExecutor, recorded: readonly RecordedEvent[]):
         test_clock: i.testClock,
         state: i,
         due_attempt: work?.kind === 'retry_invoice' ? work.attempt : null,
-        ...dueColumns(work),
+        due_at: work?.dueAt ?? null,
         revision: f.revision.toString(),
       };
     });
