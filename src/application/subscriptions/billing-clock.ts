@@ -11,7 +11,8 @@ import type { EventStore } from '../ports/event-store.js';
 import type { DueWork } from './billing-schedule.js';
 import type { BillingSteps } from './billing-steps.js';
 import { TEST_CLOCK } from './subscription-aggregate.js';
-import type { SubscriptionCommandHandlers, SystemCause } from './subscription-command-handlers.js';
+import type { SubscriptionCommandHandlers, SubscriptionCommandResult, SystemCause } from './subscription-command-handlers.js';
+import type { Position } from '../ports/position.js';
 
 /*
  * The billing clock (docs/architecture.md, "Subscriptions"): runs the work that fell due on
@@ -22,6 +23,20 @@ import type { SubscriptionCommandHandlers, SystemCause } from './subscription-co
  * finished by whoever comes next.
  */
 
+/**
+ * Waits for the consequences of the clock's own writes: a session per run, and after each
+ * item `settle(written)` returns once the process manager has handled everything up to and
+ * after `written` (an invoice issued, charged, its outcome back on the subscription) and the
+ * due-work source sees it. In production the log-following settler (billing-settler.ts).
+ */
+export interface BillingSettler {
+  begin(): Promise<BillingSettleSession>;
+}
+
+export interface BillingSettleSession {
+  settle(written: Position | undefined): Promise<void>;
+}
+
 /** Where due work is found: a read model in production, the log itself in tests. */
 export interface DueWorkSource {
   dueWork(testClock: string | null, until: Date, limit: number): Promise<readonly DueWork[]>;
@@ -29,7 +44,6 @@ export interface DueWorkSource {
 
 /** Items one run takes on at most; a test clock advanced by years over many subscriptions needs several. */
 export const MAX_ITEMS_PER_RUN = 100_000;
-const PAGE = 100;
 
 export const BILLING_CLOCK_ACTOR = 'billing-clock';
 
@@ -38,24 +52,25 @@ export class BillingClock {
     private readonly source: DueWorkSource,
     private readonly subscriptions: SubscriptionCommandHandlers,
     private readonly steps: BillingSteps,
-    private readonly settle: () => Promise<void>,
+    private readonly settler: BillingSettler,
   ) {}
 
   /** Runs everything due on `testClock` by `until`, earliest first; `more` when it stopped at `maxItems`. */
   async runDue(testClock: string | null, until: Date, correlationId: string, maxItems = MAX_ITEMS_PER_RUN): Promise<{ readonly ran: number; readonly more: boolean }> {
     let ran = 0;
+    const session = await this.settler.begin();
     while (ran < maxItems) {
       // One item at a time, re-reading after each: an item's consequences (a renewal's retry) may fall due before the next.
-      const [item] = await this.source.dueWork(testClock, until, PAGE);
+      const [item] = await this.source.dueWork(testClock, until, 1);
       if (item === undefined) return { ran, more: false };
-      await this.runOne(item, correlationId);
-      await this.settle();
+      await session.settle(await this.runOne(item, correlationId));
       ran++;
     }
     return { ran, more: (await this.source.dueWork(testClock, until, 1)).length > 0 };
   }
 
-  private async runOne(item: DueWork, correlationId: string): Promise<void> {
+  /** Runs one item; the position of what it wrote (or found written). */
+  private async runOne(item: DueWork, correlationId: string): Promise<Position | undefined> {
     const at = new Date(item.dueAt);
     const key = 'subscriptionId' in item ? item.subscriptionId : item.invoiceId;
     const cause: SystemCause = { actor: BILLING_CLOCK_ACTOR, correlationId, causationId: `${item.kind}:${key}:${item.dueAt}`, seed: `${item.kind}:${key}:${item.dueAt}`, at };
@@ -67,15 +82,16 @@ export class BillingClock {
       case 'retry_invoice': {
         const outcome = await this.steps.execute({ kind: 'attempt_payment', invoiceId: item.invoiceId, attempt: item.attempt, at: item.dueAt }, cause);
         if (outcome.kind !== 'done') throw new Error(`retry of ${item.invoiceId}: ${outcome.reason}`);
-        return;
+        return outcome.position;
       }
     }
   }
 
-  private expectDone(result: { readonly ok: boolean; readonly error?: { readonly code: string } }, item: DueWork): void {
+  private expectDone(result: SubscriptionCommandResult, item: DueWork): Position | undefined {
+    if (result.ok) return result.value.position;
     // Not due any more means another runner did it first.
-    if (result.ok || result.error?.code === 'subscription_not_due') return;
-    throw new Error(`${item.kind} due ${item.dueAt}: ${result.error?.code ?? 'failed'}`);
+    if (result.error.code === 'subscription_not_due') return undefined;
+    throw new Error(`${item.kind} due ${item.dueAt}: ${result.error.code}`);
   }
 }
 

@@ -5,7 +5,8 @@ import { streamRevision } from '../ports/event-store.js';
 import type { BillingConfig } from './billing-reactions.js';
 import { reactToInvoiceEvent, reactToSubscriptionEvent } from './billing-reactions.js';
 import type { BillingSteps, StepOutcome } from './billing-steps.js';
-import { BILLING_ACTOR } from './billing-steps.js';
+import { BILLING_ACTOR, laterPosition } from './billing-steps.js';
+import type { Position } from '../ports/position.js';
 
 /*
  * The billing process manager's handling of one recorded event: its reactions, carried out
@@ -13,6 +14,9 @@ import { BILLING_ACTOR } from './billing-steps.js';
  * replay it from a checkpoint after a crash (docs/architecture.md, "Subscriptions"). Each
  * action's events derive their ids from the triggering event's id and the action's index.
  */
+/** The event types the process manager reacts to; a runner can skip the rest without reading them twice. */
+export const isBillingProcessEventType = (type: string): boolean => isSubscriptionEventType(type) || isInvoiceEventType(type);
+
 export class BillingProcess {
   constructor(
     private readonly store: EventStore,
@@ -27,6 +31,7 @@ export class BillingProcess {
       : isInvoiceEventType(event.type)
         ? reactToInvoiceEvent(upcastInvoiceEvent(event.type, event.data, event.metadata.schemaVersion), this.config)
         : [];
+    let position: Position | undefined;
     for (const [index, action] of actions.entries()) {
       const outcome = await this.steps.execute(action, {
         actor: BILLING_ACTOR,
@@ -37,8 +42,9 @@ export class BillingProcess {
         at: new Date(event.metadata.occurredAt),
       });
       if (outcome.kind !== 'done') return outcome;
+      position = laterPosition(position, outcome.position);
     }
-    return { kind: 'done' };
+    return { kind: 'done', position };
   }
 
   /** The subscription as it stood just before `event`: its price and clock then. */

@@ -8,6 +8,8 @@ import type { DecideResult, Writer } from '../aggregates/aggregate-stream.js';
 import { decideAndAppend, loadAggregate } from '../aggregates/aggregate-stream.js';
 import { derivedPaymentId } from '../payments/payment-command-handlers.js';
 import type { EventStore } from '../ports/event-store.js';
+import type { Position } from '../ports/position.js';
+import { isAfter } from '../ports/position.js';
 import type { IdGenerator } from '../ports/id-generator.js';
 import type { PaymentCommands } from '../ports/payment-commands.js';
 import type { BillingAction, BillingConfig } from './billing-reactions.js';
@@ -22,8 +24,12 @@ import type { SubscriptionCommandHandlers, SystemCause } from './subscription-co
 
 export const BILLING_ACTOR = 'billing';
 
-/** How a step ended: done (or found done), or left for a later run (the processor could not be reached). */
-export type StepOutcome = { readonly kind: 'done' } | { readonly kind: 'retry_later'; readonly reason: string };
+/**
+ * How a step ended: done (or found done), or left for a later run (the processor could not
+ * be reached). `position` is the newest write the step made or found (undefined when it was
+ * refused as already done): a settle waits until its reader has passed it.
+ */
+export type StepOutcome = { readonly kind: 'done'; readonly position: Position | undefined } | { readonly kind: 'retry_later'; readonly reason: string };
 
 export interface BillingStepsConfig extends BillingConfig {
   readonly retryScheduleDays: readonly number[];
@@ -32,7 +38,12 @@ export interface BillingStepsConfig extends BillingConfig {
 export const DEFAULT_BILLING_CONFIG: BillingStepsConfig = { afterDunning: 'cancel', retryScheduleDays: DEFAULT_RETRY_SCHEDULE_DAYS };
 
 const MAX_ATTEMPTS = 5;
-const DONE: StepOutcome = { kind: 'done' };
+
+type StepResult = { readonly ok: true; readonly value: { readonly position: Position | undefined } } | { readonly ok: false; readonly error: { readonly code: string } };
+
+/** The later of two positions (either may be unknown). */
+export const laterPosition = (a: Position | undefined, b: Position | undefined): Position | undefined => (a === undefined ? b : b === undefined || !isAfter(b, a) ? a : b);
+const DONE: StepOutcome = { kind: 'done', position: undefined };
 
 export class BillingSteps {
   constructor(
@@ -108,11 +119,12 @@ export class BillingSteps {
 
   /** Charges one attempt through the payments path and records its outcome on the invoice. */
   private async charge(invoiceId: InvoiceId, attempt: number, cause: SystemCause): Promise<StepOutcome> {
-    const invoice = (await loadAggregate(this.store, INVOICE, invoiceStream(invoiceId))).state;
+    const loaded = await loadAggregate(this.store, INVOICE, invoiceStream(invoiceId));
+    const invoice = loaded.state;
     if (!invoice.exists) throw new Error(`charge of ${invoiceId}: the invoice does not exist`);
     const recorded = invoice.attempts.find((a) => a.attempt === attempt);
     if (!recorded) throw new Error(`charge of ${invoiceId}: attempt ${attempt} was never recorded`);
-    if (recorded.outcome !== 'pending') return DONE;
+    if (recorded.outcome !== 'pending') return { kind: 'done', position: loaded.lastPosition };
     const subscription = (await loadAggregate(this.store, SUBSCRIPTION, subscriptionStream(invoice.subscriptionId))).state;
     if (!subscription.exists) throw new Error(`charge of ${invoiceId}: subscription ${invoice.subscriptionId} does not exist`);
     const ctx = this.chargeContext(invoiceId, attempt, recorded.at, cause);
@@ -159,14 +171,14 @@ export class BillingSteps {
   }
 
   /** Done, or refused for a reason that means the work was already done (or overtaken). */
-  private settled(result: { readonly ok: boolean; readonly error?: { readonly code: string } }, doneCodes: readonly string[]): StepOutcome {
-    if (result.ok) return DONE;
+  private settled(result: StepResult, doneCodes: readonly string[]): StepOutcome {
+    if (result.ok) return { kind: 'done', position: result.value.position };
     const code = result.error?.code ?? 'unknown';
     if (doneCodes.includes(code)) return DONE;
     throw new Error(`billing step refused: ${code}`);
   }
 
-  private subscriptionStep(result: { readonly ok: boolean; readonly error?: { readonly code: string } }): StepOutcome {
+  private subscriptionStep(result: StepResult): StepOutcome {
     // An ended subscription hears of invoices too: its decider decides nothing, which is success.
     return this.settled(result, []);
   }

@@ -44,6 +44,15 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PROJECTIONS_ENABLED: z.stringbool().default(true),
   PROJECTION_BATCH_SIZE: positiveInt.max(10_000).default(500),
+  /** How often the real billing clock looks for due renewals, retries and expiries. */
+  BILLING_TICK_MS: positiveInt.min(100).max(3_600_000).default(5_000),
+  /** Days after the first failed charge of an invoice at which it is retried (Stripe's smart-retry default is close to 1,3,5). */
+  BILLING_RETRY_SCHEDULE_DAYS: z.preprocess(
+    (v) => (typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter((x) => x !== '') : v),
+    z.array(z.coerce.number().int().min(1).max(60)).max(10).refine((days) => days.every((d, i) => i === 0 || d > (days[i - 1] as number)), 'must be increasing'),
+  ).default([1, 3, 5]),
+  /** What spent dunning does to the subscription. */
+  BILLING_AFTER_DUNNING: z.enum(['cancel', 'mark_unpaid']).default('cancel'),
   HTTP_BODY_LIMIT_BYTES: positiveInt.max(10 * 1024 * 1024).default(64 * 1024),
   HTTP_REQUEST_TIMEOUT_MS: positiveInt.max(120_000).default(10_000),
   SHUTDOWN_GRACE_MS: positiveInt.max(120_000).default(10_000),

@@ -24,7 +24,18 @@ import { SqlRefundWorkQueue, refundWorkProjection } from '../../projections/refu
 import { ProjectionRebuilder } from '../../projections/rebuild.js';
 import { SqlRefundQueries } from '../../projections/refunds/refund-queries.js';
 import { refundsProjection } from '../../projections/refunds/refunds-projection.js';
-import { billingProjection } from '../../projections/billing/billing-projection.js';
+import { BILLING_PROJECTION, billingProjection } from '../../projections/billing/billing-projection.js';
+import { BillingClockRunner } from '../../projections/billing/billing-clock-runner.js';
+import { BillingProcessRunner } from '../../projections/billing/billing-process-runner.js';
+import { SqlBillingQueries } from '../../projections/billing/billing-queries.js';
+import { SqlDueWorkSource } from '../../projections/billing/due-work-queries.js';
+import { BillingClock, TestClocks } from '../../application/subscriptions/billing-clock.js';
+import { BillingProcess } from '../../application/subscriptions/billing-process.js';
+import { LogBillingSettler } from '../../application/subscriptions/billing-settler.js';
+import type { BillingStepsConfig } from '../../application/subscriptions/billing-steps.js';
+import { BillingSteps } from '../../application/subscriptions/billing-steps.js';
+import { ClockBillingTime } from '../../application/subscriptions/billing-time.js';
+import { SubscriptionCommandHandlers } from '../../application/subscriptions/subscription-command-handlers.js';
 import { reportsProjection } from '../../projections/reports/reports-projection.js';
 import { SqlRevenueReports } from '../../projections/reports/revenue-queries.js';
 import { ProjectionRunner } from '../../projections/runner.js';
@@ -179,6 +190,45 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
   c.bind(TOKENS.RefundCommands)
     .toDynamicValue((ctx) => new RefundCommandHandlers(ctx.get(TOKENS.EventStore), ctx.get(TOKENS.PaymentProvider), ctx.get(TOKENS.Clock), ctx.get(TOKENS.IdGenerator)))
     .inSingletonScope();
+  // Subscriptions (docs/architecture.md, "Subscriptions"): commands, the process manager's
+  // steps, and the billing clock, which test clocks' advances and the real clock's tick share.
+  c.bind(TOKENS.SubscriptionCommands)
+    .toDynamicValue((ctx) => new SubscriptionCommandHandlers(ctx.get(TOKENS.EventStore), new ClockBillingTime(ctx.get(TOKENS.Clock), ctx.get(TOKENS.EventStore)), ctx.get(TOKENS.IdGenerator)))
+    .inSingletonScope();
+  const billingConfig: BillingStepsConfig = { afterDunning: config.BILLING_AFTER_DUNNING, retryScheduleDays: config.BILLING_RETRY_SCHEDULE_DAYS };
+  let billingParts: { steps: BillingSteps; process: BillingProcess } | undefined;
+  const billing = (ctx: { get: Container['get'] }) => {
+    if (billingParts) return billingParts;
+    const steps = new BillingSteps(ctx.get(TOKENS.EventStore), ctx.get(TOKENS.SubscriptionCommands), ctx.get(TOKENS.PaymentCommands), ctx.get(TOKENS.IdGenerator), billingConfig);
+    return (billingParts = { steps, process: new BillingProcess(ctx.get(TOKENS.EventStore), steps, billingConfig) });
+  };
+  c.bind(TOKENS.BillingClock)
+    .toDynamicValue((ctx) => {
+      const { steps, process } = billing(ctx);
+      const readModels = ctx.get(TOKENS.ReadModels);
+      const settler = new LogBillingSettler(ctx.get(TOKENS.EventStore), process, (position, timeoutMs) => readModels.waitForPosition(BILLING_PROJECTION, position, timeoutMs), ctx.get(TOKENS.Clock));
+      return new BillingClock(new SqlDueWorkSource(sqlExecutor(pool)), ctx.get(TOKENS.SubscriptionCommands), steps, settler);
+    })
+    .inSingletonScope();
+  c.bind(TOKENS.TestClocks)
+    .toDynamicValue((ctx) => {
+      const clock = ctx.get(TOKENS.Clock);
+      return new TestClocks(ctx.get(TOKENS.EventStore), ctx.get(TOKENS.BillingClock), ctx.get(TOKENS.IdGenerator), () => clock.now());
+    })
+    .inSingletonScope();
+  c.bind(TOKENS.BillingQueries).toDynamicValue(() => new SqlBillingQueries(sqlExecutor(pool))).inSingletonScope();
+  c.bind(TOKENS.BillingProcessRunner)
+    .toDynamicValue((ctx) => new BillingProcessRunner(
+      { eventStore: ctx.get(TOKENS.EventStore), store: ctx.get(TOKENS.ProjectionStore), process: billing(ctx).process },
+      { instanceId, logger: logger.child({ component: 'billing-process' }) },
+    ))
+    .inSingletonScope();
+  c.bind(TOKENS.BillingClockRunner)
+    .toDynamicValue((ctx) => new BillingClockRunner(
+      { billingClock: ctx.get(TOKENS.BillingClock), leases: ctx.get(TOKENS.ProjectionStore), clock: ctx.get(TOKENS.Clock) },
+      { instanceId, tickMs: config.BILLING_TICK_MS, logger: logger.child({ component: 'billing-clock' }) },
+    ))
+    .inSingletonScope();
   c.bind(TOKENS.Projections).toConstantValue([paymentsProjection, refundsProjection, refundWorkProjection(), ledgerProjection, reportsProjection, activityRealtimeProjection, billingProjection]);
   c.bind(TOKENS.PaymentQueries).toDynamicValue(() => new SqlPaymentQueries(sqlExecutor(pool))).inSingletonScope();
   c.bind(TOKENS.RefundQueries).toDynamicValue(() => new SqlRefundQueries(sqlExecutor(pool))).inSingletonScope();
@@ -321,10 +371,14 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
       ];
       if (config.PROJECTIONS_ENABLED) {
         const activityRunner = ctx.get(TOKENS.ActivityFeedRunner);
+        const billingProcess = ctx.get(TOKENS.BillingProcessRunner);
+        const billingClock = ctx.get(TOKENS.BillingClockRunner);
         tasks.push(
           { name: 'projections', start: () => runner.start(), stop: () => runner.stop() },
           refundProcessTask(ctx.get(TOKENS.EventStore), ctx.get(TOKENS.PaymentProvider), ctx.get(TOKENS.Clock), ctx.get(TOKENS.IdGenerator), pool, logger),
           { name: 'activity-feed', start: () => activityRunner.start(), stop: () => activityRunner.stop() },
+          { name: 'billing-process', start: () => billingProcess.start(), stop: () => billingProcess.stop() },
+          { name: 'billing-clock', start: () => billingClock.start(), stop: () => billingClock.stop() },
         );
       }
       tasks.push(

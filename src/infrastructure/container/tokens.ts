@@ -18,6 +18,11 @@ import type { ReadModels } from '../../application/ports/read-models.js';
 import type { RefundQueries } from '../../application/ports/refund-queries.js';
 import type { ActivityFeedRunner } from '../../projections/activity/activity-feed-runner.js';
 import type { RevenueReports } from '../../application/ports/revenue-reports.js';
+import type { BillingQueries } from '../../application/ports/billing-queries.js';
+import type { BillingClock, TestClocks } from '../../application/subscriptions/billing-clock.js';
+import type { SubscriptionCommandHandlers } from '../../application/subscriptions/subscription-command-handlers.js';
+import type { BillingClockRunner } from '../../projections/billing/billing-clock-runner.js';
+import type { BillingProcessRunner } from '../../projections/billing/billing-process-runner.js';
 import type { CheckpointWaiter } from '../../projections/checkpoint-waiter.js';
 import type { Projection } from '../../projections/projection.js';
 import type { ProjectionRebuilder } from '../../projections/rebuild.js';
@@ -53,10 +58,15 @@ interface Bindings {
   /** MongoDB when MONGO_URL is set, else PostgreSQL JSONB. The service prepares it at start and closes it at stop. */
   ActivityFeed: ActivityFeedStore;
   RevenueReports: RevenueReports;
+  BillingQueries: BillingQueries;
 
   // Application services.
   PaymentCommands: PaymentCommands;
   RefundCommands: RefundCommands;
+  SubscriptionCommands: SubscriptionCommandHandlers;
+  /** The billing clock: the real clock's tick and test clocks' advances run through it. */
+  BillingClock: BillingClock;
+  TestClocks: TestClocks;
   AuditLog: AuditLog;
   Authenticator: Authenticator;
 
@@ -66,6 +76,8 @@ interface Bindings {
   ProjectionRebuilder: ProjectionRebuilder;
   CheckpointWaiter: CheckpointWaiter;
   ActivityFeedRunner: ActivityFeedRunner;
+  BillingProcessRunner: BillingProcessRunner;
+  BillingClockRunner: BillingClockRunner;
 
   // The service's own parts.
   Metrics: LedgerMetrics;
@@ -86,9 +98,9 @@ export type Tokens = { readonly [K in keyof Bindings]: ServiceIdentifier<Binding
 const NAMES = [
   'Config', 'Logger', 'Pool',
   'Clock', 'IdGenerator', 'EventStore', 'PaymentProvider', 'PaymentQueries', 'RefundQueries', 'LedgerQueries', 'ProjectionStore', 'ProgressFeed', 'IdempotencyStore', 'ReadModels', 'ActivityFeed',
-  'RevenueReports',
-  'PaymentCommands', 'RefundCommands', 'AuditLog', 'Authenticator',
-  'Projections', 'ProjectionRunner', 'ProjectionRebuilder', 'CheckpointWaiter', 'ActivityFeedRunner',
+  'RevenueReports', 'BillingQueries',
+  'PaymentCommands', 'RefundCommands', 'SubscriptionCommands', 'BillingClock', 'TestClocks', 'AuditLog', 'Authenticator',
+  'Projections', 'ProjectionRunner', 'ProjectionRebuilder', 'CheckpointWaiter', 'ActivityFeedRunner', 'BillingProcessRunner', 'BillingClockRunner',
   'Metrics', 'ApiKeys', 'RateLimiter', 'ReadinessChecks', 'HttpServer', 'Realtime', 'BackgroundTasks',
 ] as const satisfies readonly (keyof Bindings)[];
 

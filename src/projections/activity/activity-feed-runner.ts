@@ -7,6 +7,7 @@ import { backoff, sleep } from '../../application/support/timing.js';
 import type { ProjectionLogger } from '../logger.js';
 import { describeError, silentLogger } from '../logger.js';
 import { activityRecordOf } from './activity-entries.js';
+import { leadWhileLeased } from '../lease-loop.js';
 
 /*
  * The activity feed's own checkpointed loop. The feed's store (MongoDB, or PostgreSQL JSONB)
@@ -123,28 +124,12 @@ export class ActivityFeedRunner {
     this.loop = undefined;
   }
 
-  private async compete(stopped: AbortSignal): Promise<void> {
-    while (!stopped.aborted) {
-      let lease;
-      try {
-        lease = await this.deps.leases.tryAcquireLease(ACTIVITY_FEED_NAME, 'run', this.options.instanceId);
-      } catch (error) {
-        this.logger.warn({ err: describeError(error) }, 'activity feed: could not try the lease');
-      }
-      if (!lease) {
-        await sleep(this.leaseRetryMs, stopped);
-        continue;
-      }
-      const both = AbortSignal.any([stopped, lease.lost]);
-      this.leading = true;
-      this.logger.info({ instanceId: this.options.instanceId }, 'activity feed: leading');
-      try {
-        await this.lead(both);
-      } finally {
-        this.leading = false;
-        await lease.release().catch((error: unknown) => this.logger.warn({ err: describeError(error) }, 'activity feed: lease release failed'));
-      }
-    }
+  private compete(stopped: AbortSignal): Promise<void> {
+    return leadWhileLeased(
+      { leases: this.deps.leases, name: ACTIVITY_FEED_NAME, holder: this.options.instanceId, retryMs: this.leaseRetryMs, logger: this.logger, onLeading: (leading) => (this.leading = leading) },
+      stopped,
+      (signal) => this.lead(signal),
+    );
   }
 
   private async lead(signal: AbortSignal): Promise<void> {

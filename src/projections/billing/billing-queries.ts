@@ -1,10 +1,11 @@
+import type { BillingQueries, InvoiceRecord, ListInvoicesQuery, ListSubscriptionsQuery, Page, SubscriptionRecord } from '../../application/ports/billing-queries.js';
 import type { InvalidCursor } from '../../application/ports/payment-queries.js';
 import type { SqlExecutor } from '../../application/ports/sql.js';
 import { isInvoiceId, isSubscriptionId } from '../../domain/ids.js';
-import type { ExistingInvoice, InvoiceStatus } from '../../domain/invoice/index.js';
+import type { ExistingInvoice } from '../../domain/invoice/index.js';
 import type { Result } from '../../domain/result.js';
 import { ok } from '../../domain/result.js';
-import type { ExistingSubscription, SubscriptionStatus } from '../../domain/subscription/index.js';
+import type { ExistingSubscription } from '../../domain/subscription/index.js';
 import { keysetList } from '../keyset-list.js';
 import { projectionSchema } from '../projection.js';
 import { BILLING_PROJECTION } from './billing-projection.js';
@@ -14,17 +15,6 @@ const SCHEMA = projectionSchema(BILLING_PROJECTION);
 const SUBSCRIPTIONS = `${SCHEMA}.subscriptions`;
 const INVOICES = `${SCHEMA}.invoices`;
 
-/** A subscription as the read model holds it: the aggregate's own fold, and the revision it is at. */
-export interface SubscriptionRecord {
-  readonly state: ExistingSubscription;
-  readonly revision: bigint;
-}
-
-export interface InvoiceRecord {
-  readonly state: ExistingInvoice;
-  readonly revision: bigint;
-}
-
 interface StateRow<S> {
   readonly id: string;
   readonly state: S;
@@ -33,13 +23,8 @@ interface StateRow<S> {
 
 const record = <S>(row: StateRow<S>): { state: S; revision: bigint } => ({ state: row.state, revision: BigInt(row.revision) });
 
-export interface Page<T> {
-  readonly data: readonly T[];
-  readonly nextCursor: string | null;
-}
-
 /** Reads the billing read model (for the subscription and invoice endpoints): newest first, keyset pagination on the id. */
-export class SqlBillingQueries {
+export class SqlBillingQueries implements BillingQueries {
   constructor(private readonly sql: SqlExecutor) {}
 
   async subscription(id: string): Promise<SubscriptionRecord | undefined> {
@@ -52,7 +37,7 @@ export class SqlBillingQueries {
     return row ? record(row) : undefined;
   }
 
-  async subscriptions(query: { customerId?: string; status?: SubscriptionStatus; limit?: number; cursor?: string }): Promise<Result<Page<SubscriptionRecord>, InvalidCursor>> {
+  async subscriptions(query: ListSubscriptionsQuery): Promise<Result<Page<SubscriptionRecord>, InvalidCursor>> {
     const page = await keysetList<StateRow<ExistingSubscription>>(this.sql, {
       table: SUBSCRIPTIONS,
       filters: [
@@ -66,7 +51,7 @@ export class SqlBillingQueries {
     return page.ok ? ok({ data: page.value.rows.map(record), nextCursor: page.value.nextCursor }) : page;
   }
 
-  async invoices(query: { subscriptionId?: string; customerId?: string; status?: InvoiceStatus; limit?: number; cursor?: string }): Promise<Result<Page<InvoiceRecord>, InvalidCursor>> {
+  async invoices(query: ListInvoicesQuery): Promise<Result<Page<InvoiceRecord>, InvalidCursor>> {
     const page = await keysetList<StateRow<ExistingInvoice>>(this.sql, {
       table: INVOICES,
       filters: [

@@ -1,0 +1,90 @@
+import type { Clock } from '../ports/clock.js';
+import type { EventStore } from '../ports/event-store.js';
+import type { Position } from '../ports/position.js';
+import { formatPosition, isAfter, START } from '../ports/position.js';
+import { sleep } from '../support/timing.js';
+import type { BillingSettleSession, BillingSettler } from './billing-clock.js';
+import type { BillingProcess } from './billing-process.js';
+import { isBillingProcessEventType } from './billing-process.js';
+import { laterPosition } from './billing-steps.js';
+
+/*
+ * How the billing clock waits for the consequences of its own writes (docs/architecture.md,
+ * "Subscriptions"): it follows the log itself from where its run began, handing every
+ * billing event to the process manager, until it has passed everything those handlings
+ * wrote; then it waits until the due-work read model has it too. The background runner
+ * (projections/billing/billing-process-runner.ts) handles the same events: both are safe
+ * because every step derives its ids from its cause, so the second handling of an event
+ * writes nothing. The clock thus never waits for another instance that may be down, and a
+ * test clock's advance answers when its work is done.
+ */
+
+export interface LogBillingSettlerOptions {
+  /** Events read per page. */
+  readonly pageSize: number;
+  /** Events one settle reads at most (the log may be busy with unrelated traffic). */
+  readonly maxEventsPerSettle: number;
+  /** Longest one settle waits for writes it knows of to become readable, and for the read model. */
+  readonly timeoutMs: number;
+  /** Pause while a known write is not yet readable (an older transaction is still in flight). */
+  readonly pollMs: number;
+}
+
+export const DEFAULT_SETTLER_OPTIONS: LogBillingSettlerOptions = Object.freeze({ pageSize: 500, maxEventsPerSettle: 1_000_000, timeoutMs: 30_000, pollMs: 5 });
+
+/** A settle that could not finish: the processor unreachable, or the read model not catching up. */
+export class BillingNotSettled extends Error {
+  override readonly name = 'BillingNotSettled';
+}
+
+export class LogBillingSettler implements BillingSettler {
+  constructor(
+    private readonly store: EventStore,
+    private readonly process: BillingProcess,
+    /** Resolves true once the due-work read model has applied `position`, false after `timeoutMs`. */
+    private readonly readModelAt: (position: Position, timeoutMs: number) => Promise<boolean>,
+    private readonly clock: Clock,
+    private readonly options: LogBillingSettlerOptions = DEFAULT_SETTLER_OPTIONS,
+  ) {}
+
+  async begin(): Promise<BillingSettleSession> {
+    // Events up to the head are the runner's business: only what this run writes is ours to wait for.
+    let cursor: Position = (await this.store.headPosition()) ?? START;
+    return {
+      settle: async (written) => {
+        cursor = await this.follow(cursor, written);
+        const deadline = this.clock.now().getTime() + this.options.timeoutMs;
+        // The read model's wait is bounded per call: ask again until the deadline.
+        while (!(await this.readModelAt(cursor, Math.max(1, deadline - this.clock.now().getTime())))) {
+          if (this.clock.now().getTime() >= deadline) throw new BillingNotSettled(`the billing read model did not reach ${formatPosition(cursor)} within ${this.options.timeoutMs} ms; are projections running?`);
+        }
+      },
+    };
+  }
+
+  /** Handles billing events after `from` until past `written` and everything the handling wrote; the new cursor. */
+  private async follow(from: Position, written: Position | undefined): Promise<Position> {
+    let cursor = from;
+    let watermark = written;
+    let read = 0;
+    const deadline = this.clock.now().getTime() + this.options.timeoutMs;
+    for (;;) {
+      const page = await this.store.readAll({ after: cursor, maxCount: this.options.pageSize });
+      for (const event of page) {
+        if (isBillingProcessEventType(event.type)) {
+          const outcome = await this.process.handle(event);
+          if (outcome.kind !== 'done') throw new BillingNotSettled(`billing work after ${event.type} ${event.id} must wait: ${outcome.reason}`);
+          watermark = laterPosition(watermark, outcome.position);
+        }
+        cursor = event.position;
+      }
+      read += page.length;
+      if (read > this.options.maxEventsPerSettle) throw new BillingNotSettled(`more than ${this.options.maxEventsPerSettle} events to read while settling`);
+      if (page.length === this.options.pageSize) continue;
+      if (watermark === undefined || !isAfter(watermark, cursor)) return cursor;
+      // A write we know of is not readable yet: an older transaction still holds the log's horizon.
+      if (this.clock.now().getTime() >= deadline) throw new BillingNotSettled(`${formatPosition(watermark)} did not become readable within ${this.options.timeoutMs} ms`);
+      await sleep(this.options.pollMs);
+    }
+  }
+}
