@@ -55,10 +55,17 @@ export class BillingClock {
     private readonly settler: BillingSettler,
   ) {}
 
-  /** Runs everything due on `testClock` by `until`, earliest first; `more` when it stopped at `maxItems`. */
-  async runDue(testClock: string | null, until: Date, correlationId: string, maxItems = MAX_ITEMS_PER_RUN): Promise<{ readonly ran: number; readonly more: boolean }> {
+  /**
+   * Runs everything due on `testClock` by `until`, earliest first; `more` when it stopped at
+   * `maxItems`. `after`: a write of the caller's that started this run (a test clock's advance):
+   * everything committed before it is handled before the clock looks.
+   */
+  async runDue(testClock: string | null, until: Date, correlationId: string, options: { readonly maxItems?: number; readonly after?: Position } = {}): Promise<{ readonly ran: number; readonly more: boolean }> {
+    const maxItems = options.maxItems ?? MAX_ITEMS_PER_RUN;
     let ran = 0;
     const session = await this.settler.begin();
+    // Whatever was written before this run (a subscription just created) is handled first.
+    await session.settle(options.after);
     while (ran < maxItems) {
       // One item at a time, re-reading after each: an item's consequences (a renewal's retry) may fall due before the next.
       const [item] = await this.source.dueWork(testClock, until, 1);
@@ -106,7 +113,7 @@ export class TestClocks {
 
   async create(frozenTime: Date, name: string | null, ctx: CommandContext): Promise<Result<TestClockState & { exists: true }, TestClockError | { code: 'concurrency_conflict' }>> {
     const testClockId = this.ids.next('clock_') as TestClockId;
-    return this.write(testClockId, { type: 'CreateTestClock', testClockId, frozenTime, name }, ctx);
+    return stateOf(await this.write(testClockId, { type: 'CreateTestClock', testClockId, frozenTime, name }, ctx));
   }
 
   /**
@@ -116,18 +123,26 @@ export class TestClocks {
   async advance(testClockId: TestClockId, to: Date, ctx: CommandContext): Promise<Result<TestClockState & { exists: true }, TestClockError | { code: 'concurrency_conflict' }>> {
     const started = await this.write(testClockId, { type: 'StartAdvance', testClockId, to }, ctx);
     if (!started.ok) return started;
-    const { more } = await this.clock.runDue(testClockId, to, ctx.correlationId);
+    // Its position bounds everything written before the advance began (a later transaction has a later position).
+    const { more } = await this.clock.runDue(testClockId, to, ctx.correlationId, { after: started.value.position });
     if (more) throw new Error(`test clock ${testClockId}: more than the bound of work fell due; advance again to finish`);
-    return this.write(testClockId, { type: 'FinishAdvance', testClockId, to }, ctx);
+    return stateOf(await this.write(testClockId, { type: 'FinishAdvance', testClockId, to }, ctx));
   }
 
-  private async write(testClockId: TestClockId, command: TestClockCommand, ctx: CommandContext): Promise<Result<TestClockState & { exists: true }, TestClockError | { code: 'concurrency_conflict' }>> {
+  private async write(testClockId: TestClockId, command: TestClockCommand, ctx: CommandContext): Promise<Result<TestClockWritten, TestClockError | { code: 'concurrency_conflict' }>> {
     // Advances are audited by who asked (the actor), from and to (the events).
     const writer: Writer = { actor: ctx.actor, correlationId: ctx.correlationId, causationId: ctx.causationId ?? null, occurredAt: this.realNow().toISOString() };
     const decided = await decideAndAppend(this.store, TEST_CLOCK, testClockStream(testClockId), () => command, writer, { maxAttempts: 3, eventId: () => this.ids.uuid() });
     if (!decided.ok) return decided.error.code === 'concurrency_conflict' ? err({ code: 'concurrency_conflict' }) : err(decided.error);
-    const state = decided.value.state;
-    if (!state.exists) throw new Error(`test clock ${testClockId} vanished`);
-    return ok(state);
+    const { state, position } = decided.value;
+    if (!state.exists || position === undefined) throw new Error(`test clock ${testClockId} vanished`);
+    return ok({ state, position });
   }
 }
+
+interface TestClockWritten {
+  readonly state: TestClockState & { exists: true };
+  readonly position: Position;
+}
+
+const stateOf = <E>(written: Result<TestClockWritten, E>): Result<TestClockState & { exists: true }, E> => (written.ok ? ok(written.value.state) : written);

@@ -43,13 +43,16 @@ export class LogBillingSettler implements BillingSettler {
     private readonly process: BillingProcess,
     /** Resolves true once the due-work read model has applied `position`, false after `timeoutMs`. */
     private readonly readModelAt: (position: Position, timeoutMs: number) => Promise<boolean>,
+    /** The background runner's checkpoint: every billing event before it has been handled. */
+    private readonly processCheckpoint: () => Promise<Position | undefined>,
     private readonly clock: Clock,
     private readonly options: LogBillingSettlerOptions = DEFAULT_SETTLER_OPTIONS,
   ) {}
 
   async begin(): Promise<BillingSettleSession> {
-    // Events up to the head are the runner's business: only what this run writes is ours to wait for.
-    let cursor: Position = (await this.store.headPosition()) ?? START;
+    // From where the background runner has got to: what it has not handled yet (a subscription
+    // just created, whose first invoice is not issued) must be done before the clock looks.
+    let cursor: Position = (await this.processCheckpoint()) ?? START;
     return {
       settle: async (written) => {
         cursor = await this.follow(cursor, written);
