@@ -27,6 +27,8 @@ import { refundsProjection } from '../../projections/refunds/refunds-projection.
 import { billingProjection } from '../../projections/billing/billing-projection.js';
 import { reportsProjection } from '../../projections/reports/reports-projection.js';
 import { SqlRevenueReports } from '../../projections/reports/revenue-queries.js';
+import { SqlMrrReports } from '../../projections/subscription-metrics/mrr-queries.js';
+import { subscriptionMetricsProjection } from '../../projections/subscription-metrics/subscription-metrics-projection.js';
 import { ProjectionRunner } from '../../projections/runner.js';
 import { readProjectionStatuses } from '../../projections/status.js';
 import { apiKeysFromConfig, authenticatorFromConfig } from '../auth/authenticator-from-config.js';
@@ -179,7 +181,7 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
   c.bind(TOKENS.RefundCommands)
     .toDynamicValue((ctx) => new RefundCommandHandlers(ctx.get(TOKENS.EventStore), ctx.get(TOKENS.PaymentProvider), ctx.get(TOKENS.Clock), ctx.get(TOKENS.IdGenerator)))
     .inSingletonScope();
-  c.bind(TOKENS.Projections).toConstantValue([paymentsProjection, refundsProjection, refundWorkProjection(), ledgerProjection, reportsProjection, activityRealtimeProjection, billingProjection]);
+  c.bind(TOKENS.Projections).toConstantValue([paymentsProjection, refundsProjection, refundWorkProjection(), ledgerProjection, reportsProjection, activityRealtimeProjection, billingProjection, subscriptionMetricsProjection]);
   c.bind(TOKENS.PaymentQueries).toDynamicValue(() => new SqlPaymentQueries(sqlExecutor(pool))).inSingletonScope();
   c.bind(TOKENS.RefundQueries).toDynamicValue(() => new SqlRefundQueries(sqlExecutor(pool))).inSingletonScope();
   c.bind(TOKENS.LedgerQueries).toDynamicValue(() => new SqlLedgerQueries(sqlExecutor(pool))).inSingletonScope();
@@ -280,6 +282,7 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
         ledgerQueries: ctx.get(TOKENS.LedgerQueries),
         readModels: ctx.get(TOKENS.ReadModels),
         revenueReports: ctx.get(TOKENS.RevenueReports),
+        mrrReports: new SqlMrrReports(sqlExecutor(pool)),
         idempotency: ctx.get(TOKENS.IdempotencyStore),
         readiness: ctx.get(TOKENS.ReadinessChecks),
         logger: logger.child({ component: 'http' }),
