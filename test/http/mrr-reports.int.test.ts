@@ -113,6 +113,7 @@ describe('the MRR reports refuse', () => {
       ['/v1/reports/mrr/history?from=2026-01', 'to', /./],
       ['/v1/reports/mrr/history?from=2026-13&to=2027-01', 'from', /YYYY-MM/],
       ['/v1/reports/mrr/history?from=2026-1&to=2026-02', 'from', /YYYY-MM/],
+      ['/v1/reports/mrr/history?from=0000-12&to=2026-02', 'from', /from 0001-01 on/],
       ['/v1/reports/mrr/history?from=2026-03&to=2026-02', 'to', /same month as from or later/],
       ['/v1/reports/mrr/history?from=2010-01&to=2020-01', 'to', /at most 120 months/],
       ['/v1/reports/mrr/history?from=2026-01&to=2026-04&asOf=2026-03-15T00:00:00Z', 'to', /not be after the month of asOf/],

@@ -28,7 +28,9 @@ const TestClockQuery = z
 
 const MonthSchema = z
   .string()
-  .refine((text) => parseMonth(text) !== undefined, 'must be a month written YYYY-MM')
+  // abort: text that is not YYYY-MM gets one message, not two.
+  .regex(/^\d{4}-(0[1-9]|1[0-2])$/, { error: 'must be a month written YYYY-MM', abort: true })
+  .refine((text) => parseMonth(text) !== undefined, 'must be a month from 0001-01 on')
   .meta({ description: 'A UTC calendar month, `YYYY-MM`, included.', examples: ['2026-01'] });
 
 export const MrrReportQuery = z.strictObject({
