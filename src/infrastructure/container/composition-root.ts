@@ -38,6 +38,8 @@ import { ClockBillingTime } from '../../application/subscriptions/billing-time.j
 import { SubscriptionCommandHandlers } from '../../application/subscriptions/subscription-command-handlers.js';
 import { reportsProjection } from '../../projections/reports/reports-projection.js';
 import { SqlRevenueReports } from '../../projections/reports/revenue-queries.js';
+import { SqlMrrReports } from '../../projections/subscription-metrics/mrr-queries.js';
+import { subscriptionMetricsProjection } from '../../projections/subscription-metrics/subscription-metrics-projection.js';
 import { ProjectionRunner } from '../../projections/runner.js';
 import { readProjectionStatuses } from '../../projections/status.js';
 import { apiKeysFromConfig, authenticatorFromConfig } from '../auth/authenticator-from-config.js';
@@ -236,7 +238,7 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
       { instanceId, tickMs: config.BILLING_TICK_MS, logger: logger.child({ component: 'billing-clock' }) },
     ))
     .inSingletonScope();
-  c.bind(TOKENS.Projections).toConstantValue([paymentsProjection, refundsProjection, refundWorkProjection(), ledgerProjection, reportsProjection, activityRealtimeProjection, billingProjection]);
+  c.bind(TOKENS.Projections).toConstantValue([paymentsProjection, refundsProjection, refundWorkProjection(), ledgerProjection, reportsProjection, activityRealtimeProjection, billingProjection, subscriptionMetricsProjection]);
   c.bind(TOKENS.PaymentQueries).toDynamicValue(() => new SqlPaymentQueries(sqlExecutor(pool))).inSingletonScope();
   c.bind(TOKENS.RefundQueries).toDynamicValue(() => new SqlRefundQueries(sqlExecutor(pool))).inSingletonScope();
   c.bind(TOKENS.LedgerQueries).toDynamicValue(() => new SqlLedgerQueries(sqlExecutor(pool))).inSingletonScope();
@@ -337,6 +339,7 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
         ledgerQueries: ctx.get(TOKENS.LedgerQueries),
         readModels: ctx.get(TOKENS.ReadModels),
         revenueReports: ctx.get(TOKENS.RevenueReports),
+        mrrReports: new SqlMrrReports(sqlExecutor(pool)),
         idempotency: ctx.get(TOKENS.IdempotencyStore),
         readiness: ctx.get(TOKENS.ReadinessChecks),
         logger: logger.child({ component: 'http' }),

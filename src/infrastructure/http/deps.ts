@@ -9,6 +9,7 @@ import type { ReadModels } from '../../application/ports/read-models.js';
 import type { RefundQueries } from '../../application/ports/refund-queries.js';
 import type { RefundCommands } from '../../application/ports/refund-commands.js';
 import type { RevenueReports } from '../../application/ports/revenue-reports.js';
+import type { MrrReports } from '../../application/ports/mrr-reports.js';
 
 /*
  * What createHttpApp is given. The application's ports (commands, queries, read models,
@@ -106,6 +107,8 @@ export interface HttpDeps {
   readonly ledgerQueries: LedgerQueries;
   readonly readModels: ReadModels;
   readonly revenueReports: RevenueReports;
+  /** The subscription metrics read model (GET /v1/reports/mrr…). */
+  readonly mrrReports: MrrReports;
   readonly idempotency: IdempotencyStore;
   readonly readiness: readonly ReadinessCheck[];
   readonly logger: HttpLogger;

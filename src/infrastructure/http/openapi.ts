@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { IDEMPOTENT_REPLAYED_HEADER, LEDGER_POSITION_HEADER } from './command-runner.js';
 import { LEDGER_RESPONSE_SCHEMAS, ledgerPaths } from './ledger-openapi.js';
+import { MRR_RESPONSE_SCHEMAS, mrrPaths } from './mrr-openapi.js';
 import { PROBLEM_CONTENT_TYPE } from './problem.js';
 import { REQUEST_ID_HEADER } from './request-id.js';
 import {
@@ -201,6 +202,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
       Readiness: ReadinessSchema,
       ...LEDGER_RESPONSE_SCHEMAS,
       RevenueReport: RevenueReportSchema,
+      ...MRR_RESPONSE_SCHEMAS,
     },
     'output',
   );
@@ -459,6 +461,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
         },
       },
       ...ledgerPaths({ secured, securityResponses, json, problem, p, inlineSchema, rateLimitHeaders }),
+      ...mrrPaths({ secured, securityResponses, json, problem, p, inlineSchema, rateLimitHeaders }),
       '/metrics': {
         get: {
           operationId: 'metrics',
