@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CommandContext } from '../../src/application/command-context.js';
 import { toCurrencyCode } from '../../src/domain/currency.js';
-import type { TestClockId } from '../../src/domain/ids.js';
 import { TOKENS } from '../../src/infrastructure/container/tokens.js';
 import type { RunningService } from '../../src/infrastructure/service.js';
 import type { TestDatabase } from '../support/pg.js';
@@ -39,7 +38,7 @@ describe('a test clock advance whose process is killed half-way', () => {
     const clocks = survivor.container.get(TOKENS.TestClocks);
     const created = await clocks.create(new Date('2026-01-31T10:00:00Z'), 'crash', ctx);
     if (!created.ok) throw new Error(created.error.code);
-    const clockId = created.value.testClockId as TestClockId;
+    const clockId = created.value.testClockId;
     const subscriptions = survivor.container.get(TOKENS.SubscriptionCommands);
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
