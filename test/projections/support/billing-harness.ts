@@ -1,7 +1,8 @@
 import type { CommandContext } from '../../../src/application/command-context.js';
 import { PaymentCommandHandlers } from '../../../src/application/payments/payment-command-handlers.js';
-import type { EventStore, RecordedEvent } from '../../../src/application/ports/event-store.js';
+import type { AppendOptions, AppendResult, EventStore, ExpectedRevision, NewEvent, ReadAllOptions, RecordedEvent, StreamRevision, SubscribeOptions } from '../../../src/application/ports/event-store.js';
 import type { Position } from '../../../src/application/ports/position.js';
+import { isAfter } from '../../../src/application/ports/position.js';
 import type { DueWorkSource } from '../../../src/application/subscriptions/billing-clock.js';
 import { BillingClock, TestClocks } from '../../../src/application/subscriptions/billing-clock.js';
 import { BillingProcess } from '../../../src/application/subscriptions/billing-process.js';
@@ -32,17 +33,55 @@ export interface BillingHarness {
 
 const MAX_EVENTS_PER_SETTLE = 100_000;
 const READ_PAGE = 1_000;
+const HIDDEN_WAIT_MS = 10;
+const MAX_HIDDEN_WAIT_MS = 15_000;
 
-export function billingHarness(store: EventStore, realNow: () => Date = () => new Date('2030-01-01T00:00:00Z')): BillingHarness {
+/**
+ * The store, remembering the newest position it appended at. PostgreSQL's readAll hides
+ * commits newer than any transaction still running anywhere on the server (the gap-free
+ * rule), so an empty read does not mean that everything written has been read.
+ */
+class AppendTracker implements EventStore {
+  newest: Position | undefined;
+  constructor(private readonly inner: EventStore) {}
+  async append(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision, options?: AppendOptions): Promise<AppendResult> {
+    const result = await this.inner.append(streamId, events, expected, options);
+    if (this.newest === undefined || isAfter(result.position, this.newest)) this.newest = result.position;
+    return result;
+  }
+  readStream(streamId: string, options?: { fromRevision?: StreamRevision; maxCount?: number }) {
+    return this.inner.readStream(streamId, options);
+  }
+  readAll(options: ReadAllOptions): Promise<readonly RecordedEvent[]> {
+    return this.inner.readAll(options);
+  }
+  subscribeToAll(options: SubscribeOptions): AsyncIterable<readonly RecordedEvent[]> {
+    return this.inner.subscribeToAll(options);
+  }
+  headPosition(): Promise<Position | undefined> {
+    return this.inner.headPosition();
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+export function billingHarness(inner: EventStore, realNow: () => Date = () => new Date('2030-01-01T00:00:00Z')): BillingHarness {
   const ids = new SystemIdGenerator();
+  const store = new AppendTracker(inner);
   const log: RecordedEvent[] = [];
   let last: Position | undefined;
   const sync = async (): Promise<void> => {
-    for (;;) {
-      const page = await store.readAll({ after: last, maxCount: READ_PAGE });
-      if (page.length === 0) return;
-      log.push(...page);
-      last = (page.at(-1) as RecordedEvent).position;
+    for (let waitedMs = 0; ; waitedMs += HIDDEN_WAIT_MS) {
+      for (;;) {
+        const page = await store.readAll({ after: last, maxCount: READ_PAGE });
+        if (page.length === 0) break;
+        log.push(...page);
+        last = (page.at(-1) as RecordedEvent).position;
+      }
+      if (store.newest === undefined || (last !== undefined && !isAfter(store.newest, last))) return;
+      if (waitedMs > MAX_HIDDEN_WAIT_MS) throw new Error('appended events stayed hidden from readAll');
+      await new Promise((resolve) => setTimeout(resolve, HIDDEN_WAIT_MS));
     }
   };
   const time = new ClockBillingTime({ now: realNow }, store);
