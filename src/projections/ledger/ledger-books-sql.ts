@@ -13,13 +13,16 @@ import type { BooksNeeded } from './posting-rules.js';
  * names: the runner's search_path points at the live schema or a rebuild's.
  */
 
-// The payments' links first, then every invoice named, linked, or of a named subscription and still deferring.
+// The payments' links first, then every invoice named, linked, or of a named subscription and still deferring:
+// three key lookups (an OR of them would read the whole table).
 const LOAD = `
 WITH links AS (
   SELECT payment_id, invoice_id, unapplied, applied_commit, applied_prepare
     FROM ledger_invoice_payments WHERE payment_id = ANY($3::text[])
 ), invoices AS (
-  SELECT * FROM ledger_invoices WHERE invoice_id = ANY($1::text[]) OR invoice_id IN (SELECT invoice_id FROM links)
+  SELECT * FROM ledger_invoices WHERE invoice_id = ANY($1::text[])
+  UNION
+  SELECT i.* FROM ledger_invoices i JOIN links l ON l.invoice_id = i.invoice_id
   UNION
   SELECT * FROM ledger_invoices WHERE subscription_id = ANY($2::text[]) AND deferred > 0
 )

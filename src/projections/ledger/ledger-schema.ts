@@ -2,7 +2,9 @@ import { CHART_OF_ACCOUNTS } from '../../domain/ledger/chart.js';
 
 /*
  * The ledger's tables, and the rules PostgreSQL itself enforces on them (not only this
- * code): every entry balances per currency, and nothing is ever updated or deleted.
+ * code): every entry balances per currency, and nothing is ever updated or deleted. The
+ * posting rules' books (ledger_invoices, ledger_invoice_payments) are working state, not
+ * the ledger: they are updated in place, and never negative.
  *
  * The DDL runs unqualified with search_path set to the projection's schema (rm_ledger, or a
  * rebuild's rm_ledger__rebuild that is later renamed to rm_ledger; docs/architecture.md,
