@@ -188,6 +188,26 @@ describe('ledger postings of a subscription through the real billing code', () =
     expect(Number(books.rows[0]?.n)).toBe(0);
   });
 
+  it('the whole log applied again changes no books and posts nothing', async () => {
+    const client = await service.pool.connect();
+    const booksNow = async (): Promise<Record<string, unknown>[]> => [
+      ...(await client.query<Record<string, unknown>>('SELECT * FROM ledger_invoices ORDER BY invoice_id')).rows,
+      ...(await client.query<Record<string, unknown>>('SELECT * FROM ledger_invoice_payments ORDER BY payment_id')).rows,
+    ];
+    try {
+      await client.query('BEGIN');
+      await client.query('SET LOCAL search_path = rm_ledger');
+      const before = await booksNow();
+      expect(before.length).toBeGreaterThan(5);
+      const relevant = h.log.filter((e) => ledgerProjection.eventTypes.includes(e.type));
+      expect(await ledgerProjection.applyBatch!(sqlExecutor(client), relevant)).toEqual([]);
+      expect(await booksNow()).toEqual(before);
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+    }
+  });
+
   it('a ledger stored by version 1 (whose CHECK knows no bad_debt) is rebuilt by version 2 on its own', async () => {
     const client: pg.PoolClient = await service.pool.connect();
     try {
