@@ -110,7 +110,7 @@ export function billingHarness(inner: EventStore, realNow: () => Date = () => ne
       return fromLog.dueWork(testClock, until, limit);
     },
   };
-  const clock = new BillingClock(due, subscriptions, steps, settle);
+  const clock = new BillingClock(due, subscriptions, steps, { begin: () => Promise.resolve({ settle }) });
   const clocks = new TestClocks(store, clock, ids, realNow);
   return { log, subscriptions, clocks, settle };
 }
