@@ -283,7 +283,9 @@ export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
           summary: 'A customer\'s activity timeline, newest first',
           ...secured(
             'payments:read',
-            'One entry per payment created, captured, canceled or failed and per refund requested, succeeded or failed. ' +
+            'One entry per payment created, captured, canceled or failed, per refund requested, succeeded or failed, ' +
+              'per subscription fact (created, renewed, activated, past due, unpaid, expired, canceled, paused, resumed, price changed, ' +
+              'cancel-at-period-end or payment method changed) and per invoice issued, paid, payment failed, marked uncollectible or voided. ' +
               'A customer-scoped credential reads only its own customer: another customer is 403 `forbidden`. ' +
               'Live entries reach `customer:<id>` Socket.IO subscribers as `change` messages of type `activity`.',
           ),
