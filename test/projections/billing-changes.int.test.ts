@@ -58,7 +58,7 @@ async function scenario(): Promise<readonly RecordedEvent[]> {
   const settle = async (): Promise<void> => {
     for (; cursor < store.events.length; cursor++) await process.handle(store.events[cursor] as RecordedEvent);
   };
-  const clocks = new TestClocks(store, new BillingClock(new LogDueWorkSource(store.events), subscriptions, steps, settle), ids, realNow);
+  const clocks = new TestClocks(store, new BillingClock(new LogDueWorkSource(store.events), subscriptions, steps, { begin: () => Promise.resolve({ settle }) }), ids, realNow);
   const clock = await clocks.create(new Date('2026-01-15T12:00:00Z'), null, ctx);
   if (!clock.ok) throw new Error(clock.error.code);
   const price = { amount: 1_000, currency: toCurrencyCode('EUR'), interval: 'month' as const, intervalCount: 1 };
