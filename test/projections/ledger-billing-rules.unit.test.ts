@@ -235,12 +235,8 @@ function checkLife(log: readonly RecordedEvent[], ended: boolean): { accounts: S
   const issuedAt = new Map(log.flatMap((e, index) => (e.type === 'InvoiceIssued' ? [[(e.data as { invoiceId: string }).invoiceId, index] as const] : [])));
   log.forEach((e, index) => {
     const d = e.data as { currentPeriod?: { start: string }; restartedPeriod?: unknown };
-    // A restart keeps its proration credit deferred for the invoice of the new cycle. At the very instant a period
-    // started that invoice's id is the old one's (both seeded `period:<start>`), so it is never issued and the credit
-    // stays deferred until the subscription moves on again (a domain gap, reported; see billing-reactions.ts).
-    const restartInvoiced = (start: string): boolean => log.slice(index).some((x) => x.type === 'InvoiceIssued' && (x.data as { periodStart: string }).periodStart === start);
-    const restart = d.restartedPeriod as { currentPeriod: { start: string } } | null | undefined;
-    const moved = e.type === 'SubscriptionResumed' || (e.type === 'SubscriptionPriceChanged' && restart && restartInvoiced(restart.currentPeriod.start));
+    // A restarted cycle always gets its own invoice, even at the instant a period started (it is seeded apart).
+    const moved = e.type === 'SubscriptionResumed' || (e.type === 'SubscriptionPriceChanged' && d.restartedPeriod);
     if (!moved && e.type !== 'SubscriptionPeriodStarted') return;
     for (const i of all) {
       if ((issuedAt.get(i.invoiceId) ?? Infinity) > index) continue;
