@@ -1,7 +1,8 @@
 import type { Clock } from '../ports/clock.js';
-import type { EventStore } from '../ports/event-store.js';
+import type { EventStore, RecordedEvent } from '../ports/event-store.js';
 import type { Position } from '../ports/position.js';
 import { formatPosition, isAfter, START } from '../ports/position.js';
+import { mapConcurrently } from '../support/concurrently.js';
 import { sleep } from '../support/timing.js';
 import type { BillingSettleSession, BillingSettler } from './billing-clock.js';
 import type { BillingProcess } from './billing-process.js';
@@ -28,9 +29,11 @@ export interface LogBillingSettlerOptions {
   readonly timeoutMs: number;
   /** Pause while a known write is not yet readable (an older transaction is still in flight). */
   readonly pollMs: number;
+  /** Subscriptions whose events are handled at once. */
+  readonly concurrency: number;
 }
 
-export const DEFAULT_SETTLER_OPTIONS: LogBillingSettlerOptions = Object.freeze({ pageSize: 500, maxEventsPerSettle: 1_000_000, timeoutMs: 30_000, pollMs: 5 });
+export const DEFAULT_SETTLER_OPTIONS: LogBillingSettlerOptions = Object.freeze({ pageSize: 500, maxEventsPerSettle: 1_000_000, timeoutMs: 30_000, pollMs: 5, concurrency: 8 });
 
 /** A settle that could not finish: the processor unreachable, or the read model not catching up. */
 export class BillingNotSettled extends Error {
@@ -73,14 +76,26 @@ export class LogBillingSettler implements BillingSettler {
     const deadline = this.clock.now().getTime() + this.options.timeoutMs;
     for (;;) {
       const page = await this.store.readAll({ after: cursor, maxCount: this.options.pageSize });
+      // One subscription's events in log order; different subscriptions' side by side (a group of renewals).
+      const bySubscription = new Map<string, RecordedEvent[]>();
       for (const event of page) {
-        if (isBillingProcessEventType(event.type)) {
+        if (!isBillingProcessEventType(event.type)) continue;
+        const key = (event.data as { subscriptionId?: unknown }).subscriptionId;
+        const chain = bySubscription.get(String(key));
+        if (chain) chain.push(event);
+        else bySubscription.set(String(key), [event]);
+      }
+      const handled = await mapConcurrently([...bySubscription.values()], this.options.concurrency, async (chain) => {
+        let newest: Position | undefined;
+        for (const event of chain) {
           const outcome = await this.process.handle(event);
           if (outcome.kind !== 'done') throw new BillingNotSettled(`billing work after ${event.type} ${event.id} must wait: ${outcome.reason}`);
-          watermark = laterPosition(watermark, outcome.position);
+          newest = laterPosition(newest, outcome.position);
         }
-        cursor = event.position;
-      }
+        return newest;
+      });
+      watermark = handled.reduce(laterPosition, watermark);
+      cursor = page.at(-1)?.position ?? cursor;
       read += page.length;
       if (read > this.options.maxEventsPerSettle) throw new BillingNotSettled(`more than ${this.options.maxEventsPerSettle} events to read while settling`);
       if (page.length === this.options.pageSize) continue;
