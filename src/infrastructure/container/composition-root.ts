@@ -330,6 +330,7 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
         ledgerQueries: ctx.get(TOKENS.LedgerQueries),
         readModels: ctx.get(TOKENS.ReadModels),
         revenueReports: ctx.get(TOKENS.RevenueReports),
+        billing: { subscriptions: ctx.get(TOKENS.SubscriptionCommands), testClocks: ctx.get(TOKENS.TestClocks), queries: ctx.get(TOKENS.BillingQueries) },
         idempotency: ctx.get(TOKENS.IdempotencyStore),
         readiness: ctx.get(TOKENS.ReadinessChecks),
         logger: logger.child({ component: 'http' }),

@@ -29,6 +29,7 @@ import {
   RevenueReportSchema,
 } from './schemas.js';
 import { CSV_CONTENT_TYPE, REVENUE_COLUMNS } from './routes/reports.js';
+import { SUBSCRIPTION_REQUEST_SCHEMAS, SUBSCRIPTION_RESPONSE_SCHEMAS, subscriptionPaths } from './subscription-openapi.js';
 
 /*
  * /openapi.json, generated from the same zod schemas that validate requests, so the
@@ -185,7 +186,13 @@ export interface OpenApiOptions {
 
 export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
   const requestSchemas = componentSchemas(
-    { CreatePaymentRequest: CreatePaymentBody, CapturePaymentRequest: CapturePaymentBody, CancelPaymentRequest: CancelPaymentBody, CreateRefundRequest: CreateRefundBody },
+    {
+      CreatePaymentRequest: CreatePaymentBody,
+      CapturePaymentRequest: CapturePaymentBody,
+      CancelPaymentRequest: CancelPaymentBody,
+      CreateRefundRequest: CreateRefundBody,
+      ...SUBSCRIPTION_REQUEST_SCHEMAS,
+    },
     'input',
   );
   const responseSchemas = componentSchemas(
@@ -201,6 +208,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
       Readiness: ReadinessSchema,
       ...LEDGER_RESPONSE_SCHEMAS,
       RevenueReport: RevenueReportSchema,
+      ...SUBSCRIPTION_RESPONSE_SCHEMAS,
     },
     'output',
   );
@@ -459,6 +467,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
         },
       },
       ...ledgerPaths({ secured, securityResponses, json, problem, p, inlineSchema, rateLimitHeaders }),
+      ...subscriptionPaths({ secured, securityResponses, json, problem, p, inlineSchema, rateLimitHeaders }, options.bodyLimitBytes),
       '/metrics': {
         get: {
           operationId: 'metrics',
@@ -485,8 +494,9 @@ export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
           type: 'http',
           scheme: 'bearer',
           description:
-            'A JWT or an API key (`ledger token create --scope <scopes> [--customer <id>]`). Scopes: payments:write, payments:read, admin (implies all). ' +
-            'A token with a customer is confined to that customer\'s payments.',
+            'A JWT or an API key (`ledger token create --scope <scopes> [--customer <id>]`). Scopes: payments:write, payments:read, refunds:write, ' +
+            'subscriptions:write, subscriptions:read, ledger:read, reports:read, admin (implies all). ' +
+            'A token with a customer is confined to that customer\'s payments, refunds, subscriptions and invoices.',
         },
       },
       schemas: { ...requestSchemas, ...responseSchemas },
