@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePosition } from '../../src/application/ports/position.js';
-import type { BillingApi } from './support/billing-api.js';
+import type { BillingApi, Loose } from './support/billing-api.js';
 import { startBillingApi, subscriptionBody } from './support/billing-api.js';
 import { mintToken } from './support/auth.js';
 
@@ -26,7 +26,8 @@ const active = async (overrides: Record<string, unknown> = {}) => {
   const res = await create(overrides);
   return api.until(`/v1/subscriptions/${String(res.body.id)}`, (s) => s.status === 'active');
 };
-const invoicesOf = async (id: string) => (await api.request('GET', `/v1/subscriptions/${id}/invoices`)).body.data as Record<string, any>[];
+const ids = (page: Loose): string[] => (page.data as { id: string }[]).map((r) => r.id);
+const invoicesOf = async (id: string) => (await api.request('GET', `/v1/subscriptions/${id}/invoices`)).body.data as Loose[];
 
 describe('POST /v1/subscriptions', () => {
   it('answers 201 incomplete with ETag, Location and Ledger-Position; the first invoice is then issued and paid in the background, and the subscription becomes active', async () => {
@@ -130,7 +131,7 @@ describe('POST /v1/subscriptions', () => {
       expect(res.status, JSON.stringify(overrides)).toBe(400);
       expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
       expect(res.body.code).toBe('validation_failed');
-      if (path) expect(res.body.errors.map((e: { path: string }) => e.path), JSON.stringify(overrides)).toContain(path);
+      if (path) expect((res.body.errors as { path: string }[]).map((e) => e.path), JSON.stringify(overrides)).toContain(path);
     }
     const ifMatch = await api.request('POST', '/v1/subscriptions', { body: subscriptionBody(), headers: { 'if-match': '"0"' } });
     expect(ifMatch.body).toMatchObject({ status: 400, errors: [{ path: 'If-Match', message: 'is not supported when creating a subscription' }] });
@@ -156,7 +157,7 @@ describe('POST /v1/subscriptions', () => {
     const other = await api.request('POST', '/v1/subscriptions', { body: subscriptionBody({ customerId: 'cus_idem', trialDays: 3 }), headers });
     expect(other.body).toMatchObject({ status: 422, code: 'idempotency_key_reused' });
     const list = await api.request('GET', `/v1/subscriptions?customerId=cus_idem&minPosition=${first.headers.get('ledger-position')}`);
-    expect(list.body.data.map((s: { id: string }) => s.id)).toEqual([first.body.id]);
+    expect(ids(list.body)).toEqual([first.body.id]);
   });
 });
 
@@ -167,10 +168,10 @@ describe('GET /v1/subscriptions', () => {
     const last = made.at(-1)!;
     const first = await api.request('GET', `/v1/subscriptions?customerId=cus_list&limit=2&minPosition=${String(await positionOf(last.id))}`);
     expect(first.status).toBe(200);
-    expect(first.body.data.map((s: { id: string }) => s.id)).toEqual([made[2]!.id, made[1]!.id]);
+    expect(ids(first.body)).toEqual([made[2]!.id, made[1]!.id]);
     expect(first.body.nextCursor).toEqual(expect.any(String));
     const second = await api.request('GET', `/v1/subscriptions?customerId=cus_list&limit=2&cursor=${encodeURIComponent(String(first.body.nextCursor))}`);
-    expect(second.body.data.map((s: { id: string }) => s.id)).toEqual([made[0]!.id]);
+    expect(ids(second.body)).toEqual([made[0]!.id]);
     expect(second.body.nextCursor).toBeNull();
     // A list row is the GET's bytes.
     const one = await api.request('GET', `/v1/subscriptions/${String(made[0]!.id)}`);

@@ -10,12 +10,18 @@ import { mintToken } from './auth.js';
  * projection, so both must be running.
  */
 
+/**
+ * A JSON body as the tests read it: asserted on, not trusted, so any member may be read
+ * (the test rules already allow member access on such values; calls need a cast).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the one loose type of these suites, see above
+export type Loose = Record<string, any>;
+
 export interface Answer {
   readonly status: number;
   readonly headers: Headers;
   readonly text: string;
-  // Bodies are asserted on, not trusted: a loose record keeps the tests short.
-  readonly body: Record<string, any>;
+  readonly body: Loose;
 }
 
 export interface BillingApi {
@@ -24,7 +30,7 @@ export interface BillingApi {
   readonly admin: string;
   request(method: string, path: string, options?: { body?: unknown; token?: string; headers?: Record<string, string> }): Promise<Answer>;
   /** GETs `path` until `done` holds (the billing process works after the command answered), at most `timeoutMs`. */
-  until(path: string, done: (body: Record<string, any>) => boolean, timeoutMs?: number): Promise<Record<string, any>>;
+  until(path: string, done: (body: Loose) => boolean, timeoutMs?: number): Promise<Loose>;
   close(): Promise<void>;
 }
 
@@ -37,9 +43,9 @@ export async function startBillingApi(label: string): Promise<BillingApi> {
     if (options.body !== undefined) headers['content-type'] ??= 'application/json';
     const res = await fetch(service.url + path, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
     const text = await res.text();
-    let body: Record<string, any> = {};
+    let body: Loose = {};
     try {
-      body = JSON.parse(text) as Record<string, any>;
+      body = JSON.parse(text) as Loose;
     } catch {
       // Not JSON: the test looks at text.
     }
@@ -52,7 +58,7 @@ export async function startBillingApi(label: string): Promise<BillingApi> {
     request,
     async until(path, done, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
-      let last: Record<string, any> = {};
+      let last: Loose = {};
       while (Date.now() < deadline) {
         const res = await request('GET', path);
         last = res.body;
