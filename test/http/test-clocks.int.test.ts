@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BillingApi, Loose } from './support/billing-api.js';
 import { startBillingApi, subscriptionBody } from './support/billing-api.js';
 import { mintToken } from './support/auth.js';
+import { GatedProvider } from './support/gated-provider.js';
 
 /*
  * /v1/test-clocks through the whole service: subscriptions on a clock live by its frozen
@@ -185,5 +186,43 @@ describe('subscriptions on a test clock', () => {
     expect((await advance(clock, '2026-01-21T00:00:00Z', headers)).body).toMatchObject({ status: 422, code: 'idempotency_key_reused' });
     expect((await advance(clock, '2026-01-20T00:00:00Z')).body).toMatchObject({ status: 422, code: 'test_clock_backwards' });
     expect((await api.request('GET', `/v1/test-clocks/${clock}`)).body.advances).toHaveLength(1);
+  });
+});
+
+describe('an advance whose billing cannot finish', () => {
+  let down: BillingApi;
+  const provider = new GatedProvider();
+  beforeAll(async () => {
+    down = await startBillingApi('http_test_clocks_down', { paymentProvider: provider });
+  });
+  afterAll(async () => {
+    await down?.close();
+  });
+
+  it('answers 503 billing_not_settled while the processor is unreachable; the same advance asked again finishes it', async () => {
+    const clock = String((await down.request('POST', '/v1/test-clocks', { body: { frozenTime: START } })).body.id);
+    const created = await down.request('POST', '/v1/subscriptions', { body: subscriptionBody({ customerId: 'cus_clock_down', testClock: clock, trialDays: 1 }) });
+    expect(created.status).toBe(201);
+    const id = String(created.body.id);
+    provider.unavailable = true;
+    const refused = await down.request('POST', `/v1/test-clocks/${clock}/advance`, { body: { frozenTime: '2026-01-17T00:00:00Z' } });
+    expect(refused.status).toBe(503);
+    expect(refused.body).toMatchObject({ code: 'billing_not_settled' });
+    expect(refused.headers.get('retry-after')).toBe('5');
+    expect(refused.text).not.toContain('ECONNREFUSED');
+    expect((await down.request('GET', `/v1/test-clocks/${clock}`)).body).toMatchObject({ status: 'advancing', advancingTo: '2026-01-17T00:00:00.000Z', frozenTime: START });
+    // Another target while that one is unfinished is refused.
+    expect((await down.request('POST', `/v1/test-clocks/${clock}/advance`, { body: { frozenTime: '2026-01-18T00:00:00Z' } })).body).toMatchObject({ status: 409, code: 'test_clock_advancing' });
+
+    provider.unavailable = false;
+    const finished = await down.request('POST', `/v1/test-clocks/${clock}/advance`, { body: { frozenTime: '2026-01-17T00:00:00Z' } });
+    expect(finished.status, finished.text).toBe(200);
+    expect(finished.body).toMatchObject({ status: 'ready', frozenTime: '2026-01-17T00:00:00.000Z' });
+    const sub = (await down.request('GET', `/v1/subscriptions/${id}?minPosition=${finished.headers.get('ledger-position')}`)).body;
+    expect(sub).toMatchObject({ status: 'active', currentPeriodStart: '2026-01-16T12:00:00.000Z' });
+    const [invoice, ...rest] = (await down.request('GET', `/v1/subscriptions/${id}/invoices`)).body.data as Loose[];
+    expect(rest).toEqual([]);
+    expect(invoice).toMatchObject({ status: 'paid', attemptCount: 1, amountPaid: 2_000 });
+    expect((await down.request('GET', `/v1/test-clocks/${clock}`)).body.advances).toEqual([expect.objectContaining({ to: '2026-01-17T00:00:00.000Z', finishedAt: expect.any(String) })]);
   });
 });

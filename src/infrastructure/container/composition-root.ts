@@ -26,12 +26,12 @@ import { SqlRefundQueries } from '../../projections/refunds/refund-queries.js';
 import { refundsProjection } from '../../projections/refunds/refunds-projection.js';
 import { BILLING_PROJECTION, billingProjection } from '../../projections/billing/billing-projection.js';
 import { BillingClockRunner } from '../../projections/billing/billing-clock-runner.js';
-import { BillingProcessRunner } from '../../projections/billing/billing-process-runner.js';
+import { BILLING_PROCESS_NAME, BillingProcessRunner } from '../../projections/billing/billing-process-runner.js';
 import { SqlBillingQueries } from '../../projections/billing/billing-queries.js';
 import { SqlDueWorkSource } from '../../projections/billing/due-work-queries.js';
 import { BillingClock, TestClocks } from '../../application/subscriptions/billing-clock.js';
 import { BillingProcess } from '../../application/subscriptions/billing-process.js';
-import { LogBillingSettler } from '../../application/subscriptions/billing-settler.js';
+import { DEFAULT_SETTLER_OPTIONS, LogBillingSettler } from '../../application/subscriptions/billing-settler.js';
 import type { BillingStepsConfig } from '../../application/subscriptions/billing-steps.js';
 import { BillingSteps } from '../../application/subscriptions/billing-steps.js';
 import { ClockBillingTime } from '../../application/subscriptions/billing-time.js';
@@ -206,7 +206,15 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
     .toDynamicValue((ctx) => {
       const { steps, process } = billing(ctx);
       const readModels = ctx.get(TOKENS.ReadModels);
-      const settler = new LogBillingSettler(ctx.get(TOKENS.EventStore), process, (position, timeoutMs) => readModels.waitForPosition(BILLING_PROJECTION, position, timeoutMs), ctx.get(TOKENS.Clock));
+      const projectionStore = ctx.get(TOKENS.ProjectionStore);
+      const settler = new LogBillingSettler(
+        ctx.get(TOKENS.EventStore),
+        process,
+        (position, timeoutMs) => readModels.waitForPosition(BILLING_PROJECTION, position, timeoutMs),
+        ctx.get(TOKENS.Clock),
+        DEFAULT_SETTLER_OPTIONS,
+        async () => (await projectionStore.readCheckpoints([BILLING_PROCESS_NAME])).get(BILLING_PROCESS_NAME),
+      );
       return new BillingClock(new SqlDueWorkSource(sqlExecutor(pool)), ctx.get(TOKENS.SubscriptionCommands), steps, settler);
     })
     .inSingletonScope();

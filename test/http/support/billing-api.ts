@@ -1,3 +1,4 @@
+import type { CompositionOverrides } from '../../../src/infrastructure/container/composition-root.js';
 import type { RunningService } from '../../../src/infrastructure/service.js';
 import type { TestDatabase } from '../../support/pg.js';
 import { createTestDatabase } from '../../support/pg.js';
@@ -34,9 +35,9 @@ export interface BillingApi {
   close(): Promise<void>;
 }
 
-export async function startBillingApi(label: string): Promise<BillingApi> {
+export async function startBillingApi(label: string, overrides: CompositionOverrides = {}): Promise<BillingApi> {
   const db = await createTestDatabase(label);
-  const service = await startTestService(db.url);
+  const service = await startTestService(db.url, {}, overrides);
   const admin = await mintToken({ scopes: ['admin'], sub: 'billing-admin' });
   const request: BillingApi['request'] = async (method, path, options = {}) => {
     const headers: Record<string, string> = { authorization: `Bearer ${options.token ?? admin}`, ...(options.headers ?? {}) };
