@@ -142,6 +142,20 @@ describe('subscriptions on a test clock', () => {
     expect(Date.parse(String(audited.advances[0].finishedAt))).toBeGreaterThanOrEqual(Date.parse(String(audited.advances[0].requestedAt)));
   });
 
+  it('an advance right after creating subscriptions on the clock runs their first invoices and renewals: nothing is missed for not being projected yet', async () => {
+    const clock = String((await newClock()).id);
+    const subs = [await subscribe(clock, { customerId: 'cus_clock_quick' }), await subscribe(clock, { customerId: 'cus_clock_quick', trialDays: 10 })];
+    const moved = await advance(clock, '2026-02-16T00:00:00Z');
+    expect(moved.status, moved.text).toBe(200);
+    const position = moved.headers.get('ledger-position') ?? undefined;
+    expect((await invoices(String(subs[0]!.id), position)).map((i): unknown[] => [i.billingReason, i.status])).toEqual([
+      ['subscription_cycle', 'paid'],
+      ['subscription_create', 'paid'],
+    ]);
+    expect((await invoices(String(subs[1]!.id))).map((i): unknown[] => [i.billingReason, i.periodStart, i.status])).toEqual([['subscription_cycle', '2026-01-25T12:00:00.000Z', 'paid']]);
+    for (const s of subs) expect((await api.request('GET', `/v1/subscriptions/${String(s.id)}`)).body.status).toBe('active');
+  });
+
   it('cancel at period end on a clock: the advance past the period end cancels instead of renewing', async () => {
     const clock = String((await newClock()).id);
     const sub = await subscribe(clock, { customerId: 'cus_clock_cancel' });
