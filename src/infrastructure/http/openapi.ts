@@ -243,7 +243,8 @@ export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
         'with a different request it is a 422; while the first is still running, a 409. Keys are kept for 24 hours. Errors are RFC 9457 problem details.',
         'Every /v1 operation needs `Authorization: Bearer <token>` (a JWT or an API key) carrying the scope the operation names: `payments:write` for commands,',
         '`payments:read` for queries, `admin` (which implies every scope) for /v1/admin. A missing or bad credential is 401 with `WWW-Authenticate`; a missing scope, 403.',
-        'A customer-scoped credential sees and touches only its customer\'s payments. Requests are rate limited per credential, and failed authentications per',
+        '`subscriptions:write` / `subscriptions:read` for subscriptions, invoices and test clocks.',
+        'A customer-scoped credential sees and touches only its customer\'s payments, subscriptions and invoices. Requests are rate limited per credential, and failed authentications per',
         'client address (429 with Retry-After; RateLimit-* headers describe the allowance). /healthz, /readyz and /openapi.json need no credential.',
       ].join(' '),
     },
@@ -514,7 +515,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
           name: 'If-Match',
           in: 'header',
           required: false,
-          description: 'A payment\'s ETag: the command applies only if the payment is still at that revision (else 412).',
+          description: 'The resource\'s ETag (a payment\'s, a subscription\'s): the command applies only if it is still at that revision (else 412).',
           schema: inlineSchema(EtagHeaderSchema),
         },
         RequestId: {
