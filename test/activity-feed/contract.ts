@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActivityFeedStore, ActivityRecord } from '../../src/application/ports/activity-feed.js';
 import type { NewEvent } from '../../src/application/ports/event-store.js';
-import { START, formatPosition, position } from '../../src/application/ports/position.js';
+import { START, formatPosition, parsePosition, position } from '../../src/application/ports/position.js';
+import { activityRecordOf } from '../../src/projections/activity/activity-entries.js';
 import { applyNextBatch } from '../../src/projections/activity/activity-feed-runner.js';
 import { InMemoryEventStore } from '../support/in-memory-event-store.js';
 
@@ -46,6 +47,39 @@ const payment = (customerId: string, paymentId: string, amount: number): NewEven
   },
   metadata: { correlationId: 'c', causationId: null, actor: 'test', occurredAt: '2026-01-01T00:00:00.000Z', schemaVersion: 1 },
 });
+
+const billingMeta = { correlationId: 'c', causationId: null, actor: 'billing', occurredAt: '2026-02-15T12:00:00.000Z', schemaVersion: 1 };
+const subscriptionEvent = (type: string, subscriptionId: string, customerId: string, data: Record<string, unknown>): NewEvent => ({
+  id: randomUUID(), type, data: { subscriptionId, customerId, ...data }, metadata: billingMeta,
+});
+const invoiceEvent = (type: string, invoiceId: string, subscriptionId: string, customerId: string, data: Record<string, unknown>): NewEvent => ({
+  id: randomUUID(), type, data: { invoiceId, subscriptionId, customerId, currency: 'BHD', ...data }, metadata: billingMeta,
+});
+
+/** A subscription created, its first invoice issued and paid, then the subscription paused: entries with and without amounts. */
+function billingLog(customerId: string, n: number): { stream: string; events: NewEvent[] }[] {
+  const subscriptionId = `sub_01JD${String(n).padStart(22, '0')}`;
+  const invoiceId = `in_01JD${String(n).padStart(22, '0')}`;
+  const period = { kind: 'billing', index: 0, start: '2026-01-15T12:00:00.000Z', end: '2026-02-15T12:00:00.000Z' };
+  return [
+    { stream: `subscription-${subscriptionId}`, events: [subscriptionEvent('SubscriptionCreated', subscriptionId, customerId, {
+      price: { amount: 12_345, currency: 'BHD', interval: 'month', intervalCount: 1 }, paymentMethod: 'pm_card_visa', metadata: {}, testClock: null,
+      createdAt: period.start, status: 'incomplete', trialEnd: null, billingCycleAnchor: period.start, currentPeriod: period,
+    })] },
+    { stream: `invoice-${invoiceId}`, events: [
+      invoiceEvent('InvoiceIssued', invoiceId, subscriptionId, customerId, {
+        billingReason: 'subscription_create', total: 12_345, periodStart: period.start, periodEnd: period.end, issuedAt: period.start, testClock: null,
+        lines: [{ kind: 'subscription', amount: 12_345, description: 'Subscription', periodStart: period.start, periodEnd: period.end }],
+      }),
+      invoiceEvent('InvoicePaymentAttempted', invoiceId, subscriptionId, customerId, { attempt: 1, paymentId: `pay_01JD${String(n).padStart(22, '0')}`, at: period.start }),
+      invoiceEvent('InvoicePaid', invoiceId, subscriptionId, customerId, { amountPaid: 12_345, paymentId: `pay_01JD${String(n).padStart(22, '0')}`, at: period.start }),
+    ] },
+    { stream: `subscription-${subscriptionId}`, events: [
+      subscriptionEvent('SubscriptionActivated', subscriptionId, customerId, { invoiceId }),
+      subscriptionEvent('SubscriptionPaused', subscriptionId, customerId, { at: period.end }),
+    ] },
+  ];
+}
 
 export function activityFeedContract(name: string, makeFixture: () => Promise<ActivityFeedFixture>): void {
   describe(`ActivityFeedStore contract: ${name}`, () => {
@@ -146,6 +180,26 @@ export function activityFeedContract(name: string, makeFixture: () => Promise<Ac
       expect(await fx.feed.advance(abandoned, START, position(90n, 0n))).toBe(false);
       expect(await fx.feed.state()).toEqual({ live: live.live, checkpoint: moved });
       expect(await fx.feed.checkpointOf(next)).toEqual(START);
+    });
+
+    it('keeps subscription and invoice entries exactly as written: their own fields, and no amount where the fact names none', async () => {
+      const events = new InMemoryEventStore();
+      const customer = `cus_billing_${seq++}`;
+      for (const { stream, events: batch } of billingLog(customer, seq)) await events.append(stream, batch, 'any');
+      const generation = await fx.feed.createGeneration();
+      await fx.feed.switchLive(generation);
+      const step = await applyNextBatch({ eventStore: events, feed: fx.feed }, generation, START, 100);
+      // Six events, five entries: the payment attempt shows as its payment's own entries.
+      expect(step).toMatchObject({ kind: 'applied', events: 6, entries: 5 });
+      const page = await fx.feed.page({ customerId: customer, limit: 10 });
+      expect(page.map((e) => e.type)).toEqual(['subscription.paused', 'subscription.activated', 'invoice.paid', 'invoice.issued', 'subscription.created']);
+      const expected = events.events.map(activityRecordOf).filter((r) => r !== undefined).map((r) => r.entry).reverse();
+      expect(page).toEqual(expected);
+      // Not merely equal as objects: an absent field stays absent (a store that turned it into null would break the API's schema).
+      for (const entry of page) expect(Object.keys(entry).sort()).toEqual(Object.keys(expected.find((e) => e.id === entry.id)!).sort());
+      expect(page[0]).not.toHaveProperty('amount');
+      expect(page[3]).toMatchObject({ amount: 12_345, currency: 'BHD', billingReason: 'subscription_create', periodStart: '2026-01-15T12:00:00.000Z', status: 'open' });
+      expect(await fx.feed.page({ customerId: customer, limit: 2, beforePosition: parsePosition(page[2]!.position)! })).toEqual(page.slice(3));
     });
 
     it('a crash between the entries and the checkpoint replays the batch and changes nothing', async () => {

@@ -38,7 +38,7 @@ const create = (trialDays: number | null): SubscriptionCommand => ({
 describe('what a subscription event asks of billing', () => {
   it('created without a trial: period 0 is invoiced at once, for the price, seeded by the period start', () => {
     const { events } = decideAll({ exists: false }, create(null));
-    expect(reactToSubscriptionEvent(events[0]!, undefined)).toEqual<BillingAction[]>([
+    expect(reactToSubscriptionEvent(events[0]!, undefined, 'evt-1')).toEqual<BillingAction[]>([
       {
         kind: 'issue_invoice',
         invoice: {
@@ -59,9 +59,9 @@ describe('what a subscription event asks of billing', () => {
 
   it('created with a trial: nothing until the trial ends; then period 0 is invoiced as a cycle', () => {
     const created = decideAll({ exists: false }, create(7));
-    expect(reactToSubscriptionEvent(created.events[0]!, undefined)).toEqual([]);
+    expect(reactToSubscriptionEvent(created.events[0]!, undefined, 'evt-1')).toEqual([]);
     const started = decideAll(created.state, { type: 'StartNextPeriod', subscriptionId: id, now: new Date('2026-02-07T09:00:00.000Z') });
-    expect(reactToSubscriptionEvent(started.events[0]!, { price, testClock: 'clock_1' })).toMatchObject([
+    expect(reactToSubscriptionEvent(started.events[0]!, { price, testClock: 'clock_1' }, 'evt-1')).toMatchObject([
       { kind: 'issue_invoice', invoice: { billingReason: 'subscription_cycle', periodStart: '2026-02-07T09:00:00.000Z', idSeed: 'period:2026-02-07T09:00:00.000Z' } },
     ]);
   });
@@ -69,12 +69,12 @@ describe('what a subscription event asks of billing', () => {
   it('a prorated price change is invoiced on its own: credit and charge lines, seeded by the change time', () => {
     const active = decideAll({ exists: false }, create(null), { type: 'RecordInvoicePaid', subscriptionId: id, invoiceId: 'in_01JBZ5Q5N0000000000000000B' as InvoiceId });
     const changed = decideAll(active.state, { type: 'ChangePrice', subscriptionId: id, price: { ...price, amount: 3_000 }, prorate: true, now: new Date('2026-02-21T09:00:00.000Z') });
-    expect(reactToSubscriptionEvent(changed.events[0]!, { price, testClock: null })).toMatchObject([
+    expect(reactToSubscriptionEvent(changed.events[0]!, { price, testClock: null }, 'evt-1')).toMatchObject([
       {
         kind: 'issue_invoice',
         invoice: {
           billingReason: 'subscription_update',
-          idSeed: 'price-change:2026-02-21T09:00:00.000Z',
+          idSeed: 'price-change:evt-1',
           lines: [
             { kind: 'proration_credit', amount: -500 },
             { kind: 'proration_charge', amount: 750 },
@@ -84,7 +84,7 @@ describe('what a subscription event asks of billing', () => {
     ]);
     // Not prorated: nothing to invoice now; the new price applies from the next period.
     const plain = decideAll(active.state, { type: 'ChangePrice', subscriptionId: id, price: { ...price, amount: 3_000 }, prorate: false, now: new Date('2026-02-21T09:00:00.000Z') });
-    expect(reactToSubscriptionEvent(plain.events[0]!, { price, testClock: null })).toEqual([]);
+    expect(reactToSubscriptionEvent(plain.events[0]!, { price, testClock: null }, 'evt-1')).toEqual([]);
   });
 });
 

@@ -42,7 +42,7 @@ function setup() {
   // The process manager is one runner (it holds a lease in production): callers wait for it, they never run it twice at once.
   let running: Promise<void> = Promise.resolve();
   const settle = (): Promise<void> => (running = running.then(drain, drain));
-  const clock = new BillingClock(new LogDueWorkSource(store.events), subscriptions, steps, { begin: async () => ({ settle }) });
+  const clock = new BillingClock(new LogDueWorkSource(store.events), subscriptions, steps, { begin: () => Promise.resolve({ settle }) });
   const clocks = new TestClocks(store, clock, ids, realNow);
   return { store, subscriptions, clocks, settle };
 }

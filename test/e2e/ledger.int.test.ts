@@ -96,6 +96,11 @@ describe('GET /v1/ledger/accounts', () => {
         expect.objectContaining({ name: 'refunds', kind: 'contra_revenue', normalBalance: 'debit', active: true }),
         expect.objectContaining({ name: 'refunds_pending', kind: 'liability', normalBalance: 'credit', active: true }),
         expect.objectContaining({ name: 'provider_fees', kind: 'expense', normalBalance: 'debit', active: false }),
+        // Invoices and subscriptions post to these (issue 9).
+        expect.objectContaining({ name: 'accounts_receivable', kind: 'asset', normalBalance: 'debit', active: true }),
+        expect.objectContaining({ name: 'deferred_revenue', kind: 'liability', normalBalance: 'credit', active: true }),
+        expect.objectContaining({ name: 'customer_credit', kind: 'liability', normalBalance: 'credit', active: true }),
+        expect.objectContaining({ name: 'bad_debt', kind: 'expense', normalBalance: 'debit', active: true }),
       ]),
     );
   });

@@ -56,7 +56,7 @@ async function scenario(): Promise<{ events: readonly RecordedEvent[]; clockId: 
       cursor++;
     }
   };
-  const clocks = new TestClocks(store, new BillingClock(new LogDueWorkSource(store.events), subscriptions, steps, { begin: async () => ({ settle }) }), ids, realNow);
+  const clocks = new TestClocks(store, new BillingClock(new LogDueWorkSource(store.events), subscriptions, steps, { begin: () => Promise.resolve({ settle }) }), ids, realNow);
   const created = await clocks.create(new Date('2026-01-15T12:00:00Z'), null, ctx);
   if (!created.ok) throw new Error(created.error.code);
   const clockId = created.value.testClockId;

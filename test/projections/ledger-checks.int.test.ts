@@ -77,7 +77,10 @@ describe('the ledger balance check', () => {
       const after = await rowsRead(client);
       await client.query('COMMIT');
       for (const [table, read] of after) expect(read - (before.get(table) ?? 0), `rows of ${table} read by the check`).toBeLessThan(100);
-      expect([...after.keys()]).toEqual(['ledger_entries', 'ledger_postings']);
+      // The books' tables (invoices, invoice payments) are none of the check's business.
+      const readFrom = [...after].filter(([table, read]) => read > (before.get(table) ?? 0)).map(([table]) => table);
+      expect(readFrom.filter((table) => table !== 'ledger_entries' && table !== 'ledger_postings')).toEqual([]);
+      expect(readFrom).toContain('ledger_postings');
     } finally {
       client.release();
     }

@@ -126,6 +126,25 @@ describe('PaymentOwners for refunds', () => {
     expect(texts[0]).toMatch(/FROM rm_refunds\.refunds WHERE id = ANY/);
   });
 
+  it.each([
+    ['subscription', 'sub_1', /FROM rm_billing\.subscriptions WHERE id = ANY/],
+    ['invoice', 'in_1', /FROM rm_billing\.invoices WHERE id = ANY/],
+  ] as const)('looks %ss up in the billing read model, by the customer each row carries', async (resource, id, table) => {
+    const texts: string[] = [];
+    const db = {
+      query: (text: string, values: [string[]]) => {
+        texts.push(text);
+        return Promise.resolve({ rows: values[0].filter((v) => v === id).map((v) => ({ id: v, customer_id: 'cus_a' })) });
+      },
+    } as unknown as Queryable;
+    const owners = new PaymentOwners({ db, logger: silentLogger, resource });
+    expect(await Promise.all([owners.ownerOf(id), owners.ownerOf(`${id}x`), owners.ownerOf(id)])).toEqual(['cus_a', undefined, 'cus_a']);
+    // Cached: asked again, no second query.
+    expect(await owners.ownerOf(id)).toBe('cus_a');
+    expect(texts).toHaveLength(1);
+    expect(texts[0]).toMatch(table);
+  });
+
   it('says which lookup failed', async () => {
     const db = { query: () => Promise.reject(new Error('connection refused')) } as unknown as Queryable;
     const owners = new PaymentOwners({ db, logger: silentLogger, resource: 'refund' });

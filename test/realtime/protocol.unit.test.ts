@@ -5,6 +5,7 @@ import { ackCode, errorAck, parseSubscribe, parseUnsubscribe, splitArgs, type Ac
 describe('parseSubscribe', () => {
   it('accepts topics and an optional since, deduplicating topics in order', () => {
     expect(parseSubscribe({ topics: ['refund:re_1'] })).toEqual({ ok: true, value: { topics: ['refund:re_1'] } });
+    expect(parseSubscribe({ topics: ['subscription:sub_1', 'invoice:in_1'] })).toEqual({ ok: true, value: { topics: ['subscription:sub_1', 'invoice:in_1'] } });
     expect(parseSubscribe({ topics: ['payment:pay_1', 'ledger', 'payment:pay_1'] })).toEqual({
       ok: true,
       value: { topics: ['payment:pay_1', 'ledger'] },
@@ -40,7 +41,10 @@ describe('parseSubscribe', () => {
   it.each([
     ['upper-case topic kind', 'Payment:pay_1', /unknown kind/],
     ['an unknown kind', 'foo', /unknown kind/],
-    ['an unknown kind with an id', 'subscription:sub_1', /unknown kind/],
+    ['an unknown kind with an id', 'webhook:wh_1', /unknown kind/],
+    ['subscriptions, plural', 'subscriptions:sub_1', /unknown kind/],
+    ['an invoice without an id', 'invoice', /needs an id/],
+    ['a subscription with an empty id', 'subscription:', /needs an id/],
     ['empty id', 'payment:', /needs an id/],
     ['a refund without an id', 'refund', /needs an id/],
     ['refunds, plural', 'refunds:re_1', /unknown kind/],

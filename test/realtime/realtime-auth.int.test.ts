@@ -112,7 +112,7 @@ describe('realtime with an authenticator', () => {
       expect(await reader.subscribe({ topics: ['ledger'] })).toEqual(forbidden('ledger'));
       // Malformed topics are refused for what they are, before (and whatever) the policy says.
       const malformed: [topic: string, why: string][] = [
-        ['subscription:sub_1', 'unknown kind of topic'],
+        ['subscriptions:sub_1', 'unknown kind of topic'],
         ['foo', 'unknown kind of topic'],
         ['ledger:x', '"ledger" takes no id'],
         ['payment:', '"payment" needs an id'],

@@ -1,3 +1,5 @@
+import type { BillingReason, InvoiceStatus } from '../../domain/invoice/index.js';
+import type { SubscriptionStatus } from '../../domain/subscription/index.js';
 import type { Position } from './position.js';
 
 /**
@@ -25,8 +27,38 @@ export const ACTIVITY_TYPES = [
   'refund.requested',
   'refund.succeeded',
   'refund.failed',
+  'subscription.created',
+  'subscription.renewed',
+  'subscription.activated',
+  'subscription.past_due',
+  'subscription.unpaid',
+  'subscription.expired',
+  'subscription.canceled',
+  'subscription.paused',
+  'subscription.resumed',
+  'subscription.price_changed',
+  'subscription.updated',
+  'invoice.issued',
+  'invoice.paid',
+  'invoice.payment_failed',
+  'invoice.uncollectible',
+  'invoice.voided',
 ] as const;
 export type ActivityType = (typeof ACTIVITY_TYPES)[number];
+
+/** What an entry's `status` may say: a subscription's statuses, then an invoice's (`draft` is never held at rest). */
+export const ACTIVITY_STATUSES = [
+  'trialing', 'active', 'past_due', 'canceled', 'unpaid', 'incomplete', 'incomplete_expired', 'paused',
+  'open', 'paid', 'uncollectible', 'void',
+] as const satisfies readonly (SubscriptionStatus | InvoiceStatus)[];
+export type ActivityStatus = (typeof ACTIVITY_STATUSES)[number];
+const everyStatusListed: [Exclude<SubscriptionStatus | Exclude<InvoiceStatus, 'draft'>, ActivityStatus>] extends [never] ? true : never = true;
+void everyStatusListed;
+
+export const ACTIVITY_BILLING_REASONS = ['subscription_create', 'subscription_cycle', 'subscription_update', 'subscription_resume'] as const satisfies readonly BillingReason[];
+// Every billing reason listed: a new one must be added above (and so to the API's schema).
+const everyReasonListed: [Exclude<BillingReason, (typeof ACTIVITY_BILLING_REASONS)[number]>] extends [never] ? true : never = true;
+void everyReasonListed;
 
 /** One timeline entry, as the API shows it. */
 export interface ActivityEntry {
@@ -39,9 +71,22 @@ export interface ActivityEntry {
   readonly position: string;
   readonly paymentId?: string;
   readonly refundId?: string;
-  /** Integer minor units. */
-  readonly amount: number;
-  readonly currency: string;
+  readonly subscriptionId?: string;
+  readonly invoiceId?: string;
+  /**
+   * Integer minor units, with `currency`: always on payment and refund entries; on
+   * subscription and invoice entries when the fact names an amount (a price, an invoice's
+   * total, an amount paid, a credit), absent when it names none (a pause, a voided invoice).
+   */
+  readonly amount?: number;
+  readonly currency?: string;
+  /** The subscription's or invoice's status after the fact, when the fact alone decides it. */
+  readonly status?: ActivityStatus;
+  /** An issued invoice's reason (Stripe's `billing_reason`). */
+  readonly billingReason?: BillingReason;
+  /** The billing period the fact is about (ISO 8601): an invoice's, or the one a subscription entered. */
+  readonly periodStart?: string;
+  readonly periodEnd?: string;
   /** A short human sentence, e.g. "Payment of 12.50 USD authorized". */
   readonly summary: string;
 }

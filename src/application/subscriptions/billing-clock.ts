@@ -58,10 +58,17 @@ export class BillingClock {
     private readonly settler: BillingSettler,
   ) {}
 
-  /** Runs everything due on `testClock` by `until`, earliest first; `more` when it stopped at `maxItems`. */
-  async runDue(testClock: string | null, until: Date, correlationId: string, maxItems = MAX_ITEMS_PER_RUN): Promise<{ readonly ran: number; readonly more: boolean }> {
+  /**
+   * Runs everything due on `testClock` by `until`, earliest first; `more` when it stopped at
+   * `maxItems`. `after`: a write of the caller's that started this run (a test clock's advance):
+   * everything committed before it is handled before the clock looks.
+   */
+  async runDue(testClock: string | null, until: Date, correlationId: string, options: { readonly maxItems?: number; readonly after?: Position } = {}): Promise<{ readonly ran: number; readonly more: boolean }> {
+    const maxItems = options.maxItems ?? MAX_ITEMS_PER_RUN;
     let ran = 0;
     const session = await this.settler.begin();
+    // Whatever was written before this run (a subscription just created) is handled first.
+    await session.settle(options.after);
     while (ran < maxItems) {
       // One item at a time, re-reading after each: an item's consequences (a renewal's retry) may fall due before the next.
       const [item] = await this.source.dueWork(testClock, until, 1);
@@ -152,7 +159,8 @@ export class TestClocks {
   async advance(testClockId: TestClockId, to: Date, ctx: CommandContext): Promise<TestClockResult> {
     const started = await this.write(testClockId, { type: 'StartAdvance', testClockId, to }, ctx);
     if (!started.ok) return started;
-    const { more } = await this.clock.runDue(testClockId, to, ctx.correlationId);
+    // Its position bounds everything written before the advance began (a later transaction has a later position).
+    const { more } = await this.clock.runDue(testClockId, to, ctx.correlationId, { after: started.value.position });
     if (more) throw new Error(`test clock ${testClockId}: more than the bound of work fell due; advance again to finish`);
     return this.write(testClockId, { type: 'FinishAdvance', testClockId, to }, ctx);
   }
@@ -189,3 +197,4 @@ export class TestClocks {
     return ok({ ...state, revision, position });
   }
 }
+

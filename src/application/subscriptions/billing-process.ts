@@ -27,7 +27,7 @@ export class BillingProcess {
   /** Every action done, or the first that must be retried later (the rest wait with it). */
   async handle(event: RecordedEvent): Promise<StepOutcome> {
     const actions = isSubscriptionEventType(event.type)
-      ? reactToSubscriptionEvent(upcastSubscriptionEvent(event.type, event.data, event.metadata.schemaVersion), await this.subscriptionBefore(event))
+      ? reactToSubscriptionEvent(upcastSubscriptionEvent(event.type, event.data, event.metadata.schemaVersion), await this.subscriptionBefore(event), event.id)
       : isInvoiceEventType(event.type)
         ? reactToInvoiceEvent(upcastInvoiceEvent(event.type, event.data, event.metadata.schemaVersion), this.config)
         : [];

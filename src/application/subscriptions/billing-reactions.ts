@@ -59,6 +59,12 @@ function periodInvoice(
   reason: BillingReason,
   testClock: string | null,
   extraLines: readonly InvoiceLine[] = [],
+  /**
+   * What the invoice's id derives from (with the subscription): a renewal's or creation's
+   * period start; for a cycle restarted by a resume or an interval change, the event that
+   * restarted it, since several may fall on one instant (and on a renewal's).
+   */
+  idSeed = `period:${period.start}`,
 ): BillingAction {
   return {
     kind: 'issue_invoice',
@@ -71,7 +77,7 @@ function periodInvoice(
       periodStart: period.start,
       periodEnd: period.end,
       testClock,
-      idSeed: `period:${period.start}`,
+      idSeed,
       at: period.start,
     },
   };
@@ -84,6 +90,8 @@ function periodInvoice(
 export function reactToSubscriptionEvent(
   event: SubscriptionEvent,
   context: { readonly price: SubscriptionPrice; readonly testClock: string | null; readonly currentPeriod?: CurrentPeriod } | undefined,
+  /** The recorded event's id: seeds invoices that nothing else makes unique. */
+  eventId: string,
 ): BillingAction[] {
   switch (event.type) {
     case 'SubscriptionCreated': {
@@ -96,7 +104,7 @@ export function reactToSubscriptionEvent(
       return [periodInvoice(event.data, context.price, event.data.currentPeriod, 'subscription_cycle', context.testClock)];
     case 'SubscriptionResumed':
       if (!context) throw new Error(`${event.type} of ${event.data.subscriptionId} needs the subscription's price`);
-      return [periodInvoice(event.data, context.price, event.data.currentPeriod, 'subscription_resume', context.testClock)];
+      return [periodInvoice(event.data, context.price, event.data.currentPeriod, 'subscription_resume', context.testClock, [], `resume:${eventId}`)];
     case 'SubscriptionPriceChanged': {
       const d = event.data;
       const testClock = context?.testClock ?? null;
@@ -104,7 +112,7 @@ export function reactToSubscriptionEvent(
         d.proration && d.proration.credit > 0
           ? [{ kind: 'proration_credit', amount: -d.proration.credit, description: `Unused time on ${describe(d.previousPrice)}`, periodStart: d.at, periodEnd: d.at }]
           : [];
-      if (d.restartedPeriod) return [periodInvoice(d, d.price, d.restartedPeriod.currentPeriod, 'subscription_update', testClock, credit)];
+      if (d.restartedPeriod) return [periodInvoice(d, d.price, d.restartedPeriod.currentPeriod, 'subscription_update', testClock, credit, `restart:${eventId}`)];
       if (!d.proration) return [];
       const charge: InvoiceLine[] =
         d.proration.charge > 0 ? [{ kind: 'proration_charge', amount: d.proration.charge, description: `Remaining time on ${describe(d.price)}`, periodStart: d.at, periodEnd: d.at }] : [];
@@ -122,7 +130,7 @@ export function reactToSubscriptionEvent(
             periodStart: d.at,
             periodEnd: d.at,
             testClock,
-            idSeed: `price-change:${d.at}`,
+            idSeed: `price-change:${eventId}`,
             at: d.at,
           },
         },

@@ -43,39 +43,26 @@ export class LogBillingSettler implements BillingSettler {
     private readonly process: BillingProcess,
     /** Resolves true once the due-work read model has applied `position`, false after `timeoutMs`. */
     private readonly readModelAt: (position: Position, timeoutMs: number) => Promise<boolean>,
+    /** The background runner's checkpoint: every billing event before it has been handled. */
+    private readonly processCheckpoint: () => Promise<Position | undefined>,
     private readonly clock: Clock,
     private readonly options: LogBillingSettlerOptions = DEFAULT_SETTLER_OPTIONS,
-    /** Where the background runner's checkpoint is (undefined: it never ran). */
-    private readonly runnerCheckpoint?: () => Promise<Position | undefined>,
   ) {}
 
   async begin(): Promise<BillingSettleSession> {
-    const head = await this.store.headPosition();
-    let cursor: Position = head ?? START;
-    if (head !== undefined) {
-      // What the background runner has not handled yet (it lags, or waits on the processor) is
-      // this run's to finish first, so that a subscription created just before an advance has
-      // its first invoice, and an advance asked again after the processor came back finishes
-      // the charge the first one could not make. Handling an event twice writes nothing.
-      const behind = this.runnerCheckpoint ? await this.runnerCheckpoint() : undefined;
-      if (behind !== undefined && isAfter(head, behind)) cursor = await this.follow(behind, head);
-      // And the due-work source must see all of it before it is first asked.
-      await this.awaitReadModel(cursor);
-    }
+    // From where the background runner has got to: what it has not handled yet (a subscription
+    // just created, whose first invoice is not issued) must be done before the clock looks.
+    let cursor: Position = (await this.processCheckpoint()) ?? START;
     return {
       settle: async (written) => {
         cursor = await this.follow(cursor, written);
-        await this.awaitReadModel(cursor);
+        const deadline = this.clock.now().getTime() + this.options.timeoutMs;
+        // The read model's wait is bounded per call: ask again until the deadline.
+        while (!(await this.readModelAt(cursor, Math.max(1, deadline - this.clock.now().getTime())))) {
+          if (this.clock.now().getTime() >= deadline) throw new BillingNotSettled(`the billing read model did not reach ${formatPosition(cursor)} within ${this.options.timeoutMs} ms; are projections running?`);
+        }
       },
     };
-  }
-
-  private async awaitReadModel(position: Position): Promise<void> {
-    const deadline = this.clock.now().getTime() + this.options.timeoutMs;
-    // The read model's wait is bounded per call: ask again until the deadline.
-    while (!(await this.readModelAt(position, Math.max(1, deadline - this.clock.now().getTime())))) {
-      if (this.clock.now().getTime() >= deadline) throw new BillingNotSettled(`the billing read model did not reach ${formatPosition(position)} within ${this.options.timeoutMs} ms; are projections running?`);
-    }
   }
 
   /** Handles billing events after `from` until past `written` and everything the handling wrote; the new cursor. */

@@ -8,8 +8,10 @@
  * account, credits − debits for a credit-normal one.
  *
  * Accounts marked `planned` have no posting rule yet: they are here so that later issues
- * (payouts, provider fees, disputes, subscriptions and invoices) post to names clients
- * already know, rather than renaming anything. Their balance is zero until then.
+ * (payouts, provider fees, disputes) post to names clients already know, rather than
+ * renaming anything. Their balance is zero until then. New accounts are only ever added:
+ * the table's CHECK comes from this list, so adding one needs the ledger projection's
+ * version bumped (a rebuild creates the table with the longer list).
  */
 export type AccountKind = 'asset' | 'liability' | 'equity' | 'revenue' | 'contra_revenue' | 'expense';
 export type NormalBalance = 'debit' | 'credit';
@@ -42,6 +44,10 @@ export const ACCOUNTS = {
   refunds: 'refunds',
   refundsPending: 'refunds_pending',
   refundReservations: 'refund_reservations',
+  accountsReceivable: 'accounts_receivable',
+  deferredRevenue: 'deferred_revenue',
+  customerCredit: 'customer_credit',
+  badDebt: 'bad_debt',
 } as const;
 
 export const CHART_OF_ACCOUNTS: readonly Account[] = Object.freeze([
@@ -49,22 +55,23 @@ export const CHART_OF_ACCOUNTS: readonly Account[] = Object.freeze([
   account('provider_clearing', 'asset', 'Money the payment processor holds for us: captured charges less refunds paid out, until a payout.'),
   account('bank', 'asset', 'Our bank account; payouts from the processor land here.', false),
   account('payouts_in_transit', 'asset', 'Payouts the processor has sent that the bank has not yet confirmed.', false),
-  account('accounts_receivable', 'asset', 'Invoiced amounts not yet paid.', false),
+  account('accounts_receivable', 'asset', 'Invoiced amounts not yet paid (an uncollectible invoice\'s is written off to bad_debt).'),
   account('disputed_funds', 'asset', 'Money the processor withholds while a dispute is open: still ours until the dispute is lost.', false),
   // Liabilities
   account('refunds_pending', 'liability', 'Refunds reserved against captured payments and not yet succeeded, failed or canceled: money we have promised back.'),
-  account('customer_credit', 'liability', 'Credit balances customers can spend on later invoices.', false),
-  account('deferred_revenue', 'liability', 'Subscription fees collected for service not yet delivered.', false),
+  account('customer_credit', 'liability', 'What customers are owed: proration credits beyond an invoice\'s charges, prorated cancellations, invoice payments beyond what the invoice owed (until refunded).'),
+  account('deferred_revenue', 'liability', 'Invoiced subscription fees for service not yet delivered: recognised as revenue when the period has been served.'),
   // Equity
   account('owner_equity', 'equity', 'Opening balances and corrections outside the payment flow.', false),
   // Revenue and contra-revenue
-  account('revenue', 'revenue', 'Captured payments.'),
+  account('revenue', 'revenue', 'Captured payments that pay no invoice, and subscription fees recognised as their periods are served.'),
   account('refunds', 'contra_revenue', 'Refunds the processor returned to cardholders.'),
   account('refund_reservations', 'contra_revenue', 'The revenue side of refunds_pending: refunds reserved and not yet resolved.'),
   account('chargebacks', 'contra_revenue', 'Disputes lost: payments reversed by the card network.', false),
   // Expenses
   account('provider_fees', 'expense', 'Processing fees the processor deducts.', false),
   account('dispute_fees', 'expense', 'Fees charged per dispute, won or lost.', false),
+  account('bad_debt', 'expense', 'Invoices written off as uncollectible, less what late payments recovered.'),
 ]);
 
 const BY_NAME: ReadonlyMap<string, Account> = new Map(CHART_OF_ACCOUNTS.map((a) => [a.name, a]));

@@ -31,13 +31,15 @@ import { SqlBillingQueries } from '../../projections/billing/billing-queries.js'
 import { SqlDueWorkSource } from '../../projections/billing/due-work-queries.js';
 import { BillingClock, TestClocks } from '../../application/subscriptions/billing-clock.js';
 import { BillingProcess } from '../../application/subscriptions/billing-process.js';
-import { DEFAULT_SETTLER_OPTIONS, LogBillingSettler } from '../../application/subscriptions/billing-settler.js';
+import { LogBillingSettler } from '../../application/subscriptions/billing-settler.js';
 import type { BillingStepsConfig } from '../../application/subscriptions/billing-steps.js';
 import { BillingSteps } from '../../application/subscriptions/billing-steps.js';
 import { ClockBillingTime } from '../../application/subscriptions/billing-time.js';
 import { SubscriptionCommandHandlers } from '../../application/subscriptions/subscription-command-handlers.js';
 import { reportsProjection } from '../../projections/reports/reports-projection.js';
 import { SqlRevenueReports } from '../../projections/reports/revenue-queries.js';
+import { SqlMrrReports } from '../../projections/subscription-metrics/mrr-queries.js';
+import { subscriptionMetricsProjection } from '../../projections/subscription-metrics/subscription-metrics-projection.js';
 import { ProjectionRunner } from '../../projections/runner.js';
 import { readProjectionStatuses } from '../../projections/status.js';
 import { apiKeysFromConfig, authenticatorFromConfig } from '../auth/authenticator-from-config.js';
@@ -211,9 +213,8 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
         ctx.get(TOKENS.EventStore),
         process,
         (position, timeoutMs) => readModels.waitForPosition(BILLING_PROJECTION, position, timeoutMs),
-        ctx.get(TOKENS.Clock),
-        DEFAULT_SETTLER_OPTIONS,
         async () => (await projectionStore.readCheckpoints([BILLING_PROCESS_NAME])).get(BILLING_PROCESS_NAME),
+        ctx.get(TOKENS.Clock),
       );
       return new BillingClock(new SqlDueWorkSource(sqlExecutor(pool)), ctx.get(TOKENS.SubscriptionCommands), steps, settler);
     })
@@ -237,7 +238,7 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
       { instanceId, tickMs: config.BILLING_TICK_MS, logger: logger.child({ component: 'billing-clock' }) },
     ))
     .inSingletonScope();
-  c.bind(TOKENS.Projections).toConstantValue([paymentsProjection, refundsProjection, refundWorkProjection(), ledgerProjection, reportsProjection, activityRealtimeProjection, billingProjection]);
+  c.bind(TOKENS.Projections).toConstantValue([paymentsProjection, refundsProjection, refundWorkProjection(), ledgerProjection, reportsProjection, activityRealtimeProjection, billingProjection, subscriptionMetricsProjection]);
   c.bind(TOKENS.PaymentQueries).toDynamicValue(() => new SqlPaymentQueries(sqlExecutor(pool))).inSingletonScope();
   c.bind(TOKENS.RefundQueries).toDynamicValue(() => new SqlRefundQueries(sqlExecutor(pool))).inSingletonScope();
   c.bind(TOKENS.LedgerQueries).toDynamicValue(() => new SqlLedgerQueries(sqlExecutor(pool))).inSingletonScope();
@@ -338,6 +339,7 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
         ledgerQueries: ctx.get(TOKENS.LedgerQueries),
         readModels: ctx.get(TOKENS.ReadModels),
         revenueReports: ctx.get(TOKENS.RevenueReports),
+        mrrReports: new SqlMrrReports(sqlExecutor(pool)),
         billing: { subscriptions: ctx.get(TOKENS.SubscriptionCommands), testClocks: ctx.get(TOKENS.TestClocks), queries: ctx.get(TOKENS.BillingQueries) },
         idempotency: ctx.get(TOKENS.IdempotencyStore),
         readiness: ctx.get(TOKENS.ReadinessChecks),

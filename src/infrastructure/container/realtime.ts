@@ -7,7 +7,7 @@ import { serveRealtime, type RealtimeHandle } from '../realtime/attach-realtime.
 import { ChangeFeedTailer, type ChangeFeedTailerOptions } from '../realtime/change-feed-tailer.js';
 import { AUTHENTICATE_TIMEOUT_MS, handshakeAuthentication, MAX_TOKEN_LENGTH } from '../realtime/handshake-auth.js';
 import { silentLogger, type RealtimeLogger } from '../realtime/logger.js';
-import { PaymentOwners, type PaymentOwnersTuning } from '../realtime/payment-owners.js';
+import { PaymentOwners, type OwnedResource, type PaymentOwnersTuning } from '../realtime/payment-owners.js';
 import { DEFAULT_LIMITS, RealtimeHub, type AuthorizeTopic, type RealtimeLimits, type RealtimeServer } from '../realtime/realtime-hub.js';
 import { RetentionPruner, type RetentionOptions } from '../realtime/retention.js';
 import { principalTopicPolicy } from '../realtime/topic-policy.js';
@@ -30,7 +30,7 @@ export interface RealtimeOptions {
   readonly clock?: Clock;
   /** Handshake bounds; defaults MAX_TOKEN_LENGTH and AUTHENTICATE_TIMEOUT_MS. */
   readonly auth?: { readonly maxTokenLength?: number; readonly timeoutMs?: number };
-  /** The payment- and refund-owner lookups behind the default policy for customer-scoped principals (each its own bounds). */
+  /** The payment-, refund-, subscription- and invoice-owner lookups behind the default policy for customer-scoped principals (each its own bounds). */
   readonly paymentOwners?: Partial<PaymentOwnersTuning>;
   /**
    * An extra topic check. With an authenticator it narrows the default policy (both must
@@ -53,8 +53,8 @@ export interface RealtimeOptions {
 
 /**
  * Builds the realtime endpoint on `httpServer`: the Socket.IO server, the change-feed
- * tailer over `pool`, the hub it feeds, the topic policy (payment owners looked up in the
- * read model) and the feed's pruning. Nothing runs in the background until start().
+ * tailer over `pool`, the hub it feeds, the topic policy (owners of payments, refunds,
+ * subscriptions and invoices looked up in their read models) and the feed's pruning. Nothing runs in the background until start().
  * Create the HTTP server with its request handler first (`http.createServer(app)`):
  * Socket.IO takes over the `request` listeners present at attach time and routes
  * everything outside its path to them.
@@ -69,9 +69,12 @@ export function createRealtime(httpServer: HttpServer, options: RealtimeOptions)
   const { authenticator } = options;
   let authorizeTopic = options.authorizeTopic;
   if (authenticator) {
-    const owners = new PaymentOwners({ ...options.paymentOwners, db: options.pool, logger });
-    const refundOwners = new PaymentOwners({ ...options.paymentOwners, db: options.pool, logger, resource: 'refund' });
-    const policy = principalTopicPolicy((id) => owners.ownerOf(id), (id) => refundOwners.ownerOf(id));
+    // One lookup (with its own cache and bounds) per kind of owned topic.
+    const lookup = (resource: OwnedResource) => {
+      const owners = new PaymentOwners({ ...options.paymentOwners, db: options.pool, logger, resource });
+      return (id: string) => owners.ownerOf(id);
+    };
+    const policy = principalTopicPolicy({ payment: lookup('payment'), refund: lookup('refund'), subscription: lookup('subscription'), invoice: lookup('invoice') });
     const extra = options.authorizeTopic;
     authorizeTopic = extra ? async (socket, topic) => (await policy(socket, topic)) && (await extra(socket, topic)) : policy;
   }

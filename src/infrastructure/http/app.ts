@@ -9,6 +9,7 @@ import { buildOpenApiDocument } from './openapi.js';
 import { registerPaymentCommandRoutes } from './routes/payment-commands.js';
 import { HttpProblem } from './problem.js';
 import { registerLedgerRoutes } from './routes/ledger.js';
+import { registerMrrReportRoutes } from './routes/mrr-reports.js';
 import { registerOperationRoutes } from './routes/operations.js';
 import { registerPaymentQueryRoutes } from './routes/payment-queries.js';
 import { registerRefundQueryRoutes } from './routes/refund-queries.js';
@@ -67,6 +68,7 @@ export function createHttpApp(deps: HttpDeps): Express {
   registerRefundCommandRoutes(app, deps, limits);
   registerLedgerRoutes(app, deps, limits);
   registerReportRoutes(app, deps, limits);
+  registerMrrReportRoutes(app, deps, limits);
   if (deps.billing) {
     registerSubscriptionCommandRoutes(app, deps, deps.billing, limits);
     registerSubscriptionQueryRoutes(app, deps, deps.billing, limits);

@@ -9,6 +9,7 @@ import type { ReadModels } from '../../application/ports/read-models.js';
 import type { RefundQueries } from '../../application/ports/refund-queries.js';
 import type { RefundCommands } from '../../application/ports/refund-commands.js';
 import type { RevenueReports } from '../../application/ports/revenue-reports.js';
+import type { MrrReports } from '../../application/ports/mrr-reports.js';
 import type { BillingQueries } from '../../application/ports/billing-queries.js';
 import type { TestClocks } from '../../application/subscriptions/billing-clock.js';
 import type { SubscriptionCommandHandlers } from '../../application/subscriptions/subscription-command-handlers.js';
@@ -130,6 +131,8 @@ export interface HttpDeps {
   readonly ledgerQueries: LedgerQueries;
   readonly readModels: ReadModels;
   readonly revenueReports: RevenueReports;
+  /** The subscription metrics read model (GET /v1/reports/mrr…). */
+  readonly mrrReports: MrrReports;
   /**
    * Subscriptions, invoices and test clocks (docs/architecture.md, "Subscriptions"). Without
    * them /v1/subscriptions, /v1/invoices and /v1/test-clocks are not served (suites of other routes).

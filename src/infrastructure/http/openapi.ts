@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { IDEMPOTENT_REPLAYED_HEADER, LEDGER_POSITION_HEADER } from './command-runner.js';
 import { LEDGER_RESPONSE_SCHEMAS, ledgerPaths } from './ledger-openapi.js';
+import { MRR_RESPONSE_SCHEMAS, mrrPaths } from './mrr-openapi.js';
 import { PROBLEM_CONTENT_TYPE } from './problem.js';
 import { REQUEST_ID_HEADER } from './request-id.js';
 import {
@@ -208,6 +209,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
       Readiness: ReadinessSchema,
       ...LEDGER_RESPONSE_SCHEMAS,
       RevenueReport: RevenueReportSchema,
+      ...MRR_RESPONSE_SCHEMAS,
       ...SUBSCRIPTION_RESPONSE_SCHEMAS,
     },
     'output',
@@ -290,7 +292,9 @@ export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
           summary: 'A customer\'s activity timeline, newest first',
           ...secured(
             'payments:read',
-            'One entry per payment created, captured, canceled or failed and per refund requested, succeeded or failed. ' +
+            'One entry per payment created, captured, canceled or failed, per refund requested, succeeded or failed, ' +
+              'per subscription fact (created, renewed, activated, past due, unpaid, expired, canceled, paused, resumed, price changed, ' +
+              'cancel-at-period-end or payment method changed) and per invoice issued, paid, payment failed, marked uncollectible or voided. ' +
               'A customer-scoped credential reads only its own customer: another customer is 403 `forbidden`. ' +
               'Live entries reach `customer:<id>` Socket.IO subscribers as `change` messages of type `activity`.',
           ),
@@ -468,6 +472,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
         },
       },
       ...ledgerPaths({ secured, securityResponses, json, problem, p, inlineSchema, rateLimitHeaders }),
+      ...mrrPaths({ secured, securityResponses, json, problem, p, inlineSchema, rateLimitHeaders }),
       ...subscriptionPaths({ secured, securityResponses, json, problem, p, inlineSchema, rateLimitHeaders }, options.bodyLimitBytes),
       '/metrics': {
         get: {

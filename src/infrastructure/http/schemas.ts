@@ -6,6 +6,7 @@ import { REFUND_REASONS } from '../../domain/refund/events.js';
 import type { RefundReason } from '../../domain/refund/events.js';
 import { parseCalendarDate } from '../../application/reports/calendar-date.js';
 import { MAX_AMOUNT_MINOR } from '../../domain/money.js';
+import { ACTIVITY_BILLING_REASONS, ACTIVITY_STATUSES, ACTIVITY_TYPES } from '../../application/ports/activity-feed.js';
 import { PROBLEM_CODES } from './problem.js';
 
 /*
@@ -278,14 +279,25 @@ export const ListActivityQuery = z.strictObject({
 
 export const ActivityEntrySchema = z.object({
   id: z.uuid().meta({ description: 'The id of the event the entry records.' }),
-  type: z.enum(['payment.created', 'payment.captured', 'payment.canceled', 'payment.failed', 'refund.requested', 'refund.succeeded', 'refund.failed']),
+  type: z.enum(ACTIVITY_TYPES),
   occurredAt: z.string().meta({ examples: ['2026-01-01T12:00:00.000Z'] }),
   position: PositionSchema,
   paymentId: PaymentIdSchema.optional(),
   refundId: z.string().optional(),
-  amount: z.int().meta({ description: 'Integer minor units.' }),
-  currency: z.string(),
-  summary: z.string().meta({ examples: ['Payment of 12.50 USD authorized'] }),
+  subscriptionId: z.string().optional(),
+  invoiceId: z.string().optional(),
+  amount: z.int().optional().meta({
+    description: 'Integer minor units, with `currency`. Always on payment and refund entries; on subscription and invoice entries when the fact names an amount (a price, an invoice total, an amount paid, a credit).',
+  }),
+  currency: z.string().optional(),
+  status: z
+    .enum(ACTIVITY_STATUSES)
+    .optional()
+    .meta({ description: 'The subscription\'s or invoice\'s status after the fact, when the fact alone decides it.' }),
+  billingReason: z.enum(ACTIVITY_BILLING_REASONS).optional().meta({ description: 'An issued invoice\'s reason.' }),
+  periodStart: z.string().optional().meta({ description: 'The billing period the fact is about: an invoice\'s, or the one a subscription entered.' }),
+  periodEnd: z.string().optional(),
+  summary: z.string().meta({ examples: ['Payment of 12.50 USD authorized', 'Invoice of 20.00 USD issued (renewal) for 2026-02-15T12:00:00.000Z to 2026-03-15T12:00:00.000Z'] }),
 });
 
 export const ActivityPageSchema = z.object({

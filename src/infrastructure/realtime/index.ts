@@ -16,7 +16,7 @@ export {
   type SocketData,
 } from './realtime-hub.js';
 export { AUTHENTICATE_TIMEOUT_MS, MAX_TOKEN_LENGTH, type ConnectErrorData } from './handshake-auth.js';
-export { mayFollow, type PaymentOwnerOf } from './topic-policy.js';
+export { mayFollow, type OwnerLookups, type OwnerOf, type PaymentOwnerOf } from './topic-policy.js';
 export { PAYMENT_OWNERS_DEFAULTS, type PaymentOwnersTuning } from './payment-owners.js';
 export {
   CHANGE_EVENT,

@@ -1,4 +1,5 @@
 import { TimeoutError, withTimeout } from '../../application/support/timing.js';
+import { BILLING_PROJECTION } from '../../projections/billing/billing-projection.js';
 import { projectionSchema } from '../../projections/projection.js';
 import type { Queryable } from './change-feed-sql.js';
 import { Semaphore } from './limits.js';
@@ -42,8 +43,11 @@ export const PAYMENT_OWNERS_DEFAULTS: PaymentOwnersTuning = {
   timeoutMs: 2_000,
 };
 
-/** Which read model answers: payments (the default) or refunds (a refund's owner is its payment's customer). */
-export type OwnedResource = 'payment' | 'refund';
+/**
+ * Which read model answers: payments (the default), refunds (a refund's owner is its
+ * payment's customer), or the billing read model's subscriptions and invoices.
+ */
+export type OwnedResource = 'payment' | 'refund' | 'subscription' | 'invoice';
 
 export interface PaymentOwnersOptions extends Partial<PaymentOwnersTuning> {
   readonly db: Queryable;
@@ -54,11 +58,14 @@ export interface PaymentOwnersOptions extends Partial<PaymentOwnersTuning> {
   readonly now?: () => number;
 }
 
-// The live schemas by name, like the queries: a rebuild swaps schemas atomically. Both
-// tables keep the owning customer on the row (a refund repeats its payment's customer).
+// The live schemas by name, like the queries: a rebuild swaps schemas atomically. Every
+// table keeps the owning customer on the row (a refund repeats its payment's customer, an
+// invoice its subscription's), and none of them ever changes it, so a cached owner stays true.
 const SELECT_OWNERS: Readonly<Record<OwnedResource, string>> = {
   payment: `SELECT id, customer_id FROM ${projectionSchema('payments')}.payments WHERE id = ANY($1::text[])`,
   refund: `SELECT id, customer_id FROM ${projectionSchema('refunds')}.refunds WHERE id = ANY($1::text[])`,
+  subscription: `SELECT id, customer_id FROM ${projectionSchema(BILLING_PROJECTION)}.subscriptions WHERE id = ANY($1::text[])`,
+  invoice: `SELECT id, customer_id FROM ${projectionSchema(BILLING_PROJECTION)}.invoices WHERE id = ANY($1::text[])`,
 };
 
 interface CacheEntry {
@@ -73,8 +80,8 @@ interface Pending {
 }
 
 /**
- * Which customer a payment (or, with `resource: 'refund'`, a refund) belongs to, from its
- * read model, for the topic policy of customer-scoped principals. Bounded on every side: a short-lived cache of
+ * Which customer a payment (or, with `resource`, a refund, subscription or invoice) belongs
+ * to, from its read model, for the topic policy of customer-scoped principals. Bounded on every side: a short-lived cache of
  * limited size, lookups made in the same turn of the event loop batched into one query,
  * a cap on queries at once and on ids waiting for one, and a deadline per lookup.
  */

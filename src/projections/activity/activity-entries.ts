@@ -3,16 +3,23 @@ import { toRefundEvent } from '../../application/refunds/refund-stream.js';
 import type { ActivityEntry, ActivityRecord, ActivityType } from '../../application/ports/activity-feed.js';
 import type { RecordedEvent } from '../../application/ports/event-store.js';
 import { formatPosition } from '../../application/ports/position.js';
-import { currencyExponent, isCurrencyCode } from '../../domain/currency.js';
+import { INVOICE_EVENT_TYPES, isInvoiceEventType, upcastInvoiceEvent } from '../../domain/invoice/index.js';
 import type { PaymentEvent } from '../../domain/payment/index.js';
 import type { RefundEvent } from '../../domain/refund/events.js';
+import { SUBSCRIPTION_EVENT_TYPES, isSubscriptionEventType, upcastSubscriptionEvent } from '../../domain/subscription/index.js';
+import type { BillingEntry } from './billing-activity-entries.js';
+import { invoiceEntry, subscriptionEntry } from './billing-activity-entries.js';
+import { formatMinor } from './money-text.js';
+
+export { formatMinor } from './money-text.js';
 
 /*
  * Event → timeline entry, pure and deterministic: a rebuild and a replay after a crash map
  * the same event to the same entry, which is what makes insert-only writes keyed by the
  * event id idempotent. RefundCanceled has no entry (the issue lists requested, succeeded
  * and failed); neither have the reservation events on the payment stream, which are
- * bookkeeping, not something the customer did or saw.
+ * bookkeeping, not something the customer did or saw. Subscription and invoice entries are
+ * in billing-activity-entries.ts.
  */
 
 /** The event types that make an entry; everything else is read past. */
@@ -24,7 +31,12 @@ export const ACTIVITY_EVENT_TYPES: readonly string[] = [
   'RefundRequested',
   'RefundSucceeded',
   'RefundFailed',
+  ...SUBSCRIPTION_EVENT_TYPES,
+  // An attempt shows as its payment's own entries.
+  ...INVOICE_EVENT_TYPES.filter((type) => type !== 'InvoicePaymentAttempted'),
 ];
+
+const ENTRY_EVENT_TYPES: ReadonlySet<string> = new Set(ACTIVITY_EVENT_TYPES);
 
 const SORT_KEY_DIGITS = 20;
 
@@ -35,20 +47,18 @@ const SORT_KEY_DIGITS = 20;
 export const positionSortKey = (p: { commit: bigint; prepare: bigint }): string =>
   `${p.commit.toString().padStart(SORT_KEY_DIGITS, '0')}.${p.prepare.toString().padStart(SORT_KEY_DIGITS, '0')}`;
 
-/** "1250" USD → "12.50"; integer arithmetic on the digits, no floats near money. */
-export function formatMinor(amount: number, currency: string): string {
-  const exponent = isCurrencyCode(currency) ? currencyExponent(currency) : 2;
-  const digits = Math.abs(Math.trunc(amount)).toString().padStart(exponent + 1, '0');
-  const units = exponent === 0 ? digits : `${digits.slice(0, -exponent)}.${digits.slice(-exponent)}`;
-  return `${amount < 0 ? '-' : ''}${units} ${currency}`;
-}
-
 /** The timeline entry for `recorded`, or undefined when the event makes none. */
 export function activityRecordOf(recorded: RecordedEvent): ActivityRecord | undefined {
-  if (!ACTIVITY_EVENT_TYPES.includes(recorded.type)) return undefined;
+  if (!ENTRY_EVENT_TYPES.has(recorded.type)) return undefined;
   const base = { id: recorded.id, occurredAt: recorded.metadata.occurredAt, position: formatPosition(recorded.position) };
+  if (isSubscriptionEventType(recorded.type)) return billingRecord(base, subscriptionEntry(upcastSubscriptionEvent(recorded.type, recorded.data, recorded.metadata.schemaVersion)));
+  if (isInvoiceEventType(recorded.type)) return billingRecord(base, invoiceEntry(upcastInvoiceEvent(recorded.type, recorded.data, recorded.metadata.schemaVersion)));
   if (recorded.type.startsWith('Payment')) return paymentRecord(base, toDomainEvent(recorded));
   return refundRecord(base, toRefundEvent(recorded));
+}
+
+function billingRecord(base: Base, made: BillingEntry | undefined): ActivityRecord | undefined {
+  return made && record(made.customerId, base, made.type, made.fields);
 }
 
 type Base = Pick<ActivityEntry, 'id' | 'occurredAt' | 'position'>;

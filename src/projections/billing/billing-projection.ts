@@ -92,18 +92,21 @@ function fold<S extends { readonly exists: boolean }, E>(
   idOf: (e: E) => string,
   evolve: (s: S, e: E) => S,
   initial: S,
-): { rows: Map<string, Folded<S>>; changed: { id: string; event: RecordedEvent }[] } {
+): { rows: Map<string, Folded<S>>; changed: { id: string; event: RecordedEvent; state: S }[] } {
   const rows = new Map<string, Folded<S>>();
   for (const row of stored) rows.set(row.id, { state: row.state, revision: BigInt(row.revision), dirty: false });
-  const changed: { id: string; event: RecordedEvent }[] = [];
+  // Each change carries the state at its own event, not as the batch leaves it: a client reading
+  // `data` at a change's position sees what a read of the read model at that position would.
+  const changed: { id: string; event: RecordedEvent; state: S }[] = [];
   for (const [i, r] of recorded.entries()) {
     const event = events[i] as E;
     const id = idOf(event);
     const row = rows.get(id) ?? { state: initial, revision: -1n, dirty: false };
     // Applied already (a replay, or a batch read again after a crash): nothing changes.
     if (r.revision <= row.revision) continue;
-    rows.set(id, { state: evolve(row.state, event), revision: r.revision, dirty: true });
-    changed.push({ id, event: r });
+    const state = evolve(row.state, event);
+    rows.set(id, { state, revision: r.revision, dirty: true });
+    changed.push({ id, event: r, state });
   }
   return { rows, changed };
 }
@@ -131,8 +134,8 @@ async function applyBatch(sql: SqlExecutor, recorded: readonly RecordedEvent[]):
       return { id, customer_id: s.customerId, status: s.status, test_clock: s.testClock, state: s, due_kind: work?.kind ?? null, due_at: work?.dueAt ?? null, revision: f.revision.toString() };
     });
     if (written.length > 0) await sql.query(UPSERT_SUBSCRIPTIONS, [JSON.stringify(written)]);
-    for (const { id, event } of changed) {
-      const s = rows.get(id)?.state as ExistingSubscription;
+    for (const { id, event, state } of changed) {
+      const s = state as ExistingSubscription;
       changes.push({ topics: [`subscription:${id}`, `customer:${s.customerId}`], type: event.type === 'SubscriptionCreated' ? 'subscription.created' : 'subscription.updated', data: s, position: event.position });
     }
   }
@@ -165,8 +168,8 @@ async function applyBatch(sql: SqlExecutor, recorded: readonly RecordedEvent[]):
       };
     });
     if (written.length > 0) await sql.query(UPSERT_INVOICES, [JSON.stringify(written)]);
-    for (const { id, event } of changed) {
-      const i = rows.get(id)?.state as ExistingInvoice;
+    for (const { id, event, state } of changed) {
+      const i = state as ExistingInvoice;
       changes.push({
         topics: [`invoice:${id}`, `subscription:${i.subscriptionId}`, `customer:${i.customerId}`],
         type: event.type === 'InvoiceIssued' ? 'invoice.created' : 'invoice.updated',

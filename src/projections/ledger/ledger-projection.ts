@@ -4,16 +4,19 @@ import type { PositionedProjectionChange, Projection } from '../projection.js';
 import { withQueryIndexes } from '../projection.js';
 import { LEDGER_INDEX_SQL, LEDGER_TABLES_SQL, POSTINGS_IN_STATEMENT } from './ledger-schema.js';
 import type { LedgerEntry } from '../../application/ledger/ledger-entry.js';
-import { LEDGER_EVENT_TYPES, postingsFor } from './posting-rules.js';
+import { LEDGER_EVENT_TYPES, booksNeeded, postingsFor } from './posting-rules.js';
+import { LedgerBooks } from './ledger-books.js';
+import { loadBooks, saveBooks } from './ledger-books-sql.js';
 
 /** Realtime: every new entry goes to this topic (scope ledger:read), as GET /v1/ledger/entries shows it. */
 export const LEDGER_TOPIC = 'ledger';
 export const LEDGER_ENTRY_CHANGE = 'ledger.entry';
 
 /*
- * Set-based per batch (docs/architecture.md, "Recipes": a new projection): the batch's
- * entries are computed in memory by the pure posting rules, then written with one
- * statement that inserts the entries and their postings. The database checks the balance
+ * Set-based per batch (docs/architecture.md, "Recipes": a new projection): one statement
+ * loads the books the batch's events need (per invoice and invoice payment; ledger-books.ts),
+ * the batch's entries are computed in memory by the pure posting rules, then the changed
+ * books are written back and one statement inserts the entries and their postings. The database checks the balance
  * (statement triggers on postings and entries; see ledger-schema.ts) in the batch's
  * own transaction, so an unbalanced rule would fail the batch and stop the projection
  * visibly rather than commit half a ledger.
@@ -49,18 +52,20 @@ WITH e AS (
 )
 SELECT event_id::text AS id FROM fresh`;
 
-/** The pure half of a batch: the entries its events post, in log order. */
-export function entriesOf(events: readonly RecordedEvent[]): { entry: LedgerEntry; event: RecordedEvent }[] {
+/** The pure half of a batch: the entries its events post, in log order, `books` changed as they go. */
+export function entriesOf(events: readonly RecordedEvent[], books: LedgerBooks = new LedgerBooks()): { entry: LedgerEntry; event: RecordedEvent }[] {
   const out: { entry: LedgerEntry; event: RecordedEvent }[] = [];
   for (const event of events) {
-    const entry = postingsFor(event);
+    const entry = postingsFor(event, books);
     if (entry) out.push({ entry, event });
   }
   return out;
 }
 
 async function applyBatch(sql: SqlExecutor, events: readonly RecordedEvent[]): Promise<PositionedProjectionChange[]> {
-  const posted = entriesOf(events);
+  const books = await loadBooks(sql, booksNeeded(events));
+  const posted = entriesOf(events, books);
+  await saveBooks(sql, books);
   if (posted.length === 0) return [];
   const entries = posted.map(({ entry }) => {
     const { postings: _postings, object: _object, ...row } = entry;
@@ -77,10 +82,14 @@ async function applyBatch(sql: SqlExecutor, events: readonly RecordedEvent[]): P
     .map(({ entry, event }) => ({ topics: [LEDGER_TOPIC], type: LEDGER_ENTRY_CHANGE, data: entry, position: event.position }));
 }
 
-/** The double-entry ledger (schema rm_ledger): one balanced journal entry per money-moving event. */
+/**
+ * The double-entry ledger (schema rm_ledger): one balanced journal entry per money-moving event.
+ * Version 2: invoices, revenue recognition and invoice payments (a new account in the CHECK,
+ * the books' tables), so version-1 rows are rebuilt.
+ */
 export const ledgerProjection: Projection = {
   name: 'ledger',
-  version: 1,
+  version: 2,
   eventTypes: LEDGER_EVENT_TYPES,
   ...withQueryIndexes(LEDGER_TABLES_SQL, LEDGER_INDEX_SQL),
   applyBatch,

@@ -2,7 +2,9 @@ import { CHART_OF_ACCOUNTS } from '../../domain/ledger/chart.js';
 
 /*
  * The ledger's tables, and the rules PostgreSQL itself enforces on them (not only this
- * code): every entry balances per currency, and nothing is ever updated or deleted.
+ * code): every entry balances per currency, and nothing is ever updated or deleted. The
+ * posting rules' books (ledger_invoices, ledger_invoice_payments) are working state, not
+ * the ledger: they are updated in place, and never negative.
  *
  * The DDL runs unqualified with search_path set to the projection's schema (rm_ledger, or a
  * rebuild's rm_ledger__rebuild that is later renamed to rm_ledger; docs/architecture.md,
@@ -49,6 +51,34 @@ CREATE TABLE IF NOT EXISTS ledger_postings (
   position_prepare numeric(20,0) NOT NULL,
   occurred_at timestamptz NOT NULL,
   PRIMARY KEY (entry_id, line)
+);
+
+-- The posting rules' memory (ledger-books.ts): per invoice, what is still receivable,
+-- deferred and written off; per invoice payment, its invoice and what no invoice absorbed.
+-- applied_* is the last event applied to the row (a replayed event changes nothing).
+CREATE TABLE IF NOT EXISTS ledger_invoices (
+  invoice_id text COLLATE "C" PRIMARY KEY,
+  subscription_id text COLLATE "C" NOT NULL,
+  customer_id text NOT NULL,
+  currency text COLLATE "C" NOT NULL,
+  period_end timestamptz NOT NULL,
+  issued_commit numeric(20,0) NOT NULL,
+  issued_prepare numeric(20,0) NOT NULL,
+  receivable bigint NOT NULL CONSTRAINT ledger_invoices_receivable_non_negative CHECK (receivable >= 0),
+  deferred bigint NOT NULL CONSTRAINT ledger_invoices_deferred_non_negative CHECK (deferred >= 0),
+  written_off bigint NOT NULL CONSTRAINT ledger_invoices_written_off_non_negative CHECK (written_off >= 0),
+  applied_commit numeric(20,0) NOT NULL,
+  applied_prepare numeric(20,0) NOT NULL
+);
+-- The batch loads a subscription's invoices still deferring revenue (recognition, credits).
+CREATE INDEX IF NOT EXISTS ledger_invoices_deferring ON ledger_invoices (subscription_id) WHERE deferred > 0;
+
+CREATE TABLE IF NOT EXISTS ledger_invoice_payments (
+  payment_id text COLLATE "C" PRIMARY KEY,
+  invoice_id text COLLATE "C" NOT NULL,
+  unapplied bigint NOT NULL CONSTRAINT ledger_invoice_payments_unapplied_non_negative CHECK (unapplied >= 0),
+  applied_commit numeric(20,0) NOT NULL,
+  applied_prepare numeric(20,0) NOT NULL
 );
 
 -- Balanced per currency, checked at COMMIT: an entry without postings, or whose debits and

@@ -30,6 +30,7 @@ import { SqlRefundQueries } from '../../../src/projections/refunds/refund-querie
 import { refundsProjection } from '../../../src/projections/refunds/refunds-projection.js';
 import { SqlLedgerQueries } from '../../../src/projections/ledger/ledger-queries.js';
 import { SqlRevenueReports } from '../../../src/projections/reports/revenue-queries.js';
+import { SqlMrrReports } from '../../../src/projections/subscription-metrics/mrr-queries.js';
 import type { TestDatabase } from '../../support/pg.js';
 import { createTestDatabase } from '../../support/pg.js';
 import type { TokenSpec } from './auth.js';
@@ -132,6 +133,8 @@ export async function startHarness(label: string, options: HarnessOptions = {}):
     readModels: options.wrapReadModels ? options.wrapReadModels(readModel) : readModel,
     // The real queries over the harness database; a suite that reads reports creates rm_reports (test/http/reports.int.test.ts).
     revenueReports: options.revenueReports ?? new SqlRevenueReports(sqlExecutor(db.pool)),
+    // Likewise over rm_subscription_metrics (test/http/mrr-reports.int.test.ts creates it).
+    mrrReports: new SqlMrrReports(sqlExecutor(db.pool)),
     idempotency: options.wrapIdempotency ? options.wrapIdempotency(idempotency) : idempotency,
     readiness: options.readiness ?? [{ name: 'postgres', check: async () => void (await db.pool.query('SELECT 1')) }],
     logger,
