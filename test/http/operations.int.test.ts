@@ -89,6 +89,9 @@ describe('GET /openapi.json', () => {
         '/v1/payments/{id}/cancel', '/v1/payments/{id}/capture', '/v1/payments/{id}/refunds', '/v1/refunds', '/v1/refunds/{id}',
         '/v1/ledger/accounts', '/v1/ledger/accounts/{account}/balance', '/v1/ledger/entries', '/v1/ledger/trial-balance', '/v1/reports/revenue',
         '/v1/reports/mrr', '/v1/reports/mrr/history',
+        '/v1/subscriptions', '/v1/subscriptions/{id}', '/v1/subscriptions/{id}/cancel', '/v1/subscriptions/{id}/change-price', '/v1/subscriptions/{id}/invoices',
+        '/v1/subscriptions/{id}/pause', '/v1/subscriptions/{id}/resume', '/v1/invoices', '/v1/invoices/{id}',
+        '/v1/test-clocks', '/v1/test-clocks/{id}', '/v1/test-clocks/{id}/advance',
       ].sort(),
     );
     expect(Object.keys(doc.paths['/v1/payments']!).sort()).toEqual(['get', 'post']);

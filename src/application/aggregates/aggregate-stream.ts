@@ -57,13 +57,25 @@ export type DecideResult<S, E, Err> = Result<
     /** The store recognised the append as one already made (the same event ids): nothing new was written. */
     readonly replayed: boolean;
   },
-  Err | { readonly code: 'concurrency_conflict'; readonly attempts: number }
+  Err | { readonly code: 'concurrency_conflict'; readonly attempts: number } | RevisionMismatch
 >;
+
+/** If-Match named another revision than the stream's (`actual` null: no stream). */
+export interface RevisionMismatch {
+  readonly code: 'revision_mismatch';
+  readonly expected: string;
+  readonly actual: string | null;
+}
 
 export interface DecideOptions {
   readonly maxAttempts: number;
   /** A name-based UUID from a seed; a random one without a seed. */
   readonly eventId: (seed: string | undefined, index: number) => string;
+  /**
+   * If-Match: decide only on the stream at exactly this revision, and append only there. A
+   * conflict is then not retried: the reload finds another revision and answers revision_mismatch.
+   */
+  readonly expectedRevision?: StreamRevision | undefined;
 }
 
 /**
@@ -80,6 +92,9 @@ export async function decideAndAppend<S, E extends { readonly type: string; read
 ): Promise<DecideResult<S, E, Err>> {
   for (let attempt = 1; attempt <= options.maxAttempts; attempt++) {
     const loaded = await loadAggregate(store, type, streamId);
+    if (options.expectedRevision !== undefined && loaded.revision !== options.expectedRevision) {
+      return err({ code: 'revision_mismatch', expected: options.expectedRevision.toString(), actual: loaded.revision === undefined ? null : loaded.revision.toString() });
+    }
     const decided = type.decide(loaded.state, command(loaded.state));
     if (!decided.ok) return decided;
     if (decided.value.length === 0) return ok({ state: loaded.state, events: [], revision: loaded.revision, position: loaded.lastPosition, replayed: false });

@@ -42,4 +42,6 @@ export interface BillingQueries {
   invoice(id: string): Promise<InvoiceRecord | undefined>;
   subscriptions(query: ListSubscriptionsQuery): Promise<Result<Page<SubscriptionRecord>, InvalidCursor>>;
   invoices(query: ListInvoicesQuery): Promise<Result<Page<InvoiceRecord>, InvalidCursor>>;
+  /** The newest invoice of each of these subscriptions that has one (a subscription's `latestInvoice`). */
+  latestInvoiceIds(subscriptionIds: readonly string[]): Promise<ReadonlyMap<string, string>>;
 }

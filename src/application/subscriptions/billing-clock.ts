@@ -2,12 +2,13 @@ import type { Result } from '../../domain/result.js';
 import { err, ok } from '../../domain/result.js';
 import type { TestClockCommand, TestClockError, TestClockState } from '../../domain/test-clock/test-clock.js';
 import type { TestClockId } from '../../domain/ids.js';
-import { testClockStream } from '../../domain/ids.js';
+import { isTestClockId, testClockStream } from '../../domain/ids.js';
 import type { Writer } from '../aggregates/aggregate-stream.js';
-import { decideAndAppend } from '../aggregates/aggregate-stream.js';
+import { decideAndAppend, loadAggregate } from '../aggregates/aggregate-stream.js';
 import type { CommandContext } from '../command-context.js';
+import { idempotencySeed } from '../command-context.js';
 import type { IdGenerator } from '../ports/id-generator.js';
-import type { EventStore } from '../ports/event-store.js';
+import type { EventStore, StreamRevision } from '../ports/event-store.js';
 import type { DueWork } from './billing-schedule.js';
 import type { BillingSteps } from './billing-steps.js';
 import { laterPosition } from './billing-steps.js';
@@ -31,6 +32,8 @@ import type { Position } from '../ports/position.js';
  * after `written` (an invoice issued, charged, its outcome back on the subscription) and the
  * due-work source sees it. In production the log-following settler (billing-settler.ts).
  */
+type ExistingTestClock = TestClockState & { readonly exists: true };
+
 export interface BillingSettler {
   begin(): Promise<BillingSettleSession>;
 }
@@ -114,6 +117,33 @@ export class BillingClock {
   }
 }
 
+/** A test clock as a command left it: its state, the stream revision and where the write sits in the log. */
+export type TestClockWritten = ExistingTestClock & { readonly revision: StreamRevision; readonly position: Position | undefined };
+
+/** One advance as its stream records it: who asked (the event's actor), from, to, and when it finished. */
+export interface TestClockAdvanceRecord {
+  readonly from: string;
+  readonly to: string;
+  readonly requestedBy: string;
+  /** Real time the advance was asked for. */
+  readonly requestedAt: string;
+  /** Real time it finished; null while it runs (or after its runner died, until it is asked again). */
+  readonly finishedAt: string | null;
+}
+
+export interface TestClockView {
+  readonly state: ExistingTestClock;
+  readonly revision: StreamRevision;
+  readonly createdAt: string;
+  /** Oldest first, at most MAX_ADVANCES_SHOWN (the newest). */
+  readonly advances: readonly TestClockAdvanceRecord[];
+}
+
+/** Advances one GET shows at most: the newest. */
+export const MAX_ADVANCES_SHOWN = 100;
+
+type TestClockResult = Result<TestClockWritten, TestClockError | { readonly code: 'concurrency_conflict' }>;
+
 /** Test clocks: create, and advance by running everything due on them in between. */
 export class TestClocks {
   constructor(
@@ -123,38 +153,60 @@ export class TestClocks {
     private readonly realNow: () => Date,
   ) {}
 
-  async create(frozenTime: Date, name: string | null, ctx: CommandContext): Promise<Result<TestClockState & { exists: true }, TestClockError | { code: 'concurrency_conflict' }>> {
-    const testClockId = this.ids.next('clock_') as TestClockId;
-    return stateOf(await this.write(testClockId, { type: 'CreateTestClock', testClockId, frozenTime, name }, ctx));
+  async create(frozenTime: Date, name: string | null, ctx: CommandContext): Promise<TestClockResult> {
+    // Derived from the Idempotency-Key when there is one: a retry whose first answer was lost finds its clock.
+    const seed = idempotencySeed(ctx);
+    const testClockId = (seed && ctx.idempotency ? this.ids.deterministic('clock_', seed, ctx.idempotency.firstSeenAt) : this.ids.next('clock_')) as TestClockId;
+    const created = await this.write(testClockId, { type: 'CreateTestClock', testClockId, frozenTime, name }, ctx);
+    if (created.ok || created.error.code !== 'test_clock_already_exists' || seed === undefined) return created;
+    const loaded = await loadAggregate(this.store, TEST_CLOCK, testClockStream(testClockId));
+    if (!loaded.state.exists || loaded.revision === undefined) return created;
+    return ok({ ...loaded.state, revision: loaded.revision, position: loaded.lastPosition });
   }
 
   /**
    * Moves the clock to `to`, running everything due on it in between, in time order, and
    * answers when done. A crashed advance is finished by the next call (for the same target).
    */
-  async advance(testClockId: TestClockId, to: Date, ctx: CommandContext): Promise<Result<TestClockState & { exists: true }, TestClockError | { code: 'concurrency_conflict' }>> {
+  async advance(testClockId: TestClockId, to: Date, ctx: CommandContext): Promise<TestClockResult> {
     const started = await this.write(testClockId, { type: 'StartAdvance', testClockId, to }, ctx);
     if (!started.ok) return started;
     // Its position bounds everything written before the advance began (a later transaction has a later position).
     const { more } = await this.clock.runDue(testClockId, to, ctx.correlationId, { after: started.value.position });
     if (more) throw new Error(`test clock ${testClockId}: more than the bound of work fell due; advance again to finish`);
-    return stateOf(await this.write(testClockId, { type: 'FinishAdvance', testClockId, to }, ctx));
+    return this.write(testClockId, { type: 'FinishAdvance', testClockId, to }, ctx);
   }
 
-  private async write(testClockId: TestClockId, command: TestClockCommand, ctx: CommandContext): Promise<Result<TestClockWritten, TestClockError | { code: 'concurrency_conflict' }>> {
+  /** The clock and its advances as its stream records them; undefined when there is no such clock. */
+  async get(testClockId: string): Promise<TestClockView | undefined> {
+    if (!isTestClockId(testClockId)) return undefined;
+    const loaded = await loadAggregate(this.store, TEST_CLOCK, testClockStream(testClockId));
+    const first = loaded.recorded[0];
+    if (!loaded.state.exists || loaded.revision === undefined || first === undefined) return undefined;
+    const advances: TestClockAdvanceRecord[] = [];
+    for (const r of loaded.recorded) {
+      if (r.type === 'TestClockAdvanceStarted') {
+        const d = r.data as { from: string; to: string };
+        advances.push({ from: d.from, to: d.to, requestedBy: r.metadata.actor, requestedAt: r.metadata.occurredAt, finishedAt: null });
+      } else if (r.type === 'TestClockAdvanced') {
+        const last = advances.at(-1);
+        if (last) advances[advances.length - 1] = { ...last, finishedAt: r.metadata.occurredAt };
+      }
+    }
+    return { state: loaded.state, revision: loaded.revision, createdAt: first.metadata.occurredAt, advances: advances.slice(-MAX_ADVANCES_SHOWN) };
+  }
+
+  private async write(testClockId: TestClockId, command: TestClockCommand, ctx: CommandContext): Promise<TestClockResult> {
     // Advances are audited by who asked (the actor), from and to (the events).
     const writer: Writer = { actor: ctx.actor, correlationId: ctx.correlationId, causationId: ctx.causationId ?? null, occurredAt: this.realNow().toISOString() };
     const decided = await decideAndAppend(this.store, TEST_CLOCK, testClockStream(testClockId), () => command, writer, { maxAttempts: 3, eventId: () => this.ids.uuid() });
-    if (!decided.ok) return decided.error.code === 'concurrency_conflict' ? err({ code: 'concurrency_conflict' }) : err(decided.error);
-    const { state, position } = decided.value;
-    if (!state.exists || position === undefined) throw new Error(`test clock ${testClockId} vanished`);
-    return ok({ state, position });
+    if (!decided.ok) {
+      // No If-Match is passed here, so a revision mismatch cannot come back; a conflict is one.
+      return decided.error.code === 'concurrency_conflict' || decided.error.code === 'revision_mismatch' ? err({ code: 'concurrency_conflict' }) : err(decided.error);
+    }
+    const { state, revision, position } = decided.value;
+    if (!state.exists || revision === undefined) throw new Error(`test clock ${testClockId} vanished`);
+    return ok({ ...state, revision, position });
   }
 }
 
-interface TestClockWritten {
-  readonly state: TestClockState & { exists: true };
-  readonly position: Position;
-}
-
-const stateOf = <E>(written: Result<TestClockWritten, E>): Result<TestClockState & { exists: true }, E> => (written.ok ? ok(written.value.state) : written);

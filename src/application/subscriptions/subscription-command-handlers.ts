@@ -5,7 +5,7 @@ import type { Result } from '../../domain/result.js';
 import { err, ok } from '../../domain/result.js';
 import type { CommandContext } from '../command-context.js';
 import { idempotencySeed } from '../command-context.js';
-import type { DecideResult, Writer } from '../aggregates/aggregate-stream.js';
+import type { DecideResult, RevisionMismatch, Writer } from '../aggregates/aggregate-stream.js';
 import { decideAndAppend, loadAggregate } from '../aggregates/aggregate-stream.js';
 import type { BillingTime } from './billing-time.js';
 import type { EventStore, StreamRevision } from '../ports/event-store.js';
@@ -44,7 +44,9 @@ export type SubscriptionCommandError =
   | SubscriptionError
   | { readonly code: 'customer_forbidden'; readonly customerId: string }
   | { readonly code: 'test_clock_not_found'; readonly testClockId: string }
-  | { readonly code: 'concurrency_conflict'; readonly attempts: number };
+  | { readonly code: 'concurrency_conflict'; readonly attempts: number }
+  /** If-Match named another revision. */
+  | RevisionMismatch;
 
 export type SubscriptionCommandResult = Result<SubscriptionWritten, SubscriptionCommandError>;
 
@@ -147,7 +149,7 @@ export class SubscriptionCommandHandlers {
     const testClock = loaded.state.testClock;
     const now = await this.time.now(testClock);
     if (now === undefined) return err({ code: 'test_clock_not_found', testClockId: testClock ?? '' });
-    return this.run(id, () => command(id, now), this.userWriter(ctx, idempotencySeed(ctx), name, now));
+    return this.run(id, () => command(id, now), this.userWriter(ctx, idempotencySeed(ctx), name, now), ctx.expectedRevision);
   }
 
   private system(id: SubscriptionId, cause: SystemCause, command: (state: SubscriptionState) => SubscriptionCommand): Promise<SubscriptionCommandResult> {
@@ -170,11 +172,13 @@ export class SubscriptionCommandHandlers {
     id: SubscriptionId,
     command: (state: SubscriptionState) => SubscriptionCommand,
     writer: Writer,
+    expectedRevision?: StreamRevision,
   ): Promise<SubscriptionCommandResult> {
     const stream = subscriptionStream(id);
     const decided: DecideResult<SubscriptionState, unknown, SubscriptionError> = await decideAndAppend(this.store, SUBSCRIPTION, stream, command, writer, {
       maxAttempts: MAX_ATTEMPTS,
       eventId: (seed, index) => this.eventId(seed, index),
+      expectedRevision,
     });
     if (!decided.ok) return decided;
     const { state, revision, position, events } = decided.value;

@@ -340,6 +340,7 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
         readModels: ctx.get(TOKENS.ReadModels),
         revenueReports: ctx.get(TOKENS.RevenueReports),
         mrrReports: new SqlMrrReports(sqlExecutor(pool)),
+        billing: { subscriptions: ctx.get(TOKENS.SubscriptionCommands), testClocks: ctx.get(TOKENS.TestClocks), queries: ctx.get(TOKENS.BillingQueries) },
         idempotency: ctx.get(TOKENS.IdempotencyStore),
         readiness: ctx.get(TOKENS.ReadinessChecks),
         logger: logger.child({ component: 'http' }),

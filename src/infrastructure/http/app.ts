@@ -16,6 +16,9 @@ import { registerRefundQueryRoutes } from './routes/refund-queries.js';
 import { registerActivityRoutes } from './routes/activity.js';
 import { registerRefundCommandRoutes } from './routes/refund-commands.js';
 import { registerReportRoutes } from './routes/reports.js';
+import { registerSubscriptionCommandRoutes } from './routes/subscription-commands.js';
+import { registerSubscriptionQueryRoutes } from './routes/subscription-queries.js';
+import { registerTestClockRoutes } from './routes/test-clocks.js';
 
 export const resolveLimits = (limits: Partial<HttpLimits> | undefined): HttpLimits => ({ ...DEFAULT_HTTP_LIMITS, ...(limits ?? {}) });
 
@@ -66,6 +69,11 @@ export function createHttpApp(deps: HttpDeps): Express {
   registerLedgerRoutes(app, deps, limits);
   registerReportRoutes(app, deps, limits);
   registerMrrReportRoutes(app, deps, limits);
+  if (deps.billing) {
+    registerSubscriptionCommandRoutes(app, deps, deps.billing, limits);
+    registerSubscriptionQueryRoutes(app, deps, deps.billing, limits);
+    registerTestClockRoutes(app, deps, deps.billing, limits);
+  }
 
   app.use((req, _res, next) => next(new HttpProblem({ code: 'not_found', detail: `Nothing is served at ${req.method} ${req.path}.` })));
   app.use(errorHandler(deps.logger, limits.bodyLimitBytes));

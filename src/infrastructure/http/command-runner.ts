@@ -1,18 +1,19 @@
 import type { Request, Response } from 'express';
 import type { CommandContext, ProspectivePaymentAnswer } from '../../application/command-context.js';
 import type { OutcomeRecord } from '../../application/ports/event-store.js';
-import type { PaymentView } from '../../application/payments/payment-view.js';
-import type { RefundView } from '../../application/refunds/refund-view.js';
 import type { Position } from '../../application/ports/position.js';
-import type { PaymentCommandResult } from '../../application/payments/payment-command-handlers.js';
+import type { PaymentCommandResult, PaymentCommandSuccess } from '../../application/payments/payment-command-handlers.js';
+import type { PaymentCommandError } from '../../application/payments/payment-command-errors.js';
 import { formatPosition } from '../../application/ports/position.js';
-import type { RefundCommandResult } from '../../application/ports/refund-commands.js';
+import type { RefundCommandError, RefundCommandResult, RefundCommandSuccess } from '../../application/ports/refund-commands.js';
+import type { Result } from '../../domain/result.js';
 import { actorOf, customerScopeOf } from './auth.js';
 import { isRetryableOutcome, problemForCommandError } from './command-error-problems.js';
 import type { IdempotencyScope } from '../../application/ports/idempotency-store.js';
 import { isDatabaseUnavailable } from '../postgres/pool.js';
-import type { HttpDeps } from './deps.js';
+import type { CommandName, HttpDeps } from './deps.js';
 import { etagFor, parseIdempotencyKey, parseIfMatch } from './preconditions.js';
+import type { ProblemSpec } from './problem.js';
 import { HttpProblem, validationProblem } from './problem.js';
 import { contextOf } from './request-context.js';
 import { paymentWireForm, refundWireForm } from './wire-form.js';
@@ -20,11 +21,44 @@ import { requestFingerprint } from './request-fingerprint.js';
 import type { RawResponse } from './respond.js';
 import { jsonResponse, problemResponse, send } from './respond.js';
 
-export type CommandName = 'create' | 'capture' | 'cancel' | 'refund';
+export type { CommandName } from './deps.js';
 
 export const LEDGER_POSITION_HEADER = 'Ledger-Position';
 export const IDEMPOTENT_REPLAYED_HEADER = 'Idempotent-Replayed';
 
+/** What every command handler's success tells the runner, whatever the resource. */
+export interface CommandSuccess {
+  readonly position: Position | undefined;
+  /** True when this call wrote nothing because an earlier one with the same Idempotency-Key did. */
+  readonly replayed: boolean;
+  /** True when the idempotency record of this answer was written with the events. */
+  readonly outcomeRecorded?: boolean;
+}
+
+/** A success as the wire shows it: the body, the revision the ETag names, and for a create, where it lives. */
+export interface RenderedAnswer {
+  readonly body: unknown;
+  readonly revision: bigint;
+  readonly location?: string | undefined;
+}
+
+/**
+ * One command of any resource, for `runCommandFor`: how to run it, how to show its success,
+ * and which problem each of its errors is.
+ */
+export interface ResourceCommandSpec<V extends CommandSuccess, E extends { readonly code: string }> {
+  readonly name: CommandName;
+  readonly successStatus: 200 | 201;
+  /** The parsed JSON body as the client sent it (before defaults): what the key is bound to. */
+  readonly rawBody: unknown;
+  readonly execute: (ctx: CommandContext) => Promise<Result<V, E>>;
+  readonly render: (value: V) => RenderedAnswer;
+  readonly problem: (error: E) => ProblemSpec;
+  /** Payment commands only: renders the answer the event store records with the events (CommandContext `recordPaymentAnswer`). */
+  readonly renderProspective?: ((answer: ProspectivePaymentAnswer) => RenderedAnswer) | undefined;
+}
+
+/** A payment or refund command (the original form, kept for their routes). */
 export interface CommandSpec {
   readonly name: CommandName;
   readonly successStatus: 200 | 201;
@@ -42,8 +76,6 @@ interface Outcome {
   readonly recorded: boolean;
 }
 
-type Answer = { readonly revision: bigint } & ({ readonly payment: PaymentView } | { readonly refund: RefundView });
-
 const POSITION_HEADER = LEDGER_POSITION_HEADER.toLowerCase();
 
 /**
@@ -51,16 +83,20 @@ const POSITION_HEADER = LEDGER_POSITION_HEADER.toLowerCase();
  * header: the form an idempotency record takes when the event store writes it with the
  * events and adds the position itself.
  */
-function successResponse(spec: CommandSpec, answer: Answer, position: Position | undefined): RawResponse {
-  // A payment command answers the payment; a refund command the refund (its ETag is the refund stream's revision).
-  const [body, location] =
-    'payment' in answer ? [paymentWireForm(answer.payment), `/v1/payments/${answer.payment.id}`] : [refundWireForm(answer.refund), `/v1/refunds/${answer.refund.id}`];
+function successResponse(status: 200 | 201, answer: RenderedAnswer, position: Position | undefined): RawResponse {
   const headers: Record<string, string> = {
     etag: etagFor(answer.revision),
     ...(position === undefined ? {} : { [POSITION_HEADER]: formatPosition(position) }),
-    ...(spec.name === 'create' || spec.name === 'refund' ? { location } : {}),
+    ...(answer.location === undefined ? {} : { location: answer.location }),
   };
-  return jsonResponse(spec.successStatus, body, headers);
+  return jsonResponse(status, answer.body, headers);
+}
+
+/** A payment command answers the payment; a refund command the refund (its ETag is the refund stream's revision). */
+function renderPaymentOrRefund(spec: CommandSpec, answer: ProspectivePaymentAnswer | RefundCommandSuccess | PaymentCommandSuccess): RenderedAnswer {
+  const created = spec.name === 'create' || spec.name === 'refund';
+  if ('payment' in answer) return { body: paymentWireForm(answer.payment), revision: answer.revision, location: created ? `/v1/payments/${answer.payment.id}` : undefined };
+  return { body: refundWireForm(answer.refund), revision: answer.revision, location: created ? `/v1/refunds/${answer.refund.id}` : undefined };
 }
 
 /**
@@ -68,20 +104,36 @@ function successResponse(spec: CommandSpec, answer: Answer, position: Position |
  * very response is sent (with the position the store added to its record), not a second
  * rendering of it.
  */
-function toOutcome(req: Request, spec: CommandSpec, result: PaymentCommandResult | RefundCommandResult, stored: RawResponse | undefined): Outcome {
+function toOutcome<V extends CommandSuccess, E extends { readonly code: string }>(
+  req: Request,
+  spec: ResourceCommandSpec<V, E>,
+  result: Result<V, E>,
+  stored: RawResponse | undefined,
+): Outcome {
   if (!result.ok) {
-    return { response: problemResponse(req, problemForCommandError(result.error)), errorCode: result.error.code, replayedByHandler: false, recorded: false };
+    return { response: problemResponse(req, spec.problem(result.error)), errorCode: result.error.code, replayedByHandler: false, recorded: false };
   }
   const { position, replayed } = result.value;
-  if ('outcomeRecorded' in result.value && result.value.outcomeRecorded === true && stored !== undefined) {
+  if (result.value.outcomeRecorded === true && stored !== undefined && position !== undefined) {
     const response = { ...stored, headers: { ...stored.headers, [POSITION_HEADER]: formatPosition(position) } };
     return { response, errorCode: undefined, replayedByHandler: replayed, recorded: true };
   }
-  return { response: successResponse(spec, result.value, position), errorCode: undefined, replayedByHandler: replayed, recorded: false };
+  return { response: successResponse(spec.successStatus, spec.render(result.value), position), errorCode: undefined, replayedByHandler: replayed, recorded: false };
+}
+
+/** Runs one payment or refund command (see runCommandFor). */
+export function runCommand(deps: HttpDeps, req: Request, res: Response, spec: CommandSpec): Promise<void> {
+  const render = (answer: ProspectivePaymentAnswer | RefundCommandSuccess | PaymentCommandSuccess): RenderedAnswer => renderPaymentOrRefund(spec, answer);
+  return runCommandFor<PaymentCommandSuccess | RefundCommandSuccess, PaymentCommandError | RefundCommandError>(deps, req, res, {
+    ...spec,
+    render,
+    renderProspective: render,
+    problem: problemForCommandError,
+  });
 }
 
 /**
- * Runs one payment command for an HTTP request: the preconditions (If-Match), the
+ * Runs one command for an HTTP request: the preconditions (If-Match), the
  * Idempotency-Key protocol around it, and the response. With a key, the first response
  * to reach a final outcome is stored before it is sent, so a client retrying the moment
  * it hears back gets those same bytes; 5xx outcomes, lost races and outcomes the store
@@ -90,7 +142,12 @@ function toOutcome(req: Request, spec: CommandSpec, result: PaymentCommandResult
  * command runs, its short lease is renewed; if this process dies, the key is free a lease
  * length later.
  */
-export async function runCommand(deps: HttpDeps, req: Request, res: Response, spec: CommandSpec): Promise<void> {
+export async function runCommandFor<V extends CommandSuccess, E extends { readonly code: string }>(
+  deps: HttpDeps,
+  req: Request,
+  res: Response,
+  spec: ResourceCommandSpec<V, E>,
+): Promise<void> {
   const { requestId } = contextOf(req);
   const ifMatchHeader = req.get('if-match');
   const ifMatch = parseIfMatch(ifMatchHeader);
@@ -117,7 +174,7 @@ export async function runCommand(deps: HttpDeps, req: Request, res: Response, sp
       if (outcome.response.status >= 500) {
         // The client sees only "retry"; the operator needs the cause, e.g. the provider's own words.
         const error = result.ok ? undefined : result.error;
-        deps.logger.warn({ requestId, command: spec.name, code: outcome.errorCode, error }, 'payment command failed');
+        deps.logger.warn({ requestId, command: spec.name, code: outcome.errorCode, error }, 'command failed');
       }
       return outcome;
     } catch (error) {
@@ -173,12 +230,18 @@ export async function runCommand(deps: HttpDeps, req: Request, res: Response, sp
     let outcome: Outcome;
     try {
       let prospective: RawResponse | undefined;
-      const recordPaymentAnswer = (answer: ProspectivePaymentAnswer): OutcomeRecord => {
-        prospective = successResponse(spec, answer, undefined);
-        return { scope, lease: begun.lease, response: prospective, positionHeader: POSITION_HEADER };
-      };
+      const renderProspective = spec.renderProspective;
+      const recordPaymentAnswer =
+        renderProspective &&
+        ((answer: ProspectivePaymentAnswer): OutcomeRecord => {
+          prospective = successResponse(spec.successStatus, renderProspective(answer), undefined);
+          return { scope, lease: begun.lease, response: prospective, positionHeader: POSITION_HEADER };
+        });
       outcome = await execute(
-        { ...baseContext, idempotency: { key: key.value, firstSeenAt: begun.firstSeenAt, firstAttempt: begun.firstAttempt, recordPaymentAnswer } },
+        {
+          ...baseContext,
+          idempotency: { key: key.value, firstSeenAt: begun.firstSeenAt, firstAttempt: begun.firstAttempt, ...(recordPaymentAnswer ? { recordPaymentAnswer } : {}) },
+        },
         () => prospective,
       );
     } catch (error) {

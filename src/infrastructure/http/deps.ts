@@ -10,6 +10,9 @@ import type { RefundQueries } from '../../application/ports/refund-queries.js';
 import type { RefundCommands } from '../../application/ports/refund-commands.js';
 import type { RevenueReports } from '../../application/ports/revenue-reports.js';
 import type { MrrReports } from '../../application/ports/mrr-reports.js';
+import type { BillingQueries } from '../../application/ports/billing-queries.js';
+import type { TestClocks } from '../../application/subscriptions/billing-clock.js';
+import type { SubscriptionCommandHandlers } from '../../application/subscriptions/subscription-command-handlers.js';
 
 /*
  * What createHttpApp is given. The application's ports (commands, queries, read models,
@@ -32,12 +35,27 @@ export interface HttpLogger {
   error(fields: object, message: string): void;
 }
 
+/** Commands as the `command` metric label names them. */
+export type CommandName =
+  | 'create'
+  | 'capture'
+  | 'cancel'
+  | 'refund'
+  | 'subscription_create'
+  | 'subscription_update'
+  | 'subscription_cancel'
+  | 'subscription_pause'
+  | 'subscription_resume'
+  | 'subscription_change_price'
+  | 'test_clock_create'
+  | 'test_clock_advance';
+
 /** Satisfied by LedgerMetrics. */
 export interface HttpMetrics {
   readonly contentType: string;
   observeHttpRequest(sample: { method: string; route: string; status: number; durationSeconds: number }): void;
-  countCommand(command: 'create' | 'capture' | 'cancel' | 'refund', outcome: string): void;
-  countIdempotentReplay(command: 'create' | 'capture' | 'cancel' | 'refund'): void;
+  countCommand(command: CommandName, outcome: string): void;
+  countIdempotentReplay(command: CommandName): void;
   countRateLimitRefusal(bucket: RateLimitBucket): void;
   render(): Promise<string>;
 }
@@ -96,6 +114,12 @@ export interface CorsOptions {
   readonly origins: readonly string[];
 }
 
+export interface BillingHttpDeps {
+  readonly subscriptions: Pick<SubscriptionCommandHandlers, 'create' | 'update' | 'cancel' | 'pause' | 'resume' | 'changePrice'>;
+  readonly testClocks: Pick<TestClocks, 'create' | 'advance' | 'get'>;
+  readonly queries: BillingQueries;
+}
+
 export interface HttpDeps {
   /** The activity feed; without it GET /v1/customers/:id/activity is not served (tests of other routes). */
   readonly activity?: ActivityQueries | undefined;
@@ -109,6 +133,11 @@ export interface HttpDeps {
   readonly revenueReports: RevenueReports;
   /** The subscription metrics read model (GET /v1/reports/mrr…). */
   readonly mrrReports: MrrReports;
+  /**
+   * Subscriptions, invoices and test clocks (docs/architecture.md, "Subscriptions"). Without
+   * them /v1/subscriptions, /v1/invoices and /v1/test-clocks are not served (suites of other routes).
+   */
+  readonly billing?: BillingHttpDeps | undefined;
   readonly idempotency: IdempotencyStore;
   readonly readiness: readonly ReadinessCheck[];
   readonly logger: HttpLogger;

@@ -30,6 +30,7 @@ import {
   RevenueReportSchema,
 } from './schemas.js';
 import { CSV_CONTENT_TYPE, REVENUE_COLUMNS } from './routes/reports.js';
+import { SUBSCRIPTION_REQUEST_SCHEMAS, SUBSCRIPTION_RESPONSE_SCHEMAS, subscriptionPaths } from './subscription-openapi.js';
 
 /*
  * /openapi.json, generated from the same zod schemas that validate requests, so the
@@ -186,7 +187,13 @@ export interface OpenApiOptions {
 
 export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
   const requestSchemas = componentSchemas(
-    { CreatePaymentRequest: CreatePaymentBody, CapturePaymentRequest: CapturePaymentBody, CancelPaymentRequest: CancelPaymentBody, CreateRefundRequest: CreateRefundBody },
+    {
+      CreatePaymentRequest: CreatePaymentBody,
+      CapturePaymentRequest: CapturePaymentBody,
+      CancelPaymentRequest: CancelPaymentBody,
+      CreateRefundRequest: CreateRefundBody,
+      ...SUBSCRIPTION_REQUEST_SCHEMAS,
+    },
     'input',
   );
   const responseSchemas = componentSchemas(
@@ -203,6 +210,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
       ...LEDGER_RESPONSE_SCHEMAS,
       RevenueReport: RevenueReportSchema,
       ...MRR_RESPONSE_SCHEMAS,
+      ...SUBSCRIPTION_RESPONSE_SCHEMAS,
     },
     'output',
   );
@@ -237,7 +245,8 @@ export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
         'with a different request it is a 422; while the first is still running, a 409. Keys are kept for 24 hours. Errors are RFC 9457 problem details.',
         'Every /v1 operation needs `Authorization: Bearer <token>` (a JWT or an API key) carrying the scope the operation names: `payments:write` for commands,',
         '`payments:read` for queries, `admin` (which implies every scope) for /v1/admin. A missing or bad credential is 401 with `WWW-Authenticate`; a missing scope, 403.',
-        'A customer-scoped credential sees and touches only its customer\'s payments. Requests are rate limited per credential, and failed authentications per',
+        '`subscriptions:write` / `subscriptions:read` for subscriptions, invoices and test clocks.',
+        'A customer-scoped credential sees and touches only its customer\'s payments, subscriptions and invoices. Requests are rate limited per credential, and failed authentications per',
         'client address (429 with Retry-After; RateLimit-* headers describe the allowance). /healthz, /readyz and /openapi.json need no credential.',
       ].join(' '),
     },
@@ -464,6 +473,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
       },
       ...ledgerPaths({ secured, securityResponses, json, problem, p, inlineSchema, rateLimitHeaders }),
       ...mrrPaths({ secured, securityResponses, json, problem, p, inlineSchema, rateLimitHeaders }),
+      ...subscriptionPaths({ secured, securityResponses, json, problem, p, inlineSchema, rateLimitHeaders }, options.bodyLimitBytes),
       '/metrics': {
         get: {
           operationId: 'metrics',
@@ -490,8 +500,9 @@ export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
           type: 'http',
           scheme: 'bearer',
           description:
-            'A JWT or an API key (`ledger token create --scope <scopes> [--customer <id>]`). Scopes: payments:write, payments:read, admin (implies all). ' +
-            'A token with a customer is confined to that customer\'s payments.',
+            'A JWT or an API key (`ledger token create --scope <scopes> [--customer <id>]`). Scopes: payments:write, payments:read, refunds:write, ' +
+            'subscriptions:write, subscriptions:read, ledger:read, reports:read, admin (implies all). ' +
+            'A token with a customer is confined to that customer\'s payments, refunds, subscriptions and invoices.',
         },
       },
       schemas: { ...requestSchemas, ...responseSchemas },
@@ -509,7 +520,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
           name: 'If-Match',
           in: 'header',
           required: false,
-          description: 'A payment\'s ETag: the command applies only if the payment is still at that revision (else 412).',
+          description: 'The resource\'s ETag (a payment\'s, a subscription\'s): the command applies only if it is still at that revision (else 412).',
           schema: inlineSchema(EtagHeaderSchema),
         },
         RequestId: {

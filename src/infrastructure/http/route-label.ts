@@ -32,6 +32,11 @@ const splitPath = (path: string): string[] => path.split('/').filter((s) => s !=
 export class RouteTable {
   private readonly entries: RouteEntry[] = [];
 
+  /** Every route as registered: method (upper case) and pattern. */
+  routes(): readonly { readonly method: string; readonly pattern: string }[] {
+    return this.entries.map(({ method, pattern }) => ({ method, pattern }));
+  }
+
   add(method: string, pattern: string): void {
     const segments = splitPath(pattern).map((s): Segment => (s.startsWith(':') ? { param: true } : { literal: s.toLowerCase() }));
     this.entries.push({ method: method.toUpperCase(), pattern, segments });

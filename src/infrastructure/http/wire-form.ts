@@ -4,6 +4,11 @@ import type { PaymentView } from '../../application/payments/payment-view.js';
 import type { RefundView } from '../../application/refunds/refund-view.js';
 import { ActivityEntrySchema, PaymentViewSchema, RefundViewSchema } from './schemas.js';
 import { LedgerEntrySchema } from './ledger-schemas.js';
+import type { ExistingSubscription } from '../../domain/subscription/index.js';
+import type { ExistingInvoice } from '../../domain/invoice/index.js';
+import type { TestClockState } from '../../domain/test-clock/test-clock.js';
+import type { TestClockAdvanceRecord } from '../../application/subscriptions/billing-clock.js';
+import { InvoiceViewSchema, SubscriptionViewSchema, TestClockViewSchema } from './subscription-schemas.js';
 import { unwrapSchema } from './zod-shape.js';
 
 /*
@@ -87,6 +92,76 @@ export const activityWireForm = (entry: unknown): unknown => canonicalize(Activi
 
 /** A ledger entry in its wire form: what GET /v1/ledger/entries and the `ledger` topic send. */
 export const ledgerEntryWireForm = (entry: LedgerEntry): unknown => canonicalize(LedgerEntrySchema, entry);
+
+/**
+ * A subscription in its wire form (GET, list pages and command answers): Stripe's shape in
+ * this API's camelCase, currencies lower case as Stripe shows prices. `latestInvoice` comes
+ * from the read model, which the aggregate's own state does not hold.
+ */
+export function subscriptionWireForm(s: ExistingSubscription, revision: bigint, latestInvoice: string | null): unknown {
+  return canonicalize(SubscriptionViewSchema, {
+    id: s.subscriptionId,
+    object: 'subscription',
+    status: s.status,
+    customer: s.customerId,
+    price: { amount: s.price.amount, currency: s.price.currency.toLowerCase(), interval: s.price.interval, intervalCount: s.price.intervalCount },
+    paymentMethod: s.paymentMethod,
+    currentPeriodStart: s.currentPeriod.start,
+    currentPeriodEnd: s.currentPeriod.end,
+    billingCycleAnchor: s.billingCycleAnchor,
+    trialStart: s.trialEnd === null ? null : s.createdAt,
+    trialEnd: s.trialEnd,
+    cancelAtPeriodEnd: s.cancelAtPeriodEnd,
+    canceledAt: s.canceledAt,
+    pausedAt: s.pausedAt,
+    testClock: s.testClock,
+    latestInvoice,
+    metadata: s.metadata,
+    revision: revision.toString(),
+    createdAt: s.createdAt,
+  });
+}
+
+/** An invoice in its wire form (GET and list pages). */
+export function invoiceWireForm(i: ExistingInvoice, revision: bigint): unknown {
+  return canonicalize(InvoiceViewSchema, {
+    id: i.invoiceId,
+    object: 'invoice',
+    status: i.status,
+    subscription: i.subscriptionId,
+    customer: i.customerId,
+    currency: i.currency.toLowerCase(),
+    billingReason: i.billingReason,
+    lines: i.lines,
+    total: i.total,
+    amountPaid: i.amountPaid,
+    amountDue: Math.max(0, i.total - i.amountPaid),
+    periodStart: i.periodStart,
+    periodEnd: i.periodEnd,
+    attemptCount: i.attempts.length,
+    nextPaymentAttempt: i.nextAttemptAt,
+    attempts: i.attempts.map((a) => ({ attempt: a.attempt, payment: a.paymentId, at: a.at, outcome: a.outcome, failureCode: a.failureCode, settledAt: a.settledAt })),
+    payments: i.attempts.map((a) => a.paymentId),
+    testClock: i.testClock,
+    paidAt: i.paidAt,
+    revision: revision.toString(),
+    createdAt: i.issuedAt,
+  });
+}
+
+/** A test clock in its wire form; `advances` only where the answer read the whole stream (GET). */
+export function testClockWireForm(c: TestClockState & { readonly exists: true }, revision: bigint, advances?: readonly TestClockAdvanceRecord[]): unknown {
+  return canonicalize(TestClockViewSchema, {
+    id: c.testClockId,
+    object: 'test_clock',
+    frozenTime: c.frozenTime,
+    status: c.status,
+    name: c.name,
+    advancingTo: c.advancingTo,
+    ...(advances === undefined ? {} : { advances }),
+    revision: revision.toString(),
+  });
+}
 
 /**
  * Realtime change types whose data is a resource the API also serves: by the type's first

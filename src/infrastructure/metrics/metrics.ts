@@ -10,8 +10,9 @@ export interface HttpRequestSample {
   readonly durationSeconds: number;
 }
 
-/** Payment commands as the HTTP layer names them in the `command` label. */
-export type CommandName = 'create' | 'capture' | 'cancel' | 'refund';
+/** Commands as the HTTP layer names them in the `command` label. */
+export type { CommandName } from '../http/deps.js';
+import type { CommandName } from '../http/deps.js';
 
 /** One projection as the gauges show it, read at scrape time. */
 export interface ProjectionGaugeSample {
@@ -100,7 +101,7 @@ export class LedgerMetrics implements ProjectionObserver {
     });
     this.commands = new Counter({
       name: `${prefix}commands_total`,
-      help: 'Payment commands executed, by command and outcome (success or the error code).',
+      help: 'Commands executed (payments, refunds, subscriptions, test clocks), by command and outcome (success or the error code).',
       labelNames: ['command', 'outcome'],
       registers,
     });

@@ -65,4 +65,16 @@ export class SqlBillingQueries implements BillingQueries {
     });
     return page.ok ? ok({ data: page.value.rows.map(record), nextCursor: page.value.nextCursor }) : page;
   }
+
+  async latestInvoiceIds(subscriptionIds: readonly string[]): Promise<ReadonlyMap<string, string>> {
+    if (subscriptionIds.length === 0) return new Map();
+    // Invoice ids are time-ordered by the period (or change) they bill: the greatest is the latest.
+    const rows = (
+      await this.sql.query<{ subscription_id: string; id: string }>(
+        `SELECT DISTINCT ON (subscription_id) subscription_id, id FROM ${INVOICES} WHERE subscription_id = ANY($1::text[]) ORDER BY subscription_id, id DESC`,
+        [subscriptionIds],
+      )
+    ).rows;
+    return new Map(rows.map((r) => [r.subscription_id, r.id]));
+  }
 }
