@@ -46,7 +46,7 @@ describe('problemForSubscriptionError', () => {
       'Cannot pause a subscription whose status is incomplete.',
     );
     expect(problemForSubscriptionError({ code: 'subscription_currency_mismatch', subscriptionId: SUB, currency: 'USD', requested: 'EUR' }).errors).toEqual([
-      { path: 'price.currency', message: 'must be usd' },
+      { path: 'price.currency', message: 'must be USD' },
     ]);
     expect(problemForSubscriptionError({ code: 'revision_mismatch', expected: '1', actual: null }).detail).toContain('revision none');
   });

@@ -34,14 +34,14 @@ describe('POST /v1/subscriptions', () => {
     const res = await create({ metadata: { plan: 'pro' } });
     const s = res.body;
     expect(Object.keys(s)).toEqual([
-      'id', 'object', 'status', 'customer', 'price', 'paymentMethod', 'currentPeriodStart', 'currentPeriodEnd', 'billingCycleAnchor', 'trialStart', 'trialEnd',
+      'id', 'object', 'status', 'customerId', 'price', 'paymentMethod', 'currentPeriodStart', 'currentPeriodEnd', 'billingCycleAnchor', 'trialStart', 'trialEnd',
       'cancelAtPeriodEnd', 'canceledAt', 'pausedAt', 'testClock', 'latestInvoice', 'metadata', 'revision', 'createdAt',
     ]);
     expect(s).toMatchObject({
       object: 'subscription',
       status: 'incomplete',
-      customer: 'cus_sub',
-      price: { amount: 2_000, currency: 'usd', interval: 'month', intervalCount: 1 },
+      customerId: 'cus_sub',
+      price: { amount: 2_000, currency: 'USD', interval: 'month', intervalCount: 1 },
       paymentMethod: 'pm_card_visa',
       trialStart: null,
       trialEnd: null,
@@ -72,9 +72,9 @@ describe('POST /v1/subscriptions', () => {
       id: done.latestInvoice,
       object: 'invoice',
       status: 'paid',
-      subscription: s.id,
-      customer: 'cus_sub',
-      currency: 'usd',
+      subscriptionId: s.id,
+      customerId: 'cus_sub',
+      currency: 'USD',
       billingReason: 'subscription_create',
       total: 2_000,
       amountPaid: 2_000,
@@ -253,7 +253,7 @@ describe('changing a subscription', () => {
     const s = await active({ customerId: 'cus_change' });
     const changed = await api.request('POST', `/v1/subscriptions/${String(s.id)}/change-price`, { body: { price: { amount: 5_000, currency: 'USD', interval: 'month' } } });
     expect(changed.status, changed.text).toBe(200);
-    expect(changed.body).toMatchObject({ status: 'active', price: { amount: 5_000, currency: 'usd', interval: 'month', intervalCount: 1 }, currentPeriodStart: s.currentPeriodStart });
+    expect(changed.body).toMatchObject({ status: 'active', price: { amount: 5_000, currency: 'USD', interval: 'month', intervalCount: 1 }, currentPeriodStart: s.currentPeriodStart });
     const invoices = await api.until(`/v1/subscriptions/${String(s.id)}/invoices`, (b) => b.data.length === 2 && b.data[0].status === 'paid');
     const proration = invoices.data[0];
     expect(proration.billingReason).toBe('subscription_update');
@@ -268,7 +268,7 @@ describe('changing a subscription', () => {
     expect(proration.total).toBe(charge + credit);
     expect(proration.amountPaid).toBe(proration.total);
     const mismatch = await api.request('POST', `/v1/subscriptions/${String(s.id)}/change-price`, { body: { price: { amount: 5_000, currency: 'eur', interval: 'month' } } });
-    expect(mismatch.body).toMatchObject({ status: 422, code: 'subscription_currency_mismatch', currency: 'usd', errors: [{ path: 'price.currency' }] });
+    expect(mismatch.body).toMatchObject({ status: 422, code: 'subscription_currency_mismatch', currency: 'USD', errors: [{ path: 'price.currency' }] });
     expect((await api.request('POST', `/v1/subscriptions/${String(s.id)}/change-price`, {})).status).toBe(400);
   });
 });
@@ -321,9 +321,9 @@ describe('scopes and customers', () => {
     for (const path of ['/v1/subscriptions?customerId=cus_bob', '/v1/invoices?customerId=cus_bob']) {
       expect((await api.request('GET', path, { token: alice })).body, path).toMatchObject({ status: 403, code: 'forbidden', errors: [{ path: 'customerId' }] });
     }
-    const subs = (await api.request('GET', '/v1/subscriptions', { token: alice })).body.data as { customer: string }[];
-    expect(subs.map((s) => s.customer)).toEqual(['cus_alice']);
-    const invoices = (await api.request('GET', '/v1/invoices', { token: alice })).body.data as { customer: string; id: string }[];
+    const subs = (await api.request('GET', '/v1/subscriptions', { token: alice })).body.data as { customerId: string }[];
+    expect(subs.map((s) => s.customerId)).toEqual(['cus_alice']);
+    const invoices = (await api.request('GET', '/v1/invoices', { token: alice })).body.data as { customerId: string; id: string }[];
     expect(invoices.map((i) => i.id)).toEqual([aliceDone.latestInvoice]);
     expect((await api.request('GET', `/v1/invoices/${String(aliceDone.latestInvoice)}`, { token: alice })).status).toBe(200);
     expect((await api.request('POST', `/v1/subscriptions/${String(mine.body.id)}/pause`, { token: alice })).body).toMatchObject({ status: 'paused' });

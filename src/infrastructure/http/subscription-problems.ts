@@ -29,8 +29,8 @@ export function problemForSubscriptionError(error: SubscriptionCommandError): Pr
       return {
         code: 'subscription_currency_mismatch',
         detail: `The subscription is billed in ${error.currency}; a new price must be too (asked ${error.requested}).`,
-        errors: [{ path: 'price.currency', message: `must be ${error.currency.toLowerCase()}` }],
-        extensions: { currency: error.currency.toLowerCase() },
+        errors: [{ path: 'price.currency', message: `must be ${error.currency}` }],
+        extensions: { currency: error.currency },
       };
     case 'subscription_not_due':
       return { code: 'subscription_not_due', detail: `Nothing is due on subscription ${error.subscriptionId} before ${error.dueAt}.`, extensions: { dueAt: error.dueAt } };

@@ -153,11 +153,11 @@ export const ListSubscriptionInvoicesQuery = ListInvoicesQuery.pick({ status: tr
 // ---- responses --------------------------------------------------------------------
 
 const Timestamp = z.string().meta({ description: 'ISO 8601, UTC.', examples: ['2026-01-15T12:00:00.000Z'] });
-const LowerCurrency = z.string().meta({ description: 'ISO 4217, lower case (as Stripe shows prices and invoices).', examples: ['usd'] });
+const AnswerCurrency = z.string().meta({ description: 'ISO 4217, upper case, as every answer of this API (README, "Currency codes").', examples: ['USD'] });
 
 export const PriceViewSchema = z.object({
   amount: z.int().meta({ description: 'Minor units per billing period.' }),
-  currency: LowerCurrency,
+  currency: AnswerCurrency,
   interval: BillingIntervalSchema,
   intervalCount: z.int(),
 });
@@ -168,7 +168,7 @@ export const SubscriptionViewSchema = z.object({
   status: SubscriptionStatusSchema.meta({
     description: 'Stripe\'s statuses. A new subscription is `incomplete` (its first invoice is charged right after, in the background) or `trialing`.',
   }),
-  customer: CustomerIdSchema,
+  customerId: CustomerIdSchema,
   price: PriceViewSchema,
   paymentMethod: z.string(),
   currentPeriodStart: Timestamp,
@@ -201,7 +201,7 @@ export const InvoiceLineSchema = z.object({
 
 export const InvoiceAttemptSchema = z.object({
   attempt: z.int().min(1),
-  payment: z.string().regex(new RegExp(`^${PAYMENT_ID_PREFIX}`)).meta({ description: 'The payment this attempt charged (GET /v1/payments/{id}).' }),
+  paymentId: z.string().regex(new RegExp(`^${PAYMENT_ID_PREFIX}`)).meta({ description: 'The payment this attempt charged (GET /v1/payments/{id}).' }),
   at: Timestamp,
   outcome: z.enum(['pending', 'succeeded', 'failed']),
   failureCode: z.string().nullable(),
@@ -212,9 +212,9 @@ export const InvoiceViewSchema = z.object({
   id: InvoiceIdSchema,
   object: z.literal('invoice'),
   status: InvoiceStatusSchema,
-  subscription: SubscriptionIdSchema,
-  customer: CustomerIdSchema,
-  currency: LowerCurrency,
+  subscriptionId: SubscriptionIdSchema,
+  customerId: CustomerIdSchema,
+  currency: AnswerCurrency,
   billingReason: z.enum(['subscription_create', 'subscription_cycle', 'subscription_update', 'subscription_resume']),
   lines: z.array(InvoiceLineSchema),
   total: z.int().meta({ description: 'The sum of the lines, never below zero.' }),

@@ -95,7 +95,7 @@ export const ledgerEntryWireForm = (entry: LedgerEntry): unknown => canonicalize
 
 /**
  * A subscription in its wire form (GET, list pages and command answers): Stripe's shape in
- * this API's camelCase, currencies lower case as Stripe shows prices. `latestInvoice` comes
+ * this API's conventions (camelCase, `customerId`, currencies upper case, as payments answer). `latestInvoice` comes
  * from the read model, which the aggregate's own state does not hold.
  */
 export function subscriptionWireForm(s: ExistingSubscription, revision: bigint, latestInvoice: string | null): unknown {
@@ -103,8 +103,8 @@ export function subscriptionWireForm(s: ExistingSubscription, revision: bigint, 
     id: s.subscriptionId,
     object: 'subscription',
     status: s.status,
-    customer: s.customerId,
-    price: { amount: s.price.amount, currency: s.price.currency.toLowerCase(), interval: s.price.interval, intervalCount: s.price.intervalCount },
+    customerId: s.customerId,
+    price: { amount: s.price.amount, currency: s.price.currency, interval: s.price.interval, intervalCount: s.price.intervalCount },
     paymentMethod: s.paymentMethod,
     currentPeriodStart: s.currentPeriod.start,
     currentPeriodEnd: s.currentPeriod.end,
@@ -128,9 +128,9 @@ export function invoiceWireForm(i: ExistingInvoice, revision: bigint): unknown {
     id: i.invoiceId,
     object: 'invoice',
     status: i.status,
-    subscription: i.subscriptionId,
-    customer: i.customerId,
-    currency: i.currency.toLowerCase(),
+    subscriptionId: i.subscriptionId,
+    customerId: i.customerId,
+    currency: i.currency,
     billingReason: i.billingReason,
     lines: i.lines,
     total: i.total,
@@ -140,7 +140,7 @@ export function invoiceWireForm(i: ExistingInvoice, revision: bigint): unknown {
     periodEnd: i.periodEnd,
     attemptCount: i.attempts.length,
     nextPaymentAttempt: i.nextAttemptAt,
-    attempts: i.attempts.map((a) => ({ attempt: a.attempt, payment: a.paymentId, at: a.at, outcome: a.outcome, failureCode: a.failureCode, settledAt: a.settledAt })),
+    attempts: i.attempts.map((a) => ({ attempt: a.attempt, paymentId: a.paymentId, at: a.at, outcome: a.outcome, failureCode: a.failureCode, settledAt: a.settledAt })),
     payments: i.attempts.map((a) => a.paymentId),
     testClock: i.testClock,
     paidAt: i.paidAt,
