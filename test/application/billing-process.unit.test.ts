@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { billingStepsFor } from '../support/billing-steps.js';
 import type { CommandContext } from '../../src/application/command-context.js';
 import { PaymentCommandHandlers } from '../../src/application/payments/payment-command-handlers.js';
 import type { RecordedEvent } from '../../src/application/ports/event-store.js';
 import { BillingProcess } from '../../src/application/subscriptions/billing-process.js';
-import { BillingSteps, DEFAULT_BILLING_CONFIG } from '../../src/application/subscriptions/billing-steps.js';
+import { DEFAULT_BILLING_CONFIG } from '../../src/application/subscriptions/billing-steps.js';
 import { SubscriptionCommandHandlers } from '../../src/application/subscriptions/subscription-command-handlers.js';
 import { toCurrencyCode } from '../../src/domain/currency.js';
 import type { InvoiceId } from '../../src/domain/ids.js';
@@ -27,7 +28,7 @@ function setup() {
   const ids = new SystemIdGenerator();
   const subscriptions = new SubscriptionCommandHandlers(store, { now: () => Promise.resolve(now) }, ids);
   const payments = new PaymentCommandHandlers(store, new SimulatedPaymentProvider(), clock, ids);
-  const steps = new BillingSteps(store, subscriptions, payments, ids);
+  const steps = billingStepsFor(store, subscriptions, ids, clock, { payments });
   const process = new BillingProcess(store, steps, DEFAULT_BILLING_CONFIG);
   let cursor = 0;
   /** Handles every event not handled yet, including those the handling writes; bounded. */

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { billingStepsFor } from '../support/billing-steps.js';
 import type { CommandContext } from '../../src/application/command-context.js';
 import { PaymentCommandHandlers } from '../../src/application/payments/payment-command-handlers.js';
 import type { RecordedEvent } from '../../src/application/ports/event-store.js';
 import { BillingClock, TestClocks } from '../../src/application/subscriptions/billing-clock.js';
 import { BillingProcess } from '../../src/application/subscriptions/billing-process.js';
-import { BillingSteps, DEFAULT_BILLING_CONFIG } from '../../src/application/subscriptions/billing-steps.js';
+import { DEFAULT_BILLING_CONFIG } from '../../src/application/subscriptions/billing-steps.js';
 import { ClockBillingTime } from '../../src/application/subscriptions/billing-time.js';
 import { SubscriptionCommandHandlers } from '../../src/application/subscriptions/subscription-command-handlers.js';
 import { toCurrencyCode } from '../../src/domain/currency.js';
@@ -28,7 +29,7 @@ function setup() {
   const time = new ClockBillingTime({ now: realNow }, store);
   const subscriptions = new SubscriptionCommandHandlers(store, time, ids);
   const payments = new PaymentCommandHandlers(store, new SimulatedPaymentProvider(), { now: realNow }, ids);
-  const steps = new BillingSteps(store, subscriptions, payments, ids);
+  const steps = billingStepsFor(store, subscriptions, ids, { now: realNow }, { payments });
   const process = new BillingProcess(store, steps, DEFAULT_BILLING_CONFIG);
   let cursor = 0;
   const drain = async (): Promise<void> => {

@@ -1,18 +1,17 @@
 import { describe, expect, it } from 'vitest';
+import { billingStepsFor } from '../support/billing-steps.js';
 import type { CommandContext } from '../../src/application/command-context.js';
-import { PaymentCommandHandlers } from '../../src/application/payments/payment-command-handlers.js';
 import type { RecordedEvent } from '../../src/application/ports/event-store.js';
 import { streamRevision } from '../../src/application/ports/event-store.js';
 import { position } from '../../src/application/ports/position.js';
 import { BillingClock, TestClocks } from '../../src/application/subscriptions/billing-clock.js';
 import { BillingProcess } from '../../src/application/subscriptions/billing-process.js';
-import { BillingSteps, DEFAULT_BILLING_CONFIG } from '../../src/application/subscriptions/billing-steps.js';
+import { DEFAULT_BILLING_CONFIG } from '../../src/application/subscriptions/billing-steps.js';
 import { ClockBillingTime } from '../../src/application/subscriptions/billing-time.js';
 import { SubscriptionCommandHandlers } from '../../src/application/subscriptions/subscription-command-handlers.js';
 import { toCurrencyCode } from '../../src/domain/currency.js';
 import { ActivityEntrySchema } from '../../src/infrastructure/http/schemas.js';
 import { activityWireForm } from '../../src/infrastructure/http/wire-form.js';
-import { SimulatedPaymentProvider } from '../../src/infrastructure/simulated-provider/simulated-payment-provider.js';
 import { SystemIdGenerator } from '../../src/infrastructure/system/id-generator.js';
 import { ACTIVITY_EVENT_TYPES, activityRecordOf } from '../../src/projections/activity/activity-entries.js';
 import { formatPrice } from '../../src/projections/activity/money-text.js';
@@ -202,7 +201,7 @@ describe('a billing scenario\'s log', () => {
     const ids = new SystemIdGenerator();
     const realNow = () => new Date('2030-01-01T00:00:00Z');
     const subscriptions = new SubscriptionCommandHandlers(store, new ClockBillingTime({ now: realNow }, store), ids);
-    const steps = new BillingSteps(store, subscriptions, new PaymentCommandHandlers(store, new SimulatedPaymentProvider(), { now: realNow }, ids), ids);
+    const steps = billingStepsFor(store, subscriptions, ids, { now: realNow });
     const process = new BillingProcess(store, steps, DEFAULT_BILLING_CONFIG);
     let cursor = 0;
     const settle = async (): Promise<void> => {

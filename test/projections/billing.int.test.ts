@@ -1,16 +1,15 @@
 import type pg from 'pg';
+import { billingStepsFor } from '../support/billing-steps.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CommandContext } from '../../src/application/command-context.js';
-import { PaymentCommandHandlers } from '../../src/application/payments/payment-command-handlers.js';
 import type { RecordedEvent } from '../../src/application/ports/event-store.js';
 import { BillingClock, TestClocks } from '../../src/application/subscriptions/billing-clock.js';
 import { BillingProcess } from '../../src/application/subscriptions/billing-process.js';
-import { BillingSteps, DEFAULT_BILLING_CONFIG } from '../../src/application/subscriptions/billing-steps.js';
+import { DEFAULT_BILLING_CONFIG } from '../../src/application/subscriptions/billing-steps.js';
 import { ClockBillingTime } from '../../src/application/subscriptions/billing-time.js';
 import { SubscriptionCommandHandlers } from '../../src/application/subscriptions/subscription-command-handlers.js';
 import { toCurrencyCode } from '../../src/domain/currency.js';
 import { sqlExecutor } from '../../src/infrastructure/postgres/sql-executor.js';
-import { SimulatedPaymentProvider } from '../../src/infrastructure/simulated-provider/simulated-payment-provider.js';
 import { SystemIdGenerator } from '../../src/infrastructure/system/id-generator.js';
 import { billingProjection } from '../../src/projections/billing/billing-projection.js';
 import { SqlBillingQueries } from '../../src/projections/billing/billing-queries.js';
@@ -47,7 +46,7 @@ async function scenario(): Promise<{ events: readonly RecordedEvent[]; clockId: 
   const ids = new SystemIdGenerator();
   const realNow = () => new Date('2030-01-01T00:00:00Z');
   const subscriptions = new SubscriptionCommandHandlers(store, new ClockBillingTime({ now: realNow }, store), ids);
-  const steps = new BillingSteps(store, subscriptions, new PaymentCommandHandlers(store, new SimulatedPaymentProvider(), { now: realNow }, ids), ids);
+  const steps = billingStepsFor(store, subscriptions, ids, { now: realNow });
   const process = new BillingProcess(store, steps, DEFAULT_BILLING_CONFIG);
   let cursor = 0;
   const settle = async (): Promise<void> => {

@@ -1,4 +1,5 @@
 import { io as connect } from 'socket.io-client';
+import { billingStepsFor } from '../support/billing-steps.js';
 import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CommandContext } from '../../src/application/command-context.js';
@@ -6,7 +7,7 @@ import type { EventStore, RecordedEvent } from '../../src/application/ports/even
 import type { Position } from '../../src/application/ports/position.js';
 import { START, comparePositions, formatPosition, parsePosition } from '../../src/application/ports/position.js';
 import { BillingProcess } from '../../src/application/subscriptions/billing-process.js';
-import { BillingSteps, DEFAULT_BILLING_CONFIG } from '../../src/application/subscriptions/billing-steps.js';
+import { DEFAULT_BILLING_CONFIG } from '../../src/application/subscriptions/billing-steps.js';
 import { ClockBillingTime } from '../../src/application/subscriptions/billing-time.js';
 import { SubscriptionCommandHandlers } from '../../src/application/subscriptions/subscription-command-handlers.js';
 import { toCurrencyCode } from '../../src/domain/currency.js';
@@ -57,7 +58,7 @@ beforeAll(async () => {
   store = service.container.get(TOKENS.EventStore);
   const ids = service.container.get(TOKENS.IdGenerator);
   subscriptions = new SubscriptionCommandHandlers(store, new ClockBillingTime(service.container.get(TOKENS.Clock), store), ids);
-  const steps = new BillingSteps(store, subscriptions, service.container.get(TOKENS.PaymentCommands), ids);
+  const steps = billingStepsFor(store, subscriptions, ids, service.container.get(TOKENS.Clock), { payments: service.container.get(TOKENS.PaymentCommands) });
   billing = new BillingProcess(store, steps, DEFAULT_BILLING_CONFIG);
   queries = new SqlBillingQueries(sqlExecutor(db.pool));
   admin = await mintToken({ scopes: ['admin'] });

@@ -47,7 +47,12 @@ export type BillingAction =
   | { readonly kind: 'exhaust_dunning'; readonly subscriptionId: SubscriptionId; readonly invoiceId: InvoiceId; readonly then: BillingConfig['afterDunning']; readonly at: string }
   | { readonly kind: 'mark_uncollectible'; readonly invoiceId: InvoiceId; readonly at: string }
   /** The invoice seeded `idSeed` of a subscription, voided if it is still unpaid (a paid one stays paid). */
-  | { readonly kind: 'void_invoice'; readonly subscriptionId: SubscriptionId; readonly idSeed: string; readonly seedAt: string; readonly at: string };
+  | { readonly kind: 'void_invoice'; readonly subscriptionId: SubscriptionId; readonly idSeed: string; readonly seedAt: string; readonly at: string }
+  /**
+   * A prorated cancellation's credit, refunded through the refund path against the payment
+   * of the canceled period's invoice; `cancelEventId` keys the refund (once, however often replayed).
+   */
+  | { readonly kind: 'refund_proration'; readonly subscriptionId: SubscriptionId; readonly periodStart: string; readonly credit: number; readonly cancelEventId: string; readonly at: string };
 
 const describe = (price: SubscriptionPrice): string =>
   `${price.amount} ${price.currency} every ${price.intervalCount === 1 ? '' : `${price.intervalCount} `}${price.interval}${price.intervalCount === 1 ? '' : 's'}`;
@@ -135,6 +140,12 @@ export function reactToSubscriptionEvent(
           },
         },
       ];
+    }
+    case 'SubscriptionCanceled': {
+      const d = event.data;
+      const period = context?.currentPeriod;
+      if (!d.proration || d.proration.credit <= 0 || period?.kind !== 'billing') return [];
+      return [{ kind: 'refund_proration', subscriptionId: d.subscriptionId, periodStart: period.start, credit: d.proration.credit, cancelEventId: eventId, at: d.at }];
     }
     case 'SubscriptionIncompleteExpired': {
       // As Stripe: the first invoice of an expired subscription is voided, so dunning never charges for it.

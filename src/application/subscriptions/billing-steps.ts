@@ -1,6 +1,6 @@
 import type { InvoiceCommand, InvoiceError, InvoiceState } from '../../domain/invoice/index.js';
 import { DEFAULT_RETRY_SCHEDULE_DAYS } from '../../domain/invoice/index.js';
-import type { InvoiceId, PaymentId } from '../../domain/ids.js';
+import type { InvoiceId, PaymentId, SubscriptionId } from '../../domain/ids.js';
 import { invoiceStream, subscriptionStream } from '../../domain/ids.js';
 import { moneyOf } from '../../domain/money.js';
 import type { CommandContext } from '../command-context.js';
@@ -13,6 +13,10 @@ import { isAfter } from '../ports/position.js';
 import type { IdGenerator } from '../ports/id-generator.js';
 import type { PaymentCommands } from '../ports/payment-commands.js';
 import type { BillingAction, BillingConfig } from './billing-reactions.js';
+import { reactToSubscriptionEvent } from './billing-reactions.js';
+import type { RefundCommands } from '../ports/refund-commands.js';
+import type { SubscriptionState } from '../../domain/subscription/index.js';
+import { evolveSubscription, upcastSubscriptionEvent } from '../../domain/subscription/index.js';
 import { INVOICE, SUBSCRIPTION } from './subscription-aggregate.js';
 import type { SubscriptionCommandHandlers, SystemCause } from './subscription-command-handlers.js';
 
@@ -45,14 +49,28 @@ type StepResult = { readonly ok: true; readonly value: { readonly position: Posi
 export const laterPosition = (a: Position | undefined, b: Position | undefined): Position | undefined => (a === undefined ? b : b === undefined || !isAfter(b, a) ? a : b);
 const DONE: StepOutcome = { kind: 'done', position: undefined };
 
+/** What the steps act through: the log, the subscription commands, and the payments and refunds paths. */
+export interface BillingStepsDeps {
+  readonly store: EventStore;
+  readonly subscriptions: SubscriptionCommandHandlers;
+  readonly payments: PaymentCommands;
+  readonly refunds: RefundCommands;
+  readonly ids: IdGenerator;
+}
+
 export class BillingSteps {
+  private readonly store: EventStore;
+  private readonly subscriptions: SubscriptionCommandHandlers;
+  private readonly payments: PaymentCommands;
+  private readonly refunds: RefundCommands;
+  private readonly ids: IdGenerator;
+
   constructor(
-    private readonly store: EventStore,
-    private readonly subscriptions: SubscriptionCommandHandlers,
-    private readonly payments: PaymentCommands,
-    private readonly ids: IdGenerator,
+    deps: BillingStepsDeps,
     private readonly config: BillingStepsConfig = DEFAULT_BILLING_CONFIG,
-  ) {}
+  ) {
+    ({ store: this.store, subscriptions: this.subscriptions, payments: this.payments, refunds: this.refunds, ids: this.ids } = deps);
+  }
 
   /** The invoice id for a subscription's invoice with this seed (a period start, a change time). */
   invoiceIdFor(subscriptionId: string, seed: string, at: string): InvoiceId {
@@ -108,7 +126,65 @@ export class BillingSteps {
       }
       case 'mark_uncollectible':
         return this.settled(await this.invoice(action.invoiceId, cause, () => ({ type: 'MarkInvoiceUncollectible', invoiceId: action.invoiceId, now: new Date(action.at) })), ['invoice_final']);
+      case 'refund_proration':
+        return this.refundProration(action, cause);
     }
+  }
+
+  /**
+   * Refunds a prorated cancellation's credit against the payment that paid the canceled
+   * period's invoice, keyed by the cancellation (one refund however often this runs). At most
+   * what that payment can still refund: a credit beyond it (a period paid partly by a price
+   * change's invoice) stays owed as customer credit in the ledger.
+   */
+  private async refundProration(action: Extract<BillingAction, { kind: 'refund_proration' }>, cause: SystemCause): Promise<StepOutcome> {
+    const invoiceId = await this.periodInvoiceId(action.subscriptionId, action.periodStart);
+    if (invoiceId === undefined) throw new Error(`prorated refund of ${action.subscriptionId}: no invoice for the period from ${action.periodStart}`);
+    const loaded = await loadAggregate(this.store, INVOICE, invoiceStream(invoiceId));
+    const invoice = loaded.state;
+    const paid = invoice.exists ? invoice.attempts.find((a) => a.outcome === 'succeeded') : undefined;
+    // Credit exists only for a paid period (the decider's rule); an invoice paid with nothing due has no payment to refund.
+    if (!invoice.exists || invoice.status !== 'paid' || paid === undefined) return { kind: 'done', position: loaded.lastPosition };
+    const ctx: CommandContext = {
+      actor: BILLING_ACTOR,
+      correlationId: cause.correlationId,
+      causationId: cause.causationId,
+      customerScope: null,
+      idempotency: { key: `proration-refund:${action.cancelEventId}`, firstSeenAt: new Date(action.at) },
+    };
+    const request = (amount: number) =>
+      this.refunds.create({ paymentId: paid.paymentId, amount, reason: 'requested_by_customer', metadata: { subscriptionId: action.subscriptionId, invoiceId, kind: 'proration_refund' } }, ctx);
+    let result = await request(action.credit);
+    if (!result.ok && result.error.code === 'amount_exceeds_refundable' && result.error.refundable > 0) result = await request(result.error.refundable);
+    if (result.ok) return { kind: 'done', position: result.value.position };
+    switch (result.error.code) {
+      case 'provider_unavailable':
+        return { kind: 'retry_later', reason: result.error.message };
+      // Already refunded in full by someone else: nothing left to give back here.
+      case 'amount_exceeds_refundable':
+      case 'payment_not_refundable':
+        return { kind: 'done', position: loaded.lastPosition };
+      default:
+        throw new Error(`prorated refund of ${action.subscriptionId}: ${result.error.code}`);
+    }
+  }
+
+  /** The invoice that billed the period starting at `periodStart`: the one its starting event's reaction issued. */
+  private async periodInvoiceId(subscriptionId: SubscriptionId, periodStart: string): Promise<InvoiceId | undefined> {
+    const { events } = await this.store.readStream(subscriptionStream(subscriptionId));
+    let state: SubscriptionState = { exists: false };
+    let found: InvoiceId | undefined;
+    for (const recorded of events) {
+      const event = upcastSubscriptionEvent(recorded.type, recorded.data, recorded.metadata.schemaVersion);
+      const before = state.exists ? { price: state.price, testClock: state.testClock, currentPeriod: state.currentPeriod } : undefined;
+      for (const action of reactToSubscriptionEvent(event, before, recorded.id)) {
+        if (action.kind === 'issue_invoice' && action.invoice.periodStart === periodStart && action.invoice.lines.some((l) => l.kind === 'subscription')) {
+          found = this.invoiceIdFor(subscriptionId, action.invoice.idSeed, action.invoice.at);
+        }
+      }
+      state = evolveSubscription(state, event);
+    }
+    return found;
   }
 
   private attemptPaymentId(invoiceId: InvoiceId, attempt: number, at: string, cause: SystemCause): PaymentId {

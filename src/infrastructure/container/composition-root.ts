@@ -201,7 +201,10 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
   let billingParts: { steps: BillingSteps; process: BillingProcess } | undefined;
   const billing = (ctx: { get: Container['get'] }) => {
     if (billingParts) return billingParts;
-    const steps = new BillingSteps(ctx.get(TOKENS.EventStore), ctx.get(TOKENS.SubscriptionCommands), ctx.get(TOKENS.PaymentCommands), ctx.get(TOKENS.IdGenerator), billingConfig);
+    const steps = new BillingSteps(
+      { store: ctx.get(TOKENS.EventStore), subscriptions: ctx.get(TOKENS.SubscriptionCommands), payments: ctx.get(TOKENS.PaymentCommands), refunds: ctx.get(TOKENS.RefundCommands), ids: ctx.get(TOKENS.IdGenerator) },
+      billingConfig,
+    );
     return (billingParts = { steps, process: new BillingProcess(ctx.get(TOKENS.EventStore), steps, billingConfig) });
   };
   c.bind(TOKENS.BillingClock)

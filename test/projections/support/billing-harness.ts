@@ -1,4 +1,5 @@
 import type { CommandContext } from '../../../src/application/command-context.js';
+import { billingStepsFor } from '../../support/billing-steps.js';
 import { PaymentCommandHandlers } from '../../../src/application/payments/payment-command-handlers.js';
 import type { AppendOptions, AppendResult, EventStore, ExpectedRevision, NewEvent, ReadAllOptions, RecordedEvent, StreamRevision, SubscribeOptions } from '../../../src/application/ports/event-store.js';
 import type { Position } from '../../../src/application/ports/position.js';
@@ -7,7 +8,7 @@ import type { DueWorkSource } from '../../../src/application/subscriptions/billi
 import { BillingClock, TestClocks } from '../../../src/application/subscriptions/billing-clock.js';
 import { BillingProcess } from '../../../src/application/subscriptions/billing-process.js';
 import type { DueWork } from '../../../src/application/subscriptions/billing-schedule.js';
-import { BillingSteps, DEFAULT_BILLING_CONFIG } from '../../../src/application/subscriptions/billing-steps.js';
+import { DEFAULT_BILLING_CONFIG } from '../../../src/application/subscriptions/billing-steps.js';
 import { ClockBillingTime } from '../../../src/application/subscriptions/billing-time.js';
 import { SubscriptionCommandHandlers } from '../../../src/application/subscriptions/subscription-command-handlers.js';
 import { SimulatedPaymentProvider } from '../../../src/infrastructure/simulated-provider/simulated-payment-provider.js';
@@ -87,7 +88,7 @@ export function billingHarness(inner: EventStore, realNow: () => Date = () => ne
   const time = new ClockBillingTime({ now: realNow }, store);
   const subscriptions = new SubscriptionCommandHandlers(store, time, ids);
   const payments = new PaymentCommandHandlers(store, new SimulatedPaymentProvider(), { now: realNow }, ids);
-  const steps = new BillingSteps(store, subscriptions, payments, ids);
+  const steps = billingStepsFor(store, subscriptions, ids, { now: realNow }, { payments });
   const process = new BillingProcess(store, steps, DEFAULT_BILLING_CONFIG);
   let cursor = 0;
   const drain = async (): Promise<void> => {
