@@ -142,6 +142,129 @@ describe('invoice and subscription posting rules', () => {
     expect(lines(postingsFor(cancel(null), other))).toEqual(['Dr deferred_revenue 3000', 'Cr revenue 3000']);
   });
 
+  describe('a prorated cancel refunded through the refund path', () => {
+    const CANCEL_AT = '2026-01-21T00:00:00.000Z';
+    const cancel = (credit: number) =>
+      recorded('SubscriptionCanceled', { subscriptionId: SUB, customerId: 'cus_1', at: CANCEL_AT, cause: 'requested', proration: { credit, currency: 'USD', remainingSeconds: 1, periodSeconds: 3 } });
+    /** The refund's events as the write side appends them: reserve, request, the processor's answer, settle or release. */
+    const refund = (paymentId: string, refundId: string, amount: number, outcome: 'succeeded' | 'failed'): RecordedEvent[] => {
+      const r = { refundId, paymentId, customerId: 'cus_1', currency: 'USD', amount };
+      const metadata = { subscriptionId: SUB, invoiceId: IN1, kind: 'proration_refund' };
+      return [
+        recorded('PaymentRefundReserved', { ...r, reason: 'requested_by_customer', metadata }),
+        recorded('RefundRequested', { ...r, reason: 'requested_by_customer', metadata }),
+        outcome === 'succeeded'
+          ? recorded('RefundSucceeded', { ...r, providerRefundId: `rf_${refundId}` })
+          : recorded('RefundFailed', { ...r, providerRefundId: `rf_${refundId}`, failureReason: 'expired_or_canceled_card' }),
+        outcome === 'succeeded' ? recorded('PaymentRefundSettled', r) : recorded('PaymentRefundReleased', { ...r, outcome: 'failed' }),
+      ];
+    };
+    /** Every account's balance on its normal side over `entries`, and that debits equal credits. */
+    const balances = (entries: readonly (LedgerEntry | undefined)[]): Record<string, number> => {
+      const out: Record<string, number> = {};
+      let trial = 0;
+      for (const p of entries.flatMap((e) => e?.postings ?? [])) {
+        const account = CHART_OF_ACCOUNTS.find((a) => a.name === p.account);
+        const signed = p.side === account?.normalBalance ? p.amount : -p.amount;
+        out[p.account] = (out[p.account] ?? 0) + signed;
+        trial += p.side === 'debit' ? p.amount : -p.amount;
+      }
+      expect(trial, 'trial balance').toBe(0);
+      return out;
+    };
+    /** A paid 3000 invoice for January, canceled on the 21st with `credit` back: the entries so far. */
+    const paidThenCanceled = (books: LedgerBooks, credit: number): (LedgerEntry | undefined)[] => [
+      postingsFor(issued(IN1, [{ kind: 'subscription', amount: 3_000 }]), books),
+      postingsFor(attempted(IN1, PAY1), books),
+      postingsFor(captured(PAY1, 3_000), books),
+      postingsFor(cancel(credit), books),
+    ];
+
+    it('the refund of the credit settles what the customer is owed: revenue is the served part, no refunds, no credit left', () => {
+      const books = new LedgerBooks();
+      const entries = paidThenCanceled(books, 1_000);
+      expect(books.invoice(IN1)).toMatchObject({ deferred: 0, cancelCredit: 1_000 });
+      const events = refund(PAY1, RE1, 1_000, 'succeeded');
+      const posted = events.map((e) => postingsFor(e, books));
+      expect(lines(posted[2])).toEqual(['Dr customer_credit 1000', 'Cr provider_clearing 1000']);
+      expect(books.invoice(IN1)).toMatchObject({ cancelCredit: 0 });
+      expect(balances([...entries, ...posted])).toEqual({
+        accounts_receivable: 0,
+        deferred_revenue: 0,
+        revenue: 2_000,
+        customer_credit: 0,
+        provider_clearing: 2_000,
+        refund_reservations: 0,
+        refunds_pending: 0,
+      });
+      // Applied again (a retried batch; its entries are already keyed by event id): the books as they were.
+      const after = [books.invoice(IN1), books.paymentOf(PAY1)];
+      for (const e of events) postingsFor(e, books);
+      expect([books.invoice(IN1), books.paymentOf(PAY1)]).toEqual(after);
+    });
+
+    it('a refund that fails posts nothing but its reservation and release: the credit stays owed', () => {
+      const books = new LedgerBooks();
+      const entries = paidThenCanceled(books, 1_000);
+      const posted = refund(PAY1, RE1, 1_000, 'failed').map((e) => postingsFor(e, books));
+      expect(posted.map((e) => e?.eventType)).toEqual(['PaymentRefundReserved', undefined, undefined, 'PaymentRefundReleased']);
+      expect(books.invoice(IN1)).toMatchObject({ cancelCredit: 1_000 });
+      expect(balances([...entries, ...posted])).toMatchObject({ revenue: 2_000, customer_credit: 1_000, provider_clearing: 3_000, refund_reservations: 0, refunds_pending: 0 });
+      // A later refund (the process asking again) still finds the credit.
+      expect(lines(postingsFor(refund(PAY1, 're_01JD0000000000000000000002', 1_000, 'succeeded')[2] as RecordedEvent, books))).toEqual([
+        'Dr customer_credit 1000',
+        'Cr provider_clearing 1000',
+      ]);
+    });
+
+    it('a refund larger than the credit: the credit first, the rest is a refund; later refunds are refunds', () => {
+      const books = new LedgerBooks();
+      const entries = paidThenCanceled(books, 1_000);
+      const first = refund(PAY1, RE1, 1_800, 'succeeded').map((e) => postingsFor(e, books));
+      expect(lines(first[2])).toEqual(['Dr customer_credit 1000', 'Dr refunds 800', 'Cr provider_clearing 1800']);
+      const second = refund(PAY1, 're_01JD0000000000000000000002', 200, 'succeeded').map((e) => postingsFor(e, books));
+      expect(lines(second[2])).toEqual(['Dr refunds 200', 'Cr provider_clearing 200']);
+      expect(balances([...entries, ...first, ...second])).toMatchObject({ revenue: 2_000, refunds: 1_000, customer_credit: 0, provider_clearing: 1_000 });
+    });
+
+    it('partial refunds draw the credit down in turn', () => {
+      const books = new LedgerBooks();
+      paidThenCanceled(books, 1_000);
+      expect(lines(refund(PAY1, RE1, 600, 'succeeded').map((e) => postingsFor(e, books))[2])).toEqual(['Dr customer_credit 600', 'Cr provider_clearing 600']);
+      expect(books.invoice(IN1)).toMatchObject({ cancelCredit: 400 });
+      const second = refund(PAY1, 're_01JD0000000000000000000002', 600, 'succeeded').map((e) => postingsFor(e, books));
+      expect(lines(second[2])).toEqual(['Dr customer_credit 400', 'Dr refunds 200', 'Cr provider_clearing 600']);
+    });
+
+    it("the credit is held for the canceled period's invoice, not a newer proration invoice, nor drawn by its payment's refund", () => {
+      const books = new LedgerBooks();
+      postingsFor(issued(IN1, [{ kind: 'subscription', amount: 3_000 }]), books);
+      postingsFor(attempted(IN1, PAY1), books);
+      postingsFor(captured(PAY1, 3_000), books);
+      // An upgrade on the 11th: its invoice's period ends at the change.
+      postingsFor(issued(IN2, [{ kind: 'proration_credit', amount: -500 }, { kind: 'proration_charge', amount: 1_100 }], '2026-01-11T00:00:00.000Z'), books);
+      postingsFor(attempted(IN2, PAY2), books);
+      postingsFor(captured(PAY2, 600), books);
+      expect(lines(postingsFor(cancel(1_200), books))).toEqual(['Dr deferred_revenue 3600', 'Cr customer_credit 1200', 'Cr revenue 2400']);
+      expect(books.invoice(IN1)).toMatchObject({ deferred: 0, cancelCredit: 1_200 });
+      expect(books.invoice(IN2)).toMatchObject({ deferred: 0, cancelCredit: 0 });
+      expect(lines(refund(PAY2, RE1, 600, 'succeeded').map((e) => postingsFor(e, books))[2])).toEqual(['Dr refunds 600', 'Cr provider_clearing 600']);
+      expect(lines(refund(PAY1, 're_01JD0000000000000000000002', 1_200, 'succeeded').map((e) => postingsFor(e, books))[2])).toEqual([
+        'Dr customer_credit 1200',
+        'Cr provider_clearing 1200',
+      ]);
+    });
+
+    it('a cancel credit beyond what was still deferred holds only what it moved to customer_credit', () => {
+      const books = new LedgerBooks();
+      postingsFor(issued(IN1, [{ kind: 'subscription', amount: 800 }]), books);
+      postingsFor(attempted(IN1, PAY1), books);
+      postingsFor(captured(PAY1, 800), books);
+      expect(lines(postingsFor(cancel(1_000), books))).toEqual(['Dr deferred_revenue 800', 'Cr customer_credit 800']);
+      expect(books.invoice(IN1)).toMatchObject({ cancelCredit: 800 });
+    });
+  });
+
   it('void reverses what the invoice still owes; uncollectible writes it off, a late payment recovers it', () => {
     const books = new LedgerBooks();
     postingsFor(issued(IN1, [{ kind: 'subscription', amount: 2_000 }]), books);
