@@ -8,9 +8,10 @@ import { CHART_OF_ACCOUNTS } from '../../src/domain/ledger/chart.js';
 import { LedgerBooks } from '../../src/projections/ledger/ledger-books.js';
 import { LEDGER_EVENT_TYPES, postingsFor } from '../../src/projections/ledger/posting-rules.js';
 import { ProjectionEventError } from '../../src/projections/projection.js';
-import type { BillingLife } from './support/billing-ledger-scenarios.js';
+import type { BillingLife, BillingStep } from './support/billing-ledger-scenarios.js';
 import { billingLifeArb, invoicesOf, ledgerOf, playBillingLife } from './support/billing-ledger-scenarios.js';
 import { playScenario } from './support/ledger-scenarios.js';
+import { PRORATION_REFUND_KIND } from './support/proration-refunds.js';
 
 /*
  * The invoice and subscription posting rules: given events, then entries (and the books
@@ -347,12 +348,46 @@ function checkLife(log: readonly RecordedEvent[], ended: boolean): { accounts: S
   }
   expect(ledger.balance('accounts_receivable')).toBe(sum(all.filter((i) => i.status === 'open').map((i) => i.total)));
   expect(ledger.balance('bad_debt')).toBe(sum(all.filter((i) => i.status === 'uncollectible').map((i) => i.total)));
-  const capturedTotal = sum(log.filter((e) => e.type === 'PaymentCaptured').map((e) => (e.data as { amount: number }).amount));
-  expect(ledger.balance('provider_clearing')).toBe(capturedTotal);
-  // What was invoiced and not voided is revenue, still deferred, or owed to the customer (credits); money taken beyond an invoice is owed back.
+  const amountOf = (e: RecordedEvent): number => (e.data as { amount: number }).amount;
+  const capturedTotal = sum(log.filter((e) => e.type === 'PaymentCaptured').map(amountOf));
+  const refundedTotal = sum(log.filter((e) => e.type === 'RefundSucceeded').map(amountOf));
+  expect(ledger.balance('provider_clearing')).toBe(capturedTotal - refundedTotal);
+  // What was invoiced and not voided is revenue, still deferred, or owed to the customer (credits); money taken beyond an invoice is owed back;
+  // money refunded paid back what was owed, or is a refund (contra-revenue).
   const invoiced = sum(all.filter((i) => i.status !== 'void').map((i) => i.total));
   const unapplied = capturedTotal - sum(all.filter((i) => i.status === 'paid').map((i) => i.total));
-  expect(ledger.balance('revenue') + ledger.balance('deferred_revenue') + ledger.balance('customer_credit') - unapplied).toBe(invoiced);
+  expect(ledger.balance('revenue') - ledger.balance('refunds') + refundedTotal + ledger.balance('deferred_revenue') + ledger.balance('customer_credit') - unapplied).toBe(invoiced);
+  // customer_credit is exactly what the books say is owed: prorated cancels' credits not refunded, payments beyond their invoices
+  // not refunded, and credits an invoice's lines left beyond its charges (nothing spends those yet).
+  const paymentIds = new Set(log.filter((e) => e.type === 'InvoicePaymentAttempted').map((e) => (e.data as { paymentId: string }).paymentId));
+  const issueExcess = sum(
+    log.filter((e) => e.type === 'InvoiceIssued').map((e) => {
+      const amounts = (e.data as { lines: { amount: number }[] }).lines.map((l) => l.amount);
+      return Math.max(0, -sum(amounts));
+    }),
+  );
+  for (const i of all) expect(ledger.books.invoice(i.invoiceId)?.cancelCredit).toBeGreaterThanOrEqual(0);
+  expect(ledger.balance('customer_credit')).toBe(
+    sum(all.map((i) => ledger.books.invoice(i.invoiceId)?.cancelCredit ?? 0)) + sum([...paymentIds].map((id) => ledger.books.paymentOf(id)?.unapplied ?? 0)) + issueExcess,
+  );
+  // A prorated cancel's refund (for the credit, of the canceled period's payment) settles what the cancel held for that
+  // invoice: only what it refunds beyond that is `refunds`; a refund that failed (or was refused) leaves the credit owed.
+  const reservations = new Map(log.filter((e) => e.type === 'PaymentRefundReserved').map((e) => [(e.data as { refundId: string }).refundId, e.data as { metadata: Record<string, string> }]));
+  const succeeded = log.filter((e) => e.type === 'RefundSucceeded');
+  for (const refund of succeeded) expect(reservations.get((refund.data as { refundId: string }).refundId)?.metadata.kind, 'a proration refund').toBe(PRORATION_REFUND_KIND);
+  let stillOwed = 0;
+  for (const cancel of log.filter((e) => e.type === 'SubscriptionCanceled')) {
+    const held = ledger.entries.find((e) => e.eventId === cancel.id)?.postings.find((p) => p.account === 'customer_credit')?.amount ?? 0;
+    const subscriptionId = (cancel.data as { subscriptionId: string }).subscriptionId;
+    let left = held;
+    for (const refund of succeeded.filter((r) => reservations.get((r.data as { refundId: string }).refundId)?.metadata.subscriptionId === subscriptionId)) {
+      const toRefunds = ledger.entries.find((e) => e.eventId === refund.id)?.postings.find((p) => p.account === 'refunds')?.amount ?? 0;
+      expect(toRefunds, `refund of ${amountOf(refund)} against ${left} held`).toBe(Math.max(0, amountOf(refund) - left));
+      left = Math.max(0, left - amountOf(refund));
+    }
+    stillOwed += left;
+  }
+  expect(sum(all.map((i) => ledger.books.invoice(i.invoiceId)?.cancelCredit ?? 0))).toBe(stillOwed);
   // Whatever the subscription has moved past defers nothing any more: invoices issued before a period start whose
   // period ended by it, and every invoice issued before a resume or a restarted cycle.
   const issuedAt = new Map(log.flatMap((e, index) => (e.type === 'InvoiceIssued' ? [[(e.data as { invoiceId: string }).invoiceId, index] as const] : [])));
@@ -397,6 +432,22 @@ describe('Ledger property (billing through the real application code)', () => {
       }),
       { numRuns: 60 },
     );
+  }, 120_000);
+
+  it('a prorated cancel after any life: its refund settles the credit held for the canceled period, a failed one leaves it owed', async () => {
+    const ending = fc.record({ refundsFail: fc.boolean(), days: fc.integer({ min: 1, max: 45 }) });
+    const outcomes = new Set<string>();
+    await fc.assert(
+      fc.asyncProperty(billingLifeArb(8), ending, async (life, { refundsFail, days }) => {
+        const steps: BillingStep[] = [...life.steps, { kind: 'card', declines: false, refundsFail }, { kind: 'advance', days }, { kind: 'cancel', prorate: true }];
+        const log = await playBillingLife({ ...life, steps });
+        checkLife(log, true);
+        if (log.some((e) => e.type === 'RefundSucceeded')) outcomes.add('succeeded');
+        if (log.some((e) => e.type === 'RefundFailed')) outcomes.add('failed');
+      }),
+      { numRuns: 80, seed: 23 },
+    );
+    expect([...outcomes].sort()).toEqual(['failed', 'succeeded']);
   }, 120_000);
 
   it('the generated lives reach every billing rule, and the active accounts are exactly those some rule posts to', async () => {
