@@ -8,9 +8,10 @@ import { CHART_OF_ACCOUNTS } from '../../src/domain/ledger/chart.js';
 import { LedgerBooks } from '../../src/projections/ledger/ledger-books.js';
 import { LEDGER_EVENT_TYPES, postingsFor } from '../../src/projections/ledger/posting-rules.js';
 import { ProjectionEventError } from '../../src/projections/projection.js';
-import type { BillingLife } from './support/billing-ledger-scenarios.js';
+import type { BillingLife, BillingStep } from './support/billing-ledger-scenarios.js';
 import { billingLifeArb, invoicesOf, ledgerOf, playBillingLife } from './support/billing-ledger-scenarios.js';
 import { playScenario } from './support/ledger-scenarios.js';
+import { PRORATION_REFUND_KIND } from './support/proration-refunds.js';
 
 /*
  * The invoice and subscription posting rules: given events, then entries (and the books
@@ -142,6 +143,129 @@ describe('invoice and subscription posting rules', () => {
     expect(lines(postingsFor(cancel(null), other))).toEqual(['Dr deferred_revenue 3000', 'Cr revenue 3000']);
   });
 
+  describe('a prorated cancel refunded through the refund path', () => {
+    const CANCEL_AT = '2026-01-21T00:00:00.000Z';
+    const cancel = (credit: number) =>
+      recorded('SubscriptionCanceled', { subscriptionId: SUB, customerId: 'cus_1', at: CANCEL_AT, cause: 'requested', proration: { credit, currency: 'USD', remainingSeconds: 1, periodSeconds: 3 } });
+    /** The refund's events as the write side appends them: reserve, request, the processor's answer, settle or release. */
+    const refund = (paymentId: string, refundId: string, amount: number, outcome: 'succeeded' | 'failed'): RecordedEvent[] => {
+      const r = { refundId, paymentId, customerId: 'cus_1', currency: 'USD', amount };
+      const metadata = { subscriptionId: SUB, invoiceId: IN1, kind: 'proration_refund' };
+      return [
+        recorded('PaymentRefundReserved', { ...r, reason: 'requested_by_customer', metadata }),
+        recorded('RefundRequested', { ...r, reason: 'requested_by_customer', metadata }),
+        outcome === 'succeeded'
+          ? recorded('RefundSucceeded', { ...r, providerRefundId: `rf_${refundId}` })
+          : recorded('RefundFailed', { ...r, providerRefundId: `rf_${refundId}`, failureReason: 'expired_or_canceled_card' }),
+        outcome === 'succeeded' ? recorded('PaymentRefundSettled', r) : recorded('PaymentRefundReleased', { ...r, outcome: 'failed' }),
+      ];
+    };
+    /** Every account's balance on its normal side over `entries`, and that debits equal credits. */
+    const balances = (entries: readonly (LedgerEntry | undefined)[]): Record<string, number> => {
+      const out: Record<string, number> = {};
+      let trial = 0;
+      for (const p of entries.flatMap((e) => e?.postings ?? [])) {
+        const account = CHART_OF_ACCOUNTS.find((a) => a.name === p.account);
+        const signed = p.side === account?.normalBalance ? p.amount : -p.amount;
+        out[p.account] = (out[p.account] ?? 0) + signed;
+        trial += p.side === 'debit' ? p.amount : -p.amount;
+      }
+      expect(trial, 'trial balance').toBe(0);
+      return out;
+    };
+    /** A paid 3000 invoice for January, canceled on the 21st with `credit` back: the entries so far. */
+    const paidThenCanceled = (books: LedgerBooks, credit: number): (LedgerEntry | undefined)[] => [
+      postingsFor(issued(IN1, [{ kind: 'subscription', amount: 3_000 }]), books),
+      postingsFor(attempted(IN1, PAY1), books),
+      postingsFor(captured(PAY1, 3_000), books),
+      postingsFor(cancel(credit), books),
+    ];
+
+    it('the refund of the credit settles what the customer is owed: revenue is the served part, no refunds, no credit left', () => {
+      const books = new LedgerBooks();
+      const entries = paidThenCanceled(books, 1_000);
+      expect(books.invoice(IN1)).toMatchObject({ deferred: 0, cancelCredit: 1_000 });
+      const events = refund(PAY1, RE1, 1_000, 'succeeded');
+      const posted = events.map((e) => postingsFor(e, books));
+      expect(lines(posted[2])).toEqual(['Dr customer_credit 1000', 'Cr provider_clearing 1000']);
+      expect(books.invoice(IN1)).toMatchObject({ cancelCredit: 0 });
+      expect(balances([...entries, ...posted])).toEqual({
+        accounts_receivable: 0,
+        deferred_revenue: 0,
+        revenue: 2_000,
+        customer_credit: 0,
+        provider_clearing: 2_000,
+        refund_reservations: 0,
+        refunds_pending: 0,
+      });
+      // Applied again (a retried batch; its entries are already keyed by event id): the books as they were.
+      const after = [books.invoice(IN1), books.paymentOf(PAY1)];
+      for (const e of events) postingsFor(e, books);
+      expect([books.invoice(IN1), books.paymentOf(PAY1)]).toEqual(after);
+    });
+
+    it('a refund that fails posts nothing but its reservation and release: the credit stays owed', () => {
+      const books = new LedgerBooks();
+      const entries = paidThenCanceled(books, 1_000);
+      const posted = refund(PAY1, RE1, 1_000, 'failed').map((e) => postingsFor(e, books));
+      expect(posted.map((e) => e?.eventType)).toEqual(['PaymentRefundReserved', undefined, undefined, 'PaymentRefundReleased']);
+      expect(books.invoice(IN1)).toMatchObject({ cancelCredit: 1_000 });
+      expect(balances([...entries, ...posted])).toMatchObject({ revenue: 2_000, customer_credit: 1_000, provider_clearing: 3_000, refund_reservations: 0, refunds_pending: 0 });
+      // A later refund (the process asking again) still finds the credit.
+      expect(lines(postingsFor(refund(PAY1, 're_01JD0000000000000000000002', 1_000, 'succeeded')[2] as RecordedEvent, books))).toEqual([
+        'Dr customer_credit 1000',
+        'Cr provider_clearing 1000',
+      ]);
+    });
+
+    it('a refund larger than the credit: the credit first, the rest is a refund; later refunds are refunds', () => {
+      const books = new LedgerBooks();
+      const entries = paidThenCanceled(books, 1_000);
+      const first = refund(PAY1, RE1, 1_800, 'succeeded').map((e) => postingsFor(e, books));
+      expect(lines(first[2])).toEqual(['Dr customer_credit 1000', 'Dr refunds 800', 'Cr provider_clearing 1800']);
+      const second = refund(PAY1, 're_01JD0000000000000000000002', 200, 'succeeded').map((e) => postingsFor(e, books));
+      expect(lines(second[2])).toEqual(['Dr refunds 200', 'Cr provider_clearing 200']);
+      expect(balances([...entries, ...first, ...second])).toMatchObject({ revenue: 2_000, refunds: 1_000, customer_credit: 0, provider_clearing: 1_000 });
+    });
+
+    it('partial refunds draw the credit down in turn', () => {
+      const books = new LedgerBooks();
+      paidThenCanceled(books, 1_000);
+      expect(lines(refund(PAY1, RE1, 600, 'succeeded').map((e) => postingsFor(e, books))[2])).toEqual(['Dr customer_credit 600', 'Cr provider_clearing 600']);
+      expect(books.invoice(IN1)).toMatchObject({ cancelCredit: 400 });
+      const second = refund(PAY1, 're_01JD0000000000000000000002', 600, 'succeeded').map((e) => postingsFor(e, books));
+      expect(lines(second[2])).toEqual(['Dr customer_credit 400', 'Dr refunds 200', 'Cr provider_clearing 600']);
+    });
+
+    it("the credit is held for the canceled period's invoice, not a newer proration invoice, nor drawn by its payment's refund", () => {
+      const books = new LedgerBooks();
+      postingsFor(issued(IN1, [{ kind: 'subscription', amount: 3_000 }]), books);
+      postingsFor(attempted(IN1, PAY1), books);
+      postingsFor(captured(PAY1, 3_000), books);
+      // An upgrade on the 11th: its invoice's period ends at the change.
+      postingsFor(issued(IN2, [{ kind: 'proration_credit', amount: -500 }, { kind: 'proration_charge', amount: 1_100 }], '2026-01-11T00:00:00.000Z'), books);
+      postingsFor(attempted(IN2, PAY2), books);
+      postingsFor(captured(PAY2, 600), books);
+      expect(lines(postingsFor(cancel(1_200), books))).toEqual(['Dr deferred_revenue 3600', 'Cr customer_credit 1200', 'Cr revenue 2400']);
+      expect(books.invoice(IN1)).toMatchObject({ deferred: 0, cancelCredit: 1_200 });
+      expect(books.invoice(IN2)).toMatchObject({ deferred: 0, cancelCredit: 0 });
+      expect(lines(refund(PAY2, RE1, 600, 'succeeded').map((e) => postingsFor(e, books))[2])).toEqual(['Dr refunds 600', 'Cr provider_clearing 600']);
+      expect(lines(refund(PAY1, 're_01JD0000000000000000000002', 1_200, 'succeeded').map((e) => postingsFor(e, books))[2])).toEqual([
+        'Dr customer_credit 1200',
+        'Cr provider_clearing 1200',
+      ]);
+    });
+
+    it('a cancel credit beyond what was still deferred holds only what it moved to customer_credit', () => {
+      const books = new LedgerBooks();
+      postingsFor(issued(IN1, [{ kind: 'subscription', amount: 800 }]), books);
+      postingsFor(attempted(IN1, PAY1), books);
+      postingsFor(captured(PAY1, 800), books);
+      expect(lines(postingsFor(cancel(1_000), books))).toEqual(['Dr deferred_revenue 800', 'Cr customer_credit 800']);
+      expect(books.invoice(IN1)).toMatchObject({ cancelCredit: 800 });
+    });
+  });
+
   it('void reverses what the invoice still owes; uncollectible writes it off, a late payment recovers it', () => {
     const books = new LedgerBooks();
     postingsFor(issued(IN1, [{ kind: 'subscription', amount: 2_000 }]), books);
@@ -224,12 +348,46 @@ function checkLife(log: readonly RecordedEvent[], ended: boolean): { accounts: S
   }
   expect(ledger.balance('accounts_receivable')).toBe(sum(all.filter((i) => i.status === 'open').map((i) => i.total)));
   expect(ledger.balance('bad_debt')).toBe(sum(all.filter((i) => i.status === 'uncollectible').map((i) => i.total)));
-  const capturedTotal = sum(log.filter((e) => e.type === 'PaymentCaptured').map((e) => (e.data as { amount: number }).amount));
-  expect(ledger.balance('provider_clearing')).toBe(capturedTotal);
-  // What was invoiced and not voided is revenue, still deferred, or owed to the customer (credits); money taken beyond an invoice is owed back.
+  const amountOf = (e: RecordedEvent): number => (e.data as { amount: number }).amount;
+  const capturedTotal = sum(log.filter((e) => e.type === 'PaymentCaptured').map(amountOf));
+  const refundedTotal = sum(log.filter((e) => e.type === 'RefundSucceeded').map(amountOf));
+  expect(ledger.balance('provider_clearing')).toBe(capturedTotal - refundedTotal);
+  // What was invoiced and not voided is revenue, still deferred, or owed to the customer (credits); money taken beyond an invoice is owed back;
+  // money refunded paid back what was owed, or is a refund (contra-revenue).
   const invoiced = sum(all.filter((i) => i.status !== 'void').map((i) => i.total));
   const unapplied = capturedTotal - sum(all.filter((i) => i.status === 'paid').map((i) => i.total));
-  expect(ledger.balance('revenue') + ledger.balance('deferred_revenue') + ledger.balance('customer_credit') - unapplied).toBe(invoiced);
+  expect(ledger.balance('revenue') - ledger.balance('refunds') + refundedTotal + ledger.balance('deferred_revenue') + ledger.balance('customer_credit') - unapplied).toBe(invoiced);
+  // customer_credit is exactly what the books say is owed: prorated cancels' credits not refunded, payments beyond their invoices
+  // not refunded, and credits an invoice's lines left beyond its charges (nothing spends those yet).
+  const paymentIds = new Set(log.filter((e) => e.type === 'InvoicePaymentAttempted').map((e) => (e.data as { paymentId: string }).paymentId));
+  const issueExcess = sum(
+    log.filter((e) => e.type === 'InvoiceIssued').map((e) => {
+      const amounts = (e.data as { lines: { amount: number }[] }).lines.map((l) => l.amount);
+      return Math.max(0, -sum(amounts));
+    }),
+  );
+  for (const i of all) expect(ledger.books.invoice(i.invoiceId)?.cancelCredit).toBeGreaterThanOrEqual(0);
+  expect(ledger.balance('customer_credit')).toBe(
+    sum(all.map((i) => ledger.books.invoice(i.invoiceId)?.cancelCredit ?? 0)) + sum([...paymentIds].map((id) => ledger.books.paymentOf(id)?.unapplied ?? 0)) + issueExcess,
+  );
+  // A prorated cancel's refund (for the credit, of the canceled period's payment) settles what the cancel held for that
+  // invoice: only what it refunds beyond that is `refunds`; a refund that failed (or was refused) leaves the credit owed.
+  const reservations = new Map(log.filter((e) => e.type === 'PaymentRefundReserved').map((e) => [(e.data as { refundId: string }).refundId, e.data as { metadata: Record<string, string> }]));
+  const succeeded = log.filter((e) => e.type === 'RefundSucceeded');
+  for (const refund of succeeded) expect(reservations.get((refund.data as { refundId: string }).refundId)?.metadata.kind, 'a proration refund').toBe(PRORATION_REFUND_KIND);
+  let stillOwed = 0;
+  for (const cancel of log.filter((e) => e.type === 'SubscriptionCanceled')) {
+    const held = ledger.entries.find((e) => e.eventId === cancel.id)?.postings.find((p) => p.account === 'customer_credit')?.amount ?? 0;
+    const subscriptionId = (cancel.data as { subscriptionId: string }).subscriptionId;
+    let left = held;
+    for (const refund of succeeded.filter((r) => reservations.get((r.data as { refundId: string }).refundId)?.metadata.subscriptionId === subscriptionId)) {
+      const toRefunds = ledger.entries.find((e) => e.eventId === refund.id)?.postings.find((p) => p.account === 'refunds')?.amount ?? 0;
+      expect(toRefunds, `refund of ${amountOf(refund)} against ${left} held`).toBe(Math.max(0, amountOf(refund) - left));
+      left = Math.max(0, left - amountOf(refund));
+    }
+    stillOwed += left;
+  }
+  expect(sum(all.map((i) => ledger.books.invoice(i.invoiceId)?.cancelCredit ?? 0))).toBe(stillOwed);
   // Whatever the subscription has moved past defers nothing any more: invoices issued before a period start whose
   // period ended by it, and every invoice issued before a resume or a restarted cycle.
   const issuedAt = new Map(log.flatMap((e, index) => (e.type === 'InvoiceIssued' ? [[(e.data as { invoiceId: string }).invoiceId, index] as const] : [])));
@@ -274,6 +432,22 @@ describe('Ledger property (billing through the real application code)', () => {
       }),
       { numRuns: 60 },
     );
+  }, 120_000);
+
+  it('a prorated cancel after any life: its refund settles the credit held for the canceled period, a failed one leaves it owed', async () => {
+    const ending = fc.record({ refundsFail: fc.boolean(), days: fc.integer({ min: 1, max: 45 }) });
+    const outcomes = new Set<string>();
+    await fc.assert(
+      fc.asyncProperty(billingLifeArb(8), ending, async (life, { refundsFail, days }) => {
+        const steps: BillingStep[] = [...life.steps, { kind: 'card', declines: false, refundsFail }, { kind: 'advance', days }, { kind: 'cancel', prorate: true }];
+        const log = await playBillingLife({ ...life, steps });
+        checkLife(log, true);
+        if (log.some((e) => e.type === 'RefundSucceeded')) outcomes.add('succeeded');
+        if (log.some((e) => e.type === 'RefundFailed')) outcomes.add('failed');
+      }),
+      { numRuns: 80, seed: 23 },
+    );
+    expect([...outcomes].sort()).toEqual(['failed', 'succeeded']);
   }, 120_000);
 
   it('the generated lives reach every billing rule, and the active accounts are exactly those some rule posts to', async () => {

@@ -14,6 +14,7 @@ import type { BillingHarness } from './support/billing-harness.js';
 import { billingHarness, userCtx } from './support/billing-harness.js';
 import type { Instance, ProjectionTestDatabase } from './support/postgres-setup.js';
 import { projectionTestDatabase, reached } from './support/postgres-setup.js';
+import { refundProratedCancels } from './support/proration-refunds.js';
 import { eventually } from './support/test-projections.js';
 
 /*
@@ -21,8 +22,8 @@ import { eventually } from './support/test-projections.js';
  * clock, the billing process manager, payments on the simulated processor) over the
  * PostgreSQL event store, posted by the ledger projection's runner in small batches, and
  * read back through the ledger queries: revenue follows the served periods, invoice
- * payments settle receivables, a proration credit comes out of deferred revenue, the trial
- * balance is zero, and a rebuild (also the one a version upgrade makes) posts the same.
+ * payments settle receivables, a proration credit comes out of deferred revenue, a prorated
+ * cancel's refund pays back its credit, the trial balance is zero, and a rebuild (also the one a version upgrade makes) posts the same.
  */
 
 let t: ProjectionTestDatabase;
@@ -175,15 +176,45 @@ describe('ledger postings of a subscription through the real billing code', () =
     await expectTrialBalanceZero();
   });
 
+  it('a prorated cancel refunded through the refund path: revenue is the served part, the refund pays back the credit, nothing is owed', async () => {
+    const accounts = ['revenue', 'deferred_revenue', 'customer_credit', 'refunds', 'provider_clearing', 'accounts_receivable'] as const;
+    const snapshot = async (): Promise<Record<string, number>> => Object.fromEntries(await Promise.all(accounts.map(async (a) => [a, await balance(a)] as const)));
+    const before = await snapshot();
+    // The clock stands at May 25th 00:00: a period to June 25th, 31 days.
+    const sub = await h.subscriptions.create(
+      { customerId: 'cus_led2', price: { amount: 3_100, currency: toCurrencyCode('USD'), interval: 'month', intervalCount: 1 }, paymentMethod: 'pm_card_visa', trialDays: null, metadata: {}, testClock: clockId },
+      userCtx,
+    );
+    if (!sub.ok) throw new Error(sub.error.code);
+    await advance('2026-06-04T00:00:00Z');
+    const canceled = await h.subscriptions.cancel(sub.value.state.subscriptionId, true, userCtx);
+    expect(canceled.ok).toBe(true);
+    await h.settle();
+    const refunds = await refundProratedCancels(service.eventStore, h.log, () => new Date());
+    // 21 of 31 days unused: 3100 × 21/31.
+    expect(refunds.map((r) => [r.amount, r.outcome])).toEqual([[2_100, 'succeeded']]);
+    await caughtUp();
+    const after = await snapshot();
+    const delta = Object.fromEntries(accounts.map((a) => [a, (after[a] ?? 0) - (before[a] ?? 0)]));
+    expect(delta).toEqual({ revenue: 1_000, deferred_revenue: 0, customer_credit: 0, refunds: 0, provider_clearing: 1_000, accounts_receivable: 0 });
+    const entries = await queries.entries({ account: 'customer_credit', limit: 10 });
+    const refundEntry = entries.ok ? entries.value.data.find((e) => e.eventType === 'RefundSucceeded') : undefined;
+    expect(refundEntry?.postings.map((p) => `${p.side} ${p.account} ${p.amount}`)).toEqual(['debit customer_credit 2100', 'credit provider_clearing 2100']);
+    const held = await service.pool.query<{ n: string }>(`SELECT coalesce(sum(cancel_credit), 0) AS n FROM rm_ledger.ledger_invoices`);
+    expect(Number(held.rows[0]?.n)).toBe(0);
+    await expectTrialBalanceZero();
+  });
+
   it('a rebuild posts the same ledger and the same books (audit matches)', async () => {
     const rebuilder = new ProjectionRebuilder({ eventStore: service.eventStore, store: service.store, projections: [ledgerProjection] }, { batchSize: 7 });
     const audit = await rebuilder.audit('ledger');
     if (!audit.ok) throw new Error(`audit failed: ${JSON.stringify(audit.error)}`);
     expect(audit.value.matches).toBe(true);
-    const before = await Promise.all(['revenue', 'deferred_revenue', 'accounts_receivable', 'bad_debt', 'provider_clearing'].map(balance));
+    const all = ['revenue', 'deferred_revenue', 'accounts_receivable', 'bad_debt', 'provider_clearing', 'customer_credit', 'refunds'];
+    const before = await Promise.all(all.map(balance));
     const rebuilt = await rebuilder.rebuild('ledger');
     if (!rebuilt.ok) throw new Error(`rebuild failed: ${JSON.stringify(rebuilt.error)}`);
-    expect(await Promise.all(['revenue', 'deferred_revenue', 'accounts_receivable', 'bad_debt', 'provider_clearing'].map(balance))).toEqual(before);
+    expect(await Promise.all(all.map(balance))).toEqual(before);
     const books = await service.pool.query<{ n: string }>(`SELECT count(*) AS n FROM rm_ledger.ledger_invoices WHERE receivable <> 0 OR deferred <> 0`);
     expect(Number(books.rows[0]?.n)).toBe(0);
   });
@@ -208,7 +239,29 @@ describe('ledger postings of a subscription through the real billing code', () =
     }
   });
 
-  it('a ledger stored by version 1 (whose CHECK knows no bad_debt) is rebuilt by version 2 on its own', async () => {
+  it('a ledger stored by version 2 (books without cancel_credit) is rebuilt by version 3 on its own', async () => {
+    const before = await Promise.all(['revenue', 'customer_credit', 'refunds', 'provider_clearing'].map(balance));
+    const client: pg.PoolClient = await service.pool.connect();
+    try {
+      await client.query(`UPDATE projection_checkpoints SET version = 2 WHERE name = 'ledger'`);
+      await client.query(`ALTER TABLE rm_ledger.ledger_invoices DROP COLUMN cancel_credit`);
+    } finally {
+      client.release();
+    }
+    runner = startRunner();
+    try {
+      await eventually(async () => (await service.store.read(['ledger']))[0]?.version === 3, 20_000, 'rebuilt as version 3');
+    } finally {
+      await runner.stop();
+    }
+    await caughtUp();
+    expect(await Promise.all(['revenue', 'customer_credit', 'refunds', 'provider_clearing'].map(balance))).toEqual(before);
+    const column = await service.pool.query(`SELECT 1 FROM information_schema.columns WHERE table_schema = 'rm_ledger' AND table_name = 'ledger_invoices' AND column_name = 'cancel_credit'`);
+    expect(column.rowCount).toBe(1);
+    await expectTrialBalanceZero();
+  });
+
+  it('a ledger stored by version 1 (whose CHECK knows no bad_debt) is rebuilt by the current version on its own', async () => {
     const client: pg.PoolClient = await service.pool.connect();
     try {
       await client.query(`UPDATE projection_checkpoints SET version = 1 WHERE name = 'ledger'`);
@@ -220,7 +273,7 @@ describe('ledger postings of a subscription through the real billing code', () =
     }
     runner = startRunner();
     try {
-      await eventually(async () => (await service.store.read(['ledger']))[0]?.version === 2, 20_000, 'rebuilt as version 2');
+      await eventually(async () => (await service.store.read(['ledger']))[0]?.version === ledgerProjection.version, 20_000, 'rebuilt as the current version');
     } finally {
       await runner.stop();
     }

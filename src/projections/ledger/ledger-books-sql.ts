@@ -28,7 +28,7 @@ WITH links AS (
 )
 SELECT 'invoice' AS kind, jsonb_build_object(
          'invoiceId', invoice_id, 'subscriptionId', subscription_id, 'customerId', customer_id, 'currency', currency,
-         'periodEnd', period_end, 'receivable', receivable, 'deferred', deferred, 'writtenOff', written_off,
+         'periodEnd', period_end, 'receivable', receivable, 'deferred', deferred, 'writtenOff', written_off, 'cancelCredit', cancel_credit,
          'issued', issued_commit::text || '.' || issued_prepare::text,
          'applied', applied_commit::text || '.' || applied_prepare::text) AS row
   FROM invoices
@@ -39,14 +39,15 @@ SELECT 'payment', jsonb_build_object('paymentId', payment_id, 'invoiceId', invoi
 
 const SAVE_INVOICES = `
 INSERT INTO ledger_invoices (invoice_id, subscription_id, customer_id, currency, period_end, issued_commit, issued_prepare,
-                             receivable, deferred, written_off, applied_commit, applied_prepare)
+                             receivable, deferred, written_off, cancel_credit, applied_commit, applied_prepare)
 SELECT r."invoiceId", r."subscriptionId", r."customerId", r.currency, r."periodEnd",
        split_part(r.issued, '.', 1)::numeric, split_part(r.issued, '.', 2)::numeric,
-       r.receivable, r.deferred, r."writtenOff",
+       r.receivable, r.deferred, r."writtenOff", r."cancelCredit",
        split_part(r.applied, '.', 1)::numeric, split_part(r.applied, '.', 2)::numeric
   FROM jsonb_to_recordset($1::jsonb) AS r("invoiceId" text, "subscriptionId" text, "customerId" text, currency text, "periodEnd" timestamptz,
-       issued text, receivable bigint, deferred bigint, "writtenOff" bigint, applied text)
+       issued text, receivable bigint, deferred bigint, "writtenOff" bigint, "cancelCredit" bigint, applied text)
 ON CONFLICT (invoice_id) DO UPDATE SET receivable = EXCLUDED.receivable, deferred = EXCLUDED.deferred, written_off = EXCLUDED.written_off,
+       cancel_credit = EXCLUDED.cancel_credit,
        applied_commit = EXCLUDED.applied_commit, applied_prepare = EXCLUDED.applied_prepare`;
 
 const SAVE_PAYMENTS = `
@@ -87,6 +88,7 @@ export async function loadBooks(sql: SqlExecutor, needed: BooksNeeded): Promise<
         receivable: count(r.receivable),
         deferred: count(r.deferred),
         writtenOff: count(r.writtenOff),
+        cancelCredit: count(r.cancelCredit),
         applied: positionOf(r.applied),
       });
     } else {

@@ -4,7 +4,8 @@ import type { CurrencyCode } from '../../domain/currency.js';
 
 /*
  * What the posting rules must remember between events (docs/architecture.md, "Projections"):
- * per invoice, what is still receivable, still deferred and written off; per invoice
+ * per invoice, what is still receivable, still deferred, written off, and owed back by a
+ * prorated cancel; per invoice
  * payment, which invoice it pays and how much of it no invoice absorbed. Rows of
  * `ledger_invoices` and `ledger_invoice_payments` (ledger-books-sql.ts); in memory the rules
  * read and change them here, and the batch writes back what changed.
@@ -29,6 +30,11 @@ export interface InvoiceBook {
   readonly deferred: number;
   /** Receivable written off as uncollectible and not yet recovered by a late payment. */
   readonly writtenOff: number;
+  /**
+   * customer_credit a prorated cancel left for this invoice (the invoice of the canceled
+   * period) and no refund of its payment has drawn down yet: what the customer is still owed.
+   */
+  readonly cancelCredit: number;
   readonly applied: PositionParts;
 }
 

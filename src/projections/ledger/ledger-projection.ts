@@ -85,11 +85,13 @@ async function applyBatch(sql: SqlExecutor, events: readonly RecordedEvent[]): P
 /**
  * The double-entry ledger (schema rm_ledger): one balanced journal entry per money-moving event.
  * Version 2: invoices, revenue recognition and invoice payments (a new account in the CHECK,
- * the books' tables), so version-1 rows are rebuilt.
+ * the books' tables), so version-1 rows are rebuilt. Version 3: a prorated cancel's credit
+ * is held per invoice (ledger_invoices.cancel_credit) and its payment's refund draws it
+ * down, so earlier versions' books and entries are rebuilt.
  */
 export const ledgerProjection: Projection = {
   name: 'ledger',
-  version: 2,
+  version: 3,
   eventTypes: LEDGER_EVENT_TYPES,
   ...withQueryIndexes(LEDGER_TABLES_SQL, LEDGER_INDEX_SQL),
   applyBatch,

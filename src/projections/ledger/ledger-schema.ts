@@ -54,7 +54,8 @@ CREATE TABLE IF NOT EXISTS ledger_postings (
 );
 
 -- The posting rules' memory (ledger-books.ts): per invoice, what is still receivable,
--- deferred and written off; per invoice payment, its invoice and what no invoice absorbed.
+-- deferred, written off and owed back by a prorated cancel (until its payment's refund draws
+-- it down); per invoice payment, its invoice and what no invoice absorbed.
 -- applied_* is the last event applied to the row (a replayed event changes nothing).
 CREATE TABLE IF NOT EXISTS ledger_invoices (
   invoice_id text COLLATE "C" PRIMARY KEY,
@@ -67,6 +68,7 @@ CREATE TABLE IF NOT EXISTS ledger_invoices (
   receivable bigint NOT NULL CONSTRAINT ledger_invoices_receivable_non_negative CHECK (receivable >= 0),
   deferred bigint NOT NULL CONSTRAINT ledger_invoices_deferred_non_negative CHECK (deferred >= 0),
   written_off bigint NOT NULL CONSTRAINT ledger_invoices_written_off_non_negative CHECK (written_off >= 0),
+  cancel_credit bigint NOT NULL CONSTRAINT ledger_invoices_cancel_credit_non_negative CHECK (cancel_credit >= 0),
   applied_commit numeric(20,0) NOT NULL,
   applied_prepare numeric(20,0) NOT NULL
 );

@@ -50,7 +50,9 @@ import { LedgerBooks, notYetApplied } from './ledger-books.js';
  *   PaymentCaptured        Dr provider_clearing      Cr accounts_receivable (what the invoice still owes)
  *     (pays an invoice)                             Cr bad_debt (recovering what was written off)
  *                                                   Cr customer_credit (the rest: paid twice or after a void; owed back)
- *   RefundSucceeded        Dr customer_credit (up to what that payment left there), Dr refunds (the rest)   Cr provider_clearing
+ *   RefundSucceeded        Dr customer_credit (up to what that payment left there,  Cr provider_clearing
+ *     (of an invoice          then up to the prorated-cancel credit its invoice holds)
+ *     payment)             Dr refunds (the rest)
  *   InvoiceVoided          Dr deferred_revenue (up to what it still defers), Dr revenue (the rest)   Cr accounts_receivable (what it still owes)
  *   InvoiceMarkedUncollectible  Dr bad_debt      Cr accounts_receivable     what it still owes
  *   SubscriptionPeriodStarted   Dr deferred_revenue  Cr revenue   what the invoices whose period ended by the new start still defer
@@ -59,14 +61,23 @@ import { LedgerBooks, notYetApplied } from './ledger-books.js';
  *     (cycle restarted)                                           invoice issued right after it takes back
  *   SubscriptionCanceled   Dr deferred_revenue  Cr revenue        what every invoice still defers (the obligation ends:
  *                                                                 at period end it was served, an immediate cancel forfeits it)
- *                                              Cr customer_credit a prorated cancel's credit instead of revenue
+ *                                              Cr customer_credit a prorated cancel's credit instead of revenue; held
+ *                                                                 for the invoice of the canceled period, whose payment's
+ *                                                                 refund draws it down
  *
  * The projection has no clock, so recognition follows the subscription's own events: an
  * invoice's deferred revenue becomes revenue when the subscription leaves the period it
  * paid for (the next period starts, the cycle restarts, it ends). Postings on one account
- * within an entry are netted. Excess credit is a liability, not a gift: the domain pays
- * none of it out and nothing spends customer_credit yet, so it shows there until a later
- * feature applies or refunds it. An uncollectible invoice's revenue is still recognised
+ * within an entry are netted. Excess credit is a liability, not a gift. A prorated cancel's
+ * credit is paid out by the billing process as a refund of the canceled period's invoice
+ * payment: revenue already left the credit out (only the served part was recognised), so
+ * that refund settles the liability (Dr customer_credit) instead of reducing revenue again
+ * through `refunds`; only what it refunds beyond the credit is a refund. The credit is kept
+ * per invoice (the newest the subscription was still deferring, in the credit's currency,
+ * whose period ends after the cancel: the canceled period's; else the newest), so only a
+ * refund of that invoice's payment draws it down. A refund that fails posts nothing and the
+ * credit stays owed. Credit an invoice's own lines leave beyond its charges is not
+ * attributed and stays in customer_credit until a later feature applies it. An uncollectible invoice's revenue is still recognised
  * (accrual: the service was delivered) and its receivable becomes a bad-debt expense; a
  * late payment recovers it. InvoicePaid posts nothing (its payment's capture does; a zero
  * total has no payment), nor does SubscriptionIncompleteExpired (its first invoice is
@@ -216,9 +227,7 @@ function paymentPostings(event: RecordedEvent, typed: PaymentEvent | RefundEvent
       const { paymentId, refundId, customerId, currency } = typed.data;
       const amount = checkedAmount(event, typed.data.amount);
       if (amount === 0) return undefined;
-      const link = books.paymentOf(paymentId);
-      const fromCredit = link && notYetApplied(link, event.position) ? Math.min(amount, link.unapplied) : 0;
-      if (link && fromCredit > 0) books.putPayment({ ...link, unapplied: link.unapplied - fromCredit, applied: event.position });
+      const fromCredit = refundDrawsCredit(event, books, paymentId, amount, currency);
       const postings = new Postings().debit(ACCOUNTS.customerCredit, fromCredit, currency).debit(ACCOUNTS.refunds, amount - fromCredit, currency).credit(ACCOUNTS.providerClearing, amount, currency);
       return entry(event, { description: `Refund ${refundId} of payment ${paymentId} succeeded`, paymentId, refundId, customerId }, postings.build());
     }
@@ -238,6 +247,22 @@ function paymentPostings(event: RecordedEvent, typed: PaymentEvent | RefundEvent
     default:
       return undefined;
   }
+}
+
+/**
+ * How much of a refund of `paymentId` pays back what the customer is owed (customer_credit):
+ * first what the payment itself paid beyond its invoice, then the prorated-cancel credit of
+ * the invoice it pays. Draws both down in the books; zero for a payment that pays no invoice.
+ */
+function refundDrawsCredit(event: RecordedEvent, books: LedgerBooks, paymentId: string, amount: number, currency: CurrencyCode): number {
+  const link = books.paymentOf(paymentId);
+  if (!link) return 0;
+  const overpaid = notYetApplied(link, event.position) ? Math.min(amount, link.unapplied) : 0;
+  if (overpaid > 0) books.putPayment({ ...link, unapplied: link.unapplied - overpaid, applied: event.position });
+  const invoice = books.invoice(link.invoiceId);
+  const owed = invoice && invoice.currency === currency && notYetApplied(invoice, event.position) ? Math.min(amount - overpaid, invoice.cancelCredit) : 0;
+  if (invoice && owed > 0) books.putInvoice({ ...invoice, cancelCredit: invoice.cancelCredit - owed, applied: event.position });
+  return overpaid + owed;
 }
 
 /** A captured invoice payment settles what the invoice owes; beyond that it recovers a write-off, and the rest is owed back. */
@@ -287,6 +312,7 @@ function invoicePostings(event: RecordedEvent, typed: InvoiceEvent, books: Ledge
         receivable: total,
         deferred: charges,
         writtenOff: 0,
+        cancelCredit: 0,
         applied: event.position,
       });
       const postings = new Postings()
@@ -367,20 +393,22 @@ function subscriptionPostings(event: RecordedEvent, typed: SubscriptionEvent, bo
     case 'SubscriptionPeriodStarted': {
       const start = checkedTime(event, typed.data.currentPeriod.start);
       const served = deferring.filter((b) => Date.parse(b.periodEnd) <= Date.parse(start));
-      return recognition(event, books, served, null, `Subscription ${subscriptionId}: period ended ${start}`, facts);
+      return recognition(event, books, served, null, `Subscription ${subscriptionId}: period ended ${start}`, facts).entry;
     }
     case 'SubscriptionResumed':
-      return recognition(event, books, deferring, null, `Subscription ${subscriptionId} resumed: the earlier cycle is over`, facts);
+      return recognition(event, books, deferring, null, `Subscription ${subscriptionId} resumed: the earlier cycle is over`, facts).entry;
     case 'SubscriptionPriceChanged': {
       if (!typed.data.restartedPeriod) return undefined;
       const credit = typed.data.proration ? checkedAmount(event, typed.data.proration.credit) : 0;
       const keep = { amount: credit, currency: typed.data.price.currency, to: null };
-      return recognition(event, books, deferring, keep, `Subscription ${subscriptionId}: cycle restarted by a price change`, facts);
+      return recognition(event, books, deferring, keep, `Subscription ${subscriptionId}: cycle restarted by a price change`, facts).entry;
     }
     case 'SubscriptionCanceled': {
       const p = typed.data.proration;
       const refund = p ? { amount: checkedAmount(event, p.credit), currency: p.currency, to: ACCOUNTS.customerCredit } : null;
-      return recognition(event, books, deferring, refund, `Subscription ${subscriptionId} canceled (${typed.data.cause})`, facts);
+      const { entry, setAside } = recognition(event, books, deferring, refund, `Subscription ${subscriptionId} canceled (${typed.data.cause})`, facts);
+      if (p && setAside > 0) holdCancelCredit(books, deferring, p.currency, checkedTime(event, typed.data.at), setAside);
+      return entry;
     }
     default:
       return undefined;
@@ -388,8 +416,24 @@ function subscriptionPostings(event: RecordedEvent, typed: SubscriptionEvent, bo
 }
 
 /**
+ * A prorated cancel's credit, owed to the customer, is held for the invoice of the canceled
+ * period: of the invoices the cancel found deferring in the credit's currency, the newest
+ * whose period ends after the cancel (a proration invoice's period ends at its change, so it
+ * is passed over), else the newest. Its payment's refund draws it down (refundDrawsCredit).
+ * `deferring` is as the cancel found it: the books after recognition hold the same rows.
+ */
+function holdCancelCredit(books: LedgerBooks, deferring: readonly InvoiceBook[], currency: CurrencyCode, at: string, amount: number): void {
+  const candidates = deferring.filter((b) => b.currency === currency);
+  const target = candidates.filter((b) => Date.parse(b.periodEnd) > Date.parse(at)).at(-1) ?? candidates.at(-1);
+  const book = target && books.invoice(target.invoiceId);
+  // The credit was set aside from these invoices, so one of them is there.
+  if (!book) throw new Error(`a cancel's credit of ${amount} ${currency} was set aside from no invoice`);
+  books.putInvoice({ ...book, cancelCredit: book.cancelCredit + amount });
+}
+
+/**
  * Recognises what `invoices` still defer, except `aside`: that much (newest invoices first)
- * is kept deferred (`to` null) or moved to `to`.
+ * is kept deferred (`to` null) or moved to `to`; `setAside` is how much was.
  */
 function recognition(
   event: RecordedEvent,
@@ -398,7 +442,7 @@ function recognition(
   aside: { readonly amount: number; readonly currency: CurrencyCode; readonly to: string | null } | null,
   description: string,
   facts: EntryFacts,
-): LedgerEntry | undefined {
+): { entry: LedgerEntry | undefined; setAside: number } {
   const postings = new Postings();
   let asideLeft = aside?.amount ?? 0;
   const recognised: string[] = [];
@@ -413,7 +457,7 @@ function recognition(
     books.putInvoice({ ...invoice, deferred: kept, applied: event.position });
   }
   const text = recognised.length > 0 ? `${description}; revenue recognised for ${recognised.join(', ')}` : description;
-  return entry(event, { ...facts, description: text }, postings.build());
+  return { entry: entry(event, { ...facts, description: text }, postings.build()), setAside: (aside?.amount ?? 0) - asideLeft };
 }
 
 function checkedAmount(event: RecordedEvent, amount: unknown): number {

@@ -11,6 +11,7 @@ import { LedgerBooks } from '../../../src/projections/ledger/ledger-books.js';
 import { postingsFor } from '../../../src/projections/ledger/posting-rules.js';
 import { InMemoryEventStore } from '../../support/in-memory-event-store.js';
 import { billingHarness, userCtx } from './billing-harness.js';
+import { refundProratedCancels } from './proration-refunds.js';
 
 /*
  * Random subscription lives, run through the real application code on a test clock in
@@ -20,7 +21,8 @@ import { billingHarness, userCtx } from './billing-harness.js';
 export type BillingStep =
   | { readonly kind: 'advance'; readonly days: number }
   | { readonly kind: 'change_price'; readonly amount: number; readonly interval: BillingInterval; readonly prorate: boolean }
-  | { readonly kind: 'card'; readonly declines: boolean }
+  /** A new card: declining, or (not declining) one whose refunds fail (pm_card_refundFail). */
+  | { readonly kind: 'card'; readonly declines: boolean; readonly refundsFail?: boolean }
   | { readonly kind: 'cancel'; readonly prorate: boolean }
   | { readonly kind: 'cancel_at_period_end' }
   | { readonly kind: 'pause' }
@@ -36,6 +38,7 @@ export interface BillingLife {
 
 const GOOD_CARD = 'pm_card_visa';
 const DECLINING_CARD = 'pm_card_chargeDeclinedInsufficientFunds';
+const REFUNDS_FAIL_CARD = 'pm_card_refundFail';
 
 export const billingLifeArb = (maxSteps: number): fc.Arbitrary<BillingLife> =>
   fc.record({
@@ -50,7 +53,7 @@ export const billingLifeArb = (maxSteps: number): fc.Arbitrary<BillingLife> =>
           weight: 2,
           arbitrary: fc.record({ amount: fc.integer({ min: 0, max: 50_000 }), interval: fc.constantFrom<BillingInterval>('month', 'week', 'year'), prorate: fc.boolean() }).map((r) => ({ kind: 'change_price' as const, ...r })),
         },
-        { weight: 2, arbitrary: fc.boolean().map((declines) => ({ kind: 'card' as const, declines })) },
+        { weight: 2, arbitrary: fc.record({ declines: fc.boolean(), refundsFail: fc.boolean() }).map((card) => ({ kind: 'card' as const, ...card })) },
         { weight: 1, arbitrary: fc.boolean().map((prorate) => ({ kind: 'cancel' as const, prorate })) },
         { weight: 1, arbitrary: fc.constant({ kind: 'cancel_at_period_end' as const }) },
         { weight: 1, arbitrary: fc.constant({ kind: 'pause' as const }) },
@@ -62,7 +65,8 @@ export const billingLifeArb = (maxSteps: number): fc.Arbitrary<BillingLife> =>
 
 /** Plays a life in memory; ends it (an immediate cancel, and time to settle dunning) unless `end` is false. Returns the whole log. */
 export async function playBillingLife(life: BillingLife, end = true): Promise<readonly RecordedEvent[]> {
-  const h = billingHarness(new InMemoryEventStore());
+  const store = new InMemoryEventStore();
+  const h = billingHarness(store);
   const start = new Date('2026-01-31T12:00:00Z');
   const created = await h.clocks.create(start, null, userCtx);
   if (!created.ok) throw new Error(created.error.code);
@@ -91,10 +95,13 @@ export async function playBillingLife(life: BillingLife, end = true): Promise<re
         await h.subscriptions.changePrice(id, price(step.amount, step.interval), step.prorate, userCtx);
         break;
       case 'card':
-        await h.subscriptions.update(id, { paymentMethod: step.declines ? DECLINING_CARD : GOOD_CARD }, userCtx);
+        await h.subscriptions.update(id, { paymentMethod: step.declines ? DECLINING_CARD : step.refundsFail ? REFUNDS_FAIL_CARD : GOOD_CARD }, userCtx);
         break;
       case 'cancel':
         await h.subscriptions.cancel(id, step.prorate, userCtx);
+        await h.settle();
+        // The credit's refund, as the billing process manager issues it (nothing once it does so itself).
+        await refundProratedCancels(store, h.log, () => new Date('2030-01-01T00:00:00Z'));
         break;
       case 'cancel_at_period_end':
         await h.subscriptions.update(id, { cancelAtPeriodEnd: true }, userCtx);
