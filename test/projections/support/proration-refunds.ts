@@ -4,7 +4,7 @@ import type { Appended } from '../../../src/application/refunds/refund-steps.js'
 import { RefundSteps } from '../../../src/application/refunds/refund-steps.js';
 import { RefundCommandHandlers } from '../../../src/application/refunds/refund-command-handlers.js';
 import { loadRefund, viewOfLoaded } from '../../../src/application/refunds/refund-stream.js';
-import { refundStream } from '../../../src/domain/ids.js';
+import { refundStream, toRefundId } from '../../../src/domain/ids.js';
 import type { InvoiceIssued, InvoicePaid } from '../../../src/domain/invoice/index.js';
 import type { SubscriptionCanceled } from '../../../src/domain/subscription/index.js';
 import { SimulatedPaymentProvider } from '../../../src/infrastructure/simulated-provider/simulated-payment-provider.js';
@@ -17,9 +17,9 @@ import { SystemIdGenerator } from '../../../src/infrastructure/system/id-generat
  * real refund commands on the simulated processor (a pm_card_refundFail payment's refund
  * is pending, then failed when asked again, and its reservation released).
  *
- * A cancel whose refund the log already holds (metadata kind `proration_refund` for that
- * subscription: the process manager made it, or an earlier call here) is left alone, so
- * tests using this keep working once the process manager refunds by itself.
+ * The billing process manager makes that refund itself: a cancel whose refund the log
+ * already holds (metadata kind `proration_refund` for that subscription) is only finished
+ * here (a pending one asked again, as the refund process manager would) and reported.
  */
 
 export const PRORATION_REFUND_KIND = 'proration_refund';
@@ -58,36 +58,42 @@ export async function refundProratedCancels(store: EventStore, log: readonly Rec
   const ids = new SystemIdGenerator();
   const refunds = new RefundCommandHandlers(store, provider, { now }, ids);
   const steps = new RefundSteps(store, provider, { now }, ids);
-  const refunded = new Set(
-    log.filter((e) => e.type === 'PaymentRefundReserved' && metadataOf(e).kind === PRORATION_REFUND_KIND).map((e) => String(metadataOf(e).subscriptionId)),
-  );
   const done: ProrationRefund[] = [];
+  const seen = new Set<string>();
   for (const cancel of log.filter((e) => e.type === 'SubscriptionCanceled')) {
     const { subscriptionId, at } = cancel.data as SubscriptionCanceled['data'];
     const credit = proration(cancel)?.credit ?? 0;
-    if (credit <= 0 || refunded.has(subscriptionId)) continue;
-    refunded.add(subscriptionId);
+    if (credit <= 0 || seen.has(subscriptionId)) continue;
+    seen.add(subscriptionId);
     const paying = canceledPeriodPayment(log, subscriptionId, at);
     if (!paying) continue;
-    const created = await refunds.create(
-      { paymentId: paying.paymentId, amount: credit, reason: 'requested_by_customer', metadata: { subscriptionId, invoiceId: paying.invoiceId, kind: PRORATION_REFUND_KIND } },
-      ctx,
-    );
-    const base = { subscriptionId, ...paying, amount: credit };
-    if (!created.ok) {
-      done.push({ ...base, outcome: 'refused' });
-      continue;
+    // The process manager's refund, when it made one; else the same refund made here.
+    const made = log.find((e) => e.type === 'PaymentRefundReserved' && metadataOf(e).kind === PRORATION_REFUND_KIND && metadataOf(e).subscriptionId === subscriptionId);
+    let refundId: string;
+    let amount: number;
+    let status: string;
+    if (made) {
+      ({ refundId, amount } = made.data as { refundId: string; amount: number });
+      status = viewOfLoaded(await loadRefund(store, refundStream(toRefundId(refundId))))?.status ?? 'pending';
+    } else {
+      const created = await refunds.create(
+        { paymentId: paying.paymentId, amount: credit, reason: 'requested_by_customer', metadata: { subscriptionId, invoiceId: paying.invoiceId, kind: PRORATION_REFUND_KIND } },
+        ctx,
+      );
+      if (!created.ok) {
+        done.push({ subscriptionId, ...paying, amount: credit, outcome: 'refused' });
+        continue;
+      }
+      ({ id: refundId, amount, status } = created.value.refund);
     }
-    let status = created.value.refund.status;
     if (status === 'pending') {
       // What the refund process manager does next: asks the processor again, then settles or releases.
-      const refundId = created.value.refund.id;
       const appended: Appended = [];
       const who = { actor: 'refund-process-manager', correlationId: `refund-pm:${refundId}` };
-      if ((await steps.askProvider(refundId, who, { retrieve: true }, appended)) === 'final') await steps.close(refundId, who, appended);
-      status = viewOfLoaded(await loadRefund(store, refundStream(refundId)))?.status ?? status;
+      if ((await steps.askProvider(toRefundId(refundId), who, { retrieve: true }, appended)) === 'final') await steps.close(toRefundId(refundId), who, appended);
+      status = viewOfLoaded(await loadRefund(store, refundStream(toRefundId(refundId))))?.status ?? status;
     }
-    done.push({ ...base, outcome: status === 'succeeded' || status === 'failed' ? status : 'pending' });
+    done.push({ subscriptionId, ...paying, amount, outcome: status === 'succeeded' || status === 'failed' ? status : 'pending' });
   }
   return done;
 }
