@@ -166,8 +166,8 @@ describe('billing read model changes', () => {
       if (!got) throw new Error(`${id} is not in the read model`);
       const body =
         'latestInvoice' in got
-          ? subscriptionWireForm(toSubscriptionView(got.state as ExistingSubscription, got.revision, got.latestInvoice))
-          : invoiceWireForm(toInvoiceView(got.state as ExistingInvoice, got.revision));
+          ? subscriptionWireForm(toSubscriptionView(got.state, got.revision, got.latestInvoice))
+          : invoiceWireForm(toInvoiceView(got.state, got.revision));
       expect(JSON.stringify(changeWireData(change.type, await stored(change.data))), id).toBe(JSON.stringify(body));
     }
     // The column keeps the rule the read model had before it (the greatest invoice id of the subscription).
