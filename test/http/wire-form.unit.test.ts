@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { changeWireData, paymentWireForm, refundWireForm } from '../../src/infrastructure/http/wire-form.js';
+import { changeWireData, invoiceWireForm, paymentWireForm, refundWireForm, subscriptionWireForm } from '../../src/infrastructure/http/wire-form.js';
+import type { InvoiceView } from '../../src/application/subscriptions/invoice-view.js';
+import type { SubscriptionView } from '../../src/application/subscriptions/subscription-view.js';
 import type { RefundView } from '../../src/application/refunds/refund-view.js';
 import type { PaymentView } from '../../src/application/payments/payment-view.js';
 import { toCurrencyCode } from '../../src/domain/currency.js';
-import { toPaymentId, toRefundId } from '../../src/domain/ids.js';
+import type { InvoiceId } from '../../src/domain/ids.js';
+import { toPaymentId, toRefundId, toSubscriptionId } from '../../src/domain/ids.js';
 
 const view: PaymentView = {
   id: toPaymentId('pay_01JD3Q4V5W6X7Y8Z9A0B1C2D3E'),
@@ -86,5 +89,62 @@ describe('the wire form of a refund', () => {
     expect(JSON.stringify(refundWireForm(jsonbOrder(refund) as RefundView))).toBe(expected);
     expect(JSON.stringify(changeWireData('refund.created', jsonbOrder(refund)))).toBe(expected);
     expect(JSON.stringify(changeWireData('refund.updated', jsonbOrder(refund)))).toBe(expected);
+  });
+});
+
+describe('the wire form of a subscription and an invoice', () => {
+  const subscription: SubscriptionView = {
+    id: toSubscriptionId('sub_01JD3Q4V5W6X7Y8Z9A0B1C2D3E'),
+    object: 'subscription',
+    status: 'active',
+    customerId: 'cus_1',
+    price: { amount: 2_000, currency: toCurrencyCode('USD'), interval: 'month', intervalCount: 1 },
+    paymentMethod: 'pm_card_visa',
+    currentPeriodStart: '2026-01-01T00:00:00.000Z',
+    currentPeriodEnd: '2026-02-01T00:00:00.000Z',
+    billingCycleAnchor: '2026-01-01T00:00:00.000Z',
+    trialStart: null,
+    trialEnd: null,
+    cancelAtPeriodEnd: false,
+    canceledAt: null,
+    pausedAt: null,
+    testClock: null,
+    latestInvoice: 'in_01JD3Q4V5W6X7Y8Z9A0B1C2D3E',
+    metadata: { zeta: '1', a: '2' },
+    revision: '2',
+    createdAt: '2026-01-01T00:00:00.000Z',
+  };
+  const invoice: InvoiceView = {
+    id: 'in_01JD3Q4V5W6X7Y8Z9A0B1C2D3E' as InvoiceId,
+    object: 'invoice',
+    status: 'paid',
+    subscriptionId: subscription.id,
+    customerId: 'cus_1',
+    currency: toCurrencyCode('USD'),
+    billingReason: 'subscription_create',
+    lines: [{ kind: 'subscription', amount: 2_000, description: 'One month', periodStart: '2026-01-01T00:00:00.000Z', periodEnd: '2026-02-01T00:00:00.000Z' }],
+    total: 2_000,
+    amountPaid: 2_000,
+    amountDue: 0,
+    periodStart: '2026-01-01T00:00:00.000Z',
+    periodEnd: '2026-02-01T00:00:00.000Z',
+    attemptCount: 1,
+    nextPaymentAttempt: null,
+    attempts: [{ attempt: 1, paymentId: toPaymentId('pay_01JD3Q4V5W6X7Y8Z9A0B1C2D3E'), at: '2026-01-01T00:00:00.000Z', outcome: 'succeeded', failureCode: null, settledAt: '2026-01-01T00:00:00.000Z' }],
+    payments: [toPaymentId('pay_01JD3Q4V5W6X7Y8Z9A0B1C2D3E')],
+    testClock: null,
+    paidAt: '2026-01-01T00:00:00.000Z',
+    revision: '2',
+    createdAt: '2026-01-01T00:00:00.000Z',
+  };
+
+  it('has the schema\'s key order (nested objects too) and sorted metadata, in GET and in realtime changes alike', () => {
+    const expected = JSON.stringify({ ...subscription, metadata: { a: '2', zeta: '1' } });
+    expect(JSON.stringify(subscriptionWireForm(jsonbOrder(subscription) as SubscriptionView))).toBe(expected);
+    for (const type of ['subscription.created', 'subscription.updated']) expect(JSON.stringify(changeWireData(type, jsonbOrder(subscription))), type).toBe(expected);
+    const stored = JSON.parse(JSON.stringify(jsonbOrder({ ...invoice, lines: invoice.lines.map(jsonbOrder), attempts: invoice.attempts.map(jsonbOrder) }))) as unknown;
+    expect(JSON.stringify(stored)).not.toBe(JSON.stringify(invoice));
+    expect(JSON.stringify(invoiceWireForm(stored as InvoiceView))).toBe(JSON.stringify(invoice));
+    for (const type of ['invoice.created', 'invoice.updated']) expect(JSON.stringify(changeWireData(type, stored)), type).toBe(JSON.stringify(invoice));
   });
 });

@@ -9,10 +9,13 @@ import { DEFAULT_BILLING_CONFIG } from '../../src/application/subscriptions/bill
 import { ClockBillingTime } from '../../src/application/subscriptions/billing-time.js';
 import { SubscriptionCommandHandlers } from '../../src/application/subscriptions/subscription-command-handlers.js';
 import { toCurrencyCode } from '../../src/domain/currency.js';
-import type { InvoiceState } from '../../src/domain/invoice/index.js';
+import { toInvoiceView } from '../../src/application/subscriptions/invoice-view.js';
+import { toSubscriptionView } from '../../src/application/subscriptions/subscription-view.js';
+import type { ExistingInvoice, InvoiceState } from '../../src/domain/invoice/index.js';
 import { evolveInvoice, upcastInvoiceEvent } from '../../src/domain/invoice/index.js';
-import type { SubscriptionState } from '../../src/domain/subscription/index.js';
+import type { ExistingSubscription, SubscriptionState } from '../../src/domain/subscription/index.js';
 import { evolveSubscription, upcastSubscriptionEvent } from '../../src/domain/subscription/index.js';
+import { changeWireData, invoiceWireForm, subscriptionWireForm } from '../../src/infrastructure/http/wire-form.js';
 import { sqlExecutor } from '../../src/infrastructure/postgres/sql-executor.js';
 import { SystemIdGenerator } from '../../src/infrastructure/system/id-generator.js';
 import { billingProjection } from '../../src/projections/billing/billing-projection.js';
@@ -26,8 +29,10 @@ import { createTestDatabase } from '../support/pg.js';
 /*
  * What the billing read model announces (the `change` messages on `subscription:<id>`,
  * `invoice:<id>` and `customer:<id>`): one change per event, whose data is the
- * subscription or invoice as it stood at that event — even when the batch goes on to
- * change it again — and, for the last change of each, what SqlBillingQueries reads.
+ * subscription or invoice as GET shows it at that event (its view) — even when the batch
+ * goes on to change it again — plus a subscription change for each invoice issued (its
+ * latestInvoice moved on); the last change of each, in its wire form, byte for byte what
+ * GET makes of SqlBillingQueries' row.
  */
 
 const ctx: CommandContext = { correlationId: 'req', actor: 'key:ak_1', customerScope: null };
@@ -78,45 +83,98 @@ function stateAt(log: readonly RecordedEvent[], upTo: RecordedEvent): Subscripti
     : mine.reduce<InvoiceState>((s, e) => evolveInvoice(s, upcastInvoiceEvent(e.type, e.data, e.metadata.schemaVersion)), { exists: false });
 }
 
+/** The subscription's newest invoice issued up to `upTo`, from the log alone: the greatest id, bytewise (invoice ids are time-ordered). */
+function latestInvoiceAt(log: readonly RecordedEvent[], upTo: RecordedEvent, subscriptionId: string): string | null {
+  const ids = log
+    .slice(0, log.indexOf(upTo) + 1)
+    .filter((e) => e.type === 'InvoiceIssued' && (e.data as { subscriptionId: string }).subscriptionId === subscriptionId)
+    .map((e) => (e.data as { invoiceId: string }).invoiceId);
+  return ids.length === 0 ? null : ids.reduce((a, b) => (Buffer.compare(Buffer.from(a), Buffer.from(b)) >= 0 ? a : b));
+}
+
+/** The subscription's own revision right after `upTo` (an invoice's event does not move it). */
+const subscriptionRevisionAt = (log: readonly RecordedEvent[], upTo: RecordedEvent, subscriptionId: string): bigint =>
+  log.slice(0, log.indexOf(upTo) + 1).filter((e) => e.streamId === `subscription-${subscriptionId}`).at(-1)!.revision;
+
+const key = (p: { commit: bigint; prepare: bigint }): string => `${p.commit}.${p.prepare}`;
+
 describe('billing read model changes', () => {
-  it('carry the state at their own event, on the subscription\'s, invoice\'s and customer\'s topics; the last one is what the queries read', async () => {
+  it('carry the subscription or invoice as GET shows it at their own event, on its topics; an issued invoice also announces its subscription; the last one is what the queries read', async () => {
     const log = await scenario();
     const sql = sqlExecutor(client);
     const changes: PositionedProjectionChange[] = [];
-    // Batches of 7: a subscription's or invoice's several events in one batch.
+    // Batches of 7: a subscription's or invoice's several events in one batch, and an invoice issued in its subscription's batch.
     for (let at = 0; at < log.length; at += 7) changes.push(...(await billingProjection.applyBatch!(sql, log.slice(at, at + 7))));
-    expect(changes).toHaveLength(log.length);
+    const issued = log.filter((e) => e.type === 'InvoiceIssued');
+    expect(issued.length).toBeGreaterThan(2);
+    expect(changes).toHaveLength(log.length + issued.length);
 
-    const byPosition = new Map(log.map((e) => [`${e.position.commit}.${e.position.prepare}`, e]));
+    const byPosition = new Map(log.map((e) => [key(e.position), e]));
+    // The changes of one event, in order: its own, then (an issued invoice) its subscription's.
+    const changesAt = new Map<string, PositionedProjectionChange[]>();
+    for (const change of changes) changesAt.set(key(change.position), [...(changesAt.get(key(change.position)) ?? []), change]);
+    expect([...changesAt.keys()]).toEqual(log.map((e) => key(e.position)));
+
     const lastChangeOf = new Map<string, PositionedProjectionChange>();
     let sawStaleRisk = false;
-    for (const change of changes) {
-      const event = byPosition.get(`${change.position.commit}.${change.position.prepare}`)!;
-      const expected = stateAt(log, event);
-      expect(change.data, `${event.type} at ${change.position.commit}`).toEqual(expected);
-      const id = event.streamId.slice(event.streamId.indexOf('-') + 1);
-      if (event.streamId.startsWith('subscription-')) {
-        const s = expected as SubscriptionState & { exists: true };
-        expect(change.topics).toEqual([`subscription:${id}`, `customer:${s.customerId}`]);
-        expect(change.type).toBe(event.type === 'SubscriptionCreated' ? 'subscription.created' : 'subscription.updated');
-      } else {
-        const i = expected as InvoiceState & { exists: true };
-        expect(change.topics).toEqual([`invoice:${id}`, `subscription:${i.subscriptionId}`, `customer:${i.customerId}`]);
-        expect(change.type).toBe(event.type === 'InvoiceIssued' ? 'invoice.created' : 'invoice.updated');
-      }
+    const remember = (id: string, change: PositionedProjectionChange): void => {
       if (lastChangeOf.has(id) && JSON.stringify(lastChangeOf.get(id)!.data) !== JSON.stringify(change.data)) sawStaleRisk = true;
       lastChangeOf.set(id, change);
+    };
+    const subscriptionView = (event: RecordedEvent, subscriptionId: string) => {
+      const state = stateAt(log, log.filter((e) => e.streamId === `subscription-${subscriptionId}` && log.indexOf(e) <= log.indexOf(event)).at(-1)!);
+      return toSubscriptionView(state as ExistingSubscription, subscriptionRevisionAt(log, event, subscriptionId), latestInvoiceAt(log, event, subscriptionId));
+    };
+    for (const [at, mine] of changesAt) {
+      const event = byPosition.get(at)!;
+      const id = event.streamId.slice(event.streamId.indexOf('-') + 1);
+      if (event.streamId.startsWith('subscription-')) {
+        expect(mine).toHaveLength(1);
+        const [change] = mine as [PositionedProjectionChange];
+        const s = stateAt(log, event) as ExistingSubscription;
+        expect(change.data, `${event.type} at ${at}`).toEqual(subscriptionView(event, id));
+        expect(change.topics).toEqual([`subscription:${id}`, `customer:${s.customerId}`]);
+        expect(change.type).toBe(event.type === 'SubscriptionCreated' ? 'subscription.created' : 'subscription.updated');
+        remember(id, change);
+        continue;
+      }
+      const i = stateAt(log, event) as ExistingInvoice;
+      expect(mine).toHaveLength(event.type === 'InvoiceIssued' ? 2 : 1);
+      const [change, ofSubscription] = mine as [PositionedProjectionChange, PositionedProjectionChange | undefined];
+      expect(change.data, `${event.type} at ${at}`).toEqual(toInvoiceView(i, event.revision));
+      expect(change.topics).toEqual([`invoice:${id}`, `subscription:${i.subscriptionId}`, `customer:${i.customerId}`]);
+      expect(change.type).toBe(event.type === 'InvoiceIssued' ? 'invoice.created' : 'invoice.updated');
+      remember(id, change);
+      if (ofSubscription) {
+        // Its subscription as it stands, now with this invoice as its latest.
+        expect(ofSubscription.type).toBe('subscription.updated');
+        expect(ofSubscription.topics).toEqual([`subscription:${i.subscriptionId}`, `customer:${i.customerId}`]);
+        expect(ofSubscription.data).toEqual(subscriptionView(event, i.subscriptionId));
+        expect(ofSubscription.data).toMatchObject({ latestInvoice: id });
+        remember(i.subscriptionId, ofSubscription);
+      }
     }
     // The scenario does change an aggregate more than once: otherwise this test could not tell "state at the event" from "state after the batch".
     expect(sawStaleRisk).toBe(true);
 
+    // The last change of each is what GET answers: the view of what the queries read, in its wire form, byte for byte (after a jsonb round trip, as the change feed stores it).
     const queries = new SqlBillingQueries(sql);
+    const stored = async (data: unknown): Promise<unknown> => (await client.query<{ data: unknown }>('SELECT $1::jsonb AS data', [JSON.stringify(data)])).rows[0]!.data;
     for (const [id, change] of lastChangeOf) {
-      const row = id.startsWith('sub_') ? await queries.subscription(id) : await queries.invoice(id);
-      expect(row?.state, id).toEqual(change.data);
+      const got = id.startsWith('sub_') ? await queries.subscription(id) : await queries.invoice(id);
+      if (!got) throw new Error(`${id} is not in the read model`);
+      const body =
+        'latestInvoice' in got
+          ? subscriptionWireForm(toSubscriptionView(got.state, got.revision, got.latestInvoice))
+          : invoiceWireForm(toInvoiceView(got.state, got.revision));
+      expect(JSON.stringify(changeWireData(change.type, await stored(change.data))), id).toBe(JSON.stringify(body));
     }
-    // Changes come out in log order across both tables.
-    const positions = changes.map((c) => c.position.commit);
-    expect(positions).toEqual([...positions].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+    // The column keeps the rule the read model had before it (the greatest invoice id of the subscription).
+    const { rows } = await client.query<{ id: string; latest_invoice: string | null; greatest: string | null }>(
+      `SELECT s.id, s.latest_invoice, (SELECT max(i.id) FROM invoices i WHERE i.subscription_id = s.id) AS greatest FROM subscriptions s ORDER BY s.id`,
+    );
+    expect(rows.length).toBe(2);
+    for (const row of rows) expect(row.latest_invoice, row.id).toBe(row.greatest);
+    expect(rows.every((row) => row.latest_invoice !== null)).toBe(true);
   });
 });

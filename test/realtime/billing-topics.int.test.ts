@@ -11,9 +11,11 @@ import { DEFAULT_BILLING_CONFIG } from '../../src/application/subscriptions/bill
 import { ClockBillingTime } from '../../src/application/subscriptions/billing-time.js';
 import { SubscriptionCommandHandlers } from '../../src/application/subscriptions/subscription-command-handlers.js';
 import { toCurrencyCode } from '../../src/domain/currency.js';
-import type { InvoiceState } from '../../src/domain/invoice/index.js';
+import { toInvoiceView } from '../../src/application/subscriptions/invoice-view.js';
+import { toSubscriptionView } from '../../src/application/subscriptions/subscription-view.js';
+import type { ExistingInvoice, InvoiceState } from '../../src/domain/invoice/index.js';
 import { evolveInvoice, upcastInvoiceEvent } from '../../src/domain/invoice/index.js';
-import type { SubscriptionState } from '../../src/domain/subscription/index.js';
+import type { ExistingSubscription, SubscriptionState } from '../../src/domain/subscription/index.js';
 import { evolveSubscription, upcastSubscriptionEvent } from '../../src/domain/subscription/index.js';
 import { TOKENS } from '../../src/infrastructure/container/tokens.js';
 import { sqlExecutor } from '../../src/infrastructure/postgres/sql-executor.js';
@@ -32,8 +34,7 @@ import { startTestService } from '../support/service.js';
  * manager run for real over the service's PostgreSQL event store (the service has no
  * runner for the process manager yet, so the test steps it through the log); the service's
  * projections announce the changes. Each change's data is the subscription or invoice as
- * it stood at that event, the last one byte for byte what the billing read model's queries
- * read; the customer topic also carries the timeline entries, byte for byte what
+ * GET shows it at that event, the last one byte for byte what GET answers; the customer topic also carries the timeline entries, byte for byte what
  * GET /v1/customers/:id/activity lists.
  */
 
@@ -164,10 +165,49 @@ function stateAt(log: readonly RecordedEvent[], event: RecordedEvent): Subscript
 const changeType = (e: RecordedEvent): string =>
   e.type === 'SubscriptionCreated' ? 'subscription.created' : e.type === 'InvoiceIssued' ? 'invoice.created' : e.streamId.startsWith('invoice-') ? 'invoice.updated' : 'subscription.updated';
 
+interface ExpectedChange {
+  readonly type: string;
+  readonly position: string;
+  readonly data: unknown;
+}
+
+/**
+ * The changes the log makes on a subscription's topics, with the data GET shows at each: one
+ * per event (the subscription or the invoice at that event), and for an issued invoice a
+ * second, its subscription with that invoice as its latest.
+ */
+function expectedChanges(log: readonly RecordedEvent[], subscriptionId: string): ExpectedChange[] {
+  let latestInvoice: string | null = null;
+  let subscription: { state: ExistingSubscription; revision: bigint } | undefined;
+  const out: ExpectedChange[] = [];
+  for (const event of log) {
+    const position = formatPosition(event.position);
+    if (event.streamId.startsWith('subscription-')) {
+      subscription = { state: stateAt(log, event) as ExistingSubscription, revision: event.revision };
+      out.push({ type: changeType(event), position, data: toSubscriptionView(subscription.state, subscription.revision, latestInvoice) });
+      continue;
+    }
+    out.push({ type: changeType(event), position, data: toInvoiceView(stateAt(log, event) as ExistingInvoice, event.revision) });
+    if (event.type === 'InvoiceIssued' && subscription) {
+      latestInvoice = (event.data as { invoiceId: string }).invoiceId;
+      out.push({ type: 'subscription.updated', position, data: toSubscriptionView(subscription.state, subscription.revision, latestInvoice) });
+    }
+  }
+  expect(subscription?.state.subscriptionId).toBe(subscriptionId);
+  return out;
+}
+
+/** GET `path` once the read model has `position`, as text. */
+async function getText(path: string, position: string, token: string): Promise<string> {
+  const res = await fetch(`${service.url}${path}?minPosition=${position}`, { headers: { authorization: `Bearer ${token}` } });
+  expect(res.status).toBe(200);
+  return res.text();
+}
+
 const key = (c: Change): string => `${c.topic} ${c.type} ${c.position}`;
 
 describe('subscription, invoice and customer topics', () => {
-  it('a subscription created and its invoice issued and paid: every event a change on its topics, data as the read model holds it at that event', async () => {
+  it('a subscription created and its invoice issued and paid: every event a change on its topics, data as GET shows it at that event; the last of each byte for byte GET', async () => {
     const customer = 'cus_sub_rt';
     const watcher = await open(admin);
     expect(await subscribe(watcher.socket, [`customer:${customer}`])).toEqual({ ok: true });
@@ -184,32 +224,42 @@ describe('subscription, invoice and customer topics', () => {
 
     const log = await billingEventsOf(subscriptionId, before);
     expect(log.map((e) => e.type)).toEqual(['SubscriptionCreated', 'InvoiceIssued', 'InvoicePaymentAttempted', 'InvoicePaid', 'SubscriptionActivated']);
-    const invoiceLog = log.filter((e) => e.streamId === `invoice-${invoiceId}`);
+    const expected = expectedChanges(log, subscriptionId);
+    const expectedOnInvoice = expected.filter((c) => c.type.startsWith('invoice.'));
     const onSubscription = await until('the subscription topic', () => {
       const got = on(follower.changes, `subscription:${subscriptionId}`);
-      return got.length >= log.length ? got : undefined;
+      return got.length >= expected.length ? got : undefined;
     });
     const onInvoice = await until('the invoice topic', () => {
       const got = on(follower.changes, `invoice:${invoiceId}`);
-      return got.length >= invoiceLog.length ? got : undefined;
+      return got.length >= expectedOnInvoice.length ? got : undefined;
     });
     const onCustomer = await until('the customer topic', () => {
       const got = on(watcher.changes, `customer:${customer}`, /^(subscription|invoice)\./);
-      return got.length >= log.length ? got : undefined;
+      return got.length >= expected.length ? got : undefined;
     });
-    // One change per event, in log order, on each topic the event concerns: none missing, none twice.
-    for (const [changes, events] of [[onSubscription, log], [onInvoice, invoiceLog], [onCustomer, log]] as const) {
-      expect(changes.map((c) => [c.type, c.position])).toEqual(events.map((e) => [changeType(e), formatPosition(e.position)]));
-      for (const [i, change] of changes.entries()) expect(change.data, `${change.topic} ${change.type} at ${change.position}`).toEqual(stateAt(log, events[i]!));
+    // One change per event (and the subscription's when its invoice is issued), in log order, on each topic the event concerns: none missing, none twice.
+    for (const [changes, wanted] of [[onSubscription, expected], [onInvoice, expectedOnInvoice], [onCustomer, expected]] as const) {
+      expect(changes.map((c) => [c.type, c.position])).toEqual(wanted.map((c) => [c.type, c.position]));
+      for (const [i, change] of changes.entries()) expect(change.data, `${change.topic} ${change.type} at ${change.position}`).toEqual(wanted[i]!.data);
     }
-    // The last change of each is the read model's row, byte for byte.
+    // The subscription's latest invoice arrives with its invoice, before the charge.
+    expect(onSubscription.map((c) => c.type)).toEqual(['subscription.created', 'invoice.created', 'subscription.updated', 'invoice.updated', 'invoice.updated', 'subscription.updated']);
+    expect(onSubscription[2]!.data).toMatchObject({ status: 'incomplete', latestInvoice: invoiceId });
+    // The last change of each is what GET answers at its position, byte for byte.
+    const lastSubscription = on(onSubscription, `subscription:${subscriptionId}`, /^subscription\./).at(-1)!;
+    const lastInvoice = onInvoice.at(-1)!;
+    const subscriptionBody = await getText(`/v1/subscriptions/${subscriptionId}`, lastSubscription.position, admin);
+    const invoiceBody = await getText(`/v1/invoices/${invoiceId}`, lastInvoice.position, admin);
+    expect(JSON.parse(subscriptionBody)).toMatchObject({ status: 'active', latestInvoice: invoiceId, metadata: { a: 'a', zeta: 'z' } });
+    expect(JSON.parse(invoiceBody)).toMatchObject({ status: 'paid', amountPaid: 2_500 });
+    expect(JSON.stringify(lastSubscription.data)).toBe(subscriptionBody);
+    expect(JSON.stringify(lastInvoice.data)).toBe(invoiceBody);
+    expect(JSON.stringify(on(onSubscription, `subscription:${subscriptionId}`, /^invoice\./).at(-1)!.data)).toBe(invoiceBody);
+    expect(JSON.stringify(on(onCustomer, `customer:${customer}`, /^subscription\./).at(-1)!.data)).toBe(subscriptionBody);
+    // And what the read model holds.
     const subscription = await queries.subscription(subscriptionId);
-    const invoice = await queries.invoice(invoiceId);
-    expect(subscription?.state).toMatchObject({ status: 'active', metadata: { a: 'a', zeta: 'z' } });
-    expect(invoice?.state).toMatchObject({ status: 'paid', amountPaid: 2_500 });
-    expect(JSON.stringify(onSubscription.at(-1)!.data)).toBe(JSON.stringify(subscription!.state));
-    expect(JSON.stringify(onInvoice.at(-1)!.data)).toBe(JSON.stringify(invoice!.state));
-    expect(JSON.stringify(on(onSubscription, `subscription:${subscriptionId}`, /^invoice\./).at(-1)!.data)).toBe(JSON.stringify(invoice!.state));
+    expect(subscription).toMatchObject({ latestInvoice: invoiceId, state: { status: 'active' } });
 
     // The customer's timeline, live: one `activity` change per fact (the attempt shows as its payment's entries).
     const timeline = await until('the timeline entries', () => {
@@ -242,12 +292,13 @@ describe('subscription, invoice and customer topics', () => {
     expect((await step())?.type).toBe('SubscriptionCreated');
     const issued = await peek();
     expect(issued?.type).toBe('InvoiceIssued');
-    // Everything so far, on both topics: the subscription topic's two changes, and the customer's
-    // billing changes and timeline entries (two projections, so not necessarily in one commit).
-    await until('everything so far', () => (first.changes.length >= 6 ? true : undefined));
+    // Everything so far, on both topics: the subscription topic's three changes (the subscription,
+    // the invoice, the subscription with its latest invoice), the customer's same billing changes and
+    // its two timeline entries (two projections, so not necessarily in one commit).
+    await until('everything so far', () => (first.changes.length >= 8 ? true : undefined));
     first.socket.disconnect();
     const seen = [...first.changes];
-    expect(seen).toHaveLength(6);
+    expect(seen).toHaveLength(8);
     const lastSeen = seen.map((c) => parsePosition(c.position)!).reduce((a, b) => (comparePositions(a, b) < 0 ? b : a));
     expect(formatPosition(lastSeen)).toBe(formatPosition(issued!.position));
 
@@ -304,7 +355,7 @@ describe('subscription, invoice and customer topics', () => {
     const mineUpdated = await subscriptions.update(mine.state.subscriptionId, { cancelAtPeriodEnd: true }, ctx);
     if (!theirsUpdated.ok || !mineUpdated.ok) throw new Error('update refused');
     const change = await until('my update', () => fresh.changes.find((c) => c.position === formatPosition(mineUpdated.value.position)));
-    expect(change).toMatchObject({ topic: mySub, type: 'subscription.updated', data: { subscriptionId: mine.state.subscriptionId, cancelAtPeriodEnd: true } });
+    expect(change).toMatchObject({ topic: mySub, type: 'subscription.updated', data: { id: mine.state.subscriptionId, cancelAtPeriodEnd: true } });
     await new Promise((r) => setTimeout(r, 200));
     expect([...fresh.changes, ...scoped.changes].filter((c) => c.position === formatPosition(theirsUpdated.value.position))).toEqual([]);
     expect(scoped.changes).toEqual([]);

@@ -3,10 +3,12 @@ import type { Result } from '../../domain/result.js';
 import type { ExistingSubscription, SubscriptionStatus } from '../../domain/subscription/index.js';
 import type { InvalidCursor } from './payment-queries.js';
 
-/** A subscription as the read model holds it: the aggregate's own fold, and the revision it is at. */
+/** A subscription as the read model holds it: the aggregate's own fold, the revision it is at, and its newest invoice. */
 export interface SubscriptionRecord {
   readonly state: ExistingSubscription;
   readonly revision: bigint;
+  /** The newest invoice issued for it (its `latestInvoice`); null until the first. */
+  readonly latestInvoice: string | null;
 }
 
 export interface InvoiceRecord {
@@ -42,6 +44,6 @@ export interface BillingQueries {
   invoice(id: string): Promise<InvoiceRecord | undefined>;
   subscriptions(query: ListSubscriptionsQuery): Promise<Result<Page<SubscriptionRecord>, InvalidCursor>>;
   invoices(query: ListInvoicesQuery): Promise<Result<Page<InvoiceRecord>, InvalidCursor>>;
-  /** The newest invoice of each of these subscriptions that has one (a subscription's `latestInvoice`). */
+  /** The newest invoice of each of these subscriptions that has one (a subscription's `latestInvoice`, as its record holds it). */
   latestInvoiceIds(subscriptionIds: readonly string[]): Promise<ReadonlyMap<string, string>>;
 }

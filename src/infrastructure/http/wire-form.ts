@@ -4,8 +4,8 @@ import type { PaymentView } from '../../application/payments/payment-view.js';
 import type { RefundView } from '../../application/refunds/refund-view.js';
 import { ActivityEntrySchema, PaymentViewSchema, RefundViewSchema } from './schemas.js';
 import { LedgerEntrySchema } from './ledger-schemas.js';
-import type { ExistingSubscription } from '../../domain/subscription/index.js';
-import type { ExistingInvoice } from '../../domain/invoice/index.js';
+import type { SubscriptionView } from '../../application/subscriptions/subscription-view.js';
+import type { InvoiceView } from '../../application/subscriptions/invoice-view.js';
 import type { TestClockState } from '../../domain/test-clock/test-clock.js';
 import type { TestClockAdvanceRecord } from '../../application/subscriptions/billing-clock.js';
 import { InvoiceViewSchema, SubscriptionViewSchema, TestClockViewSchema } from './subscription-schemas.js';
@@ -94,60 +94,14 @@ export const activityWireForm = (entry: unknown): unknown => canonicalize(Activi
 export const ledgerEntryWireForm = (entry: LedgerEntry): unknown => canonicalize(LedgerEntrySchema, entry);
 
 /**
- * A subscription in its wire form (GET, list pages and command answers): Stripe's shape in
- * this API's conventions (camelCase, `customerId`, currencies upper case, as payments answer). `latestInvoice` comes
- * from the read model, which the aggregate's own state does not hold.
+ * A subscription in its wire form: what GET, list pages, command answers and realtime
+ * `subscription.*` changes send. `latestInvoice` is the read model's (the aggregate's own
+ * state does not hold it).
  */
-export function subscriptionWireForm(s: ExistingSubscription, revision: bigint, latestInvoice: string | null): unknown {
-  return canonicalize(SubscriptionViewSchema, {
-    id: s.subscriptionId,
-    object: 'subscription',
-    status: s.status,
-    customerId: s.customerId,
-    price: { amount: s.price.amount, currency: s.price.currency, interval: s.price.interval, intervalCount: s.price.intervalCount },
-    paymentMethod: s.paymentMethod,
-    currentPeriodStart: s.currentPeriod.start,
-    currentPeriodEnd: s.currentPeriod.end,
-    billingCycleAnchor: s.billingCycleAnchor,
-    trialStart: s.trialEnd === null ? null : s.createdAt,
-    trialEnd: s.trialEnd,
-    cancelAtPeriodEnd: s.cancelAtPeriodEnd,
-    canceledAt: s.canceledAt,
-    pausedAt: s.pausedAt,
-    testClock: s.testClock,
-    latestInvoice,
-    metadata: s.metadata,
-    revision: revision.toString(),
-    createdAt: s.createdAt,
-  });
-}
+export const subscriptionWireForm = (subscription: SubscriptionView): unknown => canonicalize(SubscriptionViewSchema, subscription);
 
-/** An invoice in its wire form (GET and list pages). */
-export function invoiceWireForm(i: ExistingInvoice, revision: bigint): unknown {
-  return canonicalize(InvoiceViewSchema, {
-    id: i.invoiceId,
-    object: 'invoice',
-    status: i.status,
-    subscriptionId: i.subscriptionId,
-    customerId: i.customerId,
-    currency: i.currency,
-    billingReason: i.billingReason,
-    lines: i.lines,
-    total: i.total,
-    amountPaid: i.amountPaid,
-    amountDue: Math.max(0, i.total - i.amountPaid),
-    periodStart: i.periodStart,
-    periodEnd: i.periodEnd,
-    attemptCount: i.attempts.length,
-    nextPaymentAttempt: i.nextAttemptAt,
-    attempts: i.attempts.map((a) => ({ attempt: a.attempt, paymentId: a.paymentId, at: a.at, outcome: a.outcome, failureCode: a.failureCode, settledAt: a.settledAt })),
-    payments: i.attempts.map((a) => a.paymentId),
-    testClock: i.testClock,
-    paidAt: i.paidAt,
-    revision: revision.toString(),
-    createdAt: i.issuedAt,
-  });
-}
+/** An invoice in its wire form: what GET, list pages and realtime `invoice.*` changes send. */
+export const invoiceWireForm = (invoice: InvoiceView): unknown => canonicalize(InvoiceViewSchema, invoice);
 
 /** A test clock in its wire form; `advances` only where the answer read the whole stream (GET). */
 export function testClockWireForm(c: TestClockState & { readonly exists: true }, revision: bigint, advances?: readonly TestClockAdvanceRecord[]): unknown {
@@ -165,11 +119,14 @@ export function testClockWireForm(c: TestClockState & { readonly exists: true },
 
 /**
  * Realtime change types whose data is a resource the API also serves: by the type's first
- * word (`payment.updated`, `refund.created`, `ledger.entry`), or the whole type (`activity`).
+ * word (`payment.updated`, `refund.created`, `ledger.entry`, `subscription.updated`,
+ * `invoice.created`), or the whole type (`activity`).
  */
 const CHANGE_SCHEMAS: Readonly<Record<string, z.core.$ZodType>> = {
   payment: PaymentViewSchema,
   refund: RefundViewSchema,
+  subscription: SubscriptionViewSchema,
+  invoice: InvoiceViewSchema,
   ledger: LedgerEntrySchema,
   activity: ActivityEntrySchema,
 };

@@ -21,15 +21,20 @@ interface StateRow<S> {
   readonly revision: string | number;
 }
 
+interface SubscriptionRow extends StateRow<ExistingSubscription> {
+  readonly latest_invoice: string | null;
+}
+
 const record = <S>(row: StateRow<S>): { state: S; revision: bigint } => ({ state: row.state, revision: BigInt(row.revision) });
+const subscriptionRecord = (row: SubscriptionRow): SubscriptionRecord => ({ ...record(row), latestInvoice: row.latest_invoice });
 
 /** Reads the billing read model (for the subscription and invoice endpoints): newest first, keyset pagination on the id. */
 export class SqlBillingQueries implements BillingQueries {
   constructor(private readonly sql: SqlExecutor) {}
 
   async subscription(id: string): Promise<SubscriptionRecord | undefined> {
-    const row = (await this.sql.query<StateRow<ExistingSubscription>>(`SELECT id, state, revision FROM ${SUBSCRIPTIONS} WHERE id = $1`, [id])).rows[0];
-    return row ? record(row) : undefined;
+    const row = (await this.sql.query<SubscriptionRow>(`SELECT id, state, revision, latest_invoice FROM ${SUBSCRIPTIONS} WHERE id = $1`, [id])).rows[0];
+    return row ? subscriptionRecord(row) : undefined;
   }
 
   async invoice(id: string): Promise<InvoiceRecord | undefined> {
@@ -38,7 +43,7 @@ export class SqlBillingQueries implements BillingQueries {
   }
 
   async subscriptions(query: ListSubscriptionsQuery): Promise<Result<Page<SubscriptionRecord>, InvalidCursor>> {
-    const page = await keysetList<StateRow<ExistingSubscription>>(this.sql, {
+    const page = await keysetList<SubscriptionRow>(this.sql, {
       table: SUBSCRIPTIONS,
       filters: [
         ['customer_id', query.customerId],
@@ -48,7 +53,7 @@ export class SqlBillingQueries implements BillingQueries {
       isId: isSubscriptionId,
       limit: query.limit,
     });
-    return page.ok ? ok({ data: page.value.rows.map(record), nextCursor: page.value.nextCursor }) : page;
+    return page.ok ? ok({ data: page.value.rows.map(subscriptionRecord), nextCursor: page.value.nextCursor }) : page;
   }
 
   async invoices(query: ListInvoicesQuery): Promise<Result<Page<InvoiceRecord>, InvalidCursor>> {
@@ -68,13 +73,13 @@ export class SqlBillingQueries implements BillingQueries {
 
   async latestInvoiceIds(subscriptionIds: readonly string[]): Promise<ReadonlyMap<string, string>> {
     if (subscriptionIds.length === 0) return new Map();
-    // Invoice ids are time-ordered by the period (or change) they bill: the greatest is the latest.
+    // The projection keeps it on the subscription's row as invoices are issued (billing-projection.ts).
     const rows = (
-      await this.sql.query<{ subscription_id: string; id: string }>(
-        `SELECT DISTINCT ON (subscription_id) subscription_id, id FROM ${INVOICES} WHERE subscription_id = ANY($1::text[]) ORDER BY subscription_id, id DESC`,
+      await this.sql.query<{ id: string; latest_invoice: string }>(
+        `SELECT id, latest_invoice FROM ${SUBSCRIPTIONS} WHERE id = ANY($1::text[]) AND latest_invoice IS NOT NULL`,
         [subscriptionIds],
       )
     ).rows;
-    return new Map(rows.map((r) => [r.subscription_id, r.id]));
+    return new Map(rows.map((r) => [r.id, r.latest_invoice]));
   }
 }

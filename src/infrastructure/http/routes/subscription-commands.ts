@@ -2,6 +2,7 @@ import type { Express, NextFunction, Request, Response } from 'express';
 import type { z } from 'zod';
 import type { CommandContext } from '../../../application/command-context.js';
 import type { SubscriptionCommandError, SubscriptionCommandResult, SubscriptionWritten } from '../../../application/subscriptions/subscription-command-handlers.js';
+import { toSubscriptionView } from '../../../application/subscriptions/subscription-view.js';
 import { isSubscriptionId } from '../../../domain/ids.js';
 import type { Result } from '../../../domain/result.js';
 import { ok } from '../../../domain/result.js';
@@ -71,7 +72,7 @@ export function registerSubscriptionCommandRoutes(app: Express, deps: HttpDeps, 
     return ok({ written, latestInvoice, position: written.position, replayed: create && written.unchanged });
   };
   const render = (create: boolean) => (value: SubscriptionAnswer): RenderedAnswer => ({
-    body: subscriptionWireForm(value.written.state, value.written.revision, value.latestInvoice),
+    body: subscriptionWireForm(toSubscriptionView(value.written.state, value.written.revision, value.latestInvoice)),
     revision: value.written.revision,
     location: create ? `/v1/subscriptions/${value.written.state.subscriptionId}` : undefined,
   });

@@ -3,6 +3,8 @@ import type { Principal } from '../../../application/auth/principal.js';
 import { canSeeCustomer } from '../../../application/auth/principal.js';
 import type { InvoiceRecord, Page, SubscriptionRecord } from '../../../application/ports/billing-queries.js';
 import type { InvalidCursor } from '../../../application/ports/payment-queries.js';
+import { toInvoiceView } from '../../../application/subscriptions/invoice-view.js';
+import { toSubscriptionView } from '../../../application/subscriptions/subscription-view.js';
 import { isInvoiceId } from '../../../domain/ids.js';
 import type { Result } from '../../../domain/result.js';
 import { BILLING_PROJECTION } from '../../../projections/billing/billing-projection.js';
@@ -68,11 +70,8 @@ export function registerSubscriptionQueryRoutes(app: Express, deps: HttpDeps, bi
     return { data, nextCursor: page.value.nextCursor };
   };
 
-  const subscriptionPage = async (page: Page<SubscriptionRecord>): Promise<unknown[]> => {
-    const latest = await billing.queries.latestInvoiceIds(page.data.map((r) => r.state.subscriptionId));
-    return page.data.map((r) => subscriptionWireForm(r.state, r.revision, latest.get(r.state.subscriptionId) ?? null));
-  };
-  const invoicePage = (page: Page<InvoiceRecord>): unknown[] => page.data.map((r) => invoiceWireForm(r.state, r.revision));
+  const subscriptionPage = (page: Page<SubscriptionRecord>): unknown[] => page.data.map((r) => subscriptionWireForm(toSubscriptionView(r.state, r.revision, r.latestInvoice)));
+  const invoicePage = (page: Page<InvoiceRecord>): unknown[] => page.data.map((r) => invoiceWireForm(toInvoiceView(r.state, r.revision)));
 
   /** The subscription, if the caller may see it: else the 404 of one that does not exist. */
   const visibleSubscription = async (res: Response, id: string): Promise<SubscriptionRecord> => {
@@ -87,8 +86,7 @@ export function registerSubscriptionQueryRoutes(app: Express, deps: HttpDeps, bi
     const query = parseOrThrow(GetBillingResourceQuery, req.query);
     await waitFor(query.minPosition);
     const found = await visibleSubscription(res, String(req.params.id));
-    const latest = await billing.queries.latestInvoiceIds([found.state.subscriptionId]);
-    sendJson(res, 200, subscriptionWireForm(found.state, found.revision, latest.get(found.state.subscriptionId) ?? null), { etag: etagFor(found.revision) });
+    sendJson(res, 200, subscriptionWireForm(toSubscriptionView(found.state, found.revision, found.latestInvoice)), { etag: etagFor(found.revision) });
   });
 
   route(app, 'get', '/v1/subscriptions', read, async (req, res) => {
@@ -102,7 +100,7 @@ export function registerSubscriptionQueryRoutes(app: Express, deps: HttpDeps, bi
       (r) => r.state.customerId,
       'subscription',
     );
-    sendJson(res, 200, { data: await subscriptionPage(page), nextCursor: page.nextCursor });
+    sendJson(res, 200, { data: subscriptionPage(page), nextCursor: page.nextCursor });
   });
 
   route(app, 'get', '/v1/subscriptions/:id/invoices', read, requireSubscriptionId, async (req, res) => {
@@ -132,7 +130,7 @@ export function registerSubscriptionQueryRoutes(app: Express, deps: HttpDeps, bi
     if (!found || !canSeeCustomer(principalOf(res), found.state.customerId)) {
       throw new HttpProblem({ code: 'invoice_not_found', detail: `No invoice has the id ${id}.` });
     }
-    sendJson(res, 200, invoiceWireForm(found.state, found.revision), { etag: etagFor(found.revision) });
+    sendJson(res, 200, invoiceWireForm(toInvoiceView(found.state, found.revision)), { etag: etagFor(found.revision) });
   });
 
   route(app, 'get', '/v1/invoices', read, async (req, res) => {
