@@ -73,7 +73,8 @@ export class LogBillingSettler implements BillingSettler {
     let cursor = from;
     let watermark = written;
     let read = 0;
-    const deadline = this.clock.now().getTime() + this.options.timeoutMs;
+    // Bounds waiting for a write to become readable, not the handling: restarted by every page read.
+    let deadline = this.clock.now().getTime() + this.options.timeoutMs;
     for (;;) {
       const page = await this.store.readAll({ after: cursor, maxCount: this.options.pageSize });
       // One subscription's events in log order; different subscriptions' side by side (a group of renewals).
@@ -97,6 +98,7 @@ export class LogBillingSettler implements BillingSettler {
       watermark = handled.reduce(laterPosition, watermark);
       cursor = page.at(-1)?.position ?? cursor;
       read += page.length;
+      if (page.length > 0) deadline = this.clock.now().getTime() + this.options.timeoutMs;
       if (read > this.options.maxEventsPerSettle) throw new BillingNotSettled(`more than ${this.options.maxEventsPerSettle} events to read while settling`);
       if (page.length === this.options.pageSize) continue;
       if (watermark === undefined || !isAfter(watermark, cursor)) return cursor;
