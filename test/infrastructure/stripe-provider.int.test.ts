@@ -101,6 +101,20 @@ describe('StripePaymentProvider against a fake Stripe, through the SDK', () => {
       .toMatchObject({ status: 'failed', code: 'payment_intent_unexpected_state' });
   });
 
+  it('sends amounts in Stripe\'s minor units: 150 ISK travels as 15000', async () => {
+    const result = await provider().authorize({ ...authorizeRequest('pm_card_visa', 'automatic'), amount: 150, currency: toCurrencyCode('ISK') });
+    const intent = fake.paymentIntents.get((result as { providerPaymentId: string }).providerPaymentId);
+    expect(intent).toMatchObject({ amount: 15_000, currency: 'isk' });
+    const refund = await provider().refund({ providerPaymentId: intent?.id ?? '', amount: 50, currency: 'ISK', idempotencyKey: 're_isk' });
+    expect(fake.refunds.get((refund as { providerRefundId: string }).providerRefundId)).toMatchObject({ amount: 5_000 });
+  });
+
+  it('an amount Stripe cannot count is the port\'s invalid_request and sends nothing', async () => {
+    expect(await provider().authorize({ ...authorizeRequest('pm_card_visa', 'automatic'), amount: 12_345, currency: toCurrencyCode('MGA') }))
+      .toMatchObject({ status: 'invalid_request', param: 'amount' });
+    expect(fake.requests).toHaveLength(0);
+  });
+
   it('an unknown intent is a failed action (resource_missing)', async () => {
     expect(await provider().cancel({ providerPaymentId: 'pi_nope', reason: null, idempotencyKey: 'cancel:q' })).toMatchObject({ status: 'failed', code: 'resource_missing' });
   });

@@ -7,6 +7,7 @@ import type {
   ProviderRefundRequest,
   ProviderRefundResult,
 } from '../../application/ports/payment-provider.js';
+import { toStripeAmount } from './stripe-amounts.js';
 import type { RetryPolicy } from './stripe-retry.js';
 import { DEFAULT_RETRY_POLICY, withRetries } from './stripe-retry.js';
 
@@ -59,11 +60,13 @@ export class StripePaymentProvider implements PaymentProvider {
       ...(request.paymentId === undefined ? {} : { paymentId: request.paymentId }),
       customerId: request.customerId,
     };
+    const money = toStripeAmount(request.amount, request.currency);
+    if (!money.ok) return { status: 'invalid_request', param: 'amount', message: money.message };
     try {
       const intent = await withRetries('authorize', this.retry, () => this.stripe.paymentIntents.create(
         {
-          amount: request.amount,
-          currency: request.currency.toLowerCase(),
+          amount: money.amount,
+          currency: money.currency,
           payment_method: request.paymentMethod,
           payment_method_types: ['card'],
           capture_method: request.captureMethod,
@@ -101,13 +104,15 @@ export class StripePaymentProvider implements PaymentProvider {
   }
 
   async capture(request: { providerPaymentId: string; amount: number; currency: string; idempotencyKey: string }): Promise<ProviderActionResult> {
+    const money = toStripeAmount(request.amount, request.currency);
+    if (!money.ok) return { status: 'failed', code: 'amount_not_representable', message: money.message };
     return this.action('capture', async () => {
       const intent = await this.stripe.paymentIntents.capture(
         request.providerPaymentId,
-        { amount_to_capture: request.amount },
+        { amount_to_capture: money.amount },
         { idempotencyKey: request.idempotencyKey },
       );
-      if (intent.currency !== request.currency.toLowerCase()) {
+      if (intent.currency !== money.currency) {
         throw new Error(`Stripe PaymentIntent ${intent.id} is in ${intent.currency}, the capture asked for ${request.currency}`);
       }
     });
@@ -125,11 +130,14 @@ export class StripePaymentProvider implements PaymentProvider {
   }
 
   async refund(request: ProviderRefundRequest): Promise<ProviderRefundResult> {
+    const money = toStripeAmount(request.amount, request.currency);
+    // Only a partial refund can land here (the payment's own amount passed at authorize): the port has no refusal, so it is loud.
+    if (!money.ok) throw new Error(`Stripe cannot refund this amount: ${money.message}`);
     const refund = await withRetries('refund', this.retry, () => this.stripe.refunds.create(
-      { payment_intent: request.providerPaymentId, amount: request.amount },
+      { payment_intent: request.providerPaymentId, amount: money.amount },
       { idempotencyKey: request.idempotencyKey },
     ));
-    if (refund.currency !== request.currency.toLowerCase()) {
+    if (refund.currency !== money.currency) {
       throw new Error(`Stripe refund ${refund.id} is in ${refund.currency}, the request asked for ${request.currency}`);
     }
     return refundResult(refund);
