@@ -37,6 +37,9 @@ export interface ProviderRefundRequest {
   readonly currency: string;
   /** The same key is the same refund: a retry after a crash never refunds twice. */
   readonly idempotencyKey: string;
+  /** Our ids, for the processor's records (Stripe metadata). */
+  readonly refundId?: string;
+  readonly paymentId?: string;
 }
 
 export interface PaymentProvider {

@@ -134,7 +134,14 @@ export class StripePaymentProvider implements PaymentProvider {
     // Only a partial refund can land here (the payment's own amount passed at authorize): the port has no refusal, so it is loud.
     if (!money.ok) throw new Error(`Stripe cannot refund this amount: ${money.message}`);
     const refund = await withRetries('refund', this.retry, () => this.stripe.refunds.create(
-      { payment_intent: request.providerPaymentId, amount: money.amount },
+      {
+        payment_intent: request.providerPaymentId,
+        amount: money.amount,
+        metadata: {
+          ...(request.refundId === undefined ? {} : { refundId: request.refundId }),
+          ...(request.paymentId === undefined ? {} : { paymentId: request.paymentId }),
+        },
+      },
       { idempotencyKey: request.idempotencyKey },
     ));
     if (refund.currency !== money.currency) {
