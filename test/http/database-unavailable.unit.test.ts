@@ -111,8 +111,8 @@ describe('database settings', () => {
     expect(() => loadConfig({ DATABASE_QUERY_TIMEOUT_MS: '0' })).toThrow(/DATABASE_QUERY_TIMEOUT_MS/);
   });
 
-  it('refuses PAYMENT_PROVIDER=stripe until its adapter exists', () => {
+  it('refuses PAYMENT_PROVIDER=stripe without STRIPE_SECRET_KEY (test/infrastructure/stripe-config.unit.test.ts has the rest)', () => {
     expect(() => loadConfig({ PAYMENT_PROVIDER: 'stripe' })).toThrow(ConfigError);
-    expect(() => loadConfig({ PAYMENT_PROVIDER: 'stripe' })).toThrow(/PAYMENT_PROVIDER/);
+    expect(() => loadConfig({ PAYMENT_PROVIDER: 'stripe' })).toThrow(/STRIPE_SECRET_KEY: required when PAYMENT_PROVIDER=stripe/);
   });
 });

@@ -7,6 +7,8 @@ import type { AuthorizationOutcome, PaymentDetails } from '../../domain/payment/
  */
 export interface AuthorizeRequest extends Omit<PaymentDetails, 'paymentId'> {
   readonly idempotencyKey: string;
+  /** Our payment's id, for the processor's records (Stripe metadata); the handler always passes it. */
+  readonly paymentId?: string;
 }
 
 /** Approved or declined, as the decider takes it; or a request the processor would not even consider. */
@@ -35,6 +37,9 @@ export interface ProviderRefundRequest {
   readonly currency: string;
   /** The same key is the same refund: a retry after a crash never refunds twice. */
   readonly idempotencyKey: string;
+  /** Our ids, for the processor's records (Stripe metadata). */
+  readonly refundId?: string;
+  readonly paymentId?: string;
 }
 
 export interface PaymentProvider {

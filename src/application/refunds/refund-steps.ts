@@ -101,7 +101,7 @@ export class RefundSteps {
     if (!payment.providerPaymentId) throw new Error(`payment ${payment.paymentId} has a refund but no processor reference`);
     let answer;
     try {
-      answer = await this.provider.refund({ providerPaymentId: payment.providerPaymentId, amount: loaded.state.amount, currency: loaded.state.currency, idempotencyKey: refundId });
+      answer = await this.provider.refund({ providerPaymentId: payment.providerPaymentId, amount: loaded.state.amount, currency: loaded.state.currency, idempotencyKey: refundId, refundId, paymentId: payment.paymentId });
       if (answer.status === 'pending' && options.retrieve) answer = await this.provider.retrieveRefund(answer.providerRefundId);
     } catch (error) {
       if (error instanceof ProviderUnavailable) return 'unavailable';

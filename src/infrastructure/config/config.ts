@@ -39,8 +39,17 @@ export const configSchema = z.object({
   EVENTSTORE_URL: z.string().startsWith('esdb').optional(),
   /** Set: the activity feed lives in this MongoDB (its database from the URL, else `ledger`). Unset: in PostgreSQL (JSONB). */
   MONGO_URL: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// URL').optional(),
-  // 'stripe' joins when its adapter exists.
-  PAYMENT_PROVIDER: z.enum(['simulated']).default('simulated'),
+  PAYMENT_PROVIDER: z.enum(['simulated', 'stripe']).default('simulated'),
+  /** Required when PAYMENT_PROVIDER=stripe: `sk_test_…`/`rk_test_…`, or a live key with NODE_ENV=production only. */
+  STRIPE_SECRET_KEY: optionalString,
+  /** For tests and stripe-mock-like servers only: where the Stripe API is (default api.stripe.com:443 over https). */
+  STRIPE_API_HOST: optionalString,
+  STRIPE_API_PORT: port.optional(),
+  STRIPE_API_PROTOCOL: z.enum(['http', 'https']).optional(),
+  /** Longest wait for one Stripe answer; a longer one is retried with the same idempotency key. */
+  STRIPE_TIMEOUT_MS: positiveInt.min(100).max(120_000).default(20_000),
+  /** Retries of a network error, 429, 409 or 5xx, with backoff, before a command answers provider_unavailable. */
+  STRIPE_MAX_NETWORK_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PROJECTIONS_ENABLED: z.stringbool().default(true),
   PROJECTION_BATCH_SIZE: positiveInt.max(10_000).default(500),
@@ -86,6 +95,17 @@ export const configSchema = z.object({
 }).superRefine((c, ctx) => {
   if (c.EVENT_STORE === 'eventstoredb' && !c.EVENTSTORE_URL) {
     ctx.addIssue({ code: 'custom', path: ['EVENTSTORE_URL'], message: 'required when EVENT_STORE=eventstoredb (e.g. esdb://localhost:2113?tls=false)' });
+  }
+  if (c.PAYMENT_PROVIDER === 'stripe') {
+    const key = c.STRIPE_SECRET_KEY;
+    if (key === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['STRIPE_SECRET_KEY'], message: 'required when PAYMENT_PROVIDER=stripe (a secret key, sk_test_… outside production)' });
+    } else if (!/^(sk|rk)_(test|live)_[A-Za-z0-9]+$/.test(key)) {
+      // The message never echoes the value: it is a secret, and this line goes to logs.
+      ctx.addIssue({ code: 'custom', path: ['STRIPE_SECRET_KEY'], message: 'is not a Stripe secret key (expected sk_test_…, rk_test_…, or a live key in production)' });
+    } else if (/^(sk|rk)_live_/.test(key) && c.NODE_ENV !== 'production') {
+      ctx.addIssue({ code: 'custom', path: ['STRIPE_SECRET_KEY'], message: `is a live key; it moves real money and is refused unless NODE_ENV=production (NODE_ENV=${c.NODE_ENV})` });
+    }
   }
   if (c.AUTH_JWT_SECRET !== undefined && Buffer.byteLength(c.AUTH_JWT_SECRET, 'utf8') < MIN_JWT_SECRET_BYTES) {
     ctx.addIssue({ code: 'custom', path: ['AUTH_JWT_SECRET'], message: `must be at least ${MIN_JWT_SECRET_BYTES} bytes (e.g. \`openssl rand -base64 48\`)` });

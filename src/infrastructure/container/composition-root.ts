@@ -60,6 +60,7 @@ import { PostgresProjectionStore } from '../postgres/projections/postgres-projec
 import { PostgresProjectionProgressFeed } from '../postgres/projections/progress-feed.js';
 import { sqlExecutor } from '../postgres/sql-executor.js';
 import { SimulatedPaymentProvider } from '../simulated-provider/simulated-payment-provider.js';
+import { stripeProviderFrom } from '../stripe/stripe-provider-from-config.js';
 import { SystemIdGenerator } from '../system/id-generator.js';
 import { SystemClock } from '../system/system-clock.js';
 import type { BackgroundTask } from './lifecycle.js';
@@ -83,6 +84,8 @@ function paymentProviderFor(config: Config): PaymentProvider {
   switch (config.PAYMENT_PROVIDER) {
     case 'simulated':
       return new SimulatedPaymentProvider();
+    case 'stripe':
+      return stripeProviderFrom(config);
   }
 }
 
