@@ -103,13 +103,13 @@ export class BillingSteps {
           testClock: i.testClock,
           now: new Date(i.at),
         }));
-        return this.settled(issued, ['invoice_already_exists']);
+        return this.settled(issued, ['invoice_already_exists'], invoiceId);
       }
       case 'attempt_payment': {
         const paymentId = this.attemptPaymentId(action.invoiceId, action.attempt, action.at, cause);
         const attempted = await this.invoice(action.invoiceId, cause, () => ({ type: 'AttemptInvoicePayment', invoiceId: action.invoiceId, attempt: action.attempt, paymentId, now: new Date(action.at) }));
         // Paid meanwhile (another path), or this attempt's place already taken: nothing to do.
-        return this.settled(attempted, ['invoice_final', 'invoice_attempt_out_of_order']);
+        return this.settled(attempted, ['invoice_final', 'invoice_attempt_out_of_order'], action.invoiceId);
       }
       case 'charge_attempt':
         return this.charge(action.invoiceId, action.attempt, cause);
@@ -122,10 +122,10 @@ export class BillingSteps {
       case 'void_invoice': {
         const invoiceId = this.invoiceIdFor(action.subscriptionId, action.idSeed, action.seedAt);
         // Never issued, or paid meanwhile: nothing to void.
-        return this.settled(await this.invoice(invoiceId, cause, () => ({ type: 'VoidInvoice', invoiceId, now: new Date(action.at) })), ['invoice_not_found', 'invoice_final']);
+        return this.settled(await this.invoice(invoiceId, cause, () => ({ type: 'VoidInvoice', invoiceId, now: new Date(action.at) })), ['invoice_not_found', 'invoice_final'], invoiceId);
       }
       case 'mark_uncollectible':
-        return this.settled(await this.invoice(action.invoiceId, cause, () => ({ type: 'MarkInvoiceUncollectible', invoiceId: action.invoiceId, now: new Date(action.at) })), ['invoice_final']);
+        return this.settled(await this.invoice(action.invoiceId, cause, () => ({ type: 'MarkInvoiceUncollectible', invoiceId: action.invoiceId, now: new Date(action.at) })), ['invoice_final'], action.invoiceId);
       case 'refund_proration':
         return this.refundProration(action, cause);
     }
@@ -246,15 +246,21 @@ export class BillingSteps {
     });
   }
 
-  /** Done, or refused for a reason that means the work was already done (or overtaken). */
-  private settled(result: StepResult, doneCodes: readonly string[]): StepOutcome {
+  /**
+   * Done, or refused for a reason that means the work was already done (or overtaken). A
+   * refusal's position is the invoice stream's newest: whoever did the work wrote there, and
+   * a settle must read past it (it may not be readable yet) to handle what follows.
+   */
+  private async settled(result: StepResult, doneCodes: readonly string[], invoiceId?: InvoiceId): Promise<StepOutcome> {
     if (result.ok) return { kind: 'done', position: result.value.position };
     const code = result.error?.code ?? 'unknown';
-    if (doneCodes.includes(code)) return DONE;
-    throw new Error(`billing step refused: ${code}`);
+    if (!doneCodes.includes(code)) throw new Error(`billing step refused: ${code}`);
+    if (invoiceId === undefined) return DONE;
+    const { events } = await this.store.readStream(invoiceStream(invoiceId));
+    return { kind: 'done', position: events.at(-1)?.position };
   }
 
-  private subscriptionStep(result: StepResult): StepOutcome {
+  private subscriptionStep(result: StepResult): Promise<StepOutcome> {
     // An ended subscription hears of invoices too: its decider decides nothing, which is success.
     return this.settled(result, []);
   }
