@@ -1,7 +1,7 @@
 import type { Clock } from '../ports/clock.js';
 import type { EventStore, RecordedEvent } from '../ports/event-store.js';
 import type { Position } from '../ports/position.js';
-import { formatPosition, isAfter, START } from '../ports/position.js';
+import { formatPosition, isAfter } from '../ports/position.js';
 import { mapConcurrently } from '../support/concurrently.js';
 import { sleep } from '../support/timing.js';
 import type { BillingSettleSession, BillingSettler } from './billing-clock.js';
@@ -46,8 +46,11 @@ export class LogBillingSettler implements BillingSettler {
     private readonly process: BillingProcess,
     /** Resolves true once the due-work read model has applied `position`, false after `timeoutMs`. */
     private readonly readModelAt: (position: Position, timeoutMs: number) => Promise<boolean>,
-    /** The background runner's checkpoint: every billing event before it has been handled. */
-    private readonly processCheckpoint: () => Promise<Position | undefined>,
+    /**
+     * The background runner's checkpoint (every billing event before it has been handled), and
+     * a compare-and-set that moves it on past what a settle handled, so the runner skips it.
+     */
+    private readonly processCheckpoint: { read(): Promise<Position>; move(from: Position, to: Position): Promise<boolean> },
     private readonly clock: Clock,
     private readonly options: LogBillingSettlerOptions = DEFAULT_SETTLER_OPTIONS,
   ) {}
@@ -55,10 +58,15 @@ export class LogBillingSettler implements BillingSettler {
   async begin(): Promise<BillingSettleSession> {
     // From where the background runner has got to: what it has not handled yet (a subscription
     // just created, whose first invoice is not issued) must be done before the clock looks.
-    let cursor: Position = (await this.processCheckpoint()) ?? START;
+    let cursor: Position = await this.processCheckpoint.read();
     return {
       settle: async (written) => {
         cursor = await this.follow(cursor, written);
+        // Everything up to the runner's checkpoint the runner handled, everything after it up to
+        // the cursor this session did (it began at that checkpoint or before; checkpoints only move
+        // forward): the runner may skip to the cursor. Losing the race to the runner changes nothing.
+        const stored = await this.processCheckpoint.read();
+        if (isAfter(cursor, stored)) await this.processCheckpoint.move(stored, cursor);
         const deadline = this.clock.now().getTime() + this.options.timeoutMs;
         // The read model's wait is bounded per call: ask again until the deadline.
         while (!(await this.readModelAt(cursor, Math.max(1, deadline - this.clock.now().getTime())))) {

@@ -26,7 +26,7 @@ import { SqlRefundQueries } from '../../projections/refunds/refund-queries.js';
 import { refundsProjection } from '../../projections/refunds/refunds-projection.js';
 import { BILLING_PROJECTION, billingProjection } from '../../projections/billing/billing-projection.js';
 import { BillingClockRunner } from '../../projections/billing/billing-clock-runner.js';
-import { BILLING_PROCESS_NAME, BillingProcessRunner } from '../../projections/billing/billing-process-runner.js';
+import { BillingProcessCheckpoint, BillingProcessRunner } from '../../projections/billing/billing-process-runner.js';
 import { SqlBillingQueries } from '../../projections/billing/billing-queries.js';
 import { SqlDueWorkSource } from '../../projections/billing/due-work-queries.js';
 import { BillingClock, TestClocks } from '../../application/subscriptions/billing-clock.js';
@@ -219,7 +219,7 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
         ctx.get(TOKENS.EventStore),
         process,
         (position, timeoutMs) => readModels.waitForPosition(BILLING_PROJECTION, position, timeoutMs),
-        async () => (await projectionStore.readCheckpoints([BILLING_PROCESS_NAME])).get(BILLING_PROCESS_NAME),
+        new BillingProcessCheckpoint(projectionStore),
         ctx.get(TOKENS.Clock),
       );
       return new BillingClock(new SqlDueWorkSource(sqlExecutor(pool)), ctx.get(TOKENS.SubscriptionCommands), steps, settler);

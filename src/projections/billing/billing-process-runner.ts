@@ -40,6 +40,34 @@ export interface BillingProcessRunnerOptions {
 
 const RETRY_BACKOFF = { minMs: 500, maxMs: 60_000 } as const;
 
+/**
+ * The runner's checkpoint, for the runner and for a test clock's settler, which handles the
+ * same events and may move it on past what it handled (so the runner does not do it again).
+ */
+export class BillingProcessCheckpoint {
+  private registered = false;
+
+  constructor(private readonly store: Pick<ProjectionStore, 'register' | 'readCheckpoints' | 'commitBatch'>) {}
+
+  async read(): Promise<Position> {
+    await this.register();
+    return (await this.store.readCheckpoints([BILLING_PROCESS_NAME])).get(BILLING_PROCESS_NAME) ?? START;
+  }
+
+  /** Moves it from `from` to `to`; false when it was not at `from` any more (someone else moved it). */
+  async move(from: Position, to: Position): Promise<boolean> {
+    await this.register();
+    const committed = await this.store.commitBatch({ ...SPEC, schema: projectionSchema(BILLING_PROCESS_NAME), from, to }, () => Promise.resolve(ok([])));
+    return committed.kind === 'committed';
+  }
+
+  private async register(): Promise<void> {
+    if (this.registered) return;
+    await this.store.register(SPEC);
+    this.registered = true;
+  }
+}
+
 export type BillingBatchStep =
   | { readonly kind: 'idle' }
   | { readonly kind: 'handled'; readonly to: Position; readonly events: number }
@@ -52,7 +80,7 @@ export class BillingProcessRunner {
   private readonly logger: ProjectionLogger;
   private controller: AbortController | undefined;
   private loop: Promise<void> | undefined;
-  private registered = false;
+  private readonly checkpoint: BillingProcessCheckpoint;
 
   constructor(
     private readonly deps: { readonly eventStore: EventStore; readonly store: ProjectionStore; readonly process: BillingProcess },
@@ -60,6 +88,7 @@ export class BillingProcessRunner {
   ) {
     this.batchSize = Math.min(10_000, Math.max(1, Math.floor(options.batchSize ?? 200)));
     this.logger = options.logger ?? silentLogger;
+    this.checkpoint = new BillingProcessCheckpoint(deps.store);
   }
 
   start(): void {
@@ -81,11 +110,7 @@ export class BillingProcessRunner {
 
   /** One batch from the stored checkpoint: handle, then move the checkpoint. Exposed for tests and the CLI. */
   async runOnce(): Promise<BillingBatchStep> {
-    if (!this.registered) {
-      await this.deps.store.register(SPEC);
-      this.registered = true;
-    }
-    const from = (await this.deps.store.readCheckpoints([BILLING_PROCESS_NAME])).get(BILLING_PROCESS_NAME) ?? START;
+    const from = await this.checkpoint.read();
     const events = await this.deps.eventStore.readAll({ after: from, maxCount: this.batchSize });
     if (events.length === 0) return { kind: 'idle' };
     let to: Position | undefined;
@@ -100,10 +125,7 @@ export class BillingProcessRunner {
       }
       to = event.position;
     }
-    if (to !== undefined) {
-      const committed = await this.deps.store.commitBatch({ ...SPEC, schema: projectionSchema(BILLING_PROCESS_NAME), from, to }, () => Promise.resolve(ok([])));
-      if (committed.kind === 'checkpoint_moved') return { kind: 'moved' };
-    }
+    if (to !== undefined && !(await this.checkpoint.move(from, to))) return { kind: 'moved' };
     return waiting !== undefined ? { kind: 'waiting', reason: waiting } : { kind: 'handled', to: to ?? from, events: events.length };
   }
 
