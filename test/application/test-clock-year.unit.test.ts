@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { billingStepsFor } from '../support/billing-steps.js';
+import { inMemoryBilling } from '../support/in-memory-billing.js';
 import type { CommandContext } from '../../src/application/command-context.js';
-import { PaymentCommandHandlers } from '../../src/application/payments/payment-command-handlers.js';
 import type { RecordedEvent } from '../../src/application/ports/event-store.js';
-import { BillingClock, TestClocks } from '../../src/application/subscriptions/billing-clock.js';
-import { BillingProcess } from '../../src/application/subscriptions/billing-process.js';
-import { DEFAULT_BILLING_CONFIG } from '../../src/application/subscriptions/billing-steps.js';
-import { ClockBillingTime } from '../../src/application/subscriptions/billing-time.js';
-import { SubscriptionCommandHandlers } from '../../src/application/subscriptions/subscription-command-handlers.js';
 import { toCurrencyCode } from '../../src/domain/currency.js';
-import { SimulatedPaymentProvider } from '../../src/infrastructure/simulated-provider/simulated-payment-provider.js';
-import { SystemIdGenerator } from '../../src/infrastructure/system/id-generator.js';
-import { LogDueWorkSource } from '../support/in-memory-due-work.js';
-import { InMemoryEventStore } from '../support/in-memory-event-store.js';
 
 /*
  * Issue 9's scenario over the in-memory store: a year of monthly renewals on a test clock,
@@ -22,31 +12,7 @@ import { InMemoryEventStore } from '../support/in-memory-event-store.js';
 
 const ctx: CommandContext = { correlationId: 'req', actor: 'key:ak_1', customerScope: null };
 
-function setup() {
-  const store = new InMemoryEventStore();
-  const ids = new SystemIdGenerator();
-  const realNow = () => new Date('2030-01-01T00:00:00Z');
-  const time = new ClockBillingTime({ now: realNow }, store);
-  const subscriptions = new SubscriptionCommandHandlers(store, time, ids);
-  const payments = new PaymentCommandHandlers(store, new SimulatedPaymentProvider(), { now: realNow }, ids);
-  const steps = billingStepsFor(store, subscriptions, ids, { now: realNow }, { payments });
-  const process = new BillingProcess(store, steps, DEFAULT_BILLING_CONFIG);
-  let cursor = 0;
-  const drain = async (): Promise<void> => {
-    for (let guard = 0; cursor < store.events.length; guard++) {
-      if (guard > 10_000) throw new Error('billing did not settle');
-      const outcome = await process.handle(store.events[cursor] as RecordedEvent);
-      if (outcome.kind !== 'done') throw new Error(outcome.reason);
-      cursor++;
-    }
-  };
-  // The process manager is one runner (it holds a lease in production): callers wait for it, they never run it twice at once.
-  let running: Promise<void> = Promise.resolve();
-  const settle = (): Promise<void> => (running = running.then(drain, drain));
-  const clock = new BillingClock(new LogDueWorkSource(store.events), subscriptions, steps, { begin: () => Promise.resolve({ settle }) });
-  const clocks = new TestClocks(store, clock, ids, realNow);
-  return { store, subscriptions, clocks, settle };
-}
+const setup = () => inMemoryBilling();
 
 const of = (events: readonly RecordedEvent[], type: string): RecordedEvent[] => events.filter((e) => e.type === type);
 

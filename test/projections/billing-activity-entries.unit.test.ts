@@ -1,22 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { billingStepsFor } from '../support/billing-steps.js';
+import { inMemoryBilling } from '../support/in-memory-billing.js';
 import type { CommandContext } from '../../src/application/command-context.js';
 import type { RecordedEvent } from '../../src/application/ports/event-store.js';
 import { streamRevision } from '../../src/application/ports/event-store.js';
 import { position } from '../../src/application/ports/position.js';
-import { BillingClock, TestClocks } from '../../src/application/subscriptions/billing-clock.js';
-import { BillingProcess } from '../../src/application/subscriptions/billing-process.js';
-import { DEFAULT_BILLING_CONFIG } from '../../src/application/subscriptions/billing-steps.js';
-import { ClockBillingTime } from '../../src/application/subscriptions/billing-time.js';
-import { SubscriptionCommandHandlers } from '../../src/application/subscriptions/subscription-command-handlers.js';
 import { toCurrencyCode } from '../../src/domain/currency.js';
 import { ActivityEntrySchema } from '../../src/infrastructure/http/schemas.js';
 import { activityWireForm } from '../../src/infrastructure/http/wire-form.js';
-import { SystemIdGenerator } from '../../src/infrastructure/system/id-generator.js';
 import { ACTIVITY_EVENT_TYPES, activityRecordOf } from '../../src/projections/activity/activity-entries.js';
 import { formatPrice } from '../../src/projections/activity/money-text.js';
-import { LogDueWorkSource } from '../support/in-memory-due-work.js';
-import { InMemoryEventStore } from '../support/in-memory-event-store.js';
 
 /*
  * Subscription and invoice facts on the customer's timeline (issue 9): one entry per fact,
@@ -197,20 +189,7 @@ describe('invoice entries', () => {
 describe('a billing scenario\'s log', () => {
   it('maps every subscription and invoice fact of a real run, each entry one the API schema accepts, on its customer\'s timeline', async () => {
     const ctx: CommandContext = { correlationId: 'req', actor: 'key:ak_1', customerScope: null };
-    const store = new InMemoryEventStore();
-    const ids = new SystemIdGenerator();
-    const realNow = () => new Date('2030-01-01T00:00:00Z');
-    const subscriptions = new SubscriptionCommandHandlers(store, new ClockBillingTime({ now: realNow }, store), ids);
-    const steps = billingStepsFor(store, subscriptions, ids, { now: realNow });
-    const process = new BillingProcess(store, steps, DEFAULT_BILLING_CONFIG);
-    let cursor = 0;
-    const settle = async (): Promise<void> => {
-      for (; cursor < store.events.length; cursor++) {
-        const outcome = await process.handle(store.events[cursor] as RecordedEvent);
-        if (outcome.kind !== 'done') throw new Error(outcome.reason);
-      }
-    };
-    const clocks = new TestClocks(store, new BillingClock(new LogDueWorkSource(store.events), subscriptions, steps, { begin: () => Promise.resolve({ settle }) }), ids, realNow);
+    const { store, subscriptions, settle, clocks } = inMemoryBilling();
     const clock = await clocks.create(new Date('2026-01-15T12:00:00Z'), null, ctx);
     if (!clock.ok) throw new Error(clock.error.code);
     const price = { amount: 1_000, currency: toCurrencyCode('USD'), interval: 'month' as const, intervalCount: 1 };

@@ -1,13 +1,8 @@
 import type pg from 'pg';
-import { billingStepsFor } from '../support/billing-steps.js';
+import { inMemoryBilling } from '../support/in-memory-billing.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CommandContext } from '../../src/application/command-context.js';
 import type { RecordedEvent } from '../../src/application/ports/event-store.js';
-import { BillingClock, TestClocks } from '../../src/application/subscriptions/billing-clock.js';
-import { BillingProcess } from '../../src/application/subscriptions/billing-process.js';
-import { DEFAULT_BILLING_CONFIG } from '../../src/application/subscriptions/billing-steps.js';
-import { ClockBillingTime } from '../../src/application/subscriptions/billing-time.js';
-import { SubscriptionCommandHandlers } from '../../src/application/subscriptions/subscription-command-handlers.js';
 import { toCurrencyCode } from '../../src/domain/currency.js';
 import { toInvoiceView } from '../../src/application/subscriptions/invoice-view.js';
 import { toSubscriptionView } from '../../src/application/subscriptions/subscription-view.js';
@@ -17,12 +12,9 @@ import type { ExistingSubscription, SubscriptionState } from '../../src/domain/s
 import { evolveSubscription, upcastSubscriptionEvent } from '../../src/domain/subscription/index.js';
 import { changeWireData, invoiceWireForm, subscriptionWireForm } from '../../src/infrastructure/http/wire-form.js';
 import { sqlExecutor } from '../../src/infrastructure/postgres/sql-executor.js';
-import { SystemIdGenerator } from '../../src/infrastructure/system/id-generator.js';
 import { billingProjection } from '../../src/projections/billing/billing-projection.js';
 import { SqlBillingQueries } from '../../src/projections/billing/billing-queries.js';
 import type { PositionedProjectionChange } from '../../src/projections/projection.js';
-import { LogDueWorkSource } from '../support/in-memory-due-work.js';
-import { InMemoryEventStore } from '../support/in-memory-event-store.js';
 import type { TestDatabase } from '../support/pg.js';
 import { createTestDatabase } from '../support/pg.js';
 
@@ -52,17 +44,7 @@ afterAll(async () => {
 });
 
 async function scenario(): Promise<readonly RecordedEvent[]> {
-  const store = new InMemoryEventStore();
-  const ids = new SystemIdGenerator();
-  const realNow = () => new Date('2030-01-01T00:00:00Z');
-  const subscriptions = new SubscriptionCommandHandlers(store, new ClockBillingTime({ now: realNow }, store), ids);
-  const steps = billingStepsFor(store, subscriptions, ids, { now: realNow });
-  const process = new BillingProcess(store, steps, DEFAULT_BILLING_CONFIG);
-  let cursor = 0;
-  const settle = async (): Promise<void> => {
-    for (; cursor < store.events.length; cursor++) await process.handle(store.events[cursor] as RecordedEvent);
-  };
-  const clocks = new TestClocks(store, new BillingClock(new LogDueWorkSource(store.events), subscriptions, steps, { begin: () => Promise.resolve({ settle }) }), ids, realNow);
+  const { store, subscriptions, settle, clocks } = inMemoryBilling();
   const clock = await clocks.create(new Date('2026-01-15T12:00:00Z'), null, ctx);
   if (!clock.ok) throw new Error(clock.error.code);
   const price = { amount: 1_000, currency: toCurrencyCode('EUR'), interval: 'month' as const, intervalCount: 1 };

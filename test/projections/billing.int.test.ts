@@ -1,21 +1,14 @@
 import type pg from 'pg';
-import { billingStepsFor } from '../support/billing-steps.js';
+import { inMemoryBilling } from '../support/in-memory-billing.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CommandContext } from '../../src/application/command-context.js';
 import type { RecordedEvent } from '../../src/application/ports/event-store.js';
-import { BillingClock, TestClocks } from '../../src/application/subscriptions/billing-clock.js';
-import { BillingProcess } from '../../src/application/subscriptions/billing-process.js';
-import { DEFAULT_BILLING_CONFIG } from '../../src/application/subscriptions/billing-steps.js';
-import { ClockBillingTime } from '../../src/application/subscriptions/billing-time.js';
-import { SubscriptionCommandHandlers } from '../../src/application/subscriptions/subscription-command-handlers.js';
 import { toCurrencyCode } from '../../src/domain/currency.js';
 import { sqlExecutor } from '../../src/infrastructure/postgres/sql-executor.js';
-import { SystemIdGenerator } from '../../src/infrastructure/system/id-generator.js';
 import { billingProjection } from '../../src/projections/billing/billing-projection.js';
 import { SqlBillingQueries } from '../../src/projections/billing/billing-queries.js';
 import { SqlDueWorkSource } from '../../src/projections/billing/due-work-queries.js';
 import { LogDueWorkSource } from '../support/in-memory-due-work.js';
-import { InMemoryEventStore } from '../support/in-memory-event-store.js';
 import type { TestDatabase } from '../support/pg.js';
 import { createTestDatabase } from '../support/pg.js';
 
@@ -42,20 +35,7 @@ afterAll(async () => {
 });
 
 async function scenario(): Promise<{ events: readonly RecordedEvent[]; clockId: string }> {
-  const store = new InMemoryEventStore();
-  const ids = new SystemIdGenerator();
-  const realNow = () => new Date('2030-01-01T00:00:00Z');
-  const subscriptions = new SubscriptionCommandHandlers(store, new ClockBillingTime({ now: realNow }, store), ids);
-  const steps = billingStepsFor(store, subscriptions, ids, { now: realNow });
-  const process = new BillingProcess(store, steps, DEFAULT_BILLING_CONFIG);
-  let cursor = 0;
-  const settle = async (): Promise<void> => {
-    while (cursor < store.events.length) {
-      await process.handle(store.events[cursor] as RecordedEvent);
-      cursor++;
-    }
-  };
-  const clocks = new TestClocks(store, new BillingClock(new LogDueWorkSource(store.events), subscriptions, steps, { begin: () => Promise.resolve({ settle }) }), ids, realNow);
+  const { store, subscriptions, settle, clocks } = inMemoryBilling();
   const created = await clocks.create(new Date('2026-01-15T12:00:00Z'), null, ctx);
   if (!created.ok) throw new Error(created.error.code);
   const clockId = created.value.testClockId;
