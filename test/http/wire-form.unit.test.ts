@@ -25,6 +25,7 @@ const view: PaymentView = {
   metadata: { zeta: '1', a: '2', orderId: '3' },
   failure: { code: 'card_declined', declineCode: 'generic_decline', message: 'declined' },
   cancellationReason: null,
+  pendingOperation: null,
   revision: '0',
   createdAt: '2026-01-01T00:00:00.000Z',
   updatedAt: '2026-01-01T00:00:00.000Z',

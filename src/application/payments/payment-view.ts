@@ -36,6 +36,7 @@ export function toPaymentView(state: ExistingPayment, revision: bigint, createdA
     metadata: state.metadata,
     failure: state.failure,
     cancellationReason: state.cancellationReason,
+    pendingOperation: state.pendingOperation,
     revision: revision.toString(),
     createdAt,
     updatedAt,

@@ -6,7 +6,7 @@ import type { Result } from '../result.js';
 import { err, ok } from '../result.js';
 import type { PaymentError } from './errors.js';
 import { EventNotApplicable, illegalTransition } from './errors.js';
-import type { CancellationReason, PaymentCanceled, PaymentCaptured, PaymentDetails, PaymentEvent } from './events.js';
+import type { CancellationReason, PaymentAuthorized, PaymentFailed, PaymentCanceled, PaymentCaptured, PaymentDetails, PaymentEvent, PaymentIntentEvent } from './events.js';
 import { referenceOf } from './events.js';
 import type { PaymentRefundEvent, PaymentRefundReleased } from './refund-events.js';
 import type { ExistingPayment, PaymentState, RefundReservationEntry } from './state.js';
@@ -88,7 +88,77 @@ export interface ReleaseRefund {
   readonly outcome: PaymentRefundReleased['data']['outcome'];
 }
 
-export type PaymentCommand = CreatePayment | CapturePayment | CancelPayment | ReserveRefund | SettleRefund | ReleaseRefund;
+/**
+ * Intent first: record that we are about to ask the processor to authorize, before asking.
+ * The outcome is recorded later by RecordAuthorization.
+ */
+export interface RequestPayment extends PaymentRequest {
+  readonly type: 'RequestPayment';
+  readonly paymentId: PaymentId;
+  /** The processor idempotency key every attempt at this authorization uses. */
+  readonly providerKey: string;
+}
+
+/** Intent first: record that we are about to ask the processor to capture (absent amount: everything capturable). */
+export interface RequestCapture {
+  readonly type: 'RequestCapture';
+  readonly paymentId: PaymentId;
+  readonly amount?: number | undefined;
+}
+
+/** Intent first: record that we are about to ask the processor to cancel. */
+export interface RequestCancel {
+  readonly type: 'RequestCancel';
+  readonly paymentId: PaymentId;
+  readonly reason?: CancellationReason | null | undefined;
+}
+
+/** The processor's answer to a pending create; `invalid_request`: it would not even consider it. */
+export type RequestedAuthorizationOutcome =
+  | AuthorizationOutcome
+  | { readonly status: 'invalid_request'; readonly param: string; readonly message: string };
+
+/** The processor's answer to a pending capture or cancel. */
+export type OperationOutcome = { readonly status: 'ok' } | { readonly status: 'failed'; readonly code: string; readonly message: string };
+
+export interface RecordAuthorization {
+  readonly type: 'RecordAuthorization';
+  readonly paymentId: PaymentId;
+  readonly authorization: RequestedAuthorizationOutcome;
+}
+
+export interface RecordOperationOutcome {
+  readonly type: 'RecordOperationOutcome';
+  readonly paymentId: PaymentId;
+  readonly operation: 'capture' | 'cancel';
+  readonly outcome: OperationOutcome;
+}
+
+/**
+ * The processor idempotency keys of capture and cancel: a function of what is asked, so a
+ * retry or the completer asks the processor the very same request. Bound to the amount: a
+ * capture of another amount after a refused one is a different request, not a replay.
+ */
+export const captureProviderKey = (paymentId: PaymentId, amount: number): string => `capture:${paymentId}:${amount}`;
+export const cancelProviderKey = (paymentId: PaymentId): string => `cancel:${paymentId}`;
+
+/**
+ * CreatePayment, CapturePayment and CancelPayment decide in one step, from an answer the
+ * processor already gave: what streams written before intents hold, and what tests build
+ * streams with. The command handlers use the Request… and Record… pairs.
+ */
+export type PaymentCommand =
+  | CreatePayment
+  | CapturePayment
+  | CancelPayment
+  | ReserveRefund
+  | SettleRefund
+  | ReleaseRefund
+  | RequestPayment
+  | RequestCapture
+  | RequestCancel
+  | RecordAuthorization
+  | RecordOperationOutcome;
 
 /**
  * A payment as its authorization leaves it; nothing captured or released yet. Written out
@@ -116,9 +186,10 @@ const opened = (
   providerPaymentId: outcome.providerPaymentId,
   failure: outcome.failure,
   cancellationReason: null,
+  pendingOperation: null,
 });
 
-function existing(state: PaymentState, event: PaymentCaptured | PaymentCanceled | PaymentRefundEvent): ExistingPayment {
+function existing(state: PaymentState, event: PaymentCaptured | PaymentCanceled | PaymentRefundEvent | PaymentIntentEvent): ExistingPayment {
   if (!state.exists) throw new EventNotApplicable(event, 'not_created', 'the payment was never created');
   if (event.data.currency !== state.currency) {
     throw new EventNotApplicable(event, 'currency_differs', `the event is in ${event.data.currency}, the payment in ${state.currency}`);
@@ -191,6 +262,42 @@ function evolveRefund(state: PaymentState, event: PaymentRefundEvent): ExistingP
   }
 }
 
+/** An authorization's outcome opens a payment (a stream from before intents) or answers its pending create. */
+function createOutcomeApplies(state: PaymentState, event: PaymentAuthorized | PaymentFailed): void {
+  if (!state.exists) return;
+  if (state.pendingOperation?.operation !== 'create') throw new EventNotApplicable(event, 'already_created', 'the payment already exists');
+  if (state.amount !== event.data.amount || state.currency !== event.data.currency) {
+    throw new EventNotApplicable(event, 'currency_differs', `the request was for ${state.amount} ${state.currency}`);
+  }
+}
+
+function evolveIntent(state: PaymentState, event: PaymentIntentEvent): ExistingPayment {
+  if (event.type === 'PaymentRequested') {
+    if (state.exists) throw new EventNotApplicable(event, 'already_created', 'the payment already exists');
+    const requested = opened(event.data, { status: 'processing', amountCapturable: 0, providerPaymentId: null, failure: null });
+    return { ...requested, pendingOperation: { operation: 'create' } };
+  }
+  const p = existing(state, event);
+  switch (event.type) {
+    case 'PaymentCaptureRequested':
+    case 'PaymentCancelRequested': {
+      if (p.pendingOperation) throw new EventNotApplicable(event, 'operation_pending', `a ${p.pendingOperation.operation} is pending`);
+      if (p.status !== 'requires_capture') throw new EventNotApplicable(event, 'not_created', `the payment is ${p.status}`);
+      if (event.type === 'PaymentCancelRequested') return { ...p, pendingOperation: { operation: 'cancel', reason: event.data.reason } };
+      if (event.data.amount <= 0 || event.data.amount > p.amountCapturable) {
+        throw new EventNotApplicable(event, 'exceeds_amount', `capturing ${event.data.amount} of ${p.amountCapturable} capturable`);
+      }
+      return { ...p, pendingOperation: { operation: 'capture', amount: event.data.amount } };
+    }
+    case 'PaymentOperationRefused': {
+      if (p.pendingOperation?.operation !== event.data.operation) {
+        throw new EventNotApplicable(event, 'no_operation_pending', `no ${event.data.operation} is pending`);
+      }
+      return { ...p, pendingOperation: null };
+    }
+  }
+}
+
 /**
  * The one fold of a payment: the command handlers load with it and the read model derives
  * its rows from it. An event that cannot follow the state throws EventNotApplicable.
@@ -198,12 +305,12 @@ function evolveRefund(state: PaymentState, event: PaymentRefundEvent): ExistingP
 export function evolve(state: PaymentState, event: PaymentEvent): ExistingPayment {
   switch (event.type) {
     case 'PaymentAuthorized': {
-      if (state.exists) throw new EventNotApplicable(event, 'already_created', 'the payment already exists');
+      createOutcomeApplies(state, event);
       const d = event.data;
       return opened(d, { status: 'requires_capture', amountCapturable: d.amount, providerPaymentId: d.providerPaymentId, failure: null });
     }
     case 'PaymentFailed': {
-      if (state.exists) throw new EventNotApplicable(event, 'already_created', 'the payment already exists');
+      createOutcomeApplies(state, event);
       const d = event.data;
       return opened(d, {
         status: 'failed',
@@ -221,6 +328,8 @@ export function evolve(state: PaymentState, event: PaymentEvent): ExistingPaymen
           amountCaptured: p.amountCaptured + event.data.amount,
           amountReleased: p.amountReleased + event.data.amountReleased,
           amountCapturable: 0,
+          // The outcome of a pending capture (or news that overtook a pending cancel): nothing is pending after it.
+          pendingOperation: null,
         },
         event,
       );
@@ -228,10 +337,22 @@ export function evolve(state: PaymentState, event: PaymentEvent): ExistingPaymen
     case 'PaymentCanceled': {
       const p = existing(state, event);
       return withinAmount(
-        { ...p, status: 'canceled', amountReleased: p.amountReleased + event.data.amountReleased, amountCapturable: 0, cancellationReason: event.data.reason },
+        {
+          ...p,
+          status: 'canceled',
+          amountReleased: p.amountReleased + event.data.amountReleased,
+          amountCapturable: 0,
+          cancellationReason: event.data.reason,
+          pendingOperation: null,
+        },
         event,
       );
     }
+    case 'PaymentRequested':
+    case 'PaymentCaptureRequested':
+    case 'PaymentCancelRequested':
+    case 'PaymentOperationRefused':
+      return evolveIntent(state, event);
     case 'PaymentRefundReserved':
     case 'PaymentRefundSettled':
     case 'PaymentRefundReleased':
@@ -242,11 +363,65 @@ export function evolve(state: PaymentState, event: PaymentEvent): ExistingPaymen
 export const fold = (events: readonly PaymentEvent[], from: PaymentState = initialState): PaymentState =>
   events.reduce<PaymentState>(evolve, from);
 
-function create(state: PaymentState, cmd: CreatePayment): Result<PaymentEvent[], PaymentError> {
+const operationPending = (state: ExistingPayment): PaymentError => ({
+  code: 'payment_operation_pending',
+  paymentId: state.paymentId,
+  operation: state.pendingOperation?.operation ?? 'create',
+});
+
+function create(state: PaymentState, cmd: CreatePayment | RequestPayment): Result<PaymentEvent[], PaymentError> {
   if (state.exists) return err({ code: 'payment_already_exists', paymentId: cmd.paymentId });
   if (cmd.amount.amount <= 0) return err({ code: 'invalid_amount', message: 'amount must be at least 1 minor unit' });
   const details = paymentDetails(cmd.paymentId, cmd);
+  if (cmd.type === 'RequestPayment') return ok([{ type: 'PaymentRequested', data: { ...details, providerKey: cmd.providerKey } }]);
+  return authorizationOutcome(details, cmd.authorization);
+}
+
+/** The details the request recorded, as the outcome events repeat them. */
+const detailsOf = (p: ExistingPayment): PaymentDetails => ({
+  paymentId: p.paymentId,
+  customerId: p.customerId,
+  amount: p.amount,
+  currency: p.currency,
+  paymentMethod: p.paymentMethod,
+  captureMethod: p.captureMethod,
+  description: p.description,
+  metadata: p.metadata,
+});
+
+function recordAuthorization(state: ExistingPayment, cmd: RecordAuthorization): Result<PaymentEvent[], PaymentError> {
+  if (state.pendingOperation?.operation !== 'create') return err({ code: 'no_operation_pending', paymentId: state.paymentId, operation: 'create' });
   const auth = cmd.authorization;
+  if (auth.status === 'invalid_request') {
+    // Nothing was created at the processor; the request still ends, as a failure that names the parameter.
+    return ok([
+      {
+        type: 'PaymentFailed',
+        data: { ...detailsOf(state), providerPaymentId: null, failureCode: 'invalid_request', declineCode: null, failureMessage: auth.message, invalidParam: auth.param },
+      },
+    ]);
+  }
+  return authorizationOutcome(detailsOf(state), auth);
+}
+
+function recordOperation(state: ExistingPayment, cmd: RecordOperationOutcome): Result<PaymentEvent[], PaymentError> {
+  const pending = state.pendingOperation;
+  if (pending?.operation !== cmd.operation) return err({ code: 'no_operation_pending', paymentId: state.paymentId, operation: cmd.operation });
+  if (cmd.outcome.status === 'failed') {
+    return ok([
+      { type: 'PaymentOperationRefused', data: { ...referenceOf(state), operation: cmd.operation, failureCode: cmd.outcome.code, failureMessage: cmd.outcome.message } },
+    ]);
+  }
+  if (pending.operation === 'capture') {
+    return ok([{ type: 'PaymentCaptured', data: { ...referenceOf(state), amount: pending.amount, amountReleased: state.amountCapturable - pending.amount } }]);
+  }
+  if (pending.operation === 'cancel') {
+    return ok([{ type: 'PaymentCanceled', data: { ...referenceOf(state), amountReleased: state.amountCapturable, reason: pending.reason } }]);
+  }
+  throw new Error('unreachable: a create outcome is recorded by RecordAuthorization');
+}
+
+function authorizationOutcome(details: PaymentDetails, auth: AuthorizationOutcome): Result<PaymentEvent[], PaymentError> {
   if (auth.status === 'declined') {
     return ok([
       {
@@ -262,11 +437,12 @@ function create(state: PaymentState, cmd: CreatePayment): Result<PaymentEvent[],
     ]);
   }
   const authorized: PaymentEvent = { type: 'PaymentAuthorized', data: { ...details, providerPaymentId: auth.providerPaymentId } };
-  if (cmd.captureMethod === 'manual') return ok([authorized]);
+  if (details.captureMethod === 'manual') return ok([authorized]);
   return ok([authorized, { type: 'PaymentCaptured', data: { ...referenceOf(details), amount: details.amount, amountReleased: 0 } }]);
 }
 
-function capture(state: ExistingPayment, cmd: CapturePayment): Result<PaymentEvent[], PaymentError> {
+function capture(state: ExistingPayment, cmd: CapturePayment | RequestCapture): Result<PaymentEvent[], PaymentError> {
+  if (state.pendingOperation) return err(operationPending(state));
   if (state.status !== 'requires_capture') return err(illegalTransition(state.status, 'capture'));
   const amount = cmd.amount ?? state.amountCapturable;
   if (!Number.isSafeInteger(amount) || amount <= 0 || amount > MAX_AMOUNT_MINOR) {
@@ -275,11 +451,18 @@ function capture(state: ExistingPayment, cmd: CapturePayment): Result<PaymentEve
   if (amount > state.amountCapturable) {
     return err({ code: 'capture_exceeds_authorized', requested: amount, capturable: state.amountCapturable });
   }
+  if (cmd.type === 'RequestCapture') {
+    return ok([{ type: 'PaymentCaptureRequested', data: { ...referenceOf(state), amount, providerKey: captureProviderKey(state.paymentId, amount) } }]);
+  }
   return ok([{ type: 'PaymentCaptured', data: { ...referenceOf(state), amount, amountReleased: state.amountCapturable - amount } }]);
 }
 
-function cancel(state: ExistingPayment, cmd: CancelPayment): Result<PaymentEvent[], PaymentError> {
+function cancel(state: ExistingPayment, cmd: CancelPayment | RequestCancel): Result<PaymentEvent[], PaymentError> {
+  if (state.pendingOperation) return err(operationPending(state));
   if (state.status !== 'requires_capture') return err(illegalTransition(state.status, 'cancel'));
+  if (cmd.type === 'RequestCancel') {
+    return ok([{ type: 'PaymentCancelRequested', data: { ...referenceOf(state), reason: cmd.reason ?? null, providerKey: cancelProviderKey(state.paymentId) } }]);
+  }
   return ok([{ type: 'PaymentCanceled', data: { ...referenceOf(state), amountReleased: state.amountCapturable, reason: cmd.reason ?? null } }]);
 }
 
@@ -314,13 +497,19 @@ function closeRefund(state: ExistingPayment, cmd: SettleRefund | ReleaseRefund):
 }
 
 export function decide(state: PaymentState, cmd: PaymentCommand): Result<PaymentEvent[], PaymentError> {
-  if (cmd.type === 'CreatePayment') return create(state, cmd);
+  if (cmd.type === 'CreatePayment' || cmd.type === 'RequestPayment') return create(state, cmd);
   if (!state.exists) return err({ code: 'payment_not_found', paymentId: cmd.paymentId });
   switch (cmd.type) {
     case 'CapturePayment':
+    case 'RequestCapture':
       return capture(state, cmd);
     case 'CancelPayment':
+    case 'RequestCancel':
       return cancel(state, cmd);
+    case 'RecordAuthorization':
+      return recordAuthorization(state, cmd);
+    case 'RecordOperationOutcome':
+      return recordOperation(state, cmd);
     case 'ReserveRefund':
       return reserveRefund(state, cmd);
     case 'SettleRefund':

@@ -15,7 +15,11 @@ export type PaymentError =
   /** This refund already has a reservation on the payment (open or closed): reserving again would count it twice. */
   | { readonly code: 'refund_already_reserved'; readonly refundId: string }
   /** Settle or release of a reservation that does not exist or was closed the other way. */
-  | { readonly code: 'refund_reservation_not_open'; readonly refundId: string; readonly reservation: 'missing' | 'settled' | 'released' };
+  | { readonly code: 'refund_reservation_not_open'; readonly refundId: string; readonly reservation: 'missing' | 'settled' | 'released' }
+  /** An operation asked of the processor is not answered yet: nothing else may go to the processor until it is. */
+  | { readonly code: 'payment_operation_pending'; readonly paymentId: string; readonly operation: 'create' | 'capture' | 'cancel' }
+  /** An outcome to record, but no operation of that kind is pending (a bug in the caller, or someone else recorded it). */
+  | { readonly code: 'no_operation_pending'; readonly paymentId: string; readonly operation: 'create' | 'capture' | 'cancel' };
 
 export const illegalTransition = (from: PaymentStatus, command: string): PaymentError => ({
   code: 'illegal_transition',
@@ -40,7 +44,9 @@ export class EventNotApplicable extends Error {
       | 'not_refundable'
       | 'exceeds_refundable'
       | 'reservation_exists'
-      | 'reservation_not_open',
+      | 'reservation_not_open'
+      | 'operation_pending'
+      | 'no_operation_pending',
     detail: string,
   ) {
     super(`${event.type} cannot apply to payment ${event.data.paymentId}: ${detail}`);

@@ -46,6 +46,11 @@ export interface PaymentFailed {
     readonly failureCode: string;
     readonly declineCode: string | null;
     readonly failureMessage: string;
+    /**
+     * Set when the processor refused the request itself (failureCode `invalid_request`):
+     * the parameter it named. Absent in events written before intents existed.
+     */
+    readonly invalidParam?: string;
   };
 }
 
@@ -66,7 +71,57 @@ export interface PaymentCanceled {
   };
 }
 
-export type PaymentEvent = PaymentAuthorized | PaymentCaptured | PaymentCanceled | PaymentFailed | PaymentRefundEvent;
+/*
+ * Intent first (docs/architecture.md, "Payments: intent first"): before we ask the processor
+ * to move money, the log records that we are about to, with the processor idempotency key
+ * we will use. A crash between the call and the outcome then leaves a pending operation in
+ * the log, which a retry or the completer finishes by asking again with the same key (the
+ * processor answers the same), never money moved that the ledger never hears of. Streams
+ * written before these events existed simply have none: their outcomes fold as they always did.
+ */
+
+/** We are about to ask the processor to authorize (and, automatic capture, capture) this payment. */
+export interface PaymentRequested {
+  readonly type: 'PaymentRequested';
+  readonly data: PaymentDetails & {
+    /** The processor idempotency key of the authorization: every completion of this request uses it. */
+    readonly providerKey: string;
+  };
+}
+
+/** We are about to ask the processor to capture `amount` of the authorization. */
+export interface PaymentCaptureRequested {
+  readonly type: 'PaymentCaptureRequested';
+  readonly data: PaymentReference & { readonly amount: number; readonly providerKey: string };
+}
+
+/** We are about to ask the processor to cancel the authorization. */
+export interface PaymentCancelRequested {
+  readonly type: 'PaymentCancelRequested';
+  readonly data: PaymentReference & { readonly reason: CancellationReason | null; readonly providerKey: string };
+}
+
+/**
+ * The processor refused a requested capture or cancel (the payment stays as it was): the
+ * pending operation ends, and a retry of the command answers the same refusal.
+ */
+export interface PaymentOperationRefused {
+  readonly type: 'PaymentOperationRefused';
+  readonly data: PaymentReference & {
+    readonly operation: 'capture' | 'cancel';
+    readonly failureCode: string;
+    readonly failureMessage: string;
+  };
+}
+
+export type PaymentIntentEvent = PaymentRequested | PaymentCaptureRequested | PaymentCancelRequested | PaymentOperationRefused;
+
+export const PAYMENT_INTENT_EVENT_TYPES = ['PaymentRequested', 'PaymentCaptureRequested', 'PaymentCancelRequested', 'PaymentOperationRefused'] as const;
+
+/** The events that ask the processor for something: each opens a pending operation. */
+export const PAYMENT_REQUEST_EVENT_TYPES = ['PaymentRequested', 'PaymentCaptureRequested', 'PaymentCancelRequested'] as const;
+
+export type PaymentEvent = PaymentAuthorized | PaymentCaptured | PaymentCanceled | PaymentFailed | PaymentRefundEvent | PaymentIntentEvent;
 export type PaymentEventType = PaymentEvent['type'];
 
 export const PAYMENT_EVENT_TYPES: readonly PaymentEventType[] = [
@@ -75,4 +130,5 @@ export const PAYMENT_EVENT_TYPES: readonly PaymentEventType[] = [
   'PaymentCanceled',
   'PaymentFailed',
   ...PAYMENT_REFUND_EVENT_TYPES,
+  ...PAYMENT_INTENT_EVENT_TYPES,
 ];

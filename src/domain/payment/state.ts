@@ -1,6 +1,7 @@
 import type { CancellationReason, PaymentDetails } from './events.js';
 
-export type PaymentStatus = 'requires_capture' | 'succeeded' | 'partially_refunded' | 'refunded' | 'canceled' | 'failed';
+/** `processing`: created (PaymentRequested), the processor's answer not yet recorded (Stripe's name for it). */
+export type PaymentStatus = 'processing' | 'requires_capture' | 'succeeded' | 'partially_refunded' | 'refunded' | 'canceled' | 'failed';
 
 /** Statuses from which no command moves the payment (a succeeded payment can still be refunded). */
 export const TERMINAL_STATUSES: readonly PaymentStatus[] = ['refunded', 'canceled', 'failed'];
@@ -17,6 +18,16 @@ export interface RefundReservationEntry {
   readonly amount: number;
   readonly status: 'open' | 'settled' | 'released';
 }
+
+/**
+ * What we asked the processor for and have not yet recorded an answer to (intent first:
+ * the request event is written before the call). While one is pending, no other command
+ * that would reach the processor is decided: a capture and a cancel can never both go out.
+ */
+export type PendingOperation =
+  | { readonly operation: 'create' }
+  | { readonly operation: 'capture'; readonly amount: number }
+  | { readonly operation: 'cancel'; readonly reason: CancellationReason | null };
 
 export interface PaymentFailure {
   readonly code: string;
@@ -39,6 +50,8 @@ export interface ExistingPayment extends PaymentDetails {
   readonly providerPaymentId: string | null;
   readonly failure: PaymentFailure | null;
   readonly cancellationReason: CancellationReason | null;
+  /** The operation requested from the processor and not yet answered; null when none. */
+  readonly pendingOperation: PendingOperation | null;
 }
 
 export type PaymentState = { readonly exists: false } | ExistingPayment;

@@ -72,6 +72,16 @@ export function problemForCommandError(error: PaymentCommandError | RefundComman
       return { code: 'illegal_transition', detail: `Refund ${error.refundId} already has a reservation on this payment.` };
     case 'refund_reservation_not_open':
       return { code: 'illegal_transition', detail: `Refund ${error.refundId} has no open reservation (${error.reservation}).` };
+    case 'payment_operation_pending':
+      return {
+        code: 'payment_operation_pending',
+        detail: `A ${error.operation} of payment ${error.paymentId} is still with the payment provider; retry when it is answered.`,
+        extensions: { pendingOperation: error.operation },
+        retryAfterSeconds: PROVIDER_RETRY_AFTER_SECONDS,
+      };
+    case 'no_operation_pending':
+      // The handlers look for the outcome before recording one: reaching here means someone else answered it meanwhile.
+      return { code: 'concurrency_conflict', detail: `The ${error.operation} of payment ${error.paymentId} was answered concurrently; retry the request.`, retryAfterSeconds: 1 };
     case 'provider_failed':
       return {
         code: 'provider_failed',
@@ -105,4 +115,4 @@ export function refundProblem(
  * failures and lost races. Their responses are not kept; the key is released instead.
  */
 export const isRetryableOutcome = (status: number, code: string | undefined): boolean =>
-  status >= 500 || code === 'concurrency_conflict';
+  status >= 500 || code === 'concurrency_conflict' || code === 'payment_operation_pending';

@@ -32,6 +32,7 @@ const CATALOGUE = {
   unsupported_media_type: { status: 415, title: 'The request body must be JSON' },
   illegal_transition: { status: 409, title: 'The payment cannot do that in its current status' },
   payment_already_exists: { status: 409, title: 'The payment already exists' },
+  payment_operation_pending: { status: 409, title: 'An operation on the payment is still with the payment provider' },
   concurrency_conflict: { status: 409, title: 'The resource was changed concurrently' },
   subscription_already_exists: { status: 409, title: 'The subscription already exists' },
   subscription_ended: { status: 409, title: 'The subscription has ended' },

@@ -59,7 +59,7 @@ export const PaymentIdSchema = z
   .regex(new RegExp(`^${PAYMENT_ID_PREFIX}[0-9A-HJKMNP-TV-Z]{26}$`))
   .meta({ description: 'Payment id: `pay_` followed by 26 Crockford base32 characters (time-ordered).', examples: ['pay_01JD3Q4V5W6X7Y8Z9A0B1C2D3E'] });
 
-export const PaymentStatusSchema = z.enum(['requires_capture', 'succeeded', 'partially_refunded', 'refunded', 'canceled', 'failed']);
+export const PaymentStatusSchema = z.enum(['processing', 'requires_capture', 'succeeded', 'partially_refunded', 'refunded', 'canceled', 'failed']);
 export const CaptureMethodSchema = z.enum(['automatic', 'manual']);
 export const CancellationReasonSchema = z.enum(['requested_by_customer', 'duplicate', 'fraudulent', 'abandoned']);
 
@@ -190,6 +190,14 @@ export const PaymentViewSchema = z.object({
   metadata: z.record(z.string(), z.string()),
   failure: PaymentFailureSchema.nullable().meta({ description: 'Why the card was declined, when status is `failed`.' }),
   cancellationReason: z.string().nullable(),
+  pendingOperation: z
+    .discriminatedUnion('operation', [
+      z.object({ operation: z.literal('create') }),
+      z.object({ operation: z.literal('capture'), amount: z.int() }),
+      z.object({ operation: z.literal('cancel'), reason: z.string().nullable() }),
+    ])
+    .nullable()
+    .meta({ description: 'What was asked of the payment processor and is not answered yet (intent first); null when nothing is pending.' }),
   revision: z.string().meta({ description: 'Stream revision: the value of the ETag.' }),
   createdAt: z.string(),
   updatedAt: z.string(),

@@ -1,7 +1,7 @@
 import type { PaymentView } from '../../application/payments/payment-view.js';
 import type { CurrencyCode } from '../../domain/currency.js';
 import type { PaymentId } from '../../domain/ids.js';
-import type { CancellationReason, CaptureMethod, PaymentFailure, PaymentStatus, RefundReservationEntry } from '../../domain/payment/index.js';
+import type { CancellationReason, CaptureMethod, PaymentFailure, PaymentStatus, PendingOperation, RefundReservationEntry } from '../../domain/payment/index.js';
 import { isoOf } from '../row-values.js';
 
 /**
@@ -28,6 +28,8 @@ export interface PaymentRow {
   readonly metadata: Readonly<Record<string, string>>;
   readonly failure: PaymentFailure | null;
   readonly cancellation_reason: CancellationReason | null;
+  /** Absent on a table made before intents until the ALTER below ran. */
+  readonly pending_operation?: PendingOperation | null;
   readonly revision: string | number;
   readonly created_at: Date | string;
   readonly updated_at: Date | string;
@@ -40,7 +42,7 @@ CREATE TABLE IF NOT EXISTS payments (
   id text COLLATE "C" PRIMARY KEY,
   status text NOT NULL
     CONSTRAINT payments_status_known
-      CHECK (status IN ('requires_capture', 'succeeded', 'partially_refunded', 'refunded', 'canceled', 'failed')),
+      CHECK (status IN ('processing', 'requires_capture', 'succeeded', 'partially_refunded', 'refunded', 'canceled', 'failed')),
   customer_id text NOT NULL,
   amount bigint NOT NULL CONSTRAINT payments_amount_non_negative CHECK (amount >= 0),
   amount_capturable bigint NOT NULL CONSTRAINT payments_amount_capturable_non_negative CHECK (amount_capturable >= 0),
@@ -83,6 +85,21 @@ BEGIN
   END IF;
 END
 $widen$;
+-- Intents (payments are requested before the processor is called): a created-but-unanswered
+-- payment is 'processing', and a row shows what is pending. Every row made before had nothing
+-- pending (no request event existed), so the default is its truth and no rebuild is needed.
+ALTER TABLE payments ADD COLUMN IF NOT EXISTS pending_operation jsonb;
+DO $widen_processing$
+BEGIN
+  IF EXISTS (SELECT 1 FROM pg_constraint
+              WHERE conname = 'payments_status_known' AND conrelid = 'payments'::regclass
+                AND pg_get_constraintdef(oid) NOT LIKE '%processing%') THEN
+    ALTER TABLE payments DROP CONSTRAINT payments_status_known;
+    ALTER TABLE payments ADD CONSTRAINT payments_status_known
+      CHECK (status IN ('processing', 'requires_capture', 'succeeded', 'partially_refunded', 'refunded', 'canceled', 'failed'));
+  END IF;
+END
+$widen_processing$;
 `;
 
 /** The indexes the list queries need (newest first by id); a rebuild builds them after its replay. */
@@ -112,6 +129,7 @@ export function paymentViewFromRow(row: PaymentRow): PaymentView {
     metadata: row.metadata,
     failure: row.failure,
     cancellationReason: row.cancellation_reason,
+    pendingOperation: row.pending_operation ?? null,
     revision: String(row.revision),
     createdAt: isoOf(row.created_at),
     updatedAt: isoOf(row.updated_at),

@@ -23,14 +23,14 @@ const SELECT_ROWS = `SELECT * FROM payments WHERE id = ANY($1::text[])`;
 const UPSERT_ROWS = `
 INSERT INTO payments (id, status, customer_id, amount, amount_capturable, amount_captured, amount_released,
                       amount_refunded, refund_reservations, currency, capture_method, payment_method, description, metadata, failure,
-                      cancellation_reason, revision, created_at, updated_at)
+                      cancellation_reason, pending_operation, revision, created_at, updated_at)
 SELECT r.id, r.status, r."customerId", r.amount, r."amountCapturable", r."amountCaptured", r."amountReleased",
        coalesce(r."amountRefunded", 0), coalesce(r."refundReservations", '{}'), r.currency, r."captureMethod", r."paymentMethod", r.description, coalesce(r.metadata, '{}'), r.failure,
-       r."cancellationReason", r.revision, r."createdAt", r."updatedAt"
+       r."cancellationReason", r."pendingOperation", r.revision, r."createdAt", r."updatedAt"
   FROM jsonb_to_recordset($1::jsonb) AS r(
        id text, status text, "customerId" text, amount bigint, "amountCapturable" bigint, "amountCaptured" bigint,
        "amountReleased" bigint, "amountRefunded" bigint, "refundReservations" jsonb, currency text, "captureMethod" text, "paymentMethod" text, description text,
-       metadata jsonb, failure jsonb, "cancellationReason" text, revision bigint, "createdAt" timestamptz,
+       metadata jsonb, failure jsonb, "cancellationReason" text, "pendingOperation" jsonb, revision bigint, "createdAt" timestamptz,
        "updatedAt" timestamptz)
 ON CONFLICT (id) DO UPDATE
    SET status = EXCLUDED.status,
@@ -41,6 +41,7 @@ ON CONFLICT (id) DO UPDATE
        refund_reservations = EXCLUDED.refund_reservations,
        failure = EXCLUDED.failure,
        cancellation_reason = EXCLUDED.cancellation_reason,
+       pending_operation = EXCLUDED.pending_operation,
        revision = EXCLUDED.revision,
        updated_at = EXCLUDED.updated_at
  WHERE payments.revision < EXCLUDED.revision`;
