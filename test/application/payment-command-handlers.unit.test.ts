@@ -35,26 +35,33 @@ describe('PaymentCommandHandlers', () => {
   it('creates, then partially captures, writing metadata on every event', async () => {
     const { store, handlers } = setup();
     const payment = await created(handlers);
-    expect(payment.payment).toMatchObject({ status: 'requires_capture', amount: 5_000, currency: 'EUR', revision: '0' });
+    expect(payment.payment).toMatchObject({ status: 'requires_capture', amount: 5_000, currency: 'EUR', revision: '1', pendingOperation: null });
     const capture = await handlers.capture(payment.payment.id, 1_000, ctx);
-    expect(capture).toMatchObject({ ok: true, value: { payment: { status: 'succeeded', amountCaptured: 1_000, amountReleased: 4_000, revision: '1' } } });
-    expect(store.events.map((e) => e.type)).toEqual(['PaymentAuthorized', 'PaymentCaptured']);
-    expect(store.events[1]?.metadata).toMatchObject({ correlationId: 'req-1', actor: 'test', schemaVersion: 1 });
+    expect(capture).toMatchObject({ ok: true, value: { payment: { status: 'succeeded', amountCaptured: 1_000, amountReleased: 4_000, revision: '3' } } });
+    // Intent first: each request is in the log before the processor is asked.
+    expect(store.events.map((e) => e.type)).toEqual(['PaymentRequested', 'PaymentAuthorized', 'PaymentCaptureRequested', 'PaymentCaptured']);
+    for (const e of store.events) expect(e.metadata).toMatchObject({ correlationId: 'req-1', actor: 'test', schemaVersion: 1 });
+    // The outcome names its request as its cause.
+    expect(store.events[3]?.metadata.causationId).toBe(store.events[2]?.id);
   });
 
-  it('an unknown payment method appends nothing', async () => {
+  it('an unknown payment method answers provider_invalid_request and ends its request as a failed payment; a retry answers the same', async () => {
     const { store, handlers } = setup();
-    const result = await handlers.create({ ...input, paymentMethod: 'pm_nope' }, ctx);
+    const keyed = { ...ctx, idempotency: { key: 'k-invalid', firstSeenAt: new Date('2026-01-01T00:00:00Z') } };
+    const result = await handlers.create({ ...input, paymentMethod: 'pm_nope' }, keyed);
     expect(result).toMatchObject({ ok: false, error: { code: 'provider_invalid_request', param: 'paymentMethod' } });
-    expect(store.events).toHaveLength(0);
+    expect(store.events.map((e) => e.type)).toEqual(['PaymentRequested', 'PaymentFailed']);
+    expect(store.events[1]?.data).toMatchObject({ failureCode: 'invalid_request', providerPaymentId: null, invalidParam: 'paymentMethod' });
+    expect(await handlers.create({ ...input, paymentMethod: 'pm_nope' }, keyed)).toEqual(result);
+    expect(store.events).toHaveLength(2);
   });
 
   it('If-Match on a stale revision is refused and appends nothing', async () => {
     const { store, handlers } = setup();
     const payment = await created(handlers);
     const result = await handlers.capture(payment.payment.id, undefined, { ...ctx, expectedRevision: streamRevision(7) });
-    expect(result).toEqual({ ok: false, error: { code: 'revision_mismatch', expected: '7', actual: '0' } });
-    expect(store.events).toHaveLength(1);
+    expect(result).toEqual({ ok: false, error: { code: 'revision_mismatch', expected: '7', actual: '1' } });
+    expect(store.events).toHaveLength(2);
   });
 
   it('retries a concurrency conflict and then decides on the new state', async () => {
@@ -69,7 +76,7 @@ describe('PaymentCommandHandlers', () => {
     };
     const result = await handlers.capture(payment.payment.id, undefined, ctx);
     expect(result).toEqual({ ok: false, error: { code: 'illegal_transition', from: 'canceled', command: 'capture' } });
-    expect(store.events.map((e) => e.type)).toEqual(['PaymentAuthorized', 'PaymentCanceled']);
+    expect(store.events.map((e) => e.type)).toEqual(['PaymentRequested', 'PaymentAuthorized', 'PaymentCancelRequested', 'PaymentCanceled']);
   });
 
   it('the same idempotency key yields the same payment id and never writes twice', async () => {
@@ -81,7 +88,7 @@ describe('PaymentCommandHandlers', () => {
     if (!first.ok || !second.ok) return;
     expect(second.value.payment.id).toBe(first.value.payment.id);
     expect(second.value.replayed).toBe(true);
-    expect(store.events).toHaveLength(1);
+    expect(store.events).toHaveLength(2);
     // Another actor with the same key is someone else's request.
     const other = await handlers.create(input, { ...idem, actor: 'other' });
     expect(other.ok && other.value.payment.id).not.toBe(first.value.payment.id);
@@ -103,7 +110,7 @@ describe('PaymentCommandHandlers', () => {
     if (!first.ok || !takeover.ok) throw new Error('both calls succeed');
     expect(takeover.value.replayed).toBe(true);
     expect(takeover.value.payment).toEqual(first.value.payment);
-    expect(store.events).toHaveLength(1);
+    expect(store.events).toHaveLength(2);
   });
 
   it('a first attempt that loses a race with its own retry still writes once and answers the write', async () => {
@@ -118,7 +125,7 @@ describe('PaymentCommandHandlers', () => {
     };
     const first = await handlers.create(input, { ...ctx, idempotency: { key: 'k-fresh-race', firstSeenAt, firstAttempt: true } });
     const second = await racer!;
-    expect(store.events).toHaveLength(1);
+    expect(store.events).toHaveLength(2);
     if (!first.ok || !second.ok) throw new Error('both calls succeed');
     expect(first.value.replayed).toBe(true);
     expect(first.value.payment).toEqual(second.value.payment);
@@ -140,7 +147,7 @@ describe('PaymentCommandHandlers', () => {
     };
     const first = await handlers.create(input, idem);
     const second = await racer!;
-    expect(store.events).toHaveLength(1);
+    expect(store.events).toHaveLength(2);
     if (!first.ok || !second.ok) throw new Error('both calls succeed');
     expect(second.value.replayed).toBe(false);
     // The first call's events were recognised, not written: it answers the racer's write.
@@ -165,7 +172,7 @@ describe('PaymentCommandHandlers with a customer-scoped caller', () => {
     const payment = await created(handlers);
     expect(await handlers.capture(payment.payment.id, undefined, scoped)).toEqual({ ok: false, error: { code: 'payment_not_found', paymentId: payment.payment.id } });
     expect(await handlers.cancel(payment.payment.id, null, scoped)).toMatchObject({ ok: false, error: { code: 'payment_not_found' } });
-    expect(store.events).toHaveLength(1);
+    expect(store.events).toHaveLength(2);
     expect(await handlers.capture(payment.payment.id, undefined, { ...ctx, customerScope: 'cus_1' })).toMatchObject({ ok: true });
   });
 });
@@ -179,7 +186,7 @@ describe('PaymentCommandHandlers with an idempotency key that is used again afte
     if (!first.ok || !later.ok) return;
     expect(later.value.payment.id).not.toBe(first.value.payment.id);
     expect(later.value.replayed).toBe(false);
-    expect(new Set(store.events.map((e) => e.id)).size).toBe(2);
+    expect(new Set(store.events.map((e) => e.id)).size).toBe(4);
   });
 });
 
@@ -193,16 +200,16 @@ describe('PaymentCommandHandlers replaying a command whose write happened (its a
   it('a create retried after a later capture answers what the create answered: requires_capture, its revision and position', async () => {
     const { store, handlers } = setup();
     const first = await handlers.create(input, keyed('create-1'));
-    expect(first).toMatchObject({ ok: true, value: { payment: { status: 'requires_capture', revision: '0' }, replayed: false } });
+    expect(first).toMatchObject({ ok: true, value: { payment: { status: 'requires_capture', revision: '1' }, replayed: false } });
     if (!first.ok) return;
     const capture = await handlers.capture(first.value.payment.id, 1_500, keyed('capture-1'));
     expect(capture).toMatchObject({ ok: true, value: { payment: { status: 'succeeded', amountCaptured: 1_500 } } });
 
     const retried = await handlers.create(input, keyed('create-1'));
     expect(retried).toEqual(replayOf(first));
-    expect(retried).toMatchObject({ value: { payment: { status: 'requires_capture', amountCapturable: 5_000, amountCaptured: 0, revision: '0' } } });
-    expect(retried.ok && retried.value.position).toEqual(store.events[0]?.position);
-    expect(store.events.map((e) => e.type)).toEqual(['PaymentAuthorized', 'PaymentCaptured']);
+    expect(retried).toMatchObject({ value: { payment: { status: 'requires_capture', amountCapturable: 5_000, amountCaptured: 0, revision: '1' } } });
+    expect(retried.ok && retried.value.position).toEqual(store.events[1]?.position);
+    expect(store.events.map((e) => e.type)).toEqual(['PaymentRequested', 'PaymentAuthorized', 'PaymentCaptureRequested', 'PaymentCaptured']);
   });
 
   it('a create retried after someone else canceled the payment still answers requires_capture', async () => {
@@ -213,26 +220,26 @@ describe('PaymentCommandHandlers replaying a command whose write happened (its a
     expect(await handlers.create(input, keyed('create-2'))).toEqual(replayOf(first));
   });
 
-  it('an automatic-capture create replays both of its events (revision 1), not less', async () => {
+  it('an automatic-capture create replays both of its outcome events (revision 2), not less', async () => {
     const { store, handlers } = setup();
     const first = await handlers.create({ ...input, captureMethod: 'automatic' }, keyed('create-3'));
-    expect(first).toMatchObject({ ok: true, value: { payment: { status: 'succeeded', revision: '1' } } });
+    expect(first).toMatchObject({ ok: true, value: { payment: { status: 'succeeded', revision: '2' } } });
     expect(await handlers.create({ ...input, captureMethod: 'automatic' }, keyed('create-3'))).toEqual(replayOf(first));
-    expect(store.events).toHaveLength(2);
+    expect(store.events).toHaveLength(3);
   });
 
   it('a capture and a cancel retried with their keys answer what they answered, and append nothing', async () => {
     const { store, handlers } = setup();
     const a = await created(handlers);
     const capture = await handlers.capture(a.payment.id, 2_000, keyed('capture-2'));
-    expect(capture).toMatchObject({ ok: true, value: { payment: { status: 'succeeded', revision: '1' }, replayed: false } });
+    expect(capture).toMatchObject({ ok: true, value: { payment: { status: 'succeeded', revision: '3' }, replayed: false } });
     expect(await handlers.capture(a.payment.id, 2_000, keyed('capture-2'))).toEqual(replayOf(capture));
 
     const b = await created(handlers);
     const cancel = await handlers.cancel(b.payment.id, 'abandoned', keyed('cancel-1'));
     expect(cancel).toMatchObject({ ok: true, value: { payment: { status: 'canceled', cancellationReason: 'abandoned' } } });
     expect(await handlers.cancel(b.payment.id, 'abandoned', keyed('cancel-1'))).toEqual(replayOf(cancel));
-    expect(store.events).toHaveLength(4);
+    expect(store.events).toHaveLength(8);
   });
 });
 

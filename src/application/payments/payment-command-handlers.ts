@@ -1,5 +1,5 @@
 import type { CancellationReason, PaymentCommand, PaymentEvent, PaymentRequest } from '../../domain/payment/index.js';
-import { decide, fold, paymentDetails } from '../../domain/payment/index.js';
+import { decide, fold, initialState } from '../../domain/payment/index.js';
 import { CURRENT_SCHEMA_VERSION } from '../../domain/payment/upcast.js';
 import { isPaymentId, paymentStream, toPaymentId } from '../../domain/ids.js';
 import type { PaymentId } from '../../domain/ids.js';
@@ -9,14 +9,14 @@ import type { CommandContext } from '../command-context.js';
 import { commandMetadata, idempotencySeed } from '../command-context.js';
 import type { Clock } from '../ports/clock.js';
 import type { EventStore, ExpectedRevision, NewEvent } from '../ports/event-store.js';
-import { WrongExpectedVersion, streamRevision } from '../ports/event-store.js';
+import { WrongExpectedVersion } from '../ports/event-store.js';
 import type { IdGenerator } from '../ports/id-generator.js';
 import type { PaymentProvider } from '../ports/payment-provider.js';
-import { ProviderUnavailable } from '../ports/payment-provider.js';
 import type { PaymentCommandError } from './payment-command-errors.js';
+import type { PendingRequest, PaymentRequestEvent } from './payment-intents.js';
+import { PaymentIntents, isPaymentRequestEventType, pendingRequestOf } from './payment-intents.js';
 import type { LoadedPayment, WrittenPayment } from './payment-stream.js';
-import { asWrittenBy, assertExists, loadPayment } from './payment-stream.js';
-import { toPaymentView } from './payment-view.js';
+import { asWrittenBy, loadPayment } from './payment-stream.js';
 
 
 export type CreatePaymentInput = PaymentRequest;
@@ -47,18 +47,26 @@ export interface PaymentCommandOptions {
 }
 
 /**
- * Runs payment commands: load the stream, decide, talk to the provider, append with the
- * revision we decided on. A conflict with a concurrent writer is retried (bounded) unless
- * the caller pinned the revision.
+ * Runs payment commands, intent first (payment-intents.ts): load the stream, decide, append
+ * the request (PaymentRequested, PaymentCaptureRequested, PaymentCancelRequested) with the
+ * revision we decided on, ask the processor with the key the request names, append the
+ * outcome. A conflict with a concurrent writer is retried (bounded) unless the caller pinned
+ * the revision. A retry under the same Idempotency-Key that finds its request pending
+ * completes it (same processor key, so the same answer); one that finds the outcome answers
+ * what the first call answered.
  */
 export class PaymentCommandHandlers {
+  private readonly intents: PaymentIntents;
+
   constructor(
     private readonly store: EventStore,
-    private readonly provider: PaymentProvider,
+    provider: PaymentProvider,
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
     private readonly options: PaymentCommandOptions = { maxAttempts: 5 },
-  ) {}
+  ) {
+    this.intents = new PaymentIntents(store, provider, clock, ids);
+  }
 
   async create(input: CreatePaymentInput, ctx: CommandContext): Promise<PaymentCommandResult> {
     if (ctx.customerScope && ctx.customerScope !== input.customerId) return err({ code: 'customer_forbidden', customerId: input.customerId });
@@ -68,34 +76,25 @@ export class PaymentCommandHandlers {
 
     // A key's first attempt cannot find a write of its own: no read needed.
     if (seed && ctx.idempotency?.firstAttempt !== true) {
-      const replay = await this.replayIfWritten(stream, seed, 'create');
-      if (replay) return replay;
+      const loaded = await loadPayment(this.store, stream);
+      const resumed = await this.resume(loaded, seed, 'create', ctx);
+      if (resumed) return resumed;
+      if (loaded.state.exists) return err({ code: 'payment_already_exists', paymentId });
     }
 
-    let authorization;
-    try {
-      authorization = await this.provider.authorize({
-        ...paymentDetails(paymentId, input),
-        idempotencyKey: seed ? `create:${paymentId}` : `create:${paymentId}:${this.ids.uuid()}`,
-      });
-    } catch (error) {
-      if (error instanceof ProviderUnavailable) return err({ code: 'provider_unavailable', message: error.message });
-      throw error;
-    }
-    if (authorization.status === 'invalid_request') {
-      return err({ code: 'provider_invalid_request', param: authorization.param, message: authorization.message });
-    }
-    const command: PaymentCommand = { ...input, type: 'CreatePayment', paymentId, authorization };
-    const decision = decide({ exists: false }, command);
+    // Keyless: a key of its own, recorded in the request, so the completer asks with it too.
+    const providerKey = seed ? `create:${paymentId}` : `create:${paymentId}:${this.ids.uuid()}`;
+    const decision = decide(initialState, { ...input, type: 'RequestPayment', paymentId, providerKey });
     if (!decision.ok) return decision;
+    const empty: LoadedPayment = { state: initialState, revision: undefined, createdAt: undefined, updatedAt: undefined, lastPosition: undefined, recorded: [] };
     try {
-      return ok(await this.write(stream, { state: { exists: false }, revision: undefined }, decision.value, 'no_stream', ctx, seed, 'create'));
+      return await this.request(stream, empty, decision.value, 'no_stream', ctx, seed, 'create');
     } catch (error) {
       if (!(error instanceof WrongExpectedVersion)) throw error;
       // Someone wrote this stream first: either our own earlier attempt (same key) or an id collision.
       if (seed) {
-        const replay = await this.replayIfWritten(stream, seed, 'create');
-        if (replay) return replay;
+        const resumed = await this.resume(await loadPayment(this.store, stream), seed, 'create', ctx);
+        if (resumed) return resumed;
       }
       return err({ code: 'payment_already_exists', paymentId });
     }
@@ -104,39 +103,16 @@ export class PaymentCommandHandlers {
   async capture(paymentId: string, amount: number | undefined, ctx: CommandContext): Promise<PaymentCommandResult> {
     // Not an id this service issues: no payment can have it.
     if (!isPaymentId(paymentId)) return err({ code: 'payment_not_found', paymentId });
-    return this.change(paymentId, { type: 'CapturePayment', paymentId, amount }, 'capture', ctx, async (state, events) => {
-      const captured = events.find((e) => e.type === 'PaymentCaptured');
-      if (!captured || !state.providerPaymentId) return undefined;
-      return this.provider.capture({
-        providerPaymentId: state.providerPaymentId,
-        amount: captured.data.amount,
-        currency: captured.data.currency,
-        // Bound to the amount: a retry with another amount after a lost append must reach the
-        // processor as a different request (which it refuses), not replay the first one.
-        idempotencyKey: `capture:${paymentId}:${captured.data.amount}`,
-      });
-    });
+    return this.change(paymentId, { type: 'RequestCapture', paymentId, amount }, 'capture', ctx);
   }
 
   async cancel(paymentId: string, reason: CancellationReason | null, ctx: CommandContext): Promise<PaymentCommandResult> {
     if (!isPaymentId(paymentId)) return err({ code: 'payment_not_found', paymentId });
-    return this.change(paymentId, { type: 'CancelPayment', paymentId, reason }, 'cancel', ctx, async (state) => {
-      if (!state.providerPaymentId) return undefined;
-      return this.provider.cancel({ providerPaymentId: state.providerPaymentId, reason, idempotencyKey: `cancel:${paymentId}` });
-    });
+    return this.change(paymentId, { type: 'RequestCancel', paymentId, reason }, 'cancel', ctx);
   }
 
-  /** Load, decide, tell the provider, append; retried on a conflict unless If-Match pinned the revision. */
-  private async change(
-    paymentId: PaymentId,
-    command: PaymentCommand,
-    name: string,
-    ctx: CommandContext,
-    tellProvider: (
-      state: ReturnType<typeof assertExists>,
-      events: readonly PaymentEvent[],
-    ) => Promise<{ status: 'ok' } | { status: 'failed'; code: string; message: string } | undefined>,
-  ): Promise<PaymentCommandResult> {
+  /** Load, decide, append the request, complete it; retried on a conflict unless If-Match pinned the revision. */
+  private async change(paymentId: PaymentId, command: PaymentCommand, name: string, ctx: CommandContext): Promise<PaymentCommandResult> {
     const stream = paymentStream(paymentId);
     const seed = idempotencySeed(ctx);
     const attempts = ctx.expectedRevision === undefined ? this.options.maxAttempts : 1;
@@ -145,23 +121,15 @@ export class PaymentCommandHandlers {
       if (ctx.customerScope && loaded.state.exists && loaded.state.customerId !== ctx.customerScope) {
         return err({ code: 'payment_not_found', paymentId });
       }
-      const replay = seed === undefined ? undefined : this.writtenBefore(loaded, seed, name);
-      if (replay) return replay;
+      const resumed = seed === undefined ? undefined : await this.resume(loaded, seed, name, ctx);
+      if (resumed) return resumed;
       if (ctx.expectedRevision !== undefined && loaded.revision !== undefined && loaded.revision !== ctx.expectedRevision) {
         return err({ code: 'revision_mismatch', expected: ctx.expectedRevision.toString(), actual: loaded.revision.toString() });
       }
       const decision = decide(loaded.state, command);
       if (!decision.ok) return decision;
-      let told;
       try {
-        told = await tellProvider(assertExists(loaded.state), decision.value);
-      } catch (error) {
-        if (error instanceof ProviderUnavailable) return err({ code: 'provider_unavailable', message: error.message });
-        throw error;
-      }
-      if (told?.status === 'failed') return err({ code: 'provider_failed', providerCode: told.code, message: told.message });
-      try {
-        return ok(await this.write(stream, loaded, decision.value, loaded.revision ?? 'no_stream', ctx, seed, name));
+        return await this.request(stream, loaded, decision.value, loaded.revision ?? 'no_stream', ctx, seed, name);
       } catch (error) {
         if (!(error instanceof WrongExpectedVersion)) throw error;
         if (ctx.expectedRevision !== undefined) {
@@ -172,56 +140,87 @@ export class PaymentCommandHandlers {
     return err({ code: 'concurrency_conflict', attempts });
   }
 
-  private async write(
+  /** Appends the request event, then completes it: asks the processor and appends the outcome. */
+  private async request(
     stream: string,
-    before: Pick<LoadedPayment, 'state' | 'revision'> & Partial<LoadedPayment>,
+    before: LoadedPayment,
     events: readonly PaymentEvent[],
     expected: ExpectedRevision,
     ctx: CommandContext,
     seed: string | undefined,
     name: string,
-  ): Promise<PaymentCommandSuccess> {
+  ): Promise<PaymentCommandResult> {
+    const [requested] = events;
+    if (events.length !== 1 || !requested || !isPaymentRequestEventType(requested.type)) {
+      throw new Error(`stream ${stream}: a ${name} decides one request event, not ${events.map((e) => e.type).join(', ')}`);
+    }
     const occurredAt = this.clock.now().toISOString();
-    const newEvents: NewEvent[] = events.map((e, i) => ({
-      id: seed ? this.eventId(seed, name, i) : this.ids.uuid(),
-      type: e.type,
-      data: e.data,
+    const newEvent: NewEvent = {
+      id: seed ? this.eventId(seed, name, 0) : this.ids.uuid(),
+      type: requested.type,
+      data: requested.data,
       metadata: commandMetadata(ctx, occurredAt, CURRENT_SCHEMA_VERSION),
-    }));
-    const state = assertExists(fold(events, before.state));
-    // What we answer if the append goes as decided; the key's record rides with the events.
-    const decided = typeof expected === 'bigint' ? expected + BigInt(events.length) : expected === 'no_stream' ? BigInt(events.length - 1) : undefined;
-    const prospective = decided === undefined ? undefined : { payment: toPaymentView(state, decided, before.createdAt ?? occurredAt, occurredAt), revision: streamRevision(decided) };
-    const record = prospective && ctx.idempotency?.recordPaymentAnswer?.(prospective);
-    const appended = await this.store.append(stream, newEvents, expected, record ? { recordOutcome: record } : undefined);
+    };
+    const appended = await this.store.append(stream, [newEvent], expected);
     if (appended.replayed && seed !== undefined) {
-      // An earlier attempt with this key wrote these very events while we were deciding (it
-      // raced us, or its statement outlived its client's timeout): answer what it wrote, not
-      // what our own clock and state would say.
-      const replay = await this.replayIfWritten(stream, seed, name);
-      if (replay?.ok) return replay.value;
+      // An earlier attempt with this key wrote this very request while we were deciding: carry on from the log.
+      const resumed = await this.resume(await loadPayment(this.store, stream), seed, name, ctx);
+      if (resumed) return resumed;
       throw new Error(`stream ${stream}: the store recognised a re-append that the stream does not show`);
     }
-    if (prospective && appended.nextExpectedRevision !== prospective.revision) {
-      throw new Error(`stream ${stream}: appended at revision ${appended.nextExpectedRevision}, decided at ${prospective.revision}`);
-    }
-    const revision = appended.nextExpectedRevision;
-    return {
-      payment: prospective?.payment ?? toPaymentView(state, revision, before.createdAt ?? occurredAt, occurredAt),
-      revision,
+    // The stream as the request left it, without reading it back: the fold, the revision and the event.
+    const recorded = {
+      ...newEvent,
+      streamId: stream,
+      revision: appended.nextExpectedRevision,
       position: appended.position,
-      replayed: false,
-      ...(appended.outcomeRecorded === true ? { outcomeRecorded: true } : {}),
+      recordedAt: new Date(occurredAt),
     };
+    const after: LoadedPayment = {
+      state: fold(events, before.state),
+      revision: appended.nextExpectedRevision,
+      createdAt: before.createdAt ?? occurredAt,
+      updatedAt: occurredAt,
+      lastPosition: appended.position,
+      recorded: [...before.recorded, recorded],
+    };
+    return this.complete(after, { recorded, event: requested as PaymentRequestEvent }, ctx);
   }
 
-  private async replayIfWritten(stream: string, seed: string, name: string): Promise<PaymentCommandResult | undefined> {
-    return this.writtenBefore(await loadPayment(this.store, stream), seed, name);
+  private async complete(loaded: LoadedPayment, request: PendingRequest, ctx: CommandContext): Promise<PaymentCommandResult> {
+    const completed = await this.intents.complete(loaded, request, { ctx });
+    switch (completed.kind) {
+      case 'answered':
+        return completed.answer;
+      case 'unavailable':
+        // The request stays pending: a retry with the same key, or the completer, finishes it.
+        return err({ code: 'provider_unavailable', message: completed.message });
+      case 'not_pending':
+        return err({ code: 'no_operation_pending', paymentId: request.event.data.paymentId, operation: operationOf(request.event) });
+    }
   }
 
   /**
-   * An earlier call with this key wrote already (then crashed, or its answer was not kept):
-   * answer what it answered, from the stream as its write left it, not as it is now.
+   * What an earlier call with this key wrote, carried on: its outcome's answer when the
+   * outcome is there, the completion of its request when it is still pending, or (a write
+   * from before intents) the answer that write gave. Undefined when the key wrote nothing.
+   */
+  private async resume(loaded: LoadedPayment, seed: string, name: string, ctx: CommandContext): Promise<PaymentCommandResult | undefined> {
+    const first = loaded.recorded.find((e) => e.id === this.eventId(seed, name, 0));
+    if (!first) return undefined;
+    if (!isPaymentRequestEventType(first.type)) return this.writtenBefore(loaded, seed, name);
+    const answered = this.intents.recordedAnswer(loaded, first.id);
+    if (answered) return answered;
+    const pending = pendingRequestOf(loaded);
+    if (pending?.recorded.id !== first.id) {
+      return err({ code: 'no_operation_pending', paymentId: loaded.state.exists ? loaded.state.paymentId : first.streamId, operation: name === 'create' ? 'create' : name === 'capture' ? 'capture' : 'cancel' });
+    }
+    return this.complete(loaded, pending, ctx);
+  }
+
+  /**
+   * An earlier call with this key wrote already, before intents existed (its write is the
+   * outcome itself): answer what it answered, from the stream as its write left it.
    */
   private writtenBefore(loaded: LoadedPayment, seed: string, name: string): PaymentCommandResult | undefined {
     const written = asWrittenBy(loaded, (index) => this.eventId(seed, name, index));
@@ -232,3 +231,6 @@ export class PaymentCommandHandlers {
     return this.ids.uuidFrom(`${seed}\u0000${command}\u0000${index}`);
   }
 }
+
+const operationOf = (event: PaymentRequestEvent): 'create' | 'capture' | 'cancel' =>
+  event.type === 'PaymentRequested' ? 'create' : event.type === 'PaymentCaptureRequested' ? 'capture' : 'cancel';
