@@ -62,6 +62,12 @@ export const configSchema = z.object({
   ).default([1, 3, 5]),
   /** What spent dunning does to the subscription. */
   BILLING_AFTER_DUNNING: z.enum(['cancel', 'mark_unpaid']).default('cancel'),
+  /**
+   * How old a pending payment request (intent first) must be before the completer asks the
+   * processor in its place. Longer than a command can take (HTTP_REQUEST_TIMEOUT_MS, and
+   * STRIPE_TIMEOUT_MS times its retries), so it does not race the command still finishing it.
+   */
+  PAYMENT_INTENT_GRACE_MS: positiveInt.min(1_000).max(86_400_000).default(120_000),
   HTTP_BODY_LIMIT_BYTES: positiveInt.max(10 * 1024 * 1024).default(64 * 1024),
   HTTP_REQUEST_TIMEOUT_MS: positiveInt.max(120_000).default(10_000),
   SHUTDOWN_GRACE_MS: positiveInt.max(120_000).default(10_000),

@@ -21,6 +21,10 @@ import { ledgerProjection } from '../../projections/ledger/ledger-projection.js'
 import { SqlPaymentQueries } from '../../projections/payments/payment-queries.js';
 import { paymentsProjection } from '../../projections/payments/payments-projection.js';
 import { SqlRefundWorkQueue, refundWorkProjection } from '../../projections/refund-work/refund-work-projection.js';
+import { DEFAULT_PAYMENT_INTENT_COMPLETER_OPTIONS, PaymentIntentCompleter } from '../../application/payments/payment-intent-completer.js';
+import { PaymentIntents } from '../../application/payments/payment-intents.js';
+import { PaymentIntentCompleterRunner } from '../../projections/payment-intents/payment-intent-completer-runner.js';
+import { SqlPaymentIntentQueue, paymentIntentsProjection } from '../../projections/payment-intents/payment-intents-projection.js';
 import { ProjectionRebuilder } from '../../projections/rebuild.js';
 import { SqlRefundQueries } from '../../projections/refunds/refund-queries.js';
 import { refundsProjection } from '../../projections/refunds/refunds-projection.js';
@@ -157,6 +161,19 @@ function refundProcessTask(
   };
 }
 
+/** The payment intent completer (application/payments/payment-intent-completer.ts) under its lease. */
+function paymentIntentCompleterRunner(ctx: { get: Container['get'] }, config: Config, pool: pg.Pool, instanceId: string, logger: Logger): PaymentIntentCompleterRunner {
+  const intents = new PaymentIntents(ctx.get(TOKENS.EventStore), ctx.get(TOKENS.PaymentProvider), ctx.get(TOKENS.Clock), ctx.get(TOKENS.IdGenerator));
+  const completerLogger = logger.child({ component: 'payment-intent-completer' });
+  const completer = new PaymentIntentCompleter(
+    intents,
+    new SqlPaymentIntentQueue(sqlExecutor(pool)),
+    { ...DEFAULT_PAYMENT_INTENT_COMPLETER_OPTIONS, graceMs: config.PAYMENT_INTENT_GRACE_MS },
+    completerLogger,
+  );
+  return new PaymentIntentCompleterRunner({ completer, leases: ctx.get(TOKENS.ProjectionStore) }, { instanceId, logger: completerLogger });
+}
+
 /**
  * The one place that decides which adapter serves which port and wires everything the
  * service runs: the HTTP app and server, Socket.IO, and the background tasks. Nothing is
@@ -244,7 +261,7 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
       { instanceId, tickMs: config.BILLING_TICK_MS, logger: logger.child({ component: 'billing-clock' }) },
     ))
     .inSingletonScope();
-  c.bind(TOKENS.Projections).toConstantValue([paymentsProjection, refundsProjection, refundWorkProjection(), ledgerProjection, reportsProjection, activityRealtimeProjection, billingProjection, subscriptionMetricsProjection]);
+  c.bind(TOKENS.Projections).toConstantValue([paymentsProjection, refundsProjection, refundWorkProjection(), ledgerProjection, reportsProjection, activityRealtimeProjection, billingProjection, subscriptionMetricsProjection, paymentIntentsProjection]);
   c.bind(TOKENS.PaymentQueries).toDynamicValue(() => new SqlPaymentQueries(sqlExecutor(pool))).inSingletonScope();
   c.bind(TOKENS.RefundQueries).toDynamicValue(() => new SqlRefundQueries(sqlExecutor(pool))).inSingletonScope();
   c.bind(TOKENS.LedgerQueries).toDynamicValue(() => new SqlLedgerQueries(sqlExecutor(pool))).inSingletonScope();
@@ -390,7 +407,10 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
         const activityRunner = ctx.get(TOKENS.ActivityFeedRunner);
         const billingProcess = ctx.get(TOKENS.BillingProcessRunner);
         const billingClock = ctx.get(TOKENS.BillingClockRunner);
+        // Payments intent first: the leased completer finishes requests their commands did not.
+        const intentCompleter = paymentIntentCompleterRunner(ctx, config, pool, instanceId, logger);
         tasks.push(
+          { name: 'payment-intent-completer', start: () => intentCompleter.start(), stop: () => intentCompleter.stop() },
           { name: 'projections', start: () => runner.start(), stop: () => runner.stop() },
           refundProcessTask(ctx.get(TOKENS.EventStore), ctx.get(TOKENS.PaymentProvider), ctx.get(TOKENS.Clock), ctx.get(TOKENS.IdGenerator), pool, logger),
           { name: 'activity-feed', start: () => activityRunner.start(), stop: () => activityRunner.stop() },

@@ -92,6 +92,12 @@ function paymentRecord(base: Base, event: PaymentEvent): ActivityRecord | undefi
     case 'PaymentRefundReleased':
       // The refund's own events tell the customer's story; the payment's bookkeeping of them does not.
       return undefined;
+    case 'PaymentRequested':
+    case 'PaymentCaptureRequested':
+    case 'PaymentCancelRequested':
+    case 'PaymentOperationRefused':
+      // Intent first: a request is our bookkeeping before asking the processor; its outcome makes the entry.
+      return undefined;
   }
 }
 
