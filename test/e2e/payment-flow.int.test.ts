@@ -10,7 +10,7 @@ interface Change {
   topic: string;
   type: string;
   position: string;
-  data: { id: string; status: string; amountCaptured: number };
+  data: { id: string; status: string; amountCaptured: number; pendingOperation?: unknown };
 }
 
 let db: TestDatabase;
@@ -76,7 +76,7 @@ describe('one-time payment, end to end over HTTP and Socket.IO', () => {
     expect(created.status).toBe(201);
     const payment = (await created.json()) as { id: string; status: string };
     expect(payment.status).toBe('requires_capture');
-    expect(created.headers.get('etag')).toBe('"0"');
+    expect(created.headers.get('etag')).toBe('"1"');
     const createdAt = created.headers.get('ledger-position');
     expect(createdAt).toMatch(/^\d+\.\d+$/);
 
@@ -85,23 +85,25 @@ describe('one-time payment, end to end over HTTP and Socket.IO', () => {
     // Subscribing with `since` = the create's position: only what came after it.
     expect(await subscribe(paymentSocket, { topics: [`payment:${payment.id}`], since: createdAt! })).toEqual({ ok: true });
 
-    const captured = await post(`/v1/payments/${payment.id}/capture`, { amount: 10_000 }, { 'if-match': '"0"' });
+    const captured = await post(`/v1/payments/${payment.id}/capture`, { amount: 10_000 }, { 'if-match': '"1"' });
     expect(captured.status).toBe(200);
     const position = captured.headers.get('ledger-position')!;
     expect(await captured.json()).toMatchObject({ status: 'succeeded', amountCaptured: 10_000, amountReleased: 2_345 });
 
     const read = await get(`/v1/payments/${payment.id}?minPosition=${position}`);
     expect(read.status).toBe(200);
-    expect(await read.json()).toMatchObject({ id: payment.id, status: 'succeeded', amountCaptured: 10_000, amountCapturable: 0, revision: '1' });
-    expect(read.headers.get('etag')).toBe('"1"');
+    expect(await read.json()).toMatchObject({ id: payment.id, status: 'succeeded', amountCaptured: 10_000, amountCapturable: 0, revision: '3' });
+    expect(read.headers.get('etag')).toBe('"3"');
 
     const change = await until(() => paymentChanges.find((c) => c.data.status === 'succeeded'));
     expect(change).toMatchObject({ topic: `payment:${payment.id}`, type: 'payment.updated', position, data: { id: payment.id, amountCaptured: 10_000 } });
-    expect(paymentChanges.map((c) => c.position)).toEqual([position]);
+    // Intent first: the capture's request, then its outcome.
+    expect(paymentChanges.map((c) => c.data.pendingOperation)).toEqual([{ operation: 'capture', amount: 10_000 }, null]);
+    expect(paymentChanges.at(-1)?.position).toEqual(position);
 
-    // The customer topic saw both changes, in order.
-    await until(() => (customerChanges.length >= 2 ? customerChanges : undefined));
-    expect(customerChanges.map((c) => c.data.status)).toEqual(['requires_capture', 'succeeded']);
+    // The customer topic saw every change, in order: the request (processing), the authorization, the capture's request and outcome.
+    await until(() => (customerChanges.length >= 4 ? customerChanges : undefined));
+    expect(customerChanges.map((c) => c.data.status)).toEqual(['processing', 'requires_capture', 'requires_capture', 'succeeded']);
 
     const list = await get(`/v1/payments?customerId=cus_e2e&minPosition=${position}`);
     expect(((await list.json()) as { data: { id: string }[] }).data.map((p) => p.id)).toEqual([payment.id]);
@@ -124,14 +126,15 @@ describe('one-time payment, end to end over HTTP and Socket.IO', () => {
     const changes = collect(socket);
     expect(await subscribe(socket, { topics: ['customer:cus_late'], since: before })).toEqual({ ok: true });
     // The backlog is delivered before the ack.
-    expect(changes.map((c) => c.position)).toEqual([after, last]);
-    expect(changes.map((c) => c.data.status)).toEqual(['canceled', 'failed']);
+    // Intent first: each command's request, then its outcome.
+    expect(changes.map((c) => c.data.status)).toEqual(['requires_capture', 'canceled', 'processing', 'failed']);
+    expect([changes[1]?.position, changes[3]?.position]).toEqual([after, last]);
   });
 
   it('reports every projection healthy after the flow', async () => {
     const res = await get(`/v1/admin/projections`);
     const body = (await res.json()) as { data: { name: string; status: string; error: string | null }[] };
-    expect(body.data.map((p) => p.name)).toEqual(['activity_realtime', 'billing', 'billing_process', 'ledger', 'payments', 'refund_work', 'refunds', 'reports', 'subscription_metrics']);
+    expect(body.data.map((p) => p.name)).toEqual(['activity_realtime', 'billing', 'billing_process', 'ledger', 'payment_intents', 'payments', 'refund_work', 'refunds', 'reports', 'subscription_metrics']);
     expect(body.data.filter((p) => p.error !== null)).toEqual([]);
   });
 });

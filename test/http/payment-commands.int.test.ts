@@ -38,10 +38,12 @@ describe('POST /v1/payments', () => {
       description: 'Order #1',
       metadata: { orderId: '1' },
       failure: null,
-      revision: '1',
+      pendingOperation: null,
+      // Intent first: PaymentRequested (0), PaymentAuthorized (1), PaymentCaptured (2).
+      revision: '2',
     });
     expect(res.payment.id).toMatch(/^pay_[0-9A-HJKMNP-TV-Z]{26}$/);
-    expect(res.headers.get('etag')).toBe('"1"');
+    expect(res.headers.get('etag')).toBe('"2"');
     expect(parsePosition(res.headers.get('ledger-position') ?? '')).toBeDefined();
     expect(res.headers.get('location')).toBe(`/v1/payments/${res.payment.id}`);
     expect(res.headers.get('x-request-id')).toBe('req-create-1');
@@ -49,16 +51,17 @@ describe('POST /v1/payments', () => {
 
     // The request id became the events' correlation id.
     const stream = await h.store.readStream(`payment-${res.payment.id}`);
-    expect(stream.events.map((e) => e.metadata.correlationId)).toEqual(['req-create-1', 'req-create-1']);
+    expect(stream.events.map((e) => e.type)).toEqual(['PaymentRequested', 'PaymentAuthorized', 'PaymentCaptured']);
+    expect(stream.events.map((e) => e.metadata.correlationId)).toEqual(['req-create-1', 'req-create-1', 'req-create-1']);
     // The authenticated principal is the actor (the harness's admin token: sub test-admin).
     expect(stream.events[0]!.metadata.actor).toBe('jwt:test-admin');
   });
 
-  it('a manual-capture payment is authorized only: requires_capture, revision 0', async () => {
+  it('a manual-capture payment is authorized only: requires_capture, revision 1 (its request, then its authorization)', async () => {
     const res = await h.request('POST', '/v1/payments', { body: createBody({ captureMethod: 'manual' }) });
     expect(res.status).toBe(201);
-    expect(res.payment).toMatchObject({ status: 'requires_capture', amountCapturable: 1999, amountCaptured: 0, revision: '0' });
-    expect(res.headers.get('etag')).toBe('"0"');
+    expect(res.payment).toMatchObject({ status: 'requires_capture', amountCapturable: 1999, amountCaptured: 0, revision: '1' });
+    expect(res.headers.get('etag')).toBe('"1"');
   });
 
   it('accepts zero-exponent and three-exponent currencies in their own minor units', async () => {
@@ -77,11 +80,11 @@ describe('POST /v1/payments', () => {
       amountCaptured: 0,
       failure: { code: 'card_declined', declineCode: 'insufficient_funds', message: 'Your card has insufficient funds.' },
     });
-    expect(res.headers.get('etag')).toBe('"0"');
+    expect(res.headers.get('etag')).toBe('"1"');
     expect(res.headers.get('ledger-position')).toMatch(/^\d+\.\d+$/);
   });
 
-  it('an unknown payment method is 422 naming the field, and writes nothing', async () => {
+  it('an unknown payment method is 422 naming the field; its request ends as a failed payment (intent first)', async () => {
     const before = await h.countEvents();
     const res = await h.request('POST', '/v1/payments', { body: createBody({ paymentMethod: 'pm_card_nonsense' }) });
     expect(res.status).toBe(422);
@@ -93,7 +96,8 @@ describe('POST /v1/payments', () => {
       instance: '/v1/payments',
       errors: [{ path: 'paymentMethod' }],
     });
-    expect(await h.countEvents()).toBe(before);
+    // The request was in the log before the processor refused it: it ends, it does not vanish.
+    expect(await h.countEvents()).toBe(before + 2);
   });
 });
 
@@ -102,8 +106,8 @@ describe('capture and cancel', () => {
     const p = await createManual();
     const res = await h.request('POST', `/v1/payments/${p.id}/capture`, { body: { amount: 3000 } });
     expect(res.status).toBe(200);
-    expect(res.payment).toMatchObject({ status: 'succeeded', amountCaptured: 3000, amountReleased: 2000, amountCapturable: 0, revision: '1' });
-    expect(res.headers.get('etag')).toBe('"1"');
+    expect(res.payment).toMatchObject({ status: 'succeeded', amountCaptured: 3000, amountReleased: 2000, amountCapturable: 0, revision: '3' });
+    expect(res.headers.get('etag')).toBe('"3"');
     expect(res.headers.get('ledger-position')).toMatch(/^\d+\.\d+$/);
     expect(res.headers.get('location')).toBeNull();
   });
@@ -127,7 +131,7 @@ describe('capture and cancel', () => {
     const withReason = await h.request('POST', `/v1/payments/${a.id}/cancel`, { body: { reason: 'requested_by_customer' } });
     expect(withReason.status).toBe(200);
     expect(withReason.payment).toMatchObject({ status: 'canceled', cancellationReason: 'requested_by_customer', amountReleased: 5000 });
-    expect(withReason.headers.get('etag')).toBe('"1"');
+    expect(withReason.headers.get('etag')).toBe('"3"');
 
     const b = await createManual();
     const bare = await h.request('POST', `/v1/payments/${b.id}/cancel`);
@@ -181,9 +185,9 @@ describe('capture and cancel', () => {
 describe('If-Match', () => {
   it('a matching If-Match applies the command', async () => {
     const p = await createManual();
-    const res = await h.request('POST', `/v1/payments/${p.id}/capture`, { headers: { 'if-match': '"0"' } });
+    const res = await h.request('POST', `/v1/payments/${p.id}/capture`, { headers: { 'if-match': '"1"' } });
     expect(res.status).toBe(200);
-    expect(res.headers.get('etag')).toBe('"1"');
+    expect(res.headers.get('etag')).toBe('"3"');
   });
 
   it('a stale If-Match is 412 with the current revision, and writes nothing', async () => {
@@ -191,7 +195,7 @@ describe('If-Match', () => {
     const before = await h.countEvents();
     const res = await h.request('POST', `/v1/payments/${p.id}/cancel`, { headers: { 'if-match': '"7"' } });
     expect(res.status).toBe(412);
-    expect(res.problem).toMatchObject({ code: 'revision_mismatch', expectedRevision: '7', currentRevision: '0' });
+    expect(res.problem).toMatchObject({ code: 'revision_mismatch', expectedRevision: '7', currentRevision: '1' });
     expect(await h.countEvents()).toBe(before);
   });
 
