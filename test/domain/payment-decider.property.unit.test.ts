@@ -23,12 +23,39 @@ const createArb = fc.record({
   }),
 );
 
-const followUpArb: fc.Arbitrary<PaymentCommand> = fc.oneof(
-  fc.record({ amount: fc.option(fc.integer({ min: -10, max: MAX_AMOUNT_MINOR + 10 }), { nil: undefined }) }).map(
-    ({ amount }): PaymentCommand => ({ type: 'CapturePayment', paymentId: PAYMENT_ID, amount }),
+const captureAmountArb = fc.option(fc.integer({ min: -10, max: MAX_AMOUNT_MINOR + 10 }), { nil: undefined });
+
+/** Intent first: requests, and the processor's answers to whatever may be pending, in any order. */
+const intentArb: fc.Arbitrary<PaymentCommand> = fc.oneof(
+  fc.record({ amount: amountArb, currency: currencyArb, captureMethod: fc.constantFrom('automatic' as const, 'manual' as const) }).map(
+    ({ amount, currency, captureMethod }): PaymentCommand => {
+      const { authorization: _authorization, type: _type, ...request } = createCommand({ amount: moneyOf(amount, currency), captureMethod });
+      return { ...request, type: 'RequestPayment', providerKey: `create:${PAYMENT_ID}` };
+    },
   ),
+  captureAmountArb.map((amount): PaymentCommand => ({ type: 'RequestCapture', paymentId: PAYMENT_ID, amount })),
+  fc.constant<PaymentCommand>({ type: 'RequestCancel', paymentId: PAYMENT_ID, reason: 'duplicate' }),
+  fc.constantFrom<PaymentCommand>(
+    { type: 'RecordAuthorization', paymentId: PAYMENT_ID, authorization: { status: 'approved', providerPaymentId: 'pi_1' } },
+    { type: 'RecordAuthorization', paymentId: PAYMENT_ID, authorization: { status: 'declined', providerPaymentId: null, failureCode: 'card_declined', declineCode: null, message: 'declined' } },
+    { type: 'RecordAuthorization', paymentId: PAYMENT_ID, authorization: { status: 'invalid_request', param: 'paymentMethod', message: 'no such method' } },
+  ),
+  fc.record({ operation: fc.constantFrom('capture' as const, 'cancel' as const), ok: fc.boolean() }).map(
+    ({ operation, ok }): PaymentCommand => ({
+      type: 'RecordOperationOutcome',
+      paymentId: PAYMENT_ID,
+      operation,
+      outcome: ok ? { status: 'ok' } : { status: 'failed', code: 'processor_refused', message: 'refused' },
+    }),
+  ),
+);
+
+const followUpArb: fc.Arbitrary<PaymentCommand> = fc.oneof(
+  captureAmountArb.map((amount): PaymentCommand => ({ type: 'CapturePayment', paymentId: PAYMENT_ID, amount })),
   fc.constant<PaymentCommand>({ type: 'CancelPayment', paymentId: PAYMENT_ID, reason: null }),
   createArb,
+  intentArb,
+  intentArb,
 );
 
 /** Runs a command sequence, keeping the events of every accepted decision. */
@@ -46,7 +73,10 @@ function run(commands: PaymentCommand[]): { events: PaymentEvent[]; states: Paym
   return { events, states };
 }
 
-const scenarioArb = fc.tuple(createArb, fc.array(followUpArb, { maxLength: 8 })).map(([c, rest]) => [c, ...rest]);
+/** Starts like a stream from before intents (a one-step create) or like one written since (a request). */
+const scenarioArb = fc.tuple(fc.oneof(createArb, intentArb), fc.array(followUpArb, { maxLength: 10 })).map(([c, rest]) => [c, ...rest]);
+
+const REQUEST_TYPES: readonly string[] = ['PaymentRequested', 'PaymentCaptureRequested', 'PaymentCancelRequested'];
 
 describe('Payment decider properties', () => {
   it('never captures more than was authorized, and captured + released never exceeds the amount', () => {
@@ -89,6 +119,43 @@ describe('Payment decider properties', () => {
       fc.property(scenarioArb, (commands) => {
         const s = fold(run(commands).events);
         if (s.exists && (s.status === 'succeeded' || s.status === 'canceled')) expect(s.amountCaptured + s.amountReleased).toBe(s.amount);
+      }),
+    );
+  });
+
+  it('one request at a time: between a request and its outcome no other request (nor a one-step capture or cancel) is accepted', () => {
+    fc.assert(
+      fc.property(scenarioArb, (commands) => {
+        const { events, states } = run(commands);
+        let open: string | undefined;
+        for (const event of events) {
+          if (REQUEST_TYPES.includes(event.type)) {
+            expect(open).toBeUndefined();
+            open = event.type;
+          } else if (open && event.type !== 'PaymentRefundReserved') {
+            open = undefined;
+          }
+        }
+        for (const s of states) {
+          if (!s.exists) continue;
+          // processing means exactly: the create is still with the processor.
+          expect(s.status === 'processing').toBe(s.pendingOperation?.operation === 'create');
+          if (s.pendingOperation?.operation === 'capture') expect(s.pendingOperation.amount).toBeLessThanOrEqual(s.amountCapturable);
+        }
+      }),
+    );
+  });
+
+  it('a pending operation refuses every command that would reach the processor', () => {
+    fc.assert(
+      fc.property(scenarioArb, fc.array(followUpArb, { minLength: 1, maxLength: 5 }), (commands, later) => {
+        const state = fold(run(commands).events);
+        if (!state.exists || !state.pendingOperation) return;
+        for (const cmd of later) {
+          if (['CapturePayment', 'CancelPayment', 'RequestCapture', 'RequestCancel'].includes(cmd.type)) {
+            expect(decide(state, cmd)).toMatchObject({ ok: false, error: { code: 'payment_operation_pending' } });
+          }
+        }
       }),
     );
   });
