@@ -60,6 +60,8 @@ describe('the billing process manager', () => {
       'SubscriptionCreated',
       'InvoiceIssued',
       'InvoicePaymentAttempted',
+      // The charge, intent first: its request, then the processor's answer.
+      'PaymentRequested',
       'PaymentAuthorized',
       'PaymentCaptured',
       'InvoicePaid',
@@ -82,7 +84,7 @@ describe('the billing process manager', () => {
     const { store, subscriptions, drain } = setup();
     await subscriptions.create({ customerId: 'cus_1', price, paymentMethod: 'pm_card_chargeDeclinedInsufficientFunds', trialDays: null, metadata: {}, testClock: null }, ctx);
     await drain();
-    expect(types(store.events)).toEqual(['SubscriptionCreated', 'InvoiceIssued', 'InvoicePaymentAttempted', 'PaymentFailed', 'InvoicePaymentFailed']);
+    expect(types(store.events)).toEqual(['SubscriptionCreated', 'InvoiceIssued', 'InvoicePaymentAttempted', 'PaymentRequested', 'PaymentFailed', 'InvoicePaymentFailed']);
     expect(store.events.at(-1)?.data).toMatchObject({ failureCode: 'insufficient_funds', nextAttemptAt: '2026-02-01T09:00:00.000Z' });
   });
 
@@ -105,7 +107,7 @@ describe('the billing process manager', () => {
     const retried = await steps.execute({ kind: 'attempt_payment', invoiceId, attempt: 2, at: '2026-03-01T09:00:00.000Z' }, { actor: 'billing-clock', correlationId: 'tick', causationId: 'tick', seed: `retry:${invoiceId}:2`, at: new Date('2026-03-01T09:00:00.000Z') });
     expect(retried).toMatchObject({ kind: 'done', position: store.events.at(-1)?.position });
     await drain();
-    expect(types(store.events).slice(-5)).toEqual(['InvoicePaymentAttempted', 'PaymentAuthorized', 'PaymentCaptured', 'InvoicePaid', 'SubscriptionActivated']);
+    expect(types(store.events).slice(-6)).toEqual(['InvoicePaymentAttempted', 'PaymentRequested', 'PaymentAuthorized', 'PaymentCaptured', 'InvoicePaid', 'SubscriptionActivated']);
     // Two payments for the renewal invoice (one per attempt), one of them captured.
     const attempts = store.events.filter((e) => e.type === 'PaymentAuthorized' || e.type === 'PaymentFailed').filter((e) => (e.data as { metadata: { invoiceId?: string } }).metadata.invoiceId === invoiceId);
     expect(types(attempts)).toEqual(['PaymentFailed', 'PaymentAuthorized']);

@@ -51,7 +51,7 @@ describe('RefundCommandHandlers', () => {
     });
     if (!result.ok) return;
     expect(result.value.refund.id).toMatch(/^re_/);
-    expect((await payment()).map((e) => e.type)).toEqual(['PaymentAuthorized', 'PaymentCaptured', 'PaymentRefundReserved', 'PaymentRefundSettled']);
+    expect((await payment()).map((e) => e.type)).toEqual(['PaymentRequested', 'PaymentAuthorized', 'PaymentCaptured', 'PaymentRefundReserved', 'PaymentRefundSettled']);
     const refundEvents = (await store.readStream(`refund-${result.value.refund.id}`)).events;
     expect(refundEvents.map((e) => e.type)).toEqual(['RefundRequested', 'RefundSucceeded']);
     // Ledger-Position is the command's last write: the settlement on the payment.
@@ -93,7 +93,7 @@ describe('RefundCommandHandlers', () => {
   it('pm_card_refundFail: the refund answers pending and its amount stays reserved', async () => {
     const { refunds, paymentId, payment } = await setup('pm_card_refundFail');
     expect(await refunds.create(refundInput(paymentId, 2_500), ctx)).toMatchObject({ ok: true, value: { refund: { status: 'pending', revision: '0' } } });
-    expect((await payment()).map((e) => e.type)).toEqual(['PaymentAuthorized', 'PaymentCaptured', 'PaymentRefundReserved']);
+    expect((await payment()).map((e) => e.type)).toEqual(['PaymentRequested', 'PaymentAuthorized', 'PaymentCaptured', 'PaymentRefundReserved']);
     expect(await refunds.create(refundInput(paymentId, 7_501), ctx)).toMatchObject({ ok: false, error: { code: 'amount_exceeds_refundable', refundable: 7_500 } });
   });
 

@@ -47,22 +47,23 @@ describe('a keyed command whose outcome the key store could not record', () => {
     expect(rows).toHaveLength(1);
     const streamId = rows[0]!.stream_id;
     const id = streamId.slice('payment-'.length);
-    const [created] = (await h.store.readStream(streamId)).events;
+    // Intent first: the create's answer is its outcome, the event after its request.
+    const [, created] = (await h.store.readStream(streamId)).events;
 
     const capture = await h.request('POST', `/v1/payments/${id}/capture`, { body: {} });
     expect(capture.status).toBe(200);
-    expect(capture.payment).toMatchObject({ status: 'succeeded', amountCaptured: 19_056, revision: '1' });
+    expect(capture.payment).toMatchObject({ status: 'succeeded', amountCaptured: 19_056, revision: '3' });
 
     const retry = await retryUntilFree(() => h.request('POST', '/v1/payments', { body, headers: { 'idempotency-key': key } }));
     expect(retry.status).toBe(201);
     expect(retry.headers.get('idempotent-replayed')).toBe('true');
-    expect(retry.payment).toMatchObject({ id, status: 'requires_capture', amountCapturable: 19_056, amountCaptured: 0, revision: '0' });
-    expect(retry.headers.get('etag')).toBe('"0"');
+    expect(retry.payment).toMatchObject({ id, status: 'requires_capture', amountCapturable: 19_056, amountCaptured: 0, revision: '1' });
+    expect(retry.headers.get('etag')).toBe('"1"');
     expect(retry.headers.get('ledger-position')).toBe(formatPosition(created!.position));
     expect(retry.headers.get('location')).toBe(`/v1/payments/${id}`);
     // Whether the first caller heard 201 or a 5xx is the HTTP layer's choice; a 201 it heard
     // is exactly what the retry says.
     if (first.status === 201) expect(retry.text).toBe(first.text);
-    expect(await h.countEvents()).toBe(2);
+    expect(await h.countEvents()).toBe(4);
   });
 });

@@ -211,7 +211,7 @@ describe('Idempotency-Key on capture and cancel', () => {
     const created = await h.request('POST', '/v1/payments', { body: createBody({ captureMethod: 'manual' }) });
     const key = newKey();
     const path = `/v1/payments/${created.payment.id}/cancel`;
-    expect((await h.request('POST', path, { headers: { 'idempotency-key': key, 'if-match': '"0"' } })).status).toBe(200);
-    expect((await h.request('POST', path, { headers: { 'idempotency-key': key, 'if-match': '"1"' } })).status).toBe(422);
+    expect((await h.request('POST', path, { headers: { 'idempotency-key': key, 'if-match': '"1"' } })).status).toBe(200);
+    expect((await h.request('POST', path, { headers: { 'idempotency-key': key, 'if-match': '"3"' } })).status).toBe(422);
   });
 });

@@ -16,17 +16,18 @@ describe('GET /v1/payments/:id', () => {
     const res = await h.request('GET', `/v1/payments/${created.payment.id}`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
-    expect(res.headers.get('etag')).toBe('"0"');
+    expect(res.headers.get('etag')).toBe('"1"');
     expect(res.payment).toMatchObject({ id: created.payment.id, status: 'requires_capture' });
   });
 
   it('If-None-Match with the current ETag is 304', async () => {
     const created = await h.request('POST', '/v1/payments', { body: createBody() });
     // fetch adds Cache-Control: no-cache to conditional requests unless told otherwise, which disables the check.
-    const headers = { 'if-none-match': '"1"', 'cache-control': 'max-age=0' };
+    // Intent first: request (0), authorization (1), capture (2).
+    const headers = { 'if-none-match': '"2"', 'cache-control': 'max-age=0' };
     const res = await h.request('GET', `/v1/payments/${created.payment.id}`, { headers });
     expect(res.status).toBe(304);
-    const stale = await h.request('GET', `/v1/payments/${created.payment.id}`, { headers: { ...headers, 'if-none-match': '"0"' } });
+    const stale = await h.request('GET', `/v1/payments/${created.payment.id}`, { headers: { ...headers, 'if-none-match': '"1"' } });
     expect(stale.status).toBe(200);
   });
 
