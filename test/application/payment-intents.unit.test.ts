@@ -36,7 +36,7 @@ class FailingOutcomeStore implements EventStore {
       this.failed++;
       return Promise.reject(new Error('connection lost after the processor call'));
     }
-    return this.inner.append(...args);
+    return this.inner.append(args[0], args[1], args[2]);
   }
   readStream(...args: Parameters<EventStore['readStream']>) {
     return this.inner.readStream(...args);
