@@ -67,10 +67,10 @@ beforeAll(async () => {
   const metadata: EventMetadata = { correlationId: 'test', causationId: null, actor: 'test', occurredAt: new Date().toISOString(), schemaVersion: 1 };
   const ref = { paymentId, customerId: 'cus_ledger', currency: 'USD', refundId: REFUND_ID, amount: 1_200 };
   const event = (type: string, data: unknown) => ({ id: randomUUID(), type, data, metadata });
-  await store.append(`payment-${paymentId}`, [event('PaymentRefundReserved', { ...ref, reason: null, metadata: {} })], streamRevision(1));
+  await store.append(`payment-${paymentId}`, [event('PaymentRefundReserved', { ...ref, reason: null, metadata: {} })], streamRevision(2));
   await store.append(`refund-${REFUND_ID}`, [event('RefundRequested', { ...ref, reason: null, metadata: {} })], 'no_stream');
   refundPosition = formatPosition((await store.append(`refund-${REFUND_ID}`, [event('RefundSucceeded', { ...ref, providerRefundId: 'rf_1' })], streamRevision(0))).position);
-  lastPosition = formatPosition((await store.append(`payment-${paymentId}`, [event('PaymentRefundSettled', ref)], streamRevision(2))).position);
+  lastPosition = formatPosition((await store.append(`payment-${paymentId}`, [event('PaymentRefundSettled', ref)], streamRevision(3))).position);
 });
 
 afterAll(async () => {

@@ -41,14 +41,14 @@ describe('two service instances on one database', () => {
       expect(res.status).toBe(200);
       expect(((await res.json()) as { data: unknown[] }).data).toHaveLength(40);
     }
-    // Automatic capture: 2 events per payment, 2 topics per change.
+    // Automatic capture, intent first: 3 events per payment (request, authorization, capture), 2 topics per change.
     const events = await db.pool.query<{ n: string }>('SELECT count(*) AS n FROM events');
-    expect(Number(events.rows[0]!.n)).toBe(80);
+    expect(Number(events.rows[0]!.n)).toBe(120);
     const changes = await db.pool.query<{ n: string; distinct_n: string }>(
       `SELECT count(*) AS n, count(DISTINCT (topic, position_commit, position_prepare)) AS distinct_n FROM realtime_changes WHERE projection = 'payments'`,
     );
-    expect(Number(changes.rows[0]!.n)).toBe(160);
-    expect(Number(changes.rows[0]!.distinct_n)).toBe(160);
+    expect(Number(changes.rows[0]!.n)).toBe(240);
+    expect(Number(changes.rows[0]!.distinct_n)).toBe(240);
     // The ledger too: one entry (and one `ledger` change) per capture, whichever instance leads it.
     for (const s of [a, b]) {
       const res = await fetch(`${s.url}/v1/ledger/trial-balance?minPosition=${last}`, { headers: await authHeader() });

@@ -22,7 +22,8 @@ describe('currency codes in either case', () => {
     expect(res.status, res.text).toBe(201);
     expect(res.payment.currency).toBe(currency.toUpperCase());
     const stored = await h.db.pool.query<{ currency: string }>(`SELECT data->>'currency' AS currency FROM events WHERE stream_id = $1`, [`payment-${res.payment.id}`]);
-    expect(stored.rows.map((r) => r.currency)).toEqual([currency.toUpperCase(), currency.toUpperCase()]);
+    // Intent first: the request, the authorization, the capture.
+    expect(stored.rows.map((r) => r.currency)).toEqual([currency.toUpperCase(), currency.toUpperCase(), currency.toUpperCase()]);
     const read = await h.request('GET', `/v1/payments/${res.payment.id}`);
     expect(read.payment.currency).toBe(currency.toUpperCase());
   });

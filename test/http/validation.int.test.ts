@@ -167,7 +167,8 @@ describe('capture and cancel: bad bodies', () => {
 
   it('the payment is untouched by all of that', async () => {
     const res = await h.request('GET', `/v1/payments/${manualId}`);
-    expect(res.payment).toMatchObject({ status: 'requires_capture', revision: '0' });
+    // Intent first: its request (0) and its authorization (1); nothing since.
+    expect(res.payment).toMatchObject({ status: 'requires_capture', revision: '1' });
   });
 });
 
