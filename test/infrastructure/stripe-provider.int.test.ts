@@ -248,12 +248,9 @@ describe('PaymentCommandHandlers on the Stripe adapter', () => {
     const handlers = new PaymentCommandHandlers(store, provider(), new SystemClock(), new SystemIdGenerator());
     const ctx: CommandContext = { correlationId: 'req-1', actor: 'test', idempotency: { key: 'client-key-1', firstSeenAt: new Date('2026-01-01T00:00:00Z') } };
     const input = { customerId: 'cus_1', amount: moneyOf(5_000, 'EUR'), paymentMethod: 'pm_card_visa', captureMethod: 'manual' as const, description: null, metadata: {} };
-    let lose = true;
-    store.beforeAppend = () => {
-      if (!lose) return Promise.resolve();
-      lose = false;
-      return Promise.reject(new Error('connection lost'));
-    };
+    // Intent first: the request's append (the 1st) goes through, the outcome's (the 2nd, after Stripe answered) is lost.
+    let appends = 0;
+    store.beforeAppend = () => (++appends === 2 ? Promise.reject(new Error('connection lost')) : Promise.resolve());
     await expect(handlers.create(input, ctx)).rejects.toThrow('connection lost');
     const result = await handlers.create(input, ctx);
     expect(result.ok).toBe(true);
