@@ -150,7 +150,7 @@ function commandErrorResponses(bodyLimitBytes: number, onExisting: boolean): Jso
     ...(onExisting ? { '404': problem('No such payment (including a malformed id).') } : {}),
     '409': problem(
       onExisting
-        ? '`illegal_transition` (the payment\'s status does not allow this), `concurrency_conflict`, or `idempotency_key_in_use` (a request with the same key is still running; Retry-After).'
+        ? '`illegal_transition` (the payment\'s status does not allow this), `payment_operation_pending` (a capture or cancel is still with the payment provider; Retry-After), `concurrency_conflict`, or `idempotency_key_in_use` (a request with the same key is still running; Retry-After).'
         : '`payment_already_exists`, or `idempotency_key_in_use` (a request with the same key is still running; Retry-After).',
       true,
     ),
