@@ -16,7 +16,7 @@ import type { PaymentCommandError } from './payment-command-errors.js';
 import type { PendingRequest, PaymentRequestEvent } from './payment-intents.js';
 import { PaymentIntents, isPaymentRequestEventType, pendingRequestOf } from './payment-intents.js';
 import type { LoadedPayment, WrittenPayment } from './payment-stream.js';
-import { asWrittenBy, loadPayment } from './payment-stream.js';
+import { asWrittenBy, loadPayment, toDomainEvent } from './payment-stream.js';
 
 
 export type CreatePaymentInput = PaymentRequest;
@@ -213,7 +213,9 @@ export class PaymentCommandHandlers {
     if (answered) return answered;
     const pending = pendingRequestOf(loaded);
     if (pending?.recorded.id !== first.id) {
-      return err({ code: 'no_operation_pending', paymentId: loaded.state.exists ? loaded.state.paymentId : first.streamId, operation: name === 'create' ? 'create' : name === 'capture' ? 'capture' : 'cancel' });
+      // Our request ended without an outcome of ours (another writer answered it, e.g. a sync from the processor).
+      const request = toDomainEvent(first) as PaymentRequestEvent;
+      return err({ code: 'no_operation_pending', paymentId: request.data.paymentId, operation: operationOf(request) });
     }
     return this.complete(loaded, pending, ctx);
   }
