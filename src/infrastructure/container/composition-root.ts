@@ -410,9 +410,9 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
         // Payments intent first: the leased completer finishes requests their commands did not.
         const intentCompleter = paymentIntentCompleterRunner(ctx, config, pool, instanceId, logger);
         tasks.push(
-          { name: 'payment-intent-completer', start: () => intentCompleter.start(), stop: () => intentCompleter.stop() },
           { name: 'projections', start: () => runner.start(), stop: () => runner.stop() },
           refundProcessTask(ctx.get(TOKENS.EventStore), ctx.get(TOKENS.PaymentProvider), ctx.get(TOKENS.Clock), ctx.get(TOKENS.IdGenerator), pool, logger),
+          { name: 'payment-intent-completer', start: () => intentCompleter.start(), stop: () => intentCompleter.stop() },
           { name: 'activity-feed', start: () => activityRunner.start(), stop: () => activityRunner.stop() },
           { name: 'billing-process', start: () => billingProcess.start(), stop: () => billingProcess.stop() },
           { name: 'billing-clock', start: () => billingClock.start(), stop: () => billingClock.stop() },
