@@ -120,11 +120,11 @@ UPDATE webhook_endpoints e SET
   FROM d WHERE e.id = d.endpoint_id
 RETURNING d.attempts`;
 
-// In log order (ordinality), so seq follows the log; an endpoint deleted meanwhile gets nothing.
+// In log order (`n`, the position in the batch), so seq follows the log; an endpoint deleted meanwhile gets nothing.
 const FAN_OUT = `
 INSERT INTO webhook_deliveries (id, endpoint_id, event_id, event_type, payload, status, next_attempt_at, created_at, updated_at)
 SELECT r.id, r.endpoint_id, r.event_id, r.event_type, r.payload, 'pending', $2, $2, $2
-  FROM jsonb_to_recordset($1::jsonb) WITH ORDINALITY AS r(id text, endpoint_id text, event_id uuid, event_type text, payload text, n bigint)
+  FROM jsonb_to_recordset($1::jsonb) AS r(id text, endpoint_id text, event_id uuid, event_type text, payload text, n bigint)
  WHERE EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.id = r.endpoint_id AND e.status = 'enabled')
  ORDER BY r.n
 ON CONFLICT (endpoint_id, event_id) DO NOTHING`;
@@ -183,6 +183,6 @@ export class WebhookDeliveryQueue {
 /** Inserts one batch's deliveries; run inside the fan-out's checkpoint transaction. */
 export async function insertDeliveries(sql: SqlExecutor, deliveries: readonly NewDelivery[], at: Date): Promise<number> {
   if (deliveries.length === 0) return 0;
-  const { rowCount } = await sql.query(FAN_OUT, [JSON.stringify(deliveries), at]);
+  const { rowCount } = await sql.query(FAN_OUT, [JSON.stringify(deliveries.map((d, n) => ({ ...d, n }))), at]);
   return rowCount ?? 0;
 }
