@@ -59,7 +59,7 @@ describe('a delivery', () => {
   it('is the payment as GET shows it, with a stable id, signed so that the README snippet verifies it', async () => {
     const { id, secret } = await endpoint('/plain');
     const payment = await rig.pay(4_200);
-    expect(await rig.fanout.drain()).toBe(1);
+    expect(await rig.drain()).toBe(1);
     expect(await sendAllDue()).toBe(1);
 
     const [got] = receiver.onPath('/plain');
@@ -86,13 +86,13 @@ describe('a delivery', () => {
 
   it('goes only to endpoints whose patterns match, and not for events from before the endpoint existed', async () => {
     const before = await rig.pay(10);
-    await rig.fanout.drain();
+    await rig.drain();
     await sendAllDue();
     const refunds = await endpoint('/refunds-only', ['refund.*']);
     const manual = await endpoint('/manual', ['payment.requires_capture']);
     await rig.pay(11);
     await rig.pay(12, 'manual');
-    await rig.fanout.drain();
+    await rig.drain();
     await sendAllDue();
     expect(await rig.store.deliveries({ endpointId: refunds.id, limit: 10 })).toHaveLength(0);
     const got = receiver.onPath('/manual').map((r) => JSON.parse(r.body) as { type: string; data: { amount: number; status: string } });
@@ -108,7 +108,7 @@ describe('a failing endpoint', () => {
     receiver.on('/flaky', (_r, n) => (n <= 2 ? 500 : 200));
     const { id, secret } = await endpoint('/flaky');
     await rig.pay(500);
-    await rig.fanout.drain();
+    await rig.drain();
     const t0 = rig.clock.now().getTime();
 
     expect(await rig.sender.runOnce()).toEqual([expect.objectContaining({ status: 'pending' })]);
@@ -147,7 +147,7 @@ describe('a failing endpoint', () => {
     receiver.on('/down', () => 503);
     const { id } = await endpoint('/down');
     await rig.pay(503);
-    await rig.fanout.drain();
+    await rig.drain();
     const t0 = rig.clock.now().getTime();
     let d = await onlyDelivery(id);
     for (let i = 0; i < 40 && d.status === 'pending'; i++) {
@@ -167,7 +167,7 @@ describe('a failing endpoint', () => {
 
     // Disabled: new events are not fanned out to it.
     await rig.pay(504);
-    await rig.fanout.drain();
+    await rig.drain();
     expect(await rig.store.deliveries({ endpointId: id, limit: 10 })).toHaveLength(1);
     await rig.endpoints.delete(id);
   });
@@ -183,7 +183,7 @@ describe('secret rotation', () => {
     expect(fresh).not.toBe(old);
 
     await rig.pay(700);
-    await rig.fanout.drain();
+    await rig.drain();
     await sendAllDue();
     const [during] = receiver.onPath('/rotating');
     const header = during!.headers['ledger-signature'] as string;
@@ -193,7 +193,7 @@ describe('secret rotation', () => {
 
     rig.clock.step(24 * 3_600_000 + 1_000);
     await rig.pay(701);
-    await rig.fanout.drain();
+    await rig.drain();
     await sendAllDue();
     const after = receiver.onPath('/rotating')[1]!;
     const afterHeader = after.headers['ledger-signature'] as string;
@@ -211,7 +211,7 @@ describe('ordering', () => {
     await endpoint('/fine');
     const amounts = [801, 802, 803, 804];
     for (const a of amounts) await rig.pay(a);
-    await rig.fanout.drain();
+    await rig.drain();
     await sendAllDue();
     const amountsOn = (path: string): number[] => receiver.onPath(path).map((r) => (JSON.parse(r.body) as { data: { amount: number } }).data.amount);
     // /fine got everything, in order; /stuck got its first (which failed) and nothing after it.
@@ -229,7 +229,7 @@ describe('ordering', () => {
     await endpoint('/fast');
     const amounts = [901, 902, 903];
     for (const a of amounts) await rig.pay(a);
-    await rig.fanout.drain();
+    await rig.drain();
     const started = Date.now();
     rig.sender.start();
     try {

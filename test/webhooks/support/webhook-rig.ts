@@ -3,6 +3,8 @@ import type { CommandContext } from '../../../src/application/command-context.js
 import { PaymentCommandHandlers } from '../../../src/application/payments/payment-command-handlers.js';
 import type { PaymentView } from '../../../src/application/payments/payment-view.js';
 import type { Clock } from '../../../src/application/ports/clock.js';
+import type { Position } from '../../../src/application/ports/position.js';
+import { START, isAfter } from '../../../src/application/ports/position.js';
 import { WebhookEndpoints } from '../../../src/application/webhooks/webhook-endpoints.js';
 import { moneyOf } from '../../../src/domain/money.js';
 import { allMigrations } from '../../../src/infrastructure/postgres/all-migrations.js';
@@ -54,6 +56,8 @@ export interface WebhookRig {
   readonly sender: WebhookSender;
   /** A captured card payment (automatic capture): one `payment.succeeded`. */
   pay(amount?: number, captureMethod?: 'automatic' | 'manual'): Promise<PaymentView>;
+  /** Fans out everything written so far; the deliveries it inserted. */
+  drain(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -80,6 +84,7 @@ export async function webhookRig(label: string, options: { timeoutMs?: number; c
   );
   const endpoints = new WebhookEndpoints({ store, eventStore, urlPolicy: webhookUrlPolicy({ production: false, allowPrivate: true }), newSecret: newSigningSecret, ids, clock });
   const payments = new PaymentCommandHandlers(eventStore, new SimulatedPaymentProvider(), clock, ids);
+  let last: Position = START;
   return {
     db,
     clock,
@@ -90,8 +95,10 @@ export async function webhookRig(label: string, options: { timeoutMs?: number; c
     async pay(amount = 1_000, captureMethod = 'automatic') {
       const created = await payments.create({ customerId: 'cus_hooks', amount: moneyOf(amount, 'USD'), paymentMethod: 'pm_card_visa', captureMethod, description: null, metadata: { order: String(amount) } }, ctx);
       if (!created.ok) throw new Error(`payment not created: ${JSON.stringify(created.error)}`);
+      if (isAfter(created.value.position, last)) last = created.value.position;
       return created.value.payment;
     },
+    drain: () => fanout.drainTo(last),
     async close() {
       await fanout.stop();
       await sender.stop();
