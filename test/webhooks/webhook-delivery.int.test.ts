@@ -246,6 +246,33 @@ describe('ordering', () => {
   });
 });
 
+describe('chaining (the next delivery claimed with the outcome of the one before)', () => {
+  it('takes only the very next delivery of the endpoint, never one behind a delivery someone else holds', async () => {
+    for (const e of await rig.store.list({ limit: 100 })) await rig.endpoints.delete(e.id);
+    const { id } = await endpoint('/chain');
+    for (const a of [1001, 1002, 1003]) await rig.pay(a);
+    await rig.drain();
+    const [d1, d2, d3] = (await rig.store.deliveries({ endpointId: id, limit: 10 })).reverse();
+    const now = rig.clock.now();
+    const until = new Date(now.getTime() + 60_000);
+    const [claimed] = await rig.queue.claimDue(now, 10, 'token-a', until);
+    expect(claimed?.id).toBe(d1!.id);
+    // A manual re-send holds the second one right now.
+    expect((await rig.queue.claimOne(id, d2!.id, now, 'token-b', until))?.id).toBe(d2!.id);
+    const base = { at: now, statusCode: 200, latencyMs: 1, error: null, responseBody: 'ok', status: 'succeeded' as const, nextAttemptAt: null, disableIfFailingSince: new Date(0), disableReason: 'x', chainUntil: until };
+    const first = await rig.queue.record({ ...base, deliveryId: d1!.id, leaseToken: 'token-a' });
+    expect(first).toEqual({ recorded: true, next: undefined });
+    const second = await rig.queue.record({ ...base, deliveryId: d2!.id, leaseToken: 'token-b' });
+    expect(second.recorded).toBe(true);
+    expect(second.next?.id).toBe(d3!.id);
+    const third = await rig.queue.record({ ...base, deliveryId: d3!.id, leaseToken: 'token-b' });
+    expect(third).toEqual({ recorded: true, next: undefined });
+    // A claim that lapsed (someone else's token now) records nothing.
+    expect((await rig.queue.record({ ...base, deliveryId: d3!.id, leaseToken: 'token-a' })).recorded).toBe(false);
+    await rig.endpoints.delete(id);
+  });
+});
+
 describe('the SSRF guard', () => {
   it('refuses, at connect time after DNS, names and literals that resolve to loopback, with private URLs not allowed', async () => {
     const strict = createWebhookPoster({ timeoutMs: 2_000, allowPrivate: false, maxSockets: 1 });

@@ -27,7 +27,15 @@ export interface WebhookSenderOptions {
   readonly pollMs?: number;
   readonly logger?: ProjectionLogger;
   readonly random?: () => number;
+  /**
+   * After a success, claim the endpoint's next delivery in the same statement and send it
+   * at once (default true). Tests that step through rounds turn it off.
+   */
+  readonly chain?: boolean;
 }
+
+/** Deliveries one slot sends back to back before it goes back through the claim (fairness across endpoints). */
+const MAX_CHAIN = 100;
 
 /** Covers the time between the POST's end and the recording of its outcome. */
 export const LEASE_MARGIN_MS = 5_000;
@@ -72,7 +80,7 @@ export class WebhookSender {
   /** Claims what is due now (up to the concurrency) and sends it all; resolves when recorded. For tests. */
   async runOnce(): Promise<SendResult[]> {
     const claimed = await this.claim(this.options.concurrency);
-    return Promise.all(claimed.map((d) => this.send(d)));
+    return (await Promise.all(claimed.map((d) => this.sendChain(d)))).flat();
   }
 
   /** Sends one delivery now, whatever its status (POST …/deliveries/:id/retry); undefined if another sender holds it. */
@@ -94,14 +102,31 @@ export class WebhookSender {
     return claimed.map((d) => ({ ...d, token }));
   }
 
+  /** Sends `first`, then whatever the recording chains after it (the same endpoint's next ones), up to MAX_CHAIN. */
+  private async sendChain(first: ClaimedDelivery & { readonly token: string }): Promise<SendResult[]> {
+    const results: SendResult[] = [];
+    let current: (ClaimedDelivery & { readonly token: string }) | undefined = first;
+    while (current) {
+      const chain = this.options.chain !== false && results.length + 1 < MAX_CHAIN;
+      const { result, next } = await this.sendOne(current, chain);
+      results.push(result);
+      current = next ? { ...next, token: current.token } : undefined;
+    }
+    return results;
+  }
+
   private async send(d: ClaimedDelivery & { readonly token: string }): Promise<SendResult> {
+    return (await this.sendOne(d, false)).result;
+  }
+
+  private async sendOne(d: ClaimedDelivery & { readonly token: string }, chain: boolean): Promise<{ result: SendResult; next: ClaimedDelivery | undefined }> {
     const signedAt = this.deps.clock.now();
     const secrets = liveSecrets(d, signedAt);
     const timestamp = Math.floor(signedAt.getTime() / 1000);
     const outcome = await this.deps.poster.post(d.url, d.payload, { [SIGNATURE_HEADER]: signatureHeader(secrets, timestamp, d.payload) });
     const at = this.deps.clock.now();
     const status = this.nextStatus(d, outcome, at);
-    const recorded = await this.deps.queue.record({
+    const { recorded, next } = await this.deps.queue.record({
       deliveryId: d.id,
       leaseToken: d.token,
       at,
@@ -113,9 +138,10 @@ export class WebhookSender {
       nextAttemptAt: status.nextAttemptAt,
       disableIfFailingSince: new Date(at.getTime() - DISABLE_ENDPOINT_AFTER_MS),
       disableReason: `every delivery failed for ${DISABLE_ENDPOINT_AFTER_MS / 86_400_000} days`,
+      chainUntil: chain ? this.leaseUntil(at) : undefined,
     });
     if (!recorded) this.logger.warn({ delivery: d.id }, 'webhooks: a claim lapsed before its outcome was recorded; another sender took the delivery');
-    return { deliveryId: d.id, status: status.status, recorded };
+    return { result: { deliveryId: d.id, status: status.status, recorded }, next };
   }
 
   private nextStatus(d: ClaimedDelivery, outcome: PostOutcome, at: Date): Pick<AttemptRecord, 'status' | 'nextAttemptAt'> {
@@ -139,7 +165,7 @@ export class WebhookSender {
         continue;
       }
       for (const d of claimed) {
-        const sending: Promise<unknown> = this.send(d)
+        const sending: Promise<unknown> = this.sendChain(d)
           .catch((error: unknown) => this.logger.error({ err: describeError(error), delivery: d.id }, 'webhooks: could not record an attempt; the claim lapses and it is sent again'))
           .finally(() => {
             this.inFlight.delete(sending);

@@ -54,6 +54,7 @@ export interface WebhookRig {
   readonly store: PostgresWebhookEndpoints;
   readonly fanout: WebhookFanout;
   readonly sender: WebhookSender;
+  readonly queue: WebhookDeliveryQueue;
   /** A captured card payment (automatic capture): one `payment.succeeded`. */
   pay(amount?: number, captureMethod?: 'automatic' | 'manual'): Promise<PaymentView>;
   /** Fans out everything written so far; the deliveries it inserted. */
@@ -92,6 +93,7 @@ export async function webhookRig(label: string, options: { timeoutMs?: number; c
     store,
     fanout,
     sender,
+    queue,
     async pay(amount = 1_000, captureMethod = 'automatic') {
       const created = await payments.create({ customerId: 'cus_hooks', amount: moneyOf(amount, 'USD'), paymentMethod: 'pm_card_visa', captureMethod, description: null, metadata: { order: String(amount) } }, ctx);
       if (!created.ok) throw new Error(`payment not created: ${JSON.stringify(created.error)}`);
