@@ -144,3 +144,41 @@ describe('deliveries through the running service', () => {
     expect((await call('POST', `/v1/webhook-endpoints/${id}/deliveries/wd_nope/retry`)).body.code).toBe('webhook_delivery_not_found');
   });
 });
+
+describe('every resource the table maps', () => {
+  it('sends refunds, subscriptions and invoices as their GET shows them', async () => {
+    const created = await call('POST', '/v1/webhook-endpoints', { url: `${receiver.url}/every`, events: ['*'] });
+    const secret = String(created.body.secret);
+    const token = await mintToken({ scopes: ['admin'] });
+    const payment = await call('POST', '/v1/payments', { customerId: 'cus_all', amount: 5000, currency: 'USD', paymentMethod: 'pm_card_visa' }, token);
+    const refund = await call('POST', '/v1/refunds', { paymentId: payment.body.id, amount: 2000 }, token);
+    expect(refund.status).toBe(201);
+    const subscription = await call('POST', '/v1/subscriptions', { customerId: 'cus_all', price: { amount: 900, currency: 'USD', interval: 'month' }, paymentMethod: 'pm_card_visa' }, token);
+    expect(subscription.status).toBe(201);
+
+    type Event = { id: string; type: string; data: { id: string; revision: string } };
+    const events = (): Event[] => receiver.onPath('/every').map((r) => JSON.parse(r.body) as Event);
+    const wanted = ['payment.succeeded', 'refund.created', 'refund.succeeded', 'payment.partially_refunded', 'subscription.created', 'invoice.created', 'invoice.paid', 'subscription.updated'];
+    await eventually(() => (wanted.every((t) => events().some((e) => e.type === t)) ? true : undefined), 20_000);
+    for (const r of receiver.onPath('/every')) expect(verify(r.body, r.headers['ledger-signature'] as string, secret)).toBe(true);
+    expect(new Set(events().map((e) => e.id)).size).toBe(events().length);
+
+    // The newest delivery of each resource equals what GET answers (at that revision).
+    const newest = (type: string): Event => events().filter((e) => e.type === type).at(-1)!;
+    const checks: [string, string][] = [
+      ['refund.succeeded', `/v1/refunds/${String(refund.body.id)}`],
+      ['payment.partially_refunded', `/v1/payments/${String(payment.body.id)}`],
+      ['invoice.paid', `/v1/invoices/${newest('invoice.paid').data.id}`],
+    ];
+    for (const [type, path] of checks) {
+      const event = newest(type);
+      const got = await eventually(async () => {
+        const read = await call('GET', path, undefined, token);
+        return read.status === 200 && read.body.revision === event.data.revision ? read.body : undefined;
+      });
+      expect(JSON.stringify(event.data)).toBe(JSON.stringify(got));
+    }
+    const sub = newest('subscription.updated').data as unknown as { id: string; status: string; object: string };
+    expect(sub).toMatchObject({ id: subscription.body.id, object: 'subscription', status: 'active' });
+  }, 40_000);
+});
