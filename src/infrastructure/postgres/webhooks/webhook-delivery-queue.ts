@@ -25,6 +25,8 @@ export interface ClaimedDelivery {
   readonly status: 'pending' | 'succeeded' | 'failed';
 }
 
+// A claim lost to a PostgreSQL crash only means the delivery may be sent twice, so it
+// commits without waiting for the WAL flush, as RECORD does.
 // The lease conditions sit on the locking scan of webhook_deliveries itself, so they are
 // re-checked against the newest row version when a concurrent claimer committed first.
 const CLAIM_DUE = `
@@ -47,7 +49,7 @@ WITH heads AS (
    FOR UPDATE OF d SKIP LOCKED
 )
 UPDATE webhook_deliveries d SET lease_holder = $3, lease_expires_at = $4
-  FROM due, webhook_endpoints e
+  FROM due, webhook_endpoints e, (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed
  WHERE d.id = due.id AND e.id = d.endpoint_id
 RETURNING d.id, d.endpoint_id, e.url, e.secrets, d.payload, d.attempts, d.first_attempt_at, d.status`;
 
@@ -106,6 +108,11 @@ export interface AttemptRecord {
 // due and free: the endpoint's next POST then needs no claim of its own (one statement
 // per delivery instead of two). Only the very next pending one (lowest seq): if that is
 // not free, nothing is chained, never a later one (that would break the order).
+//
+// It commits without waiting for the WAL flush (synchronous_commit off, this transaction
+// only): if PostgreSQL itself crashes, the last few outcomes may be lost, and those
+// deliveries are simply sent again (at-least-once allows it; receivers dedupe by event
+// id). The deliveries themselves are written by the fan-out with a normal, durable commit.
 const RECORD = `
 WITH d AS (
   UPDATE webhook_deliveries SET
@@ -136,7 +143,7 @@ WITH d AS (
      AND x.status = 'pending' AND x.next_attempt_at <= $4 AND (x.lease_expires_at IS NULL OR x.lease_expires_at <= $4)
   RETURNING x.id, x.endpoint_id, e.url, e.secrets, x.payload, x.attempts, x.first_attempt_at, x.status
 )
-SELECT (SELECT count(*) FROM ep)::int AS recorded, c.* FROM (SELECT 1) AS one LEFT JOIN claimed c ON true`;
+SELECT (SELECT count(*) FROM ep)::int AS recorded, c.* FROM (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed LEFT JOIN claimed c ON true`;
 
 // In log order (`n`, the position in the batch), so seq follows the log; an endpoint deleted meanwhile gets nothing.
 const FAN_OUT = `
