@@ -124,6 +124,8 @@ describe('a failing endpoint', () => {
     d = await onlyDelivery(id);
     expect(d.attempts).toBe(2);
     expect(d.nextAttemptAt?.getTime()).toBe(t0 + 30_000 + 60_000);
+    // Failing since the first failed attempt: the clock that disables it after 3 days.
+    expect((await rig.endpoints.get(id))?.failingSince?.getTime()).toBe(t0);
     rig.clock.step(59_999);
     expect(await rig.sender.runOnce()).toEqual([]);
 
@@ -131,6 +133,7 @@ describe('a failing endpoint', () => {
     expect(await rig.sender.runOnce()).toEqual([expect.objectContaining({ status: 'succeeded' })]);
     d = await onlyDelivery(id);
     expect(d).toMatchObject({ status: 'succeeded', attempts: 3, nextAttemptAt: null, lastStatusCode: 200 });
+    expect((await rig.endpoints.get(id))?.failingSince).toBeNull();
     expect(d.attemptLog.map((a) => [a.attempt, a.statusCode, a.at.getTime() - t0])).toEqual([
       [1, 500, 0],
       [2, 500, 30_000],

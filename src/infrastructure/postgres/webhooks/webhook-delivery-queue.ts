@@ -130,7 +130,8 @@ WITH d AS (
     status = CASE WHEN NOT $10 AND COALESCE(e.failing_since, $4) <= $11 THEN 'disabled' ELSE e.status END,
     disabled_reason = CASE WHEN NOT $10 AND COALESCE(e.failing_since, $4) <= $11 AND e.status = 'enabled' THEN $12 ELSE e.disabled_reason END,
     updated_at = CASE WHEN NOT $10 AND COALESCE(e.failing_since, $4) <= $11 AND e.status = 'enabled' THEN $4 ELSE e.updated_at END
-    FROM d WHERE e.id = d.endpoint_id
+    -- A success on an endpoint that was not failing changes nothing: no write.
+    FROM d WHERE e.id = d.endpoint_id AND (NOT $10 OR e.failing_since IS NOT NULL)
   RETURNING e.id
 ), nxt AS (
   SELECT n.id FROM d, webhook_deliveries n
@@ -143,7 +144,7 @@ WITH d AS (
      AND x.status = 'pending' AND x.next_attempt_at <= $4 AND (x.lease_expires_at IS NULL OR x.lease_expires_at <= $4)
   RETURNING x.id, x.endpoint_id, e.url, e.secrets, x.payload, x.attempts, x.first_attempt_at, x.status
 )
-SELECT (SELECT count(*) FROM ep)::int AS recorded, c.* FROM (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed LEFT JOIN claimed c ON true`;
+SELECT (SELECT count(*) FROM d)::int AS recorded, c.* FROM (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed LEFT JOIN claimed c ON true`;
 
 // In log order (`n`, the position in the batch), so seq follows the log; an endpoint deleted meanwhile gets nothing.
 const FAN_OUT = `
