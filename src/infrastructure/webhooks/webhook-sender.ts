@@ -107,7 +107,8 @@ export class WebhookSender {
     const results: SendResult[] = [];
     let current: (ClaimedDelivery & { readonly token: string }) | undefined = first;
     while (current) {
-      const chain = this.options.chain !== false && results.length + 1 < MAX_CHAIN;
+      // Stopping: finish this one, claim nothing more (a claim would only wait out its lease).
+      const chain = this.options.chain !== false && results.length + 1 < MAX_CHAIN && this.controller?.signal.aborted !== true;
       const { result, next } = await this.sendOne(current, chain);
       results.push(result);
       current = next ? { ...next, token: current.token } : undefined;
