@@ -22,6 +22,7 @@ function appWithEveryRoute() {
     revenueReports: unused,
     activity: unused,
     billing: { subscriptions: unused, testClocks: unused, queries: unused },
+    webhooks: { endpoints: unused, store: unused, resend: unused, clock: { now: () => new Date() } },
     idempotency: unused,
     readiness: [],
     logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
@@ -39,7 +40,7 @@ function appWithEveryRoute() {
 describe('the OpenAPI document covers the app', () => {
   it('documents every registered route and method', () => {
     const routes = routeTableOf(appWithEveryRoute()).routes();
-    expect(routes.map((r) => r.pattern)).toEqual(expect.arrayContaining(['/v1/subscriptions/:id/change-price', '/v1/test-clocks/:id/advance', '/v1/invoices']));
+    expect(routes.map((r) => r.pattern)).toEqual(expect.arrayContaining(['/v1/subscriptions/:id/change-price', '/v1/test-clocks/:id/advance', '/v1/invoices', '/v1/webhook-endpoints/:id/deliveries/:deliveryId/retry']));
     const paths = buildOpenApiDocument({ bodyLimitBytes: 1024 }).paths as Record<string, Record<string, unknown>>;
     const missing = routes
       .map((r) => ({ method: r.method.toLowerCase(), path: r.pattern.replace(/:(\w+)/g, '{$1}') }))

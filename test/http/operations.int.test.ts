@@ -92,6 +92,8 @@ describe('GET /openapi.json', () => {
         '/v1/subscriptions', '/v1/subscriptions/{id}', '/v1/subscriptions/{id}/cancel', '/v1/subscriptions/{id}/change-price', '/v1/subscriptions/{id}/invoices',
         '/v1/subscriptions/{id}/pause', '/v1/subscriptions/{id}/resume', '/v1/invoices', '/v1/invoices/{id}',
         '/v1/test-clocks', '/v1/test-clocks/{id}', '/v1/test-clocks/{id}/advance',
+        '/v1/webhook-endpoints', '/v1/webhook-endpoints/{id}', '/v1/webhook-endpoints/{id}/rotate-secret', '/v1/webhook-endpoints/{id}/deliveries',
+        '/v1/webhook-endpoints/{id}/deliveries/{deliveryId}/retry',
       ].sort(),
     );
     expect(Object.keys(doc.paths['/v1/payments']!).sort()).toEqual(['get', 'post']);

@@ -42,7 +42,7 @@ describe('the composition root', () => {
 
   it('lists the background tasks in start order: waiter, projections, refund process manager, payment intent completer, activity feed, realtime, pruning', async () => {
     const { tasks } = await compose();
-    expect(tasks.map((t) => t.name)).toEqual(['checkpoint-waiter', 'projections', 'refund-process-manager', 'payment-intent-completer', 'activity-feed', 'billing-process', 'billing-clock', 'realtime', 'idempotency pruning']);
+    expect(tasks.map((t) => t.name)).toEqual(['checkpoint-waiter', 'projections', 'refund-process-manager', 'payment-intent-completer', 'activity-feed', 'billing-process', 'billing-clock', 'webhook-fanout', 'webhook-sender', 'realtime', 'idempotency pruning']);
   });
 
   it('runs no projection task on an API-only instance', async () => {

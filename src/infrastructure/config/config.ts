@@ -98,7 +98,17 @@ export const configSchema = z.object({
   TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
   /** Failed or missing credentials allowed per client address per minute (bounds key guessing). */
   RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: positiveInt.max(1_000_000).default(30),
+  // ---- outbound webhooks (README, "Webhooks") ----
+  /** Lets webhook URLs reach loopback, private and link-local addresses (local receivers, tests). Refused in production. */
+  WEBHOOK_ALLOW_PRIVATE_URLS: z.stringbool().default(false),
+  /** Deadline of one delivery POST (connect, request, response). */
+  WEBHOOK_TIMEOUT_MS: positiveInt.min(100).max(60_000).default(10_000),
+  /** Deliveries in flight at once per instance, across endpoints (each endpoint gets one at a time, in order). */
+  WEBHOOK_CONCURRENCY: positiveInt.max(256).default(16),
 }).superRefine((c, ctx) => {
+  if (c.NODE_ENV === 'production' && c.WEBHOOK_ALLOW_PRIVATE_URLS) {
+    ctx.addIssue({ code: 'custom', path: ['WEBHOOK_ALLOW_PRIVATE_URLS'], message: 'would let merchants\' webhook URLs reach internal addresses; it is refused with NODE_ENV=production' });
+  }
   if (c.EVENT_STORE === 'eventstoredb' && !c.EVENTSTORE_URL) {
     ctx.addIssue({ code: 'custom', path: ['EVENTSTORE_URL'], message: 'required when EVENT_STORE=eventstoredb (e.g. esdb://localhost:2113?tls=false)' });
   }

@@ -70,6 +70,8 @@ import { SystemClock } from '../system/system-clock.js';
 import type { BackgroundTask } from './lifecycle.js';
 import { createRealtime } from './realtime.js';
 import { TOKENS } from './tokens.js';
+import type { WebhookParts } from '../webhooks/webhook-module.js';
+import { buildWebhooks } from '../webhooks/webhook-module.js';
 
 export interface CompositionOverrides {
   /** Tests and the benchmark swap the provider (a slow or failing one) without touching the rest. */
@@ -345,6 +347,28 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
       ];
     })
     .inSingletonScope();
+  // Outbound webhooks (README, "Webhooks"): built once, on first use, for the routes and the tasks.
+  let webhookParts: WebhookParts | undefined;
+  const webhooks = (ctx: { get: Container['get'] }): WebhookParts =>
+    (webhookParts ??= buildWebhooks(
+      {
+        pool,
+        eventStore: ctx.get(TOKENS.EventStore),
+        projectionStore: ctx.get(TOKENS.ProjectionStore),
+        latestInvoices: ctx.get(TOKENS.BillingQueries),
+        clock: ctx.get(TOKENS.Clock),
+        ids: ctx.get(TOKENS.IdGenerator),
+        logger: logger.child({ component: 'webhooks' }),
+      },
+      {
+        production: config.NODE_ENV === 'production',
+        allowPrivateUrls: config.WEBHOOK_ALLOW_PRIVATE_URLS,
+        timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+        concurrency: config.WEBHOOK_CONCURRENCY,
+        instanceId,
+        batchSize: config.PROJECTION_BATCH_SIZE,
+      },
+    ));
   c.bind(TOKENS.HttpServer)
     .toDynamicValue(async (ctx) => {
       const app = createHttpApp({
@@ -364,6 +388,7 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
         revenueReports: ctx.get(TOKENS.RevenueReports),
         mrrReports: new SqlMrrReports(sqlExecutor(pool)),
         billing: { subscriptions: ctx.get(TOKENS.SubscriptionCommands), testClocks: ctx.get(TOKENS.TestClocks), queries: ctx.get(TOKENS.BillingQueries) },
+        webhooks: webhooks(ctx).http,
         idempotency: ctx.get(TOKENS.IdempotencyStore),
         readiness: ctx.get(TOKENS.ReadinessChecks),
         logger: logger.child({ component: 'http' }),
@@ -416,6 +441,7 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
           { name: 'activity-feed', start: () => activityRunner.start(), stop: () => activityRunner.stop() },
           { name: 'billing-process', start: () => billingProcess.start(), stop: () => billingProcess.stop() },
           { name: 'billing-clock', start: () => billingClock.start(), stop: () => billingClock.stop() },
+          ...webhooks(ctx).tasks({ fanout: true }),
         );
       }
       tasks.push(

@@ -19,6 +19,7 @@ import { registerReportRoutes } from './routes/reports.js';
 import { registerSubscriptionCommandRoutes } from './routes/subscription-commands.js';
 import { registerSubscriptionQueryRoutes } from './routes/subscription-queries.js';
 import { registerTestClockRoutes } from './routes/test-clocks.js';
+import { registerWebhookEndpointRoutes } from './routes/webhook-endpoints.js';
 
 export const resolveLimits = (limits: Partial<HttpLimits> | undefined): HttpLimits => ({ ...DEFAULT_HTTP_LIMITS, ...(limits ?? {}) });
 
@@ -74,6 +75,7 @@ export function createHttpApp(deps: HttpDeps): Express {
     registerSubscriptionQueryRoutes(app, deps, deps.billing, limits);
     registerTestClockRoutes(app, deps, deps.billing, limits);
   }
+  if (deps.webhooks) registerWebhookEndpointRoutes(app, deps.webhooks, limits);
 
   app.use((req, _res, next) => next(new HttpProblem({ code: 'not_found', detail: `Nothing is served at ${req.method} ${req.path}.` })));
   app.use(errorHandler(deps.logger, limits.bodyLimitBytes));

@@ -13,6 +13,7 @@ import type { MrrReports } from '../../application/ports/mrr-reports.js';
 import type { BillingQueries } from '../../application/ports/billing-queries.js';
 import type { TestClocks } from '../../application/subscriptions/billing-clock.js';
 import type { SubscriptionCommandHandlers } from '../../application/subscriptions/subscription-command-handlers.js';
+import type { WebhookHttpDeps } from './routes/webhook-endpoints.js';
 
 /*
  * What createHttpApp is given. The application's ports (commands, queries, read models,
@@ -138,6 +139,8 @@ export interface HttpDeps {
    * them /v1/subscriptions, /v1/invoices and /v1/test-clocks are not served (suites of other routes).
    */
   readonly billing?: BillingHttpDeps | undefined;
+  /** Outbound webhooks' endpoints (README, "Webhooks"); without them /v1/webhook-endpoints is not served. */
+  readonly webhooks?: WebhookHttpDeps | undefined;
   readonly idempotency: IdempotencyStore;
   readonly readiness: readonly ReadinessCheck[];
   readonly logger: HttpLogger;

@@ -27,6 +27,11 @@ const CATALOGUE = {
   subscription_not_found: { status: 404, title: 'No such subscription' },
   invoice_not_found: { status: 404, title: 'No such invoice' },
   test_clock_not_found: { status: 404, title: 'No such test clock' },
+  // outbound webhooks
+  webhook_endpoint_not_found: { status: 404, title: 'No such webhook endpoint' },
+  webhook_delivery_not_found: { status: 404, title: 'No such webhook delivery' },
+  webhook_delivery_in_flight: { status: 409, title: 'The delivery is being sent right now' },
+  webhook_url_refused: { status: 422, title: 'The webhook URL may not be used' },
   revision_mismatch: { status: 412, title: 'The resource has changed' },
   payload_too_large: { status: 413, title: 'The request body is too large' },
   unsupported_media_type: { status: 415, title: 'The request body must be JSON' },

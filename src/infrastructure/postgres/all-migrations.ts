@@ -5,6 +5,7 @@ import { idempotencyMigrations } from './idempotency/schema.js';
 import type { Migration } from './migrator.js';
 import { projectionMigrations } from './projections/schema.js';
 import { realtimeMigrations } from './realtime/schema.js';
+import { webhookMigrations } from './webhooks/schema.js';
 
 /** Every schema change the service owns, in the order they apply. */
 export const allMigrations: readonly Migration[] = [
@@ -14,4 +15,5 @@ export const allMigrations: readonly Migration[] = [
   ...idempotencyMigrations,
   ...apiKeyMigrations,
   ...activityFeedMigrations,
+  ...webhookMigrations,
 ];

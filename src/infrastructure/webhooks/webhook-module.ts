@@ -1,0 +1,93 @@
+import type pg from 'pg';
+import type { Clock } from '../../application/ports/clock.js';
+import type { EventStore } from '../../application/ports/event-store.js';
+import type { IdGenerator } from '../../application/ports/id-generator.js';
+import type { ProjectionStore } from '../../application/ports/projection-store.js';
+import { WebhookEndpoints } from '../../application/webhooks/webhook-endpoints.js';
+import type { ProjectionLogger } from '../../projections/logger.js';
+import type { BackgroundTask } from '../container/lifecycle.js';
+import type { WebhookHttpDeps } from '../http/routes/webhook-endpoints.js';
+import { PostgresWebhookEndpoints } from '../postgres/webhooks/postgres-webhook-endpoints.js';
+import { WebhookDeliveryQueue } from '../postgres/webhooks/webhook-delivery-queue.js';
+import { sqlExecutor } from '../postgres/sql-executor.js';
+import { newSigningSecret } from './signature.js';
+import { webhookUrlPolicy } from './url-policy.js';
+import { WebhookFanout } from './webhook-fanout.js';
+import { createWebhookPoster } from './webhook-http.js';
+import type { LatestInvoices } from './webhook-payloads.js';
+import { WebhookPayloads } from './webhook-payloads.js';
+import { WebhookSender } from './webhook-sender.js';
+
+/*
+ * Outbound webhooks, assembled (README, "Webhooks"): what the composition root needs to
+ * serve /v1/webhook-endpoints and to run the fan-out (one leader) and the sender (every
+ * instance). Kept out of composition-root.ts so that file only gains a few lines.
+ */
+
+export interface WebhookSettings {
+  readonly production: boolean;
+  readonly allowPrivateUrls: boolean;
+  readonly timeoutMs: number;
+  readonly concurrency: number;
+  readonly instanceId: string;
+  readonly batchSize?: number;
+  /** Sender's longest pause between looks when idle (default 500 ms). */
+  readonly pollMs?: number;
+}
+
+export interface WebhookParts {
+  readonly http: WebhookHttpDeps;
+  readonly fanout: WebhookFanout;
+  readonly sender: WebhookSender;
+  readonly queue: WebhookDeliveryQueue;
+  /** Fan-out and sender as background tasks (the fan-out only where projections run). */
+  readonly tasks: (options: { readonly fanout: boolean }) => BackgroundTask[];
+}
+
+export function buildWebhooks(
+  deps: {
+    readonly pool: pg.Pool;
+    readonly eventStore: EventStore;
+    readonly projectionStore: ProjectionStore;
+    readonly latestInvoices: LatestInvoices;
+    readonly clock: Clock;
+    readonly ids: IdGenerator;
+    readonly logger: ProjectionLogger;
+  },
+  settings: WebhookSettings,
+): WebhookParts {
+  const sql = sqlExecutor(deps.pool);
+  const store = new PostgresWebhookEndpoints(sql);
+  const queue = new WebhookDeliveryQueue(sql);
+  const poster = createWebhookPoster({ timeoutMs: settings.timeoutMs, allowPrivate: settings.allowPrivateUrls, maxSockets: settings.concurrency });
+  const sender = new WebhookSender({ queue, poster, clock: deps.clock }, { concurrency: settings.concurrency, timeoutMs: settings.timeoutMs, logger: deps.logger, ...(settings.pollMs ? { pollMs: settings.pollMs } : {}) });
+  const fanout = new WebhookFanout(
+    { eventStore: deps.eventStore, store: deps.projectionStore, queue, payloads: new WebhookPayloads(deps.eventStore, deps.latestInvoices), ids: deps.ids, clock: deps.clock },
+    { instanceId: settings.instanceId, logger: deps.logger, onDeliveries: () => sender.wake(), ...(settings.batchSize ? { batchSize: settings.batchSize } : {}) },
+  );
+  const endpoints = new WebhookEndpoints({
+    store,
+    eventStore: deps.eventStore,
+    urlPolicy: webhookUrlPolicy({ production: settings.production, allowPrivate: settings.allowPrivateUrls }),
+    newSecret: newSigningSecret,
+    ids: deps.ids,
+    clock: deps.clock,
+  });
+  return {
+    http: { endpoints, store, resend: (endpointId, deliveryId) => sender.resend(endpointId, deliveryId), clock: deps.clock },
+    fanout,
+    sender,
+    queue,
+    tasks: (options) => [
+      ...(options.fanout ? [{ name: 'webhook-fanout', start: () => fanout.start(), stop: () => fanout.stop() }] : []),
+      {
+        name: 'webhook-sender',
+        start: () => sender.start(),
+        stop: async () => {
+          await sender.stop();
+          poster.close();
+        },
+      },
+    ],
+  };
+}
