@@ -31,6 +31,7 @@ import {
 } from './schemas.js';
 import { CSV_CONTENT_TYPE, REVENUE_COLUMNS } from './routes/reports.js';
 import { SUBSCRIPTION_REQUEST_SCHEMAS, SUBSCRIPTION_RESPONSE_SCHEMAS, subscriptionPaths } from './subscription-openapi.js';
+import { DISPUTE_REQUEST_SCHEMAS, DISPUTE_RESPONSE_SCHEMAS, disputePaths } from './dispute-openapi.js';
 
 /*
  * /openapi.json, generated from the same zod schemas that validate requests, so the
@@ -193,6 +194,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
       CancelPaymentRequest: CancelPaymentBody,
       CreateRefundRequest: CreateRefundBody,
       ...SUBSCRIPTION_REQUEST_SCHEMAS,
+      ...DISPUTE_REQUEST_SCHEMAS,
     },
     'input',
   );
@@ -211,6 +213,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
       RevenueReport: RevenueReportSchema,
       ...MRR_RESPONSE_SCHEMAS,
       ...SUBSCRIPTION_RESPONSE_SCHEMAS,
+      ...DISPUTE_RESPONSE_SCHEMAS,
     },
     'output',
   );
@@ -474,6 +477,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
       ...ledgerPaths({ secured, securityResponses, json, problem, p, inlineSchema, rateLimitHeaders }),
       ...mrrPaths({ secured, securityResponses, json, problem, p, inlineSchema, rateLimitHeaders }),
       ...subscriptionPaths({ secured, securityResponses, json, problem, p, inlineSchema, rateLimitHeaders }, options.bodyLimitBytes),
+      ...disputePaths({ secured, securityResponses, json, problem, p, inlineSchema, rateLimitHeaders }),
       '/metrics': {
         get: {
           operationId: 'metrics',
