@@ -24,6 +24,8 @@ import { SqlRefundWorkQueue, refundWorkProjection } from '../../projections/refu
 import { ProjectionRebuilder } from '../../projections/rebuild.js';
 import { SqlRefundQueries } from '../../projections/refunds/refund-queries.js';
 import { refundsProjection } from '../../projections/refunds/refunds-projection.js';
+import { disputesProjection } from '../../projections/disputes/disputes-projection.js';
+import { bindDisputes } from './disputes.js';
 import { BILLING_PROJECTION, billingProjection } from '../../projections/billing/billing-projection.js';
 import { BillingClockRunner } from '../../projections/billing/billing-clock-runner.js';
 import { BillingProcessCheckpoint, BillingProcessRunner } from '../../projections/billing/billing-process-runner.js';
@@ -244,7 +246,8 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
       { instanceId, tickMs: config.BILLING_TICK_MS, logger: logger.child({ component: 'billing-clock' }) },
     ))
     .inSingletonScope();
-  c.bind(TOKENS.Projections).toConstantValue([paymentsProjection, refundsProjection, refundWorkProjection(), ledgerProjection, reportsProjection, activityRealtimeProjection, billingProjection, subscriptionMetricsProjection]);
+  c.bind(TOKENS.Projections).toConstantValue([paymentsProjection, refundsProjection, refundWorkProjection(), ledgerProjection, reportsProjection, activityRealtimeProjection, billingProjection, subscriptionMetricsProjection, disputesProjection]);
+  bindDisputes(c, config, pool, instanceId, logger);
   c.bind(TOKENS.PaymentQueries).toDynamicValue(() => new SqlPaymentQueries(sqlExecutor(pool))).inSingletonScope();
   c.bind(TOKENS.RefundQueries).toDynamicValue(() => new SqlRefundQueries(sqlExecutor(pool))).inSingletonScope();
   c.bind(TOKENS.LedgerQueries).toDynamicValue(() => new SqlLedgerQueries(sqlExecutor(pool))).inSingletonScope();
@@ -347,6 +350,7 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
         revenueReports: ctx.get(TOKENS.RevenueReports),
         mrrReports: new SqlMrrReports(sqlExecutor(pool)),
         billing: { subscriptions: ctx.get(TOKENS.SubscriptionCommands), testClocks: ctx.get(TOKENS.TestClocks), queries: ctx.get(TOKENS.BillingQueries) },
+        disputes: { queries: ctx.get(TOKENS.DisputeQueries), evidence: ctx.get(TOKENS.DisputeCommands) },
         idempotency: ctx.get(TOKENS.IdempotencyStore),
         readiness: ctx.get(TOKENS.ReadinessChecks),
         logger: logger.child({ component: 'http' }),
@@ -397,6 +401,11 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
           { name: 'billing-process', start: () => billingProcess.start(), stop: () => billingProcess.stop() },
           { name: 'billing-clock', start: () => billingClock.start(), stop: () => billingClock.stop() },
         );
+        // The simulated processor opens pm_card_createDispute's disputes (issue 10); Stripe's come by webhook.
+        if (config.PAYMENT_PROVIDER === 'simulated') {
+          const disputes = ctx.get(TOKENS.SimulatedDisputeRunner);
+          tasks.push({ name: 'simulated-disputes', start: () => disputes.start(), stop: () => disputes.stop() });
+        }
       }
       tasks.push(
         { name: 'realtime', start: () => realtime.start(), stop: () => realtime.close() },

@@ -8,6 +8,7 @@ import type {
   ProviderRefundResult,
 } from '../../application/ports/payment-provider.js';
 import { testCardOutcome } from './test-cards.js';
+import { DISPUTED_INTENT_PREFIX } from './simulated-disputes.js';
 
 const digest = (key: string): string => createHash('sha256').update(key).digest('hex').slice(0, 24);
 
@@ -36,6 +37,7 @@ export class SimulatedPaymentProvider implements PaymentProvider {
     const hash = digest(request.idempotencyKey);
     // Stateless: what the card does to refunds later travels in the intent's own id.
     if (outcome.kind === 'approve_refunds_fail') return Promise.resolve({ status: 'approved', providerPaymentId: `${REFUND_FAILS_PREFIX}${hash}` });
+    if (outcome.kind === 'approve_disputed') return Promise.resolve({ status: 'approved', providerPaymentId: `${DISPUTED_INTENT_PREFIX}${hash}` });
     const providerPaymentId = `pi_sim_${hash}`;
     if (outcome.kind === 'approve') return Promise.resolve({ status: 'approved', providerPaymentId });
     return Promise.resolve({

@@ -70,7 +70,7 @@ export const PROVIDER_INDEX_CATCH_UP_MS = 5_000;
 export class SqlProviderPaymentIndex implements ProviderPaymentIndex {
   constructor(
     private readonly sql: SqlExecutor,
-    private readonly head: () => Promise<Position>,
+    private readonly head: () => Promise<Position | undefined>,
     private readonly waitFor: (position: Position, timeoutMs: number) => Promise<boolean>,
     private readonly catchUpMs: number = PROVIDER_INDEX_CATCH_UP_MS,
   ) {}
@@ -79,6 +79,7 @@ export class SqlProviderPaymentIndex implements ProviderPaymentIndex {
     const found = await this.lookup(providerPaymentId);
     if (found !== undefined) return found;
     const head = await this.head();
+    if (head === undefined) return undefined;
     await this.waitFor(head, this.catchUpMs);
     return this.lookup(providerPaymentId);
   }
