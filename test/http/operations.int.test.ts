@@ -92,6 +92,7 @@ describe('GET /openapi.json', () => {
         '/v1/subscriptions', '/v1/subscriptions/{id}', '/v1/subscriptions/{id}/cancel', '/v1/subscriptions/{id}/change-price', '/v1/subscriptions/{id}/invoices',
         '/v1/subscriptions/{id}/pause', '/v1/subscriptions/{id}/resume', '/v1/invoices', '/v1/invoices/{id}',
         '/v1/test-clocks', '/v1/test-clocks/{id}', '/v1/test-clocks/{id}/advance',
+        '/v1/disputes', '/v1/disputes/{id}', '/v1/disputes/{id}/evidence',
       ].sort(),
     );
     expect(Object.keys(doc.paths['/v1/payments']!).sort()).toEqual(['get', 'post']);
