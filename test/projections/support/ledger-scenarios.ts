@@ -255,7 +255,7 @@ export function playScenario(steps: readonly Step[]): Scenario {
         const n = disputes.length;
         const disputeId = toDisputeId(`dp_${encodeTimeOrdered(BASE_TIME + n, new Uint8Array(10).fill((n % 250) + 1))}`);
         const payment = { paymentId, customerId: state.customerId, currency: state.currency, amountCaptured: state.amountCaptured, amountRefunded: settled.get(paymentId) ?? 0 };
-        const d = { state: initialDisputeState as DisputeState };
+        const d: { state: DisputeState } = { state: initialDisputeState };
         for (const index of step.deliveries) {
           const i = index % life.length;
           const snapshot = {
