@@ -121,6 +121,15 @@ describe('a disputed payment, end to end (simulated processor)', () => {
     expect(feed).toMatchObject({ paymentId, disputeId, amount: 5_000, currency: 'USD', summary: 'Payment disputed (fraudulent): 50.00 USD, awaiting a response, 50.00 USD withheld' });
   }, 60_000);
 
+  it('a disputed charge cannot be refunded (as Stripe refuses): the refund fails and nothing leaves the ledger', async () => {
+    const refund = await call('/v1/refunds', { token: admin, method: 'POST', body: { paymentId, amount: 1_000 } });
+    expect(refund.status).toBe(201);
+    expect(refund.body).toMatchObject({ status: 'failed', failureReason: 'charge_disputed' });
+    const payment = await call(`/v1/payments/${paymentId}?minPosition=${refund.headers.get('ledger-position')!}`);
+    expect(payment.body).toMatchObject({ status: 'succeeded', amountRefunded: 0 });
+    expect(await balance('refunds', refund.headers.get('ledger-position')!)).toBe(0);
+  });
+
   it('another customer sees no dispute, and may not submit evidence', async () => {
     expect((await call(`/v1/disputes/${disputeId}`, { token: theirs })).status).toBe(404);
     expect((await call(`/v1/disputes?paymentId=${paymentId}`, { token: theirs })).body.data).toEqual([]);

@@ -106,7 +106,7 @@ export class SimulatedDisputeRunner {
     const data = event.data as { paymentId?: unknown; amount?: unknown; currency?: unknown };
     if (typeof data.paymentId !== 'string' || !isPaymentId(data.paymentId)) return { kind: 'none' };
     const payment = (await loadPayment(this.deps.eventStore, paymentStream(data.paymentId))).state;
-    if (!payment.exists || !isDisputedIntent(payment.providerPaymentId) || typeof data.amount !== 'number' || data.amount <= 0) return { kind: 'none' };
+    if (!payment.exists || payment.providerPaymentId === null || !isDisputedIntent(payment.providerPaymentId) || typeof data.amount !== 'number' || data.amount <= 0) return { kind: 'none' };
     const snapshot = simulatedDisputeOf({ providerPaymentId: payment.providerPaymentId, amount: data.amount, currency: payment.currency, capturedAt: event.metadata.occurredAt });
     const synced = await this.deps.disputes.syncFromProvider(snapshot, { correlationId: event.metadata.correlationId, causationId: event.id, actor: 'simulated-processor' });
     if (synced.ok) return { kind: synced.value.changed ? 'opened' : 'none' };

@@ -14,6 +14,8 @@ import type { CurrencyCode } from '../../domain/currency.js';
 
 /** Intents of pm_card_createDispute (still `pi_sim_…`, so capture, cancel and refund treat them as any other). */
 export const DISPUTED_INTENT_PREFIX = 'pi_sim_dp_';
+/** Refunds of such intents: refused (`charge_disputed`), as Stripe refuses to refund a disputed charge. */
+export const DISPUTED_REFUND_PREFIX = 're_sim_dp_';
 export const SIMULATED_DISPUTE_FEE_MINOR = 1_500;
 export const SIMULATED_EVIDENCE_DAYS = 7;
 
@@ -23,8 +25,7 @@ export const LOSING_EVIDENCE = 'losing_evidence';
 
 const DAY_MS = 86_400_000;
 
-export const isDisputedIntent = (providerPaymentId: string | null): providerPaymentId is string =>
-  providerPaymentId !== null && providerPaymentId.startsWith(DISPUTED_INTENT_PREFIX);
+export const isDisputedIntent = (providerPaymentId: string | null): boolean => providerPaymentId !== null && providerPaymentId.startsWith(DISPUTED_INTENT_PREFIX);
 
 /** The dispute the simulated processor opens for a captured pm_card_createDispute intent: the same one every time it is asked. */
 export function simulatedDisputeOf(capture: { readonly providerPaymentId: string; readonly amount: number; readonly currency: CurrencyCode; readonly capturedAt: string }): ProviderDisputeSnapshot {
