@@ -65,3 +65,18 @@ export const isTestClockId = (value: string): value is TestClockId =>
   value.startsWith(TEST_CLOCK_ID_PREFIX) && ID_BODY.test(value.slice(TEST_CLOCK_ID_PREFIX.length));
 
 export const testClockStream = (id: TestClockId): string => `testclock-${id}`;
+
+export type DisputeId = Brand<string, 'DisputeId'>;
+export const DISPUTE_ID_PREFIX = 'dp_';
+
+/** Ours (`dp_` + 26 Crockford characters), not the processor's (Stripe's are `dp_1…` of another length). */
+export const isDisputeId = (value: string): value is DisputeId =>
+  value.startsWith(DISPUTE_ID_PREFIX) && ID_BODY.test(value.slice(DISPUTE_ID_PREFIX.length));
+
+/** For an id this service generated or already checked: a malformed one is a bug, so it throws. */
+export function toDisputeId(value: string): DisputeId {
+  if (!isDisputeId(value)) throw new Error(`not a dispute id: ${JSON.stringify(value)}`);
+  return value;
+}
+
+export const disputeStream = (id: DisputeId): string => `dispute-${id}`;

@@ -202,6 +202,25 @@ export function activityFeedContract(name: string, makeFixture: () => Promise<Ac
       expect(await fx.feed.page({ customerId: customer, limit: 2, beforePosition: parsePosition(page[2]!.position)! })).toEqual(page.slice(3));
     });
 
+    it('keeps dispute entries exactly as written: the dispute id beside the payment id (issue 10)', async () => {
+      const events = new InMemoryEventStore();
+      const customer = `cus_dispute_${seq++}`;
+      const disputeId = `dp_01JD${String(seq).padStart(22, '0')}`;
+      const ref = { disputeId, paymentId: `pay_01JD${String(seq).padStart(22, '0')}`, customerId: customer, amount: 5_000, currency: 'USD', providerDisputeId: `dp_sim_${seq}`, reason: 'fraudulent', evidenceDueBy: null, feeAmount: 1_500 };
+      await events.append(`dispute-${disputeId}`, [
+        { id: randomUUID(), type: 'DisputeOpened', data: { ...ref, status: 'needs_response', providerPaymentId: 'pi_sim_dp_1', openedAt: '2026-02-15T12:00:00.000Z' }, metadata: billingMeta },
+        { id: randomUUID(), type: 'DisputeClosed', data: { ...ref, previousStatus: 'needs_response', status: 'won', previousFeeAmount: 1_500 }, metadata: billingMeta },
+      ], 'no_stream');
+      const generation = await fx.feed.createGeneration();
+      await fx.feed.switchLive(generation);
+      expect(await applyNextBatch({ eventStore: events, feed: fx.feed }, generation, START, 100)).toMatchObject({ kind: 'applied', events: 2, entries: 2 });
+      const page = await fx.feed.page({ customerId: customer, limit: 10 });
+      const expected = events.events.map(activityRecordOf).filter((r) => r !== undefined).map((r) => r.entry).reverse();
+      expect(page).toEqual(expected);
+      for (const entry of page) expect(Object.keys(entry).sort()).toEqual(Object.keys(expected.find((e) => e.id === entry.id)!).sort());
+      expect(page.map((e) => [e.type, e.disputeId])).toEqual([['dispute.won', disputeId], ['dispute.opened', disputeId]]);
+    });
+
     it('a crash between the entries and the checkpoint replays the batch and changes nothing', async () => {
       const events = new InMemoryEventStore();
       const customer = `cus_crash_${seq++}`;

@@ -85,9 +85,9 @@ describe('ledger errors', () => {
 
   it('an unknown projection lists the known ones and exits 2', { timeout: CLI_TIMEOUT_MS }, async () => {
     const [rebuild, audit] = await Promise.all([ledger(['projections', 'rebuild', 'nope'], env), ledger(['projections', 'audit', 'nope'], env)]);
-    expect(rebuild).toEqual({ code: 2, stdout: '', stderr: `ledger projections rebuild: unknown projection "nope"; known: payments, refunds, refund_work, ledger, reports, activity_realtime, billing, subscription_metrics, payment_intents, activity (see 'ledger projections rebuild --help')\n` });
+    expect(rebuild).toEqual({ code: 2, stdout: '', stderr: `ledger projections rebuild: unknown projection "nope"; known: payments, refunds, refund_work, ledger, reports, activity_realtime, billing, subscription_metrics, payment_intents, disputes, activity (see 'ledger projections rebuild --help')\n` });
     expect(audit).toMatchObject({ code: 2, stdout: '' });
-    expect(audit.stderr).toContain('unknown projection "nope"; known: payments, refunds, refund_work, ledger, reports, activity_realtime, billing, subscription_metrics, payment_intents (see');
+    expect(audit.stderr).toContain('unknown projection "nope"; known: payments, refunds, refund_work, ledger, reports, activity_realtime, billing, subscription_metrics, payment_intents, disputes (see');
   });
 
   it('a failure is one line on stderr without a stack trace; --verbose adds the stack of an unexpected one', { timeout: CLI_TIMEOUT_MS }, async () => {

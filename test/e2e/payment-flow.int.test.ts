@@ -134,7 +134,7 @@ describe('one-time payment, end to end over HTTP and Socket.IO', () => {
   it('reports every projection healthy after the flow', async () => {
     const res = await get(`/v1/admin/projections`);
     const body = (await res.json()) as { data: { name: string; status: string; error: string | null }[] };
-    expect(body.data.map((p) => p.name)).toEqual(['activity_realtime', 'billing', 'billing_process', 'ledger', 'payment_intents', 'payments', 'refund_work', 'refunds', 'reports', 'subscription_metrics', 'webhook_fanout']);
+    expect(body.data.map((p) => p.name)).toEqual(['activity_realtime', 'billing', 'billing_process', 'disputes', 'ledger', 'payment_intents', 'payments', 'refund_work', 'refunds', 'reports', 'simulated_disputes', 'subscription_metrics', 'webhook_fanout']);
     expect(body.data.filter((p) => p.error !== null)).toEqual([]);
   });
 });

@@ -94,6 +94,7 @@ describe('GET /openapi.json', () => {
         '/v1/test-clocks', '/v1/test-clocks/{id}', '/v1/test-clocks/{id}/advance',
         '/v1/webhook-endpoints', '/v1/webhook-endpoints/{id}', '/v1/webhook-endpoints/{id}/rotate-secret', '/v1/webhook-endpoints/{id}/deliveries',
         '/v1/webhook-endpoints/{id}/deliveries/{deliveryId}/retry',
+        '/v1/disputes', '/v1/disputes/{id}', '/v1/disputes/{id}/evidence',
       ].sort(),
     );
     expect(Object.keys(doc.paths['/v1/payments']!).sort()).toEqual(['get', 'post']);

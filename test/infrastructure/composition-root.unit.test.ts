@@ -42,7 +42,13 @@ describe('the composition root', () => {
 
   it('lists the background tasks in start order: waiter, projections, refund process manager, payment intent completer, activity feed, realtime, pruning', async () => {
     const { tasks } = await compose();
-    expect(tasks.map((t) => t.name)).toEqual(['checkpoint-waiter', 'projections', 'refund-process-manager', 'payment-intent-completer', 'activity-feed', 'billing-process', 'billing-clock', 'webhook-fanout', 'webhook-sender', 'realtime', 'idempotency pruning']);
+    expect(tasks.map((t) => t.name)).toEqual(['checkpoint-waiter', 'projections', 'refund-process-manager', 'payment-intent-completer', 'activity-feed', 'billing-process', 'billing-clock', 'webhook-fanout', 'webhook-sender', 'simulated-disputes', 'realtime', 'idempotency pruning']);
+  });
+
+  it('runs the simulated processor\'s disputes only with the simulated provider (Stripe\'s come by webhook)', async () => {
+    const { tasks } = await compose({ PAYMENT_PROVIDER: 'stripe', STRIPE_SECRET_KEY: 'sk_test_0123456789abcdefghijklmnopqrstuvwxyz' });
+    expect(tasks.map((t) => t.name)).not.toContain('simulated-disputes');
+    expect(tasks.map((t) => t.name)).toContain('billing-clock');
   });
 
   it('runs no projection task on an API-only instance', async () => {

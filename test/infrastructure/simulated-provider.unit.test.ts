@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toCurrencyCode } from '../../src/domain/currency.js';
 import { SimulatedPaymentProvider } from '../../src/infrastructure/simulated-provider/simulated-payment-provider.js';
+import { SimulatedDisputeEvidence, simulatedDisputeOf } from '../../src/infrastructure/simulated-provider/simulated-disputes.js';
 
 const provider = new SimulatedPaymentProvider();
 const request = (paymentMethod: string, idempotencyKey = 'k') => ({
@@ -56,5 +57,40 @@ describe('SimulatedPaymentProvider refunds', () => {
       providerRefundId: refund.providerRefundId,
       failureReason: 'expired_or_canceled_card',
     });
+  });
+});
+
+describe('SimulatedPaymentProvider disputes (pm_card_createDispute)', () => {
+  it('approves and captures the charge; a refund of it is refused as Stripe refuses a disputed charge', async () => {
+    const auth = await provider.authorize(request('pm_card_createDispute'));
+    if (auth.status !== 'approved') throw new Error('approved expected');
+    expect(auth.providerPaymentId).toMatch(/^pi_sim_dp_/);
+    expect(await provider.capture({ providerPaymentId: auth.providerPaymentId, amount: 100 })).toEqual({ status: 'ok' });
+    const refund = await provider.refund({ providerPaymentId: auth.providerPaymentId, amount: 100, currency: 'USD', idempotencyKey: 're_d' });
+    expect(refund).toMatchObject({ status: 'failed', failureReason: 'charge_disputed' });
+    expect(await provider.retrieveRefund(refund.providerRefundId)).toEqual(refund);
+  });
+
+  it('opens the same fraudulent dispute every time it is asked, and decides it on Stripe\'s test evidence', async () => {
+    const capture = { providerPaymentId: 'pi_sim_dp_x', amount: 2_000, currency: toCurrencyCode('JPY'), capturedAt: '2026-11-28T10:00:00.000Z' };
+    const dispute = simulatedDisputeOf(capture);
+    expect(simulatedDisputeOf(capture)).toEqual(dispute);
+    expect(dispute).toEqual({
+      providerDisputeId: expect.stringMatching(/^dp_sim_[0-9a-f]{24}$/) as unknown,
+      providerPaymentId: 'pi_sim_dp_x',
+      amount: 2_000,
+      currency: 'JPY',
+      status: 'needs_response',
+      reason: 'fraudulent',
+      feeAmount: 1_500,
+      evidenceDueBy: '2026-12-05T10:00:00.000Z',
+      createdAt: '2026-11-28T10:00:00.000Z',
+    });
+    const evidence = new SimulatedDisputeEvidence();
+    expect(await evidence.submitEvidence(dispute, ' winning_evidence ')).toMatchObject({ kind: 'submitted', snapshot: { status: 'won', feeAmount: 1_500 } });
+    expect(await evidence.submitEvidence(dispute, 'losing_evidence')).toMatchObject({ snapshot: { status: 'lost' } });
+    expect(await evidence.submitEvidence(dispute, 'receipt attached')).toMatchObject({ snapshot: { status: 'under_review' } });
+    expect(await evidence.submitEvidence({ ...dispute, status: 'warning_needs_response' }, 'winning_evidence')).toMatchObject({ snapshot: { status: 'warning_closed' } });
+    expect(await evidence.submitEvidence({ ...dispute, providerPaymentId: 'pi_3Stripe' }, 'winning_evidence')).toEqual({ kind: 'unsupported' });
   });
 });

@@ -464,6 +464,9 @@ describe('Ledger property (billing through the real application code)', () => {
       { kind: 'resolve', refund: 0, outcome: 'succeeded', paymentFirst: true },
       { kind: 'refund', payment: 0, percent: 20 },
       { kind: 'resolve', refund: 0, outcome: 'failed', paymentFirst: false },
+      // Disputes (a lost one opened, updated and closed; a won one): their rules and accounts.
+      { kind: 'dispute', payment: 0, percent: 50, life: 1, fees: [1_500, 0, 0, 0, 0], deliveries: [0, 1, 2] },
+      { kind: 'dispute', payment: 0, percent: 50, life: 0, fees: [1_500, 1_500, 0, 0, 0], deliveries: [0, 2] },
     ]);
     for (const e of payments.events) for (const p of postingsFor(e)?.postings ?? []) accounts.add(p.account);
     for (const e of payments.events) if (postingsFor(e)) types.add(e.type);

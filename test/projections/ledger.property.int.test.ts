@@ -13,7 +13,8 @@ import type { ProjectionTestDatabase } from './support/postgres-setup.js';
  * ledger-posting-rules.unit.test.ts; these runs prove the same through the real SQL, the
  * triggers included): for any history of payments and refunds, split into batches at
  * random, every currency's trial balance is zero and per payment revenue + refunds nets to
- * captured − succeeded refunds.
+ * captured − succeeded refunds; with disputes delivered in any order, disputed_funds holds the
+ * open disputes' amounts, chargebacks the lost ones', dispute_fees the fees kept.
  */
 
 let t: ProjectionTestDatabase;
@@ -46,7 +47,7 @@ describe('Ledger property (PostgreSQL)', () => {
     const queries = new SqlLedgerQueries(sqlExecutor(db.pool));
     await fc.assert(
       fc.asyncProperty(stepsArb(30), fc.integer({ min: 1, max: 7 }), async (steps, batchSize) => {
-        const { events, expected } = playScenario(steps);
+        const { events, expected, disputes } = playScenario(steps);
         await freshSchema();
         for (let i = 0; i < events.length; i += batchSize) {
           const c = await db.pool.connect();
@@ -72,6 +73,20 @@ describe('Ledger property (PostgreSQL)', () => {
         const byPayment = new Map(nets.rows.map((r) => [r.payment_id, Number(r.net)]));
         for (const [paymentId, e] of expected) expect(byPayment.get(paymentId) ?? 0).toBe(e.captured - e.refunded);
         expect(byPayment.size).toBe([...expected.values()].filter((e) => e.captured > 0).length);
+        // disputed_funds holds exactly the disputes still open; chargebacks the lost ones; dispute_fees every fee kept.
+        const disputeRows = await db.pool.query<{ key: string; balance: string }>(
+          `SELECT currency || '/' || account AS key, sum(CASE side WHEN 'debit' THEN amount ELSE -amount END)::text AS balance
+             FROM rm_ledger.ledger_postings WHERE account IN ('disputed_funds', 'chargebacks', 'dispute_fees') GROUP BY 1`,
+        );
+        const wanted = new Map<string, number>();
+        for (const d of disputes) {
+          const add = (account: string, amount: number) => wanted.set(`${d.currency}/${account}`, (wanted.get(`${d.currency}/${account}`) ?? 0) + amount);
+          add('disputed_funds', d.status === 'needs_response' || d.status === 'under_review' ? d.amount : 0);
+          add('chargebacks', d.status === 'lost' ? d.amount : 0);
+          add('dispute_fees', d.feeAmount);
+        }
+        const got = new Map(disputeRows.rows.map((r) => [r.key, Number(r.balance)]));
+        for (const key of new Set([...wanted.keys(), ...got.keys()])) expect(got.get(key) ?? 0).toBe(wanted.get(key) ?? 0);
       }),
       { numRuns: 25 },
     );

@@ -43,6 +43,11 @@ export const ACTIVITY_TYPES = [
   'invoice.payment_failed',
   'invoice.uncollectible',
   'invoice.voided',
+  'dispute.opened',
+  'dispute.updated',
+  'dispute.won',
+  'dispute.lost',
+  'dispute.closed',
 ] as const;
 export type ActivityType = (typeof ACTIVITY_TYPES)[number];
 
@@ -73,6 +78,7 @@ export interface ActivityEntry {
   readonly refundId?: string;
   readonly subscriptionId?: string;
   readonly invoiceId?: string;
+  readonly disputeId?: string;
   /**
    * Integer minor units, with `currency`: always on payment and refund entries; on
    * subscription and invoice entries when the fact names an amount (a price, an invoice's

@@ -48,6 +48,9 @@ export const ACCOUNTS = {
   deferredRevenue: 'deferred_revenue',
   customerCredit: 'customer_credit',
   badDebt: 'bad_debt',
+  disputedFunds: 'disputed_funds',
+  chargebacks: 'chargebacks',
+  disputeFees: 'dispute_fees',
 } as const;
 
 export const CHART_OF_ACCOUNTS: readonly Account[] = Object.freeze([
@@ -56,7 +59,7 @@ export const CHART_OF_ACCOUNTS: readonly Account[] = Object.freeze([
   account('bank', 'asset', 'Our bank account; payouts from the processor land here.', false),
   account('payouts_in_transit', 'asset', 'Payouts the processor has sent that the bank has not yet confirmed.', false),
   account('accounts_receivable', 'asset', 'Invoiced amounts not yet paid (an uncollectible invoice\'s is written off to bad_debt).'),
-  account('disputed_funds', 'asset', 'Money the processor withholds while a dispute is open: still ours until the dispute is lost.', false),
+  account('disputed_funds', 'asset', 'Money the processor withholds while a dispute is open: still ours until the dispute is lost.'),
   // Liabilities
   account('refunds_pending', 'liability', 'Refunds reserved against captured payments and not yet succeeded, failed or canceled: money we have promised back.'),
   account('customer_credit', 'liability', 'What customers are owed: proration credits beyond an invoice\'s charges, prorated cancellations, invoice payments beyond what the invoice owed (until refunded).'),
@@ -67,10 +70,10 @@ export const CHART_OF_ACCOUNTS: readonly Account[] = Object.freeze([
   account('revenue', 'revenue', 'Captured payments that pay no invoice, and subscription fees recognised as their periods are served.'),
   account('refunds', 'contra_revenue', 'Refunds the processor returned to cardholders.'),
   account('refund_reservations', 'contra_revenue', 'The revenue side of refunds_pending: refunds reserved and not yet resolved.'),
-  account('chargebacks', 'contra_revenue', 'Disputes lost: payments reversed by the card network.', false),
+  account('chargebacks', 'contra_revenue', 'Disputes lost: payments reversed by the card network.'),
   // Expenses
   account('provider_fees', 'expense', 'Processing fees the processor deducts.', false),
-  account('dispute_fees', 'expense', 'Fees charged per dispute, won or lost.', false),
+  account('dispute_fees', 'expense', 'Fees charged per dispute, won or lost, less any the processor gave back.'),
   account('bad_debt', 'expense', 'Invoices written off as uncollectible, less what late payments recovered.'),
 ]);
 

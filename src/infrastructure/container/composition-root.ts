@@ -28,6 +28,8 @@ import { SqlPaymentIntentQueue, paymentIntentsProjection } from '../../projectio
 import { ProjectionRebuilder } from '../../projections/rebuild.js';
 import { SqlRefundQueries } from '../../projections/refunds/refund-queries.js';
 import { refundsProjection } from '../../projections/refunds/refunds-projection.js';
+import { disputesProjection } from '../../projections/disputes/disputes-projection.js';
+import { bindDisputes } from './disputes.js';
 import { BILLING_PROJECTION, billingProjection } from '../../projections/billing/billing-projection.js';
 import { BillingClockRunner } from '../../projections/billing/billing-clock-runner.js';
 import { BillingProcessCheckpoint, BillingProcessRunner } from '../../projections/billing/billing-process-runner.js';
@@ -263,7 +265,8 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
       { instanceId, tickMs: config.BILLING_TICK_MS, logger: logger.child({ component: 'billing-clock' }) },
     ))
     .inSingletonScope();
-  c.bind(TOKENS.Projections).toConstantValue([paymentsProjection, refundsProjection, refundWorkProjection(), ledgerProjection, reportsProjection, activityRealtimeProjection, billingProjection, subscriptionMetricsProjection, paymentIntentsProjection]);
+  c.bind(TOKENS.Projections).toConstantValue([paymentsProjection, refundsProjection, refundWorkProjection(), ledgerProjection, reportsProjection, activityRealtimeProjection, billingProjection, subscriptionMetricsProjection, paymentIntentsProjection, disputesProjection]);
+  bindDisputes(c, config, pool, instanceId, logger);
   c.bind(TOKENS.PaymentQueries).toDynamicValue(() => new SqlPaymentQueries(sqlExecutor(pool))).inSingletonScope();
   c.bind(TOKENS.RefundQueries).toDynamicValue(() => new SqlRefundQueries(sqlExecutor(pool))).inSingletonScope();
   c.bind(TOKENS.LedgerQueries).toDynamicValue(() => new SqlLedgerQueries(sqlExecutor(pool))).inSingletonScope();
@@ -389,6 +392,7 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
         mrrReports: new SqlMrrReports(sqlExecutor(pool)),
         billing: { subscriptions: ctx.get(TOKENS.SubscriptionCommands), testClocks: ctx.get(TOKENS.TestClocks), queries: ctx.get(TOKENS.BillingQueries) },
         webhooks: webhooks(ctx).http,
+        disputes: { queries: ctx.get(TOKENS.DisputeQueries), evidence: ctx.get(TOKENS.DisputeCommands) },
         idempotency: ctx.get(TOKENS.IdempotencyStore),
         readiness: ctx.get(TOKENS.ReadinessChecks),
         logger: logger.child({ component: 'http' }),
@@ -443,6 +447,11 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
           { name: 'billing-clock', start: () => billingClock.start(), stop: () => billingClock.stop() },
           ...webhooks(ctx).tasks({ fanout: true }),
         );
+        // The simulated processor opens pm_card_createDispute's disputes (issue 10); Stripe's come by webhook.
+        if (config.PAYMENT_PROVIDER === 'simulated') {
+          const disputes = ctx.get(TOKENS.SimulatedDisputeRunner);
+          tasks.push({ name: 'simulated-disputes', start: () => disputes.start(), stop: () => disputes.stop() });
+        }
       }
       tasks.push(
         { name: 'realtime', start: () => realtime.start(), stop: () => realtime.close() },

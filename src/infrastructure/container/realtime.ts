@@ -74,7 +74,7 @@ export function createRealtime(httpServer: HttpServer, options: RealtimeOptions)
       const owners = new PaymentOwners({ ...options.paymentOwners, db: options.pool, logger, resource });
       return (id: string) => owners.ownerOf(id);
     };
-    const policy = principalTopicPolicy({ payment: lookup('payment'), refund: lookup('refund'), subscription: lookup('subscription'), invoice: lookup('invoice') });
+    const policy = principalTopicPolicy({ payment: lookup('payment'), refund: lookup('refund'), subscription: lookup('subscription'), invoice: lookup('invoice'), dispute: lookup('dispute') });
     const extra = options.authorizeTopic;
     authorizeTopic = extra ? async (socket, topic) => (await policy(socket, topic)) && (await extra(socket, topic)) : policy;
   }

@@ -1,3 +1,6 @@
+import type { DisputeCommandHandlers } from '../../application/disputes/dispute-command-handlers.js';
+import type { DisputeQueries } from '../../application/ports/dispute-queries.js';
+import type { SimulatedDisputeRunner } from '../simulated-provider/simulated-dispute-runner.js';
 import type http from 'node:http';
 import type { ServiceIdentifier } from 'inversify';
 import type pg from 'pg';
@@ -79,6 +82,12 @@ interface Bindings {
   BillingProcessRunner: BillingProcessRunner;
   BillingClockRunner: BillingClockRunner;
 
+  // Disputes (issue 10): the inbound sync both paths use (Stripe webhooks, the simulated
+  // processor), its queries, and the simulated processor's reaction to captures.
+  DisputeCommands: DisputeCommandHandlers;
+  DisputeQueries: DisputeQueries;
+  SimulatedDisputeRunner: SimulatedDisputeRunner;
+
   // The service's own parts.
   Metrics: LedgerMetrics;
   ApiKeys: ApiKeys;
@@ -101,6 +110,7 @@ const NAMES = [
   'RevenueReports', 'BillingQueries',
   'PaymentCommands', 'RefundCommands', 'SubscriptionCommands', 'BillingClock', 'TestClocks', 'AuditLog', 'Authenticator',
   'Projections', 'ProjectionRunner', 'ProjectionRebuilder', 'CheckpointWaiter', 'ActivityFeedRunner', 'BillingProcessRunner', 'BillingClockRunner',
+  'DisputeCommands', 'DisputeQueries', 'SimulatedDisputeRunner',
   'Metrics', 'ApiKeys', 'RateLimiter', 'ReadinessChecks', 'HttpServer', 'Realtime', 'BackgroundTasks',
 ] as const satisfies readonly (keyof Bindings)[];
 

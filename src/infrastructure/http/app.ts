@@ -13,6 +13,7 @@ import { registerMrrReportRoutes } from './routes/mrr-reports.js';
 import { registerOperationRoutes } from './routes/operations.js';
 import { registerPaymentQueryRoutes } from './routes/payment-queries.js';
 import { registerRefundQueryRoutes } from './routes/refund-queries.js';
+import { registerDisputeRoutes } from './routes/disputes.js';
 import { registerActivityRoutes } from './routes/activity.js';
 import { registerRefundCommandRoutes } from './routes/refund-commands.js';
 import { registerReportRoutes } from './routes/reports.js';
@@ -76,6 +77,7 @@ export function createHttpApp(deps: HttpDeps): Express {
     registerTestClockRoutes(app, deps, deps.billing, limits);
   }
   if (deps.webhooks) registerWebhookEndpointRoutes(app, deps.webhooks, limits);
+  if (deps.disputes) registerDisputeRoutes(app, deps, deps.disputes, limits);
 
   app.use((req, _res, next) => next(new HttpProblem({ code: 'not_found', detail: `Nothing is served at ${req.method} ${req.path}.` })));
   app.use(errorHandler(deps.logger, limits.bodyLimitBytes));

@@ -8,6 +8,8 @@ import type { PaymentQueries } from '../../application/ports/payment-queries.js'
 import type { ReadModels } from '../../application/ports/read-models.js';
 import type { RefundQueries } from '../../application/ports/refund-queries.js';
 import type { RefundCommands } from '../../application/ports/refund-commands.js';
+import type { DisputeQueries } from '../../application/ports/dispute-queries.js';
+import type { DisputeEvidenceCommands } from '../../application/disputes/dispute-command-handlers.js';
 import type { RevenueReports } from '../../application/ports/revenue-reports.js';
 import type { MrrReports } from '../../application/ports/mrr-reports.js';
 import type { BillingQueries } from '../../application/ports/billing-queries.js';
@@ -49,7 +51,8 @@ export type CommandName =
   | 'subscription_resume'
   | 'subscription_change_price'
   | 'test_clock_create'
-  | 'test_clock_advance';
+  | 'test_clock_advance'
+  | 'dispute_evidence';
 
 /** Satisfied by LedgerMetrics. */
 export interface HttpMetrics {
@@ -121,6 +124,11 @@ export interface BillingHttpDeps {
   readonly queries: BillingQueries;
 }
 
+export interface DisputeHttpDeps {
+  readonly queries: DisputeQueries;
+  readonly evidence: DisputeEvidenceCommands;
+}
+
 export interface HttpDeps {
   /** The activity feed; without it GET /v1/customers/:id/activity is not served (tests of other routes). */
   readonly activity?: ActivityQueries | undefined;
@@ -128,6 +136,8 @@ export interface HttpDeps {
   readonly refunds: RefundCommands;
   readonly paymentQueries: PaymentQueries;
   readonly refundQueries: RefundQueries;
+  /** Disputes (issue 10); without them /v1/disputes is not served and payments show no disputes (suites of other routes). */
+  readonly disputes?: DisputeHttpDeps | undefined;
   /** The double-entry ledger read model (GET /v1/ledger/…). */
   readonly ledgerQueries: LedgerQueries;
   readonly readModels: ReadModels;

@@ -32,6 +32,7 @@ import {
 import { CSV_CONTENT_TYPE, REVENUE_COLUMNS } from './routes/reports.js';
 import { SUBSCRIPTION_REQUEST_SCHEMAS, SUBSCRIPTION_RESPONSE_SCHEMAS, subscriptionPaths } from './subscription-openapi.js';
 import { WEBHOOK_REQUEST_SCHEMAS, WEBHOOK_RESPONSE_SCHEMAS, webhookPaths } from './webhook-openapi.js';
+import { DISPUTE_REQUEST_SCHEMAS, DISPUTE_RESPONSE_SCHEMAS, disputePaths } from './dispute-openapi.js';
 
 /*
  * /openapi.json, generated from the same zod schemas that validate requests, so the
@@ -195,6 +196,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
       CreateRefundRequest: CreateRefundBody,
       ...SUBSCRIPTION_REQUEST_SCHEMAS,
       ...WEBHOOK_REQUEST_SCHEMAS,
+      ...DISPUTE_REQUEST_SCHEMAS,
     },
     'input',
   );
@@ -214,6 +216,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
       ...MRR_RESPONSE_SCHEMAS,
       ...SUBSCRIPTION_RESPONSE_SCHEMAS,
       ...WEBHOOK_RESPONSE_SCHEMAS,
+      ...DISPUTE_RESPONSE_SCHEMAS,
     },
     'output',
   );
@@ -478,6 +481,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
       ...mrrPaths({ secured, securityResponses, json, problem, p, inlineSchema, rateLimitHeaders }),
       ...subscriptionPaths({ secured, securityResponses, json, problem, p, inlineSchema, rateLimitHeaders }, options.bodyLimitBytes),
       ...webhookPaths({ secured, securityResponses, json, problem, p, inlineSchema, rateLimitHeaders }),
+      ...disputePaths({ secured, securityResponses, json, problem, p, inlineSchema, rateLimitHeaders }),
       '/metrics': {
         get: {
           operationId: 'metrics',

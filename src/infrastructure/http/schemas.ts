@@ -7,6 +7,8 @@ import type { RefundReason } from '../../domain/refund/events.js';
 import { parseCalendarDate } from '../../application/reports/calendar-date.js';
 import { MAX_AMOUNT_MINOR } from '../../domain/money.js';
 import { ACTIVITY_BILLING_REASONS, ACTIVITY_STATUSES, ACTIVITY_TYPES } from '../../application/ports/activity-feed.js';
+import { DISPUTE_STATUSES } from '../../domain/dispute/events.js';
+import type { DisputeStatus } from '../../domain/dispute/events.js';
 import { PROBLEM_CODES } from './problem.js';
 
 /*
@@ -201,6 +203,18 @@ export const PaymentViewSchema = z.object({
   revision: z.string().meta({ description: 'Stream revision: the value of the ETag.' }),
   createdAt: z.string(),
   updatedAt: z.string(),
+  // Disputes (issue 10): only on GET /v1/payments/:id and the list, and only when there are any.
+  disputes: z
+    .array(
+      z.object({
+        id: z.string(),
+        status: z.enum(DISPUTE_STATUSES as [DisputeStatus, ...DisputeStatus[]]),
+        amount: z.int(),
+        reason: z.string(),
+      }),
+    )
+    .optional()
+    .meta({ description: 'The payment\'s disputes (chargebacks), oldest first; absent when it has none (and on command answers and `payment.*` changes). See GET /v1/disputes/{id}.' }),
 });
 
 export const PaymentListSchema = z.object({
@@ -294,6 +308,7 @@ export const ActivityEntrySchema = z.object({
   refundId: z.string().optional(),
   subscriptionId: z.string().optional(),
   invoiceId: z.string().optional(),
+  disputeId: z.string().optional(),
   amount: z.int().optional().meta({
     description: 'Integer minor units, with `currency`. Always on payment and refund entries; on subscription and invoice entries when the fact names an amount (a price, an invoice total, an amount paid, a credit).',
   }),

@@ -10,6 +10,11 @@ import type { TestClockState } from '../../domain/test-clock/test-clock.js';
 import type { TestClockAdvanceRecord } from '../../application/subscriptions/billing-clock.js';
 import { InvoiceViewSchema, SubscriptionViewSchema, TestClockViewSchema } from './subscription-schemas.js';
 import { unwrapSchema } from './zod-shape.js';
+import { DisputeViewSchema } from './dispute-schemas.js';
+import type { DisputeView } from '../../application/disputes/dispute-view.js';
+
+/** A dispute in its wire form: what GET, list pages and realtime `dispute.*` changes send. */
+export const disputeWireForm = (dispute: DisputeView): unknown => canonicalize(DisputeViewSchema, dispute);
 
 /*
  * The one JSON form of what the API sends, so that GET, a list page and a realtime
@@ -129,6 +134,7 @@ const CHANGE_SCHEMAS: Readonly<Record<string, z.core.$ZodType>> = {
   invoice: InvoiceViewSchema,
   ledger: LedgerEntrySchema,
   activity: ActivityEntrySchema,
+  dispute: DisputeViewSchema,
 };
 
 /** The wire form of a realtime change's data: as GET sends that resource; anything else as stored. */

@@ -1,6 +1,7 @@
 import { TimeoutError, withTimeout } from '../../application/support/timing.js';
 import { BILLING_PROJECTION } from '../../projections/billing/billing-projection.js';
 import { projectionSchema } from '../../projections/projection.js';
+import { DISPUTES_PROJECTION } from '../../projections/disputes/disputes-projection.js';
 import type { Queryable } from './change-feed-sql.js';
 import { Semaphore } from './limits.js';
 import { errorFields, type RealtimeLogger } from './logger.js';
@@ -47,7 +48,7 @@ export const PAYMENT_OWNERS_DEFAULTS: PaymentOwnersTuning = {
  * Which read model answers: payments (the default), refunds (a refund's owner is its
  * payment's customer), or the billing read model's subscriptions and invoices.
  */
-export type OwnedResource = 'payment' | 'refund' | 'subscription' | 'invoice';
+export type OwnedResource = 'payment' | 'refund' | 'subscription' | 'invoice' | 'dispute';
 
 export interface PaymentOwnersOptions extends Partial<PaymentOwnersTuning> {
   readonly db: Queryable;
@@ -66,6 +67,7 @@ const SELECT_OWNERS: Readonly<Record<OwnedResource, string>> = {
   refund: `SELECT id, customer_id FROM ${projectionSchema('refunds')}.refunds WHERE id = ANY($1::text[])`,
   subscription: `SELECT id, customer_id FROM ${projectionSchema(BILLING_PROJECTION)}.subscriptions WHERE id = ANY($1::text[])`,
   invoice: `SELECT id, customer_id FROM ${projectionSchema(BILLING_PROJECTION)}.invoices WHERE id = ANY($1::text[])`,
+  dispute: `SELECT id, customer_id FROM ${projectionSchema(DISPUTES_PROJECTION)}.disputes WHERE id = ANY($1::text[])`,
 };
 
 interface CacheEntry {

@@ -20,7 +20,7 @@ export const TOPIC_PATTERN = /^[a-z_]+(:[A-Za-z0-9_\-.]{1,64})?$/;
  * refused as `invalid_topic` before anyone asks whether the caller may see it, so that
  * `forbidden` always means "exists as a name, but not for you".
  */
-export const TOPIC_KINDS: Readonly<Record<string, 'id' | 'none'>> = { payment: 'id', refund: 'id', subscription: 'id', invoice: 'id', customer: 'id', ledger: 'none' };
+export const TOPIC_KINDS: Readonly<Record<string, 'id' | 'none'>> = { payment: 'id', refund: 'id', subscription: 'id', invoice: 'id', dispute: 'id', customer: 'id', ledger: 'none' };
 const TOPIC_ID = /^[A-Za-z0-9_\-.]{1,64}$/;
 /** How much of a refused topic the ack quotes back. */
 const MAX_QUOTED_TOPIC = 80;
@@ -90,7 +90,7 @@ export interface UnsubscribeRequest {
 // Only the shape here: a string that is not a topic is `invalid_topic` (topicProblem), not `invalid_request`.
 const topics = z.array(z.string()).min(1).max(MAX_TOPICS_PER_SOCKET);
 
-const TOPIC_SHAPE = 'a topic looks like "payment:<id>", "refund:<id>", "subscription:<id>", "invoice:<id>", "customer:<id>" or "ledger"';
+const TOPIC_SHAPE = 'a topic looks like "payment:<id>", "refund:<id>", "subscription:<id>", "invoice:<id>", "dispute:<id>", "customer:<id>" or "ledger"';
 
 /** Why `topic` is not a topic at all; undefined for a well-formed one. */
 export function topicProblem(topic: string): string | undefined {

@@ -8,7 +8,7 @@ export type PaymentOwnerOf = (paymentId: string) => Promise<string | undefined>;
 export type OwnerOf = (id: string) => Promise<string | undefined>;
 
 /** The resources whose topics take an id and belong to one customer. */
-export type OwnedTopicKind = 'payment' | 'refund' | 'subscription' | 'invoice';
+export type OwnedTopicKind = 'payment' | 'refund' | 'subscription' | 'invoice' | 'dispute';
 
 /**
  * The owner lookups behind the policy, one per kind of owned topic. A kind without one is
@@ -22,6 +22,7 @@ const SCOPE_OF: Readonly<Record<OwnedTopicKind, Scope>> = {
   refund: 'payments:read',
   subscription: 'subscriptions:read',
   invoice: 'subscriptions:read',
+  dispute: 'payments:read',
 };
 
 const isOwnedKind = (kind: string): kind is OwnedTopicKind => Object.hasOwn(SCOPE_OF, kind);
@@ -29,7 +30,7 @@ const isOwnedKind = (kind: string): kind is OwnedTopicKind => Object.hasOwn(SCOP
 /**
  * The default topic policy, for a connection authenticated as `principal`:
  *
- * - `payment:<id>`, `refund:<id>` and `customer:<id>` need `payments:read`;
+ * - `payment:<id>`, `refund:<id>`, `dispute:<id>` and `customer:<id>` need `payments:read`;
  *   `subscription:<id>` and `invoice:<id>` need `subscriptions:read`;
  * - a customer-scoped principal may follow only `customer:<its id>` and the payments,
  *   refunds, subscriptions and invoices that belong to it (looked up in their read models).

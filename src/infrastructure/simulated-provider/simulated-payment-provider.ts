@@ -8,6 +8,7 @@ import type {
   ProviderRefundResult,
 } from '../../application/ports/payment-provider.js';
 import { testCardOutcome } from './test-cards.js';
+import { DISPUTED_INTENT_PREFIX, DISPUTED_REFUND_PREFIX, isDisputedIntent } from './simulated-disputes.js';
 
 const digest = (key: string): string => createHash('sha256').update(key).digest('hex').slice(0, 24);
 
@@ -36,6 +37,7 @@ export class SimulatedPaymentProvider implements PaymentProvider {
     const hash = digest(request.idempotencyKey);
     // Stateless: what the card does to refunds later travels in the intent's own id.
     if (outcome.kind === 'approve_refunds_fail') return Promise.resolve({ status: 'approved', providerPaymentId: `${REFUND_FAILS_PREFIX}${hash}` });
+    if (outcome.kind === 'approve_disputed') return Promise.resolve({ status: 'approved', providerPaymentId: `${DISPUTED_INTENT_PREFIX}${hash}` });
     const providerPaymentId = `pi_sim_${hash}`;
     if (outcome.kind === 'approve') return Promise.resolve({ status: 'approved', providerPaymentId });
     return Promise.resolve({
@@ -71,6 +73,8 @@ export class SimulatedPaymentProvider implements PaymentProvider {
       return Promise.reject(new Error(`No such PaymentIntent: '${request.providerPaymentId}'`));
     }
     const hash = digest(request.idempotencyKey);
+    // A pm_card_createDispute charge is disputed from its capture on: Stripe refuses to refund a disputed charge.
+    if (isDisputedIntent(request.providerPaymentId)) return Promise.resolve({ status: 'failed', providerRefundId: `${DISPUTED_REFUND_PREFIX}${hash}`, failureReason: 'charge_disputed' });
     if (request.providerPaymentId.startsWith(REFUND_FAILS_PREFIX)) return Promise.resolve({ status: 'pending', providerRefundId: `${FAILING_REFUND_PREFIX}${hash}` });
     return Promise.resolve({ status: 'succeeded', providerRefundId: `${REFUND_PREFIX}${hash}` });
   }
@@ -79,6 +83,7 @@ export class SimulatedPaymentProvider implements PaymentProvider {
     if (providerRefundId.startsWith(FAILING_REFUND_PREFIX)) {
       return Promise.resolve({ status: 'failed', providerRefundId, failureReason: 'expired_or_canceled_card' });
     }
+    if (providerRefundId.startsWith(DISPUTED_REFUND_PREFIX)) return Promise.resolve({ status: 'failed', providerRefundId, failureReason: 'charge_disputed' });
     if (providerRefundId.startsWith(REFUND_PREFIX)) return Promise.resolve({ status: 'succeeded', providerRefundId });
     return Promise.reject(new Error(`No such refund: '${providerRefundId}'`));
   }

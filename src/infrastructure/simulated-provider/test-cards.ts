@@ -6,6 +6,8 @@ export type TestCardOutcome =
   | { readonly kind: 'approve' }
   /** Approves the charge; every refund of it fails later (Stripe's pm_card_refundFail). */
   | { readonly kind: 'approve_refunds_fail' }
+  /** Approves the charge; once captured, the cardholder disputes it (Stripe's pm_card_createDispute; see simulated-disputes.ts). */
+  | { readonly kind: 'approve_disputed' }
   | { readonly kind: 'decline'; readonly failureCode: string; readonly declineCode: string | null; readonly message: string };
 
 const approve: TestCardOutcome = { kind: 'approve' };
@@ -27,6 +29,7 @@ export const TEST_CARDS: Readonly<Record<string, TestCardOutcome>> = Object.free
   pm_card_jcb: approve,
   pm_card_unionpay: approve,
   pm_card_refundFail: { kind: 'approve_refunds_fail' },
+  pm_card_createDispute: { kind: 'approve_disputed' },
   pm_card_chargeDeclined: decline('card_declined', 'generic_decline', 'Your card was declined.'),
   pm_card_chargeDeclinedInsufficientFunds: decline('card_declined', 'insufficient_funds', 'Your card has insufficient funds.'),
   pm_card_chargeDeclinedLostCard: decline('card_declined', 'lost_card', 'Your card was declined.'),

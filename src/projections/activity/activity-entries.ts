@@ -7,7 +7,9 @@ import { INVOICE_EVENT_TYPES, isInvoiceEventType, upcastInvoiceEvent } from '../
 import type { PaymentEvent } from '../../domain/payment/index.js';
 import type { RefundEvent } from '../../domain/refund/events.js';
 import { SUBSCRIPTION_EVENT_TYPES, isSubscriptionEventType, upcastSubscriptionEvent } from '../../domain/subscription/index.js';
+import { DISPUTE_EVENT_TYPES, isDisputeEventType, upcastDisputeEvent } from '../../domain/dispute/index.js';
 import type { BillingEntry } from './billing-activity-entries.js';
+import { disputeEntry } from './dispute-activity-entries.js';
 import { invoiceEntry, subscriptionEntry } from './billing-activity-entries.js';
 import { formatMinor } from './money-text.js';
 
@@ -34,6 +36,7 @@ export const ACTIVITY_EVENT_TYPES: readonly string[] = [
   ...SUBSCRIPTION_EVENT_TYPES,
   // An attempt shows as its payment's own entries.
   ...INVOICE_EVENT_TYPES.filter((type) => type !== 'InvoicePaymentAttempted'),
+  ...DISPUTE_EVENT_TYPES,
 ];
 
 const ENTRY_EVENT_TYPES: ReadonlySet<string> = new Set(ACTIVITY_EVENT_TYPES);
@@ -53,6 +56,10 @@ export function activityRecordOf(recorded: RecordedEvent): ActivityRecord | unde
   const base = { id: recorded.id, occurredAt: recorded.metadata.occurredAt, position: formatPosition(recorded.position) };
   if (isSubscriptionEventType(recorded.type)) return billingRecord(base, subscriptionEntry(upcastSubscriptionEvent(recorded.type, recorded.data, recorded.metadata.schemaVersion)));
   if (isInvoiceEventType(recorded.type)) return billingRecord(base, invoiceEntry(upcastInvoiceEvent(recorded.type, recorded.data, recorded.metadata.schemaVersion)));
+  if (isDisputeEventType(recorded.type)) {
+    const made = disputeEntry(upcastDisputeEvent(recorded.type, recorded.data, recorded.metadata.schemaVersion));
+    return made && record(made.customerId, base, made.type, made.fields);
+  }
   if (recorded.type.startsWith('Payment')) return paymentRecord(base, toDomainEvent(recorded));
   return refundRecord(base, toRefundEvent(recorded));
 }

@@ -87,11 +87,12 @@ async function applyBatch(sql: SqlExecutor, events: readonly RecordedEvent[]): P
  * Version 2: invoices, revenue recognition and invoice payments (a new account in the CHECK,
  * the books' tables), so version-1 rows are rebuilt. Version 3: a prorated cancel's credit
  * is held per invoice (ledger_invoices.cancel_credit) and its payment's refund draws it
- * down, so earlier versions' books and entries are rebuilt.
+ * down, so earlier versions' books and entries are rebuilt. Version 4: disputes post
+ * (disputed_funds, chargebacks, dispute_fees), so earlier versions' entries are rebuilt.
  */
 export const ledgerProjection: Projection = {
   name: 'ledger',
-  version: 3,
+  version: 4,
   eventTypes: LEDGER_EVENT_TYPES,
   ...withQueryIndexes(LEDGER_TABLES_SQL, LEDGER_INDEX_SQL),
   applyBatch,

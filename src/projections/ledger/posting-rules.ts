@@ -2,6 +2,9 @@ import type { RecordedEvent } from '../../application/ports/event-store.js';
 import { formatPosition } from '../../application/ports/position.js';
 import { toDomainEvent } from '../../application/payments/payment-stream.js';
 import { toRefundEvent } from '../../application/refunds/refund-stream.js';
+import { toDisputeEvent } from '../../application/disputes/dispute-stream.js';
+import type { DisputeEvent, DisputeStatus } from '../../domain/dispute/index.js';
+import { DISPUTE_EVENT_TYPES, disputeHoldsFunds, isDisputeEventType } from '../../domain/dispute/index.js';
 import type { InvoiceEvent, InvoiceLine } from '../../domain/invoice/index.js';
 import { isInvoiceEventType, upcastInvoiceEvent } from '../../domain/invoice/index.js';
 import type { PaymentEvent } from '../../domain/payment/index.js';
@@ -83,6 +86,23 @@ import { LedgerBooks, notYetApplied } from './ledger-books.js';
  * total has no payment), nor does SubscriptionIncompleteExpired (its first invoice is
  * voided next, and the void reverses it).
  *
+ * Disputes (chargebacks; every dispute event repeats its status and fee before and after, so
+ * a rule needs no books). One entry per event, the difference between what the dispute held
+ * back before and after it, netted:
+ *
+ *   DisputeOpened / DisputeUpdated / DisputeClosed
+ *                          Dr disputed_funds      Cr provider_clearing   the amount, when the dispute starts holding it
+ *                                                                        (opened or escalated to needs_response/under_review;
+ *                                                                        an inquiry, warning_*, holds nothing)
+ *                          Dr provider_clearing   Cr disputed_funds      the amount, when a held dispute is won (reinstated)
+ *                          Dr chargebacks         Cr disputed_funds      the amount, when a held dispute is lost
+ *                          Dr chargebacks         Cr provider_clearing   the amount, when a dispute is lost that never held it
+ *                          Dr dispute_fees        Cr provider_clearing   a fee charged (the increase of the fee)
+ *                          Dr provider_clearing   Cr dispute_fees        a fee given back (the decrease)
+ *
+ * So `disputed_funds` holds exactly the amounts of the disputes still open, and however the
+ * processor's updates arrive, a dispute's entries sum to what its final status says.
+ *
  * Every other event (authorizations, failures, cancellations, refund requests, failures
  * and cancellations, payment attempts' failures) moves no money in our books and posts nothing.
  */
@@ -102,6 +122,7 @@ export const LEDGER_EVENT_TYPES: readonly string[] = [
   'SubscriptionResumed',
   'SubscriptionPriceChanged',
   'SubscriptionCanceled',
+  ...DISPUTE_EVENT_TYPES,
 ];
 
 const INVOICE_TYPES = new Set(['InvoiceIssued', 'InvoicePaymentAttempted', 'InvoiceVoided', 'InvoiceMarkedUncollectible']);
@@ -148,6 +169,7 @@ export function booksNeeded(events: readonly RecordedEvent[]): BooksNeeded {
 export function postingsFor(event: RecordedEvent, books: LedgerBooks = new LedgerBooks()): LedgerEntry | undefined {
   if (!LEDGER_EVENT_TYPES.includes(event.type)) return undefined;
   if (isInvoiceEventType(event.type)) return invoicePostings(event, typed(event, () => upcastInvoiceEvent(event.type, event.data, event.metadata.schemaVersion)), books);
+  if (isDisputeEventType(event.type)) return disputePostings(event, typed(event, () => toDisputeEvent(event)));
   if (isSubscriptionEventType(event.type)) return subscriptionPostings(event, typed(event, () => upcastSubscriptionEvent(event.type, event.data, event.metadata.schemaVersion)), books);
   return paymentPostings(event, typed(event, () => (event.type.startsWith('Refund') ? toRefundEvent(event) : toDomainEvent(event))), books);
 }
@@ -210,6 +232,30 @@ class Postings {
     this.net.set(key, { ...at, amount: at.amount + signed });
     return this;
   }
+}
+
+/** What a dispute in `status` keeps away from provider_clearing: held back while open, lost for good once lost. */
+const disputeHolds = (status: DisputeStatus | null, amount: number): { readonly held: number; readonly lost: number } => ({
+  held: status !== null && disputeHoldsFunds(status) ? amount : 0,
+  lost: status === 'lost' ? amount : 0,
+});
+
+function disputePostings(event: RecordedEvent, typed: DisputeEvent): LedgerEntry | undefined {
+  const d = typed.data;
+  const amount = checkedAmount(event, d.amount);
+  const before = disputeHolds(typed.type === 'DisputeOpened' ? null : typed.data.previousStatus, amount);
+  const after = disputeHolds(d.status, amount);
+  const fee = checkedAmount(event, d.feeAmount) - (typed.type === 'DisputeOpened' ? 0 : checkedAmount(event, typed.data.previousFeeAmount));
+  const held = after.held - before.held;
+  const lost = after.lost - before.lost;
+  // Signed amounts: a negative debit is a credit (Postings nets per account).
+  const postings = new Postings()
+    .debit(ACCOUNTS.disputedFunds, held, d.currency)
+    .debit(ACCOUNTS.chargebacks, lost, d.currency)
+    .debit(ACCOUNTS.disputeFees, fee, d.currency)
+    .credit(ACCOUNTS.providerClearing, held + lost + fee, d.currency);
+  const what = typed.type === 'DisputeOpened' ? `opened (${d.status})` : typed.type === 'DisputeClosed' ? d.status : `${typed.data.previousStatus} → ${d.status}`;
+  return entry(event, { description: `Dispute ${d.disputeId} of payment ${d.paymentId} ${what}`, paymentId: d.paymentId, refundId: null, customerId: d.customerId }, postings.build());
 }
 
 function paymentPostings(event: RecordedEvent, typed: PaymentEvent | RefundEvent, books: LedgerBooks): LedgerEntry | undefined {

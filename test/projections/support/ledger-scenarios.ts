@@ -3,8 +3,10 @@ import fc from 'fast-check';
 import type { RecordedEvent } from '../../../src/application/ports/event-store.js';
 import { streamRevision } from '../../../src/application/ports/event-store.js';
 import { position } from '../../../src/application/ports/position.js';
+import type { DisputeState, DisputeStatus } from '../../../src/domain/dispute/index.js';
+import { decideDispute, evolveDispute, initialDisputeState } from '../../../src/domain/dispute/index.js';
 import type { PaymentId, RefundId } from '../../../src/domain/ids.js';
-import { toPaymentId, toRefundId } from '../../../src/domain/ids.js';
+import { toDisputeId, toPaymentId, toRefundId } from '../../../src/domain/ids.js';
 import { moneyOf } from '../../../src/domain/money.js';
 import type { PaymentCommand, PaymentState } from '../../../src/domain/payment/index.js';
 import { decide, evolve, initialState } from '../../../src/domain/payment/index.js';
@@ -26,7 +28,33 @@ export type Step =
   | { readonly kind: 'cancel'; readonly payment: number }
   /** `percent` of what is refundable (rounded up; above 100 asks for more than is refundable), or all of it. */
   | { readonly kind: 'refund'; readonly payment: number; readonly percent: number | undefined }
-  | { readonly kind: 'resolve'; readonly refund: number; readonly outcome: 'succeeded' | 'failed' | 'canceled'; readonly paymentFirst: boolean };
+  | { readonly kind: 'resolve'; readonly refund: number; readonly outcome: 'succeeded' | 'failed' | 'canceled'; readonly paymentFirst: boolean }
+  /**
+   * A dispute of `percent` of what is left to dispute, through the real dispute decider: the
+   * processor's snapshots of one life (DISPUTE_LIVES) with their fees, delivered in the order
+   * `deliveries` names (indices into the life; repeats and any order, as webhooks arrive).
+   */
+  | { readonly kind: 'dispute'; readonly payment: number; readonly percent: number; readonly life: number; readonly fees: readonly number[]; readonly deliveries: readonly number[] };
+
+/** Lives a dispute can have at the processor: statuses only ever move up. */
+export const DISPUTE_LIVES: readonly (readonly DisputeStatus[])[] = [
+  ['needs_response', 'under_review', 'won'],
+  ['needs_response', 'under_review', 'lost'],
+  ['warning_needs_response', 'needs_response', 'lost'],
+  ['warning_needs_response', 'warning_under_review', 'warning_closed'],
+  ['warning_needs_response', 'won'],
+  ['warning_needs_response', 'lost'],
+  ['needs_response', 'under_review'],
+];
+
+/** A dispute as its deliveries left it. */
+export interface ScenarioDispute {
+  readonly paymentId: string;
+  readonly currency: string;
+  readonly amount: number;
+  readonly status: DisputeStatus;
+  readonly feeAmount: number;
+}
 
 export interface Scenario {
   readonly events: RecordedEvent[];
@@ -34,6 +62,7 @@ export interface Scenario {
   readonly expected: Map<string, { currency: string; captured: number; refunded: number }>;
   /** Refunds still reserved and unresolved at the end. */
   readonly openReservations: number;
+  readonly disputes: readonly ScenarioDispute[];
 }
 
 const PAYMENTS = 3;
@@ -62,6 +91,14 @@ export const stepArb: fc.Arbitrary<Step> = fc.oneof(
     refund: fc.nat(20),
     outcome: fc.constantFrom('succeeded' as const, 'failed' as const, 'canceled' as const),
     paymentFirst: fc.boolean(),
+  }),
+  fc.record({
+    kind: fc.constant('dispute' as const),
+    payment: fc.nat(PAYMENTS - 1),
+    percent: fc.integer({ min: 1, max: 100 }),
+    life: fc.nat(DISPUTE_LIVES.length - 1),
+    fees: fc.array(fc.constantFrom(0, 1_500, 2_000), { minLength: 5, maxLength: 5 }),
+    deliveries: fc.array(fc.nat(4), { minLength: 1, maxLength: 8 }),
   }),
 );
 
@@ -96,6 +133,7 @@ export function playScenario(steps: readonly Step[]): Scenario {
   const reserved = new Map<PaymentId, number>();
   const open: OpenRefund[] = [];
   const expected = new Map<string, { currency: string; captured: number; refunded: number }>();
+  const disputes: { state: DisputeState }[] = [];
   let refunds = 0;
   let clock = 0;
 
@@ -207,7 +245,44 @@ export function playScenario(steps: readonly Step[]): Scenario {
         }
         break;
       }
+      case 'dispute': {
+        const paymentId = paymentIdOf(step.payment);
+        const state = payments.get(paymentId);
+        if (!state?.exists) break;
+        const life = DISPUTE_LIVES[step.life] as readonly DisputeStatus[];
+        const left = state.amountCaptured - (settled.get(paymentId) ?? 0);
+        const amount = percentOf(left, step.percent);
+        const n = disputes.length;
+        const disputeId = toDisputeId(`dp_${encodeTimeOrdered(BASE_TIME + n, new Uint8Array(10).fill((n % 250) + 1))}`);
+        const payment = { paymentId, customerId: state.customerId, currency: state.currency, amountCaptured: state.amountCaptured, amountRefunded: settled.get(paymentId) ?? 0 };
+        const d: { state: DisputeState } = { state: initialDisputeState };
+        for (const index of step.deliveries) {
+          const i = index % life.length;
+          const snapshot = {
+            providerDisputeId: `dp_p_${n}`,
+            providerPaymentId: `pi_${step.payment}`,
+            amount,
+            currency: state.currency,
+            status: life[i] as DisputeStatus,
+            reason: 'fraudulent',
+            feeAmount: step.fees[i] ?? 0,
+            evidenceDueBy: null,
+            createdAt: new Date(BASE_TIME).toISOString(),
+          };
+          const decided = decideDispute(d.state, { type: 'SyncDispute', disputeId, snapshot, payment });
+          if (!decided.ok) continue;
+          for (const event of decided.value) {
+            d.state = evolveDispute(d.state, event);
+            record(`dispute-${disputeId}`, event.type, event.data);
+          }
+        }
+        if (d.state.exists) disputes.push(d);
+        break;
+      }
     }
   }
-  return { events, expected, openReservations: open.length };
+  const disputeOutcomes = disputes.flatMap(({ state }) =>
+    state.exists ? [{ paymentId: state.paymentId, currency: state.currency, amount: state.amount, status: state.status, feeAmount: state.feeAmount }] : [],
+  );
+  return { events, expected, openReservations: open.length, disputes: disputeOutcomes };
 }

@@ -12,6 +12,7 @@ import { GetPaymentQuery, LimitSchema, ListPaymentsQuery } from '../schemas.js';
 import { parseOrThrow } from '../validation.js';
 import { paymentWireForm } from '../wire-form.js';
 import { paymentIdOf, requirePaymentId } from './payment-commands.js';
+import { withDisputes } from './payment-disputes.js';
 
 /** The read model the payment queries read, and so the one `minPosition` waits for. */
 export const PAYMENTS_PROJECTION = 'payments';
@@ -39,7 +40,8 @@ export function registerPaymentQueryRoutes(app: Express, deps: HttpDeps, limits:
     if (!payment || !canSeeCustomer(principalOf(res), payment.customerId)) {
       throw new HttpProblem({ code: 'payment_not_found', detail: `No payment has the id ${id}.` });
     }
-    sendJson(res, 200, paymentWireForm(payment), { etag: etagFor(payment.revision) });
+    const [shown] = await withDisputes(deps, [payment]);
+    sendJson(res, 200, paymentWireForm(shown ?? payment), { etag: etagFor(payment.revision) });
   });
 
   route(app, 'get', '/v1/payments', read, async (req, res) => {
@@ -75,6 +77,6 @@ export function registerPaymentQueryRoutes(app: Express, deps: HttpDeps, limits:
     if (data.length !== page.value.data.length) {
       deps.logger.error({ requestId: contextOf(req).requestId, dropped: page.value.data.length - data.length }, 'payment list returned rows of another customer');
     }
-    sendJson(res, 200, { data: data.map(paymentWireForm), nextCursor: page.value.nextCursor });
+    sendJson(res, 200, { data: (await withDisputes(deps, data)).map(paymentWireForm), nextCursor: page.value.nextCursor });
   });
 }
