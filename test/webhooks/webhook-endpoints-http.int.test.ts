@@ -181,4 +181,30 @@ describe('every resource the table maps', () => {
     const sub = newest('subscription.updated').data as unknown as { id: string; status: string; object: string };
     expect(sub).toMatchObject({ id: subscription.body.id, object: 'subscription', status: 'active' });
   }, 40_000);
+
+  it('sends a dispute as GET /v1/disputes/:id shows it, from the processor opening it to its close', async () => {
+    const created = await call('POST', '/v1/webhook-endpoints', { url: `${receiver.url}/disputes`, events: ['dispute.*'] });
+    const secret = String(created.body.secret);
+    const token = await mintToken({ scopes: ['admin'] });
+    // The simulated processor's test card: the cardholder disputes the charge once it is captured.
+    const payment = await call('POST', '/v1/payments', { customerId: 'cus_dispute', amount: 5000, currency: 'USD', paymentMethod: 'pm_card_createDispute' }, token);
+    expect(payment.status).toBe(201);
+
+    type Event = { id: string; type: string; data: { id: string; revision: string; status: string; paymentId: string } };
+    const events = (): Event[] => receiver.onPath('/disputes').map((r) => JSON.parse(r.body) as Event);
+    const opened = await eventually(() => events().find((e) => e.type === 'dispute.created'), 20_000);
+    expect(opened.data).toMatchObject({ paymentId: payment.body.id, status: 'needs_response' });
+    const evidence = await call('POST', `/v1/disputes/${opened.data.id}/evidence`, { text: 'winning_evidence' }, token);
+    expect(evidence.status).toBe(200);
+    const closed = await eventually(() => events().find((e) => e.type === 'dispute.closed'), 20_000);
+    expect(closed.data).toMatchObject({ id: opened.data.id, status: 'won' });
+    for (const r of receiver.onPath('/disputes')) expect(verify(r.body, r.headers['ledger-signature'] as string, secret)).toBe(true);
+    // Only dispute events reach an endpoint that asked for dispute.*.
+    expect(events().every((e) => e.type.startsWith('dispute.'))).toBe(true);
+    const read = await eventually(async () => {
+      const got = await call('GET', `/v1/disputes/${opened.data.id}`, undefined, token);
+      return got.status === 200 && got.body.revision === closed.data.revision ? got.body : undefined;
+    });
+    expect(JSON.stringify(closed.data)).toBe(JSON.stringify(read));
+  }, 40_000);
 });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { matchesPattern, patternProblem } from '../../src/application/webhooks/event-patterns.js';
 import { FIRST_RETRY_MS, GIVE_UP_AFTER_MS, MAX_RETRY_MS, afterFailure, retryDelayMs } from '../../src/application/webhooks/retry-schedule.js';
 import { WEBHOOK_EVENT_MAP, WEBHOOK_EVENT_TYPES } from '../../src/application/webhooks/webhook-event-types.js';
+import { DISPUTE_EVENT_TYPES } from '../../src/domain/dispute/index.js';
 import { PAYMENT_EVENT_TYPES } from '../../src/domain/payment/index.js';
 import { REFUND_EVENT_TYPES } from '../../src/domain/refund/index.js';
 import { INVOICE_EVENT_TYPES } from '../../src/domain/invoice/index.js';
@@ -35,9 +36,9 @@ describe('event patterns', () => {
 
 describe('the event-type table', () => {
   it('names only domain events that exist, and every type it can send is in the catalogue', () => {
-    const domain = new Set<string>([...PAYMENT_EVENT_TYPES, ...REFUND_EVENT_TYPES, ...SUBSCRIPTION_EVENT_TYPES, ...INVOICE_EVENT_TYPES]);
+    const domain = new Set<string>([...PAYMENT_EVENT_TYPES, ...REFUND_EVENT_TYPES, ...SUBSCRIPTION_EVENT_TYPES, ...INVOICE_EVENT_TYPES, ...DISPUTE_EVENT_TYPES]);
     for (const name of Object.keys(WEBHOOK_EVENT_MAP)) expect(domain.has(name), name).toBe(true);
-    expect(WEBHOOK_EVENT_TYPES).toEqual(expect.arrayContaining(['payment.succeeded', 'payment.requires_capture', 'payment.refunded', 'refund.created', 'subscription.created', 'invoice.paid', 'invoice.uncollectible']));
+    expect(WEBHOOK_EVENT_TYPES).toEqual(expect.arrayContaining(['payment.succeeded', 'payment.requires_capture', 'payment.refunded', 'refund.created', 'subscription.created', 'invoice.paid', 'invoice.uncollectible', 'dispute.created', 'dispute.closed']));
     for (const type of WEBHOOK_EVENT_TYPES) expect(type).toMatch(/^[a-z_]+\.[a-z_]+$/);
   });
 });

@@ -1,4 +1,5 @@
 import type { RecordedEvent } from '../ports/event-store.js';
+import type { DisputeView } from '../disputes/dispute-view.js';
 import type { PaymentView } from '../payments/payment-view.js';
 import type { RefundView } from '../refunds/refund-view.js';
 import type { InvoiceView } from '../subscriptions/invoice-view.js';
@@ -16,8 +17,7 @@ import type { SubscriptionView } from '../subscriptions/subscription-view.js';
  * endpoints' subscriptions before folding anything, and it makes the catalogue below.
  * `typeOf` picks one from the resource as of that event (the stream folded up to it).
  *
- * To add a resource (disputes: `dispute.created`, `dispute.updated`, `dispute.closed`):
- * add it to WebhookResources, give it a view builder in
+ * To add a resource: add it to WebhookResources, give it a view builder in
  * src/infrastructure/webhooks/webhook-payloads.ts, and add its rows below.
  */
 
@@ -26,7 +26,7 @@ export interface WebhookResources {
   readonly refund: RefundView;
   readonly subscription: SubscriptionView;
   readonly invoice: InvoiceView;
-  // readonly dispute: DisputeView;  ← disputes go here
+  readonly dispute: DisputeView;
 }
 
 export type WebhookResource = keyof WebhookResources;
@@ -82,7 +82,10 @@ export const WEBHOOK_EVENT_MAP: Readonly<Record<string, WebhookMapping>> = {
   InvoiceVoided: always('invoice', 'invoice.voided'),
   InvoiceMarkedUncollectible: always('invoice', 'invoice.uncollectible'),
 
-  // disputes: DisputeCreated → 'dispute.created', … (another change adds them)
+  // disputes (stream dispute-<id>): the processor's view, synced; `dispute.closed` carries won, lost or warning_closed in `status`
+  DisputeOpened: always('dispute', 'dispute.created'),
+  DisputeUpdated: always('dispute', 'dispute.updated'),
+  DisputeClosed: always('dispute', 'dispute.closed'),
 };
 
 export const webhookMappingOf = (domainType: string): WebhookMapping | undefined =>

@@ -1,3 +1,4 @@
+import { toDisputeEvent, toDisputeView } from '../../application/disputes/dispute-stream.js';
 import type { EventStore, RecordedEvent } from '../../application/ports/event-store.js';
 import { toDomainEvent } from '../../application/payments/payment-stream.js';
 import { toPaymentView } from '../../application/payments/payment-view.js';
@@ -8,11 +9,13 @@ import { toSubscriptionView } from '../../application/subscriptions/subscription
 import type { WebhookMapping, WebhookResource, WebhookResources } from '../../application/webhooks/webhook-event-types.js';
 import { evolve as evolvePayment, initialState as initialPayment } from '../../domain/payment/index.js';
 import type { PaymentState } from '../../domain/payment/index.js';
+import { evolveDispute, initialDisputeState } from '../../domain/dispute/index.js';
+import type { DisputeState } from '../../domain/dispute/index.js';
 import { evolveRefund, initialRefundState } from '../../domain/refund/index.js';
 import type { RefundState } from '../../domain/refund/index.js';
 import type { InvoiceState } from '../../domain/invoice/index.js';
 import type { SubscriptionState } from '../../domain/subscription/index.js';
-import { invoiceWireForm, paymentWireForm, refundWireForm, subscriptionWireForm } from '../http/wire-form.js';
+import { disputeWireForm, invoiceWireForm, paymentWireForm, refundWireForm, subscriptionWireForm } from '../http/wire-form.js';
 
 /*
  * A webhook's `data`: the resource as our API returns it, as of the event: the aggregate's
@@ -118,6 +121,11 @@ function folderFor(resource: WebhookResource, events: readonly RecordedEvent[], 
         const last = upTo.at(-1);
         return s.exists && last ? toInvoiceView(s, last.revision) : undefined;
       });
+    case 'dispute':
+      return folder<DisputeState>(events, initialDisputeState, (s, e) => evolveDispute(s, toDisputeEvent(e)), (s, upTo) => {
+        const [first, last] = [upTo[0], upTo.at(-1)];
+        return s.exists && first && last ? toDisputeView(s, last.revision, first.metadata.occurredAt, last.metadata.occurredAt) : undefined;
+      });
   }
 }
 
@@ -131,5 +139,7 @@ function wireForm(resource: WebhookResource, view: WebhookResources[WebhookResou
       return subscriptionWireForm(view as WebhookResources['subscription']);
     case 'invoice':
       return invoiceWireForm(view as WebhookResources['invoice']);
+    case 'dispute':
+      return disputeWireForm(view as WebhookResources['dispute']);
   }
 }
