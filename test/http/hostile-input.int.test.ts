@@ -341,9 +341,16 @@ describe('POST /v1/payments with hostile bodies', () => {
     await refusedWithoutAppending('POST', '/v1/payments', json(bodyJson(createBody(), Object.entries(overrides))));
   });
 
-  it('an unknown payment method with script is refused by the processor: 422, and (intent first) only its request and that failure are in the log', async () => {
+  it('a payment method that is not an id (script, spaces, punctuation) is a 400 and appends nothing', async () => {
+    for (const paymentMethod of ['<script>alert(1)</script>', '!', 'pm card visa', 'pm_', 'tok_visa']) {
+      const res = await refusedWithoutAppending('POST', '/v1/payments', json(bodyJson(createBody(), [['paymentMethod', paymentMethod]])));
+      expect(res.status).toBe(400);
+    }
+  });
+
+  it('a well-formed payment method the processor does not know is its 422, and (intent first) only the request and that failure are in the log', async () => {
     const before = await h.countEvents();
-    const res = await h.request('POST', '/v1/payments', json(bodyJson(createBody(), [['paymentMethod', '<script>alert(1)</script>']])));
+    const res = await h.request('POST', '/v1/payments', json(bodyJson(createBody(), [['paymentMethod', 'pm_card_nope']])));
     expectRefusal(res);
     expect(res.status).toBe(422);
     expect(await h.countEvents()).toBe(before + 2);

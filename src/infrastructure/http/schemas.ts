@@ -95,16 +95,26 @@ export const PositionSchema = z
 
 // ---- requests ---------------------------------------------------------------------
 
+/**
+ * A processor's payment method id, as Stripe writes them (`pm_…`, and the older `card_…` and
+ * `src_…` that its PaymentIntents still accept). Checked here because payments are intent
+ * first: whatever reaches the processor has its request recorded, so only a well-formed id
+ * that the processor does not know may leave a failed payment behind.
+ */
+export const PaymentMethodIdSchema = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^(pm|card|src)_[A-Za-z0-9_]+$/, 'must be a payment method id: pm_ followed by letters, digits and underscores (e.g. pm_card_visa)');
+
 export const CreatePaymentBody = z.strictObject({
   customerId: CustomerIdSchema,
   amount: AmountSchema,
   currency: CurrencySchema,
-  paymentMethod: z
-    .string()
-    .min(1)
-    .max(255)
-    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
-    .meta({ description: 'The provider\'s payment method id. With the simulated provider: pm_card_visa approves, pm_card_chargeDeclined declines.', examples: ['pm_card_visa'] }),
+  paymentMethod: PaymentMethodIdSchema.meta({
+    description: 'The provider\'s payment method id. With the simulated provider: pm_card_visa approves, pm_card_chargeDeclined declines.',
+    examples: ['pm_card_visa'],
+  }),
   captureMethod: CaptureMethodSchema.default('automatic').meta({
     description: '`automatic` captures at once; `manual` authorizes and waits for POST /v1/payments/{id}/capture.',
   }),

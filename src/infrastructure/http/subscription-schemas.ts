@@ -4,7 +4,7 @@ import type { BillingInterval } from '../../domain/billing/recurrence.js';
 import { INVOICE_ID_PREFIX, PAYMENT_ID_PREFIX, SUBSCRIPTION_ID_PREFIX, TEST_CLOCK_ID_PREFIX } from '../../domain/ids.js';
 import { MAX_TRIAL_DAYS } from '../../domain/subscription/decider.js';
 import { MAX_ADVANCE_MS } from '../../domain/test-clock/test-clock.js';
-import { AmountSchema, CurrencySchema, CustomerIdSchema, MetadataSchema } from './schemas.js';
+import { AmountSchema, CurrencySchema, CustomerIdSchema, MetadataSchema, PaymentMethodIdSchema } from './schemas.js';
 
 /*
  * The subscription, invoice and test-clock endpoints' shapes (docs/architecture.md,
@@ -74,12 +74,7 @@ export const PriceSchema = z
     if (price.intervalCount > max) ctx.addIssue({ code: 'custom', path: ['intervalCount'], message: `must be at most ${max} for interval ${price.interval} (a period is at most a year)` });
   });
 
-const PaymentMethodSchema = z
-  .string()
-  .min(1)
-  .max(255)
-  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
-  .meta({
+const PaymentMethodSchema = PaymentMethodIdSchema.meta({
     description: 'The provider\'s payment method each invoice is charged to. With the simulated provider: pm_card_visa approves, pm_card_chargeDeclinedInsufficientFunds declines.',
     examples: ['pm_card_visa'],
   });
