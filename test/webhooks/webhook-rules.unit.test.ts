@@ -97,4 +97,12 @@ describe('the README verification snippet', () => {
     const text = await readFile(new URL('../../docs/webhook-verification-snippet.js', import.meta.url), 'utf8');
     expect(text.trimEnd().split('\n')).toHaveLength(15);
   });
+
+  it('is, byte for byte, the block the README publishes', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const text = await readFile(new URL('../../docs/webhook-verification-snippet.js', import.meta.url), 'utf8');
+    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+    const blocks = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]);
+    expect(blocks).toContain(text);
+  });
 });
