@@ -50,7 +50,7 @@ describe('createLogger', () => {
 
 describe('fieldErrors', () => {
   it('reports unknown fields at their own path and nested fields dotted', () => {
-    const parsed = CreatePaymentBody.safeParse({ customerId: 'c', amount: 1, currency: 'USD', paymentMethod: 'pm', metadata: { a: 1 }, extra: 1, other: 2 });
+    const parsed = CreatePaymentBody.safeParse({ customerId: 'c', amount: 1, currency: 'USD', paymentMethod: 'pm_card_visa', metadata: { a: 1 }, extra: 1, other: 2 });
     expect(parsed.success).toBe(false);
     if (parsed.success) return;
     expect(fieldErrors(parsed.error.issues).map((e) => e.path).sort()).toEqual(['extra', 'metadata.a', 'other']);
