@@ -22,6 +22,7 @@ function appWithEveryRoute() {
     revenueReports: unused,
     activity: unused,
     billing: { subscriptions: unused, testClocks: unused, queries: unused },
+    stripeWebhooks: { verifier: null, inbox: unused, wake: () => undefined },
     idempotency: unused,
     readiness: [],
     logger: { info: () => undefined, warn: () => undefined, error: () => undefined },

@@ -63,6 +63,11 @@ import { SimulatedPaymentProvider } from '../simulated-provider/simulated-paymen
 import { stripeProviderFrom } from '../stripe/stripe-provider-from-config.js';
 import { SystemIdGenerator } from '../system/id-generator.js';
 import { SystemClock } from '../system/system-clock.js';
+import { InboxProcessor } from '../../application/provider-events/inbox-processor.js';
+import { StripeEventHandler } from '../../application/provider-events/stripe-event-handler.js';
+import { PostgresProviderInbox } from '../postgres/inbox/postgres-provider-inbox.js';
+import { StripeWebhookVerifier } from '../stripe/stripe-webhook-verifier.js';
+import type { StripeWebhookHttpDeps } from '../http/deps.js';
 import type { BackgroundTask } from './lifecycle.js';
 import { createRealtime } from './realtime.js';
 import { TOKENS } from './tokens.js';
@@ -158,6 +163,51 @@ function refundProcessTask(
 }
 
 /**
+ * Stripe webhooks (routes/stripe-webhooks.ts, application/provider-events): the inbox the
+ * endpoint records into, and the processor that works it. Every instance that runs
+ * background work runs a processor (claims are exclusive per event and lapse with a dead
+ * holder, so no leader is needed); the endpoint wakes its own instance's at once.
+ */
+function stripeWebhooksWiring(config: Config, pool: pg.Pool, logger: Logger) {
+  const inbox = new PostgresProviderInbox(sqlExecutor(pool));
+  const verifier = config.STRIPE_WEBHOOK_SECRET.length > 0 ? new StripeWebhookVerifier(config.STRIPE_WEBHOOK_SECRET, config.STRIPE_WEBHOOK_TOLERANCE_SECONDS) : null;
+  let processor: InboxProcessor | undefined;
+  const processorFor = (deps: { eventStore: EventStore; provider: PaymentProvider; clock: Clock; ids: IdGenerator }): InboxProcessor =>
+    (processor ??= new InboxProcessor(
+      inbox,
+      // disputes: the lead wires DisputeCommands here at merge; until then dispute events are parked, visibly.
+      new StripeEventHandler({ store: deps.eventStore, provider: deps.provider, refundSteps: new RefundSteps(deps.eventStore, deps.provider, deps.clock, deps.ids), clock: deps.clock, ids: deps.ids }),
+      {
+        maxAttempts: config.WEBHOOK_INBOX_MAX_ATTEMPTS,
+        retryMinMs: config.WEBHOOK_INBOX_RETRY_MIN_MS,
+        retryMaxMs: config.WEBHOOK_INBOX_RETRY_MAX_MS,
+        batchSize: 20,
+        concurrency: 4,
+        claimLeaseMs: config.WEBHOOK_INBOX_CLAIM_LEASE_MS,
+        idlePollMs: 1_000,
+      },
+      logger.child({ component: 'webhook-inbox' }),
+    ));
+  const http: StripeWebhookHttpDeps = { verifier, inbox, wake: () => processor?.wake() };
+  const task = (deps: Parameters<typeof processorFor>[0]): BackgroundTask => {
+    let controller: AbortController | undefined;
+    let running: Promise<void> | undefined;
+    return {
+      name: 'webhook-inbox',
+      start: () => {
+        controller = new AbortController();
+        running = processorFor(deps).run(controller.signal);
+      },
+      stop: async () => {
+        controller?.abort();
+        await running;
+      },
+    };
+  };
+  return { http, task };
+}
+
+/**
  * The one place that decides which adapter serves which port and wires everything the
  * service runs: the HTTP app and server, Socket.IO, and the background tasks. Nothing is
  * started here; the service binds the port, then starts TOKENS.BackgroundTasks.
@@ -169,6 +219,7 @@ function refundProcessTask(
  */
 export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, overrides: CompositionOverrides = {}): Container {
   const c = new Container();
+  const stripeWebhooks = stripeWebhooksWiring(config, pool, logger);
   // Several containers can live in one process (tests, the benchmark): the suffix tells them apart.
   const instanceId = `${hostname()}:${process.pid}:${randomBytes(2).toString('hex')}`;
   c.bind(TOKENS.Config).toConstantValue(config);
@@ -347,6 +398,7 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
         revenueReports: ctx.get(TOKENS.RevenueReports),
         mrrReports: new SqlMrrReports(sqlExecutor(pool)),
         billing: { subscriptions: ctx.get(TOKENS.SubscriptionCommands), testClocks: ctx.get(TOKENS.TestClocks), queries: ctx.get(TOKENS.BillingQueries) },
+        stripeWebhooks: stripeWebhooks.http,
         idempotency: ctx.get(TOKENS.IdempotencyStore),
         readiness: ctx.get(TOKENS.ReadinessChecks),
         logger: logger.child({ component: 'http' }),
@@ -396,6 +448,7 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
           { name: 'activity-feed', start: () => activityRunner.start(), stop: () => activityRunner.stop() },
           { name: 'billing-process', start: () => billingProcess.start(), stop: () => billingProcess.stop() },
           { name: 'billing-clock', start: () => billingClock.start(), stop: () => billingClock.stop() },
+          stripeWebhooks.task({ eventStore: ctx.get(TOKENS.EventStore), provider: ctx.get(TOKENS.PaymentProvider), clock: ctx.get(TOKENS.Clock), ids: ctx.get(TOKENS.IdGenerator) }),
         );
       }
       tasks.push(

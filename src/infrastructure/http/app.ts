@@ -19,6 +19,8 @@ import { registerReportRoutes } from './routes/reports.js';
 import { registerSubscriptionCommandRoutes } from './routes/subscription-commands.js';
 import { registerSubscriptionQueryRoutes } from './routes/subscription-queries.js';
 import { registerTestClockRoutes } from './routes/test-clocks.js';
+import { registerStripeWebhookRoute } from './routes/stripe-webhooks.js';
+import { registerWebhookInboxRoutes } from './routes/webhook-inbox.js';
 
 export const resolveLimits = (limits: Partial<HttpLimits> | undefined): HttpLimits => ({ ...DEFAULT_HTTP_LIMITS, ...(limits ?? {}) });
 
@@ -57,6 +59,7 @@ export function createHttpApp(deps: HttpDeps): Express {
 
   // Routes that prove their caller another way (the Stripe webhook verifies its signature)
   // are registered above this line; everything under /v1 below it needs a bearer token.
+  registerStripeWebhookRoute(app, deps);
   const authenticated = authenticate(deps);
   app.use('/v1', noStore, authenticated);
 
@@ -74,6 +77,8 @@ export function createHttpApp(deps: HttpDeps): Express {
     registerSubscriptionQueryRoutes(app, deps, deps.billing, limits);
     registerTestClockRoutes(app, deps, deps.billing, limits);
   }
+
+  if (deps.stripeWebhooks) registerWebhookInboxRoutes(app, deps.stripeWebhooks, limits);
 
   app.use((req, _res, next) => next(new HttpProblem({ code: 'not_found', detail: `Nothing is served at ${req.method} ${req.path}.` })));
   app.use(errorHandler(deps.logger, limits.bodyLimitBytes));

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { IDEMPOTENT_REPLAYED_HEADER, LEDGER_POSITION_HEADER } from './command-runner.js';
 import { LEDGER_RESPONSE_SCHEMAS, ledgerPaths } from './ledger-openapi.js';
 import { MRR_RESPONSE_SCHEMAS, mrrPaths } from './mrr-openapi.js';
+import { WEBHOOK_RESPONSE_SCHEMAS, webhookPaths } from './webhook-openapi.js';
 import { PROBLEM_CONTENT_TYPE } from './problem.js';
 import { REQUEST_ID_HEADER } from './request-id.js';
 import {
@@ -211,6 +212,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
       RevenueReport: RevenueReportSchema,
       ...MRR_RESPONSE_SCHEMAS,
       ...SUBSCRIPTION_RESPONSE_SCHEMAS,
+      ...WEBHOOK_RESPONSE_SCHEMAS,
     },
     'output',
   );
@@ -473,6 +475,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
       },
       ...ledgerPaths({ secured, securityResponses, json, problem, p, inlineSchema, rateLimitHeaders }),
       ...mrrPaths({ secured, securityResponses, json, problem, p, inlineSchema, rateLimitHeaders }),
+      ...webhookPaths({ secured, securityResponses, json, problem, p, inlineSchema, rateLimitHeaders }),
       ...subscriptionPaths({ secured, securityResponses, json, problem, p, inlineSchema, rateLimitHeaders }, options.bodyLimitBytes),
       '/metrics': {
         get: {

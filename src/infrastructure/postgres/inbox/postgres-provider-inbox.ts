@@ -1,0 +1,125 @@
+import { randomUUID } from 'node:crypto';
+import type {
+  InboxClaim,
+  InboxEntry,
+  InboxEntryWithPayload,
+  InboxFinalStatus,
+  InboxPage,
+  InboxRetryResult,
+  InboxStatus,
+  NewInboxEntry,
+  ProviderInbox,
+} from '../../../application/ports/provider-inbox.js';
+import type { SqlExecutor } from '../../../application/ports/sql.js';
+import { CLAIM_SQL, FINISH_SQL, GET_SQL, LIST_SQL, RECORD_SQL, RESCHEDULE_SQL, RETRY_SQL, STATUS_SQL } from './inbox-sql.js';
+
+interface EntryRow {
+  id: string;
+  provider: string;
+  event_id: string;
+  type: string;
+  object_id: string | null;
+  provider_created_at: Date;
+  received_at: Date;
+  status: InboxStatus;
+  attempts: number;
+  next_attempt_at: Date | null;
+  last_error: string | null;
+  outcome: string | null;
+  processed_at: Date | null;
+  payload?: unknown;
+}
+
+interface ClaimRow {
+  id: string;
+  provider: string;
+  event_id: string;
+  type: string;
+  provider_created_at: Date;
+  payload: unknown;
+  attempts: number;
+}
+
+/** Error texts are kept, bounded: an operator needs the gist, not a megabyte of stack. */
+export const MAX_INBOX_ERROR_CHARS = 2_000;
+const bounded = (text: string | null): string | null => (text === null || text.length <= MAX_INBOX_ERROR_CHARS ? text : `${text.slice(0, MAX_INBOX_ERROR_CHARS - 1)}…`);
+
+/** A bigint id as we issue them; anything else names no entry (and never reaches SQL as a cast error). */
+const isEntryId = (id: string): boolean => /^[1-9]\d{0,17}$/.test(id);
+
+const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
+
+function entryOf(row: EntryRow): InboxEntry {
+  return {
+    id: row.id,
+    provider: row.provider,
+    eventId: row.event_id,
+    type: row.type,
+    objectId: row.object_id,
+    providerCreatedAt: row.provider_created_at.toISOString(),
+    receivedAt: row.received_at.toISOString(),
+    status: row.status,
+    attempts: row.attempts,
+    nextAttemptAt: iso(row.next_attempt_at),
+    lastError: row.last_error,
+    outcome: row.outcome,
+    processedAt: iso(row.processed_at),
+  };
+}
+
+/** The inbox in PostgreSQL (schema.ts, inbox-sql.ts). */
+export class PostgresProviderInbox implements ProviderInbox {
+  constructor(private readonly sql: SqlExecutor) {}
+
+  async record(entry: NewInboxEntry): Promise<{ duplicate: boolean }> {
+    const result = await this.sql.query(RECORD_SQL, [entry.provider, entry.eventId, entry.type, entry.objectId, entry.providerCreatedAt, entry.payloadJson]);
+    return { duplicate: result.rows.length === 0 };
+  }
+
+  async claimDue(limit: number, leaseMs: number): Promise<InboxClaim[]> {
+    const token = randomUUID();
+    const result = await this.sql.query<ClaimRow>(CLAIM_SQL, [limit, leaseMs, token]);
+    return result.rows.map((r) => ({
+      id: r.id,
+      provider: r.provider,
+      eventId: r.event_id,
+      type: r.type,
+      providerCreatedAt: r.provider_created_at,
+      payload: r.payload,
+      attempts: r.attempts,
+      claimToken: token,
+    }));
+  }
+
+  async finish(claim: InboxClaim, status: InboxFinalStatus, detail: { outcome: string | null; error: string | null }): Promise<boolean> {
+    const result = await this.sql.query(FINISH_SQL, [claim.id, claim.claimToken, status, bounded(detail.outcome), bounded(detail.error)]);
+    return result.rowCount === 1;
+  }
+
+  async reschedule(claim: InboxClaim, error: string, delayMs: number): Promise<boolean> {
+    const result = await this.sql.query(RESCHEDULE_SQL, [claim.id, claim.claimToken, bounded(error), delayMs]);
+    return result.rowCount === 1;
+  }
+
+  async list(query: { status?: InboxStatus | undefined; limit: number; before?: string | undefined }): Promise<InboxPage> {
+    if (query.before !== undefined && !isEntryId(query.before)) return { data: [], nextBefore: null };
+    const result = await this.sql.query<EntryRow>(LIST_SQL, [query.status ?? null, query.before ?? null, query.limit + 1]);
+    const rows = result.rows.slice(0, query.limit);
+    const more = result.rows.length > query.limit;
+    return { data: rows.map(entryOf), nextBefore: more ? (rows.at(-1)?.id ?? null) : null };
+  }
+
+  async get(id: string): Promise<InboxEntryWithPayload | undefined> {
+    if (!isEntryId(id)) return undefined;
+    const row = (await this.sql.query<EntryRow>(GET_SQL, [id])).rows[0];
+    return row ? { ...entryOf(row), payload: row.payload } : undefined;
+  }
+
+  async retry(id: string): Promise<InboxRetryResult> {
+    if (!isEntryId(id)) return { status: 'not_found' };
+    const row = (await this.sql.query<EntryRow>(RETRY_SQL, [id])).rows[0];
+    if (row) return { status: 'scheduled', entry: entryOf(row) };
+    const current = (await this.sql.query<{ status: InboxStatus }>(STATUS_SQL, [id])).rows[0];
+    return current ? { status: 'not_retryable', current: current.status } : { status: 'not_found' };
+  }
+}
