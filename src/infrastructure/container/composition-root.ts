@@ -7,6 +7,7 @@ import { AuditLog } from '../../application/audit/audit-log.js';
 import { PaymentCommandHandlers } from '../../application/payments/payment-command-handlers.js';
 import type { Clock } from '../../application/ports/clock.js';
 import type { EventStore } from '../../application/ports/event-store.js';
+import type { DisputeCommands } from '../../application/ports/dispute-commands.js';
 import type { IdGenerator } from '../../application/ports/id-generator.js';
 import { RefundCommandHandlers } from '../../application/refunds/refund-command-handlers.js';
 import { RefundProcessManager } from '../../application/refunds/refund-process-manager.js';
@@ -75,6 +76,8 @@ import { TOKENS } from './tokens.js';
 export interface CompositionOverrides {
   /** Tests and the benchmark swap the provider (a slow or failing one) without touching the rest. */
   readonly paymentProvider?: PaymentProvider;
+  /** Disputes for the Stripe webhook handler (tests give an in-memory one; the real one is wired here at merge). */
+  readonly disputeCommands?: DisputeCommands;
 }
 
 function eventStoreFor(config: Config, pool: pg.Pool): EventStore {
@@ -168,15 +171,15 @@ function refundProcessTask(
  * background work runs a processor (claims are exclusive per event and lapse with a dead
  * holder, so no leader is needed); the endpoint wakes its own instance's at once.
  */
-function stripeWebhooksWiring(config: Config, pool: pg.Pool, logger: Logger) {
+function stripeWebhooksWiring(config: Config, pool: pg.Pool, logger: Logger, disputes: DisputeCommands | undefined) {
   const inbox = new PostgresProviderInbox(sqlExecutor(pool));
   const verifier = config.STRIPE_WEBHOOK_SECRET.length > 0 ? new StripeWebhookVerifier(config.STRIPE_WEBHOOK_SECRET, config.STRIPE_WEBHOOK_TOLERANCE_SECONDS) : null;
   let processor: InboxProcessor | undefined;
   const processorFor = (deps: { eventStore: EventStore; provider: PaymentProvider; clock: Clock; ids: IdGenerator }): InboxProcessor =>
     (processor ??= new InboxProcessor(
       inbox,
-      // disputes: the lead wires DisputeCommands here at merge; until then dispute events are parked, visibly.
-      new StripeEventHandler({ store: deps.eventStore, provider: deps.provider, refundSteps: new RefundSteps(deps.eventStore, deps.provider, deps.clock, deps.ids), clock: deps.clock, ids: deps.ids }),
+      // Without DisputeCommands (not wired yet outside tests), dispute events are parked, visibly, and retried on demand.
+      new StripeEventHandler({ store: deps.eventStore, provider: deps.provider, refundSteps: new RefundSteps(deps.eventStore, deps.provider, deps.clock, deps.ids), disputes, clock: deps.clock, ids: deps.ids }),
       {
         maxAttempts: config.WEBHOOK_INBOX_MAX_ATTEMPTS,
         retryMinMs: config.WEBHOOK_INBOX_RETRY_MIN_MS,
@@ -219,7 +222,7 @@ function stripeWebhooksWiring(config: Config, pool: pg.Pool, logger: Logger) {
  */
 export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, overrides: CompositionOverrides = {}): Container {
   const c = new Container();
-  const stripeWebhooks = stripeWebhooksWiring(config, pool, logger);
+  const stripeWebhooks = stripeWebhooksWiring(config, pool, logger, overrides.disputeCommands);
   // Several containers can live in one process (tests, the benchmark): the suffix tells them apart.
   const instanceId = `${hostname()}:${process.pid}:${randomBytes(2).toString('hex')}`;
   c.bind(TOKENS.Config).toConstantValue(config);

@@ -77,7 +77,7 @@ export function webhookPaths(h: OpenApiHelpers): JsonObject {
         responses: {
           '202': h.json('Scheduled: the entry is pending and due now.', 'WebhookInboxEntry', h.rateLimitHeaders),
           '404': h.problem('`inbox_entry_not_found`.'),
-          '409': h.problem('`inbox_entry_not_retryable`: the entry is pending, processing or processed.'),
+          '409': h.problem('`inbox_entry_not_retryable`: the entry is pending, processing or processed (`currentStatus` says which).'),
           ...h.securityResponses('admin'),
         },
       },

@@ -78,7 +78,7 @@ export function registerWebhookInboxRoutes(app: Express, webhooks: StripeWebhook
       throw new HttpProblem({
         code: 'inbox_entry_not_retryable',
         detail: `Inbox entry ${id} is ${result.current}: only failed and ignored entries are retried (a pending or processing one is on its way already).`,
-        extensions: { status: result.current },
+        extensions: { currentStatus: result.current },
       });
     }
     webhooks.wake();
