@@ -40,9 +40,9 @@ describe('the composition root', () => {
     expect(server.listening).toBe(false);
   });
 
-  it('lists the background tasks in start order: waiter, projections, refund process manager, activity feed, realtime, pruning', async () => {
+  it('lists the background tasks in start order: waiter, projections, refund process manager, activity feed, billing, webhook inbox, realtime, pruning', async () => {
     const { tasks } = await compose();
-    expect(tasks.map((t) => t.name)).toEqual(['checkpoint-waiter', 'projections', 'refund-process-manager', 'activity-feed', 'billing-process', 'billing-clock', 'realtime', 'idempotency pruning']);
+    expect(tasks.map((t) => t.name)).toEqual(['checkpoint-waiter', 'projections', 'refund-process-manager', 'activity-feed', 'billing-process', 'billing-clock', 'webhook-inbox', 'realtime', 'idempotency pruning']);
   });
 
   it('runs no projection task on an API-only instance', async () => {
