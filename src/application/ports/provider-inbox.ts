@@ -61,6 +61,13 @@ export interface InboxClaim {
 
 export type InboxFinalStatus = 'processed' | 'ignored' | 'failed';
 
+export interface InboxFinish {
+  readonly claim: InboxClaim;
+  readonly status: InboxFinalStatus;
+  readonly outcome: string | null;
+  readonly error: string | null;
+}
+
 export interface InboxPage {
   readonly data: readonly InboxEntry[];
   /** The id to continue before (newest first), or null on the last page. */
@@ -77,8 +84,11 @@ export interface ProviderInbox {
   record(entry: NewInboxEntry): Promise<{ readonly duplicate: boolean }>;
   /** Up to `limit` entries that are due, or whose claim lapsed, claimed for `leaseMs`. */
   claimDue(limit: number, leaseMs: number): Promise<InboxClaim[]>;
-  /** Ends the claim with a final status; false when the claim had lapsed and another holder took it. */
-  finish(claim: InboxClaim, status: InboxFinalStatus, detail: { readonly outcome: string | null; readonly error: string | null }): Promise<boolean>;
+  /**
+   * Ends claims with their final statuses, all in one write (a batch costs one commit, not
+   * one per event); answers the ids whose claim had lapsed and another holder took (not written).
+   */
+  finishAll(finished: readonly InboxFinish[]): Promise<readonly string[]>;
   /** Puts the entry back as pending, due after `delayMs`; false when the claim had lapsed. */
   reschedule(claim: InboxClaim, error: string, delayMs: number): Promise<boolean>;
   list(query: { readonly status?: InboxStatus | undefined; readonly limit: number; readonly before?: string | undefined }): Promise<InboxPage>;

@@ -1,4 +1,4 @@
-import type { InboxClaim, ProviderInbox } from '../ports/provider-inbox.js';
+import type { InboxClaim, InboxFinish, ProviderInbox } from '../ports/provider-inbox.js';
 import { mapConcurrently } from '../support/concurrently.js';
 import { backoff, sleep, WakeSignal } from '../support/timing.js';
 import type { ProviderEventHandler } from './provider-event-handler.js';
@@ -25,10 +25,19 @@ export interface InboxProcessorOptions {
   /** Entries per claim, and how many of them are handled at once. */
   readonly batchSize: number;
   readonly concurrency: number;
-  /** How long a claim hides an entry from other processors; longer than one event takes. */
+  /**
+   * How long a claim hides an entry from other processors: longer than a whole batch takes
+   * (a batch is finished together), including Stripe's timeouts and retries.
+   */
   readonly claimLeaseMs: number;
   /** Longest pause between looks when nothing was due (a recorded event wakes it sooner). */
   readonly idlePollMs: number;
+  /**
+   * After a wake, how long to let a burst gather before claiming, so that many events share
+   * one claim and one finishing write instead of each costing its own commits while the
+   * endpoint is busy acknowledging the next ones.
+   */
+  readonly wakeGatherMs: number;
 }
 
 /** 8 attempts: retries after about 30 s, 1, 2, 4, 8, 16 and 30 min: parked within about an hour. */
@@ -38,8 +47,9 @@ export const DEFAULT_INBOX_PROCESSOR_OPTIONS: InboxProcessorOptions = Object.fre
   retryMaxMs: 30 * 60_000,
   batchSize: 20,
   concurrency: 4,
-  claimLeaseMs: 60_000,
+  claimLeaseMs: 5 * 60_000,
   idlePollMs: 1_000,
+  wakeGatherMs: 10,
 });
 
 export interface InboxProcessorLogger {
@@ -64,10 +74,13 @@ export class InboxProcessor {
     this.wakeSignal.wake();
   }
 
-  /** One claim and its events; how many entries it handled. */
+  /** One claim and its events, finished in one write; how many entries it handled. */
   async runOnce(): Promise<number> {
     const claims = await this.inbox.claimDue(this.options.batchSize, this.options.claimLeaseMs);
-    await mapConcurrently(claims, this.options.concurrency, (claim) => this.process(claim));
+    const finished = await mapConcurrently(claims, this.options.concurrency, (claim) => this.process(claim));
+    const lapsed = await this.inbox.finishAll(finished.filter((f): f is InboxFinish => f !== undefined));
+    // Claims that lapsed while we worked, taken by another processor: its record stands (our writes were the same ones).
+    for (const id of lapsed) this.logger?.warn({ inboxId: id }, 'webhook event claim lapsed before it was recorded; left to its new holder');
     return claims.length;
   }
 
@@ -86,7 +99,7 @@ export class InboxProcessor {
       }
       if (handled > 0) continue;
       if (failures > 0) await sleep(this.delay(failures), signal, { keepsProcessAlive: false });
-      else await this.wakeSignal.wait(generation, this.options.idlePollMs, signal);
+      else if (await this.wakeSignal.wait(generation, this.options.idlePollMs, signal)) await sleep(this.options.wakeGatherMs, signal, { keepsProcessAlive: false });
     }
   }
 
@@ -94,25 +107,26 @@ export class InboxProcessor {
     return backoff(attempt, { minMs: this.options.retryMinMs, maxMs: this.options.retryMaxMs });
   }
 
-  private async process(claim: InboxClaim): Promise<void> {
+  /** Handles one claimed event: its final record, or undefined when it was put back for a retry. */
+  private async process(claim: InboxClaim): Promise<InboxFinish | undefined> {
     const who = { inboxId: claim.id, eventId: claim.eventId, type: claim.type, attempt: claim.attempts };
-    let kept: boolean;
     try {
       const outcome = await this.handler.handle({ eventId: claim.eventId, type: claim.type, createdAt: claim.providerCreatedAt, payload: claim.payload });
-      kept = await this.inbox.finish(claim, outcome.status, { outcome: outcome.outcome, error: null });
+      return { claim, status: outcome.status, outcome: outcome.outcome, error: null };
     } catch (error) {
       if (error instanceof ParkEvent) {
         this.logger?.warn({ ...who, reason: error.message }, 'webhook event parked');
-        kept = await this.inbox.finish(claim, 'failed', { outcome: null, error: error.message });
-      } else if (claim.attempts >= this.options.maxAttempts) {
-        this.logger?.warn({ ...who, err: error }, 'webhook event failed on its last attempt; parked');
-        kept = await this.inbox.finish(claim, 'failed', { outcome: null, error: `${describe(error)} (after ${claim.attempts} attempts)` });
-      } else {
-        this.logger?.warn({ ...who, err: error }, 'webhook event failed; will retry');
-        kept = await this.inbox.reschedule(claim, describe(error), this.delay(claim.attempts));
+        return { claim, status: 'failed', outcome: null, error: error.message };
       }
+      if (claim.attempts >= this.options.maxAttempts) {
+        this.logger?.warn({ ...who, err: error }, 'webhook event failed on its last attempt; parked');
+        return { claim, status: 'failed', outcome: null, error: `${describe(error)} (after ${claim.attempts} attempts)` };
+      }
+      this.logger?.warn({ ...who, err: error }, 'webhook event failed; will retry');
+      if (!(await this.inbox.reschedule(claim, describe(error), this.delay(claim.attempts)))) {
+        this.logger?.warn(who, 'webhook event claim lapsed before its retry was scheduled; left to its new holder');
+      }
+      return undefined;
     }
-    // The claim lapsed while we worked and another processor took the entry: its record stands (our writes were the same ones).
-    if (!kept) this.logger?.warn(who, 'webhook event claim lapsed before it was recorded; left to its new holder');
   }
 }

@@ -61,7 +61,7 @@ export const configSchema = z.object({
   WEBHOOK_INBOX_RETRY_MIN_MS: positiveInt.max(3_600_000).default(30_000),
   WEBHOOK_INBOX_RETRY_MAX_MS: positiveInt.max(24 * 3_600_000).default(30 * 60_000),
   /** How long a processor's claim on an event hides it from others; a dead processor's claim lapses after this. */
-  WEBHOOK_INBOX_CLAIM_LEASE_MS: positiveInt.min(1_000).max(3_600_000).default(60_000),
+  WEBHOOK_INBOX_CLAIM_LEASE_MS: positiveInt.min(1_000).max(3_600_000).default(300_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PROJECTIONS_ENABLED: z.stringbool().default(true),
   PROJECTION_BATCH_SIZE: positiveInt.max(10_000).default(500),

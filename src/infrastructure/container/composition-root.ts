@@ -188,6 +188,7 @@ function stripeWebhooksWiring(config: Config, pool: pg.Pool, logger: Logger, dis
         concurrency: 4,
         claimLeaseMs: config.WEBHOOK_INBOX_CLAIM_LEASE_MS,
         idlePollMs: 1_000,
+        wakeGatherMs: 10,
       },
       logger.child({ component: 'webhook-inbox' }),
     ));

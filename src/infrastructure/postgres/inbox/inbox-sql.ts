@@ -29,10 +29,13 @@ export const CLAIM_SQL = `
    WHERE i.id = due.id
   RETURNING i.id::text AS id, i.provider, i.event_id, i.type, i.provider_created_at, i.payload, i.attempts`;
 
-export const FINISH_SQL = `
-  UPDATE ${INBOX_TABLE}
-     SET status = $3, outcome = $4, last_error = $5, processed_at = now(), next_attempt_at = NULL, claim_token = NULL
-   WHERE id = $1 AND claim_token = $2::uuid AND status = 'processing'`;
+/** A batch of claims finished at once; only rows still held by the same claim are written. */
+export const FINISH_ALL_SQL = `
+  UPDATE ${INBOX_TABLE} i
+     SET status = f.status, outcome = f.outcome, last_error = f.error, processed_at = now(), next_attempt_at = NULL, claim_token = NULL
+    FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::text[]) AS f(id, token, status, outcome, error)
+   WHERE i.id = f.id AND i.claim_token = f.token AND i.status = 'processing'
+  RETURNING i.id::text AS id`;
 
 export const RESCHEDULE_SQL = `
   UPDATE ${INBOX_TABLE}

@@ -3,7 +3,7 @@ import type {
   InboxClaim,
   InboxEntry,
   InboxEntryWithPayload,
-  InboxFinalStatus,
+  InboxFinish,
   InboxPage,
   InboxRetryResult,
   InboxStatus,
@@ -11,7 +11,7 @@ import type {
   ProviderInbox,
 } from '../../../application/ports/provider-inbox.js';
 import type { SqlExecutor } from '../../../application/ports/sql.js';
-import { CLAIM_SQL, FINISH_SQL, GET_SQL, LIST_SQL, RECORD_SQL, RESCHEDULE_SQL, RETRY_SQL, STATUS_SQL } from './inbox-sql.js';
+import { CLAIM_SQL, FINISH_ALL_SQL, GET_SQL, LIST_SQL, RECORD_SQL, RESCHEDULE_SQL, RETRY_SQL, STATUS_SQL } from './inbox-sql.js';
 
 interface EntryRow {
   id: string;
@@ -91,9 +91,17 @@ export class PostgresProviderInbox implements ProviderInbox {
     }));
   }
 
-  async finish(claim: InboxClaim, status: InboxFinalStatus, detail: { outcome: string | null; error: string | null }): Promise<boolean> {
-    const result = await this.sql.query(FINISH_SQL, [claim.id, claim.claimToken, status, bounded(detail.outcome), bounded(detail.error)]);
-    return result.rowCount === 1;
+  async finishAll(finished: readonly InboxFinish[]): Promise<readonly string[]> {
+    if (finished.length === 0) return [];
+    const result = await this.sql.query<{ id: string }>(FINISH_ALL_SQL, [
+      finished.map((f) => f.claim.id),
+      finished.map((f) => f.claim.claimToken),
+      finished.map((f) => f.status),
+      finished.map((f) => bounded(f.outcome)),
+      finished.map((f) => bounded(f.error)),
+    ]);
+    const written = new Set(result.rows.map((r) => r.id));
+    return finished.map((f) => f.claim.id).filter((id) => !written.has(id));
   }
 
   async reschedule(claim: InboxClaim, error: string, delayMs: number): Promise<boolean> {
