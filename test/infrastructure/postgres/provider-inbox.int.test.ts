@@ -18,7 +18,8 @@ let inbox: PostgresProviderInbox;
 beforeAll(async () => {
   db = await createTestDatabase('provider_inbox');
   await migrate(db.pool, inboxMigrations);
-  inbox = new PostgresProviderInbox(sqlExecutor(db.pool));
+  // As the service builds it: the processor's writes commit without waiting for the WAL flush.
+  inbox = new PostgresProviderInbox(sqlExecutor(db.pool), { relaxedProcessorCommits: db.pool });
 });
 afterAll(async () => {
   await db?.drop();

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
 import type {
   InboxClaim,
   InboxEntry,
@@ -11,6 +12,8 @@ import type {
   ProviderInbox,
 } from '../../../application/ports/provider-inbox.js';
 import type { SqlExecutor } from '../../../application/ports/sql.js';
+import { inTransaction } from '../projections/transaction.js';
+import { sqlExecutor } from '../sql-executor.js';
 import { CLAIM_SQL, FINISH_ALL_SQL, GET_SQL, LIST_SQL, RECORD_SQL, RESCHEDULE_SQL, RETRY_SQL, STATUS_SQL } from './inbox-sql.js';
 
 interface EntryRow {
@@ -67,9 +70,34 @@ function entryOf(row: EntryRow): InboxEntry {
   };
 }
 
+export interface PostgresProviderInboxOptions {
+  /**
+   * When given, the processor's own writes (claim, finish, reschedule) commit without
+   * waiting for the WAL flush (synchronous_commit off, for that transaction only). Safe:
+   * a claim or finish lost in a crash leaves the row pending or claimed, the claim lapses,
+   * and the event is processed again, which the handler's idempotent writes absorb. The
+   * acknowledgement's INSERT always waits for the flush: a 2xx tells Stripe it is durable.
+   * It keeps the processor's commits from queueing behind the endpoint's fsyncs.
+   */
+  readonly relaxedProcessorCommits?: pg.Pool | undefined;
+}
+
 /** The inbox in PostgreSQL (schema.ts, inbox-sql.ts). */
 export class PostgresProviderInbox implements ProviderInbox {
-  constructor(private readonly sql: SqlExecutor) {}
+  constructor(
+    private readonly sql: SqlExecutor,
+    private readonly options: PostgresProviderInboxOptions = {},
+  ) {}
+
+  /** A processor write, with relaxed durability when configured (see PostgresProviderInboxOptions). */
+  private processorWrite<R>(text: string, params: readonly unknown[]): Promise<{ rows: R[]; rowCount: number | null }> {
+    const pool = this.options.relaxedProcessorCommits;
+    if (!pool) return this.sql.query<R>(text, params);
+    return inTransaction(pool, async (client) => {
+      await client.query(`SELECT set_config('synchronous_commit', 'off', true)`);
+      return { commit: true, value: await sqlExecutor(client).query<R>(text, params) };
+    });
+  }
 
   async record(entry: NewInboxEntry): Promise<{ duplicate: boolean }> {
     const result = await this.sql.query(RECORD_SQL, [entry.provider, entry.eventId, entry.type, entry.objectId, entry.providerCreatedAt, entry.payloadJson]);
@@ -78,7 +106,7 @@ export class PostgresProviderInbox implements ProviderInbox {
 
   async claimDue(limit: number, leaseMs: number): Promise<InboxClaim[]> {
     const token = randomUUID();
-    const result = await this.sql.query<ClaimRow>(CLAIM_SQL, [limit, leaseMs, token]);
+    const result = await this.processorWrite<ClaimRow>(CLAIM_SQL, [limit, leaseMs, token]);
     return result.rows.map((r) => ({
       id: r.id,
       provider: r.provider,
@@ -93,7 +121,7 @@ export class PostgresProviderInbox implements ProviderInbox {
 
   async finishAll(finished: readonly InboxFinish[]): Promise<readonly string[]> {
     if (finished.length === 0) return [];
-    const result = await this.sql.query<{ id: string }>(FINISH_ALL_SQL, [
+    const result = await this.processorWrite<{ id: string }>(FINISH_ALL_SQL, [
       finished.map((f) => f.claim.id),
       finished.map((f) => f.claim.claimToken),
       finished.map((f) => f.status),
@@ -105,7 +133,7 @@ export class PostgresProviderInbox implements ProviderInbox {
   }
 
   async reschedule(claim: InboxClaim, error: string, delayMs: number): Promise<boolean> {
-    const result = await this.sql.query(RESCHEDULE_SQL, [claim.id, claim.claimToken, bounded(error), delayMs]);
+    const result = await this.processorWrite(RESCHEDULE_SQL, [claim.id, claim.claimToken, bounded(error), delayMs]);
     return result.rowCount === 1;
   }
 
