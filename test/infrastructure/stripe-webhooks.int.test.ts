@@ -44,6 +44,7 @@ beforeAll(async () => {
       WEBHOOK_INBOX_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
       WEBHOOK_INBOX_RETRY_MIN_MS: '50',
       WEBHOOK_INBOX_RETRY_MAX_MS: '200',
+      WEBHOOK_INBOX_FIRST_ATTEMPT_DELAY_MS: '0',
     },
     { disputeCommands: disputes },
   );

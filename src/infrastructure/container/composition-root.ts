@@ -172,7 +172,7 @@ function refundProcessTask(
  * holder, so no leader is needed); the endpoint wakes its own instance's at once.
  */
 function stripeWebhooksWiring(config: Config, pool: pg.Pool, logger: Logger, disputes: DisputeCommands | undefined) {
-  const inbox = new PostgresProviderInbox(sqlExecutor(pool), { relaxedProcessorCommits: pool });
+  const inbox = new PostgresProviderInbox(sqlExecutor(pool), { relaxedProcessorCommits: pool, firstAttemptDelayMs: config.WEBHOOK_INBOX_FIRST_ATTEMPT_DELAY_MS });
   const verifier = config.STRIPE_WEBHOOK_SECRET.length > 0 ? new StripeWebhookVerifier(config.STRIPE_WEBHOOK_SECRET, config.STRIPE_WEBHOOK_TOLERANCE_SECONDS) : null;
   let processor: InboxProcessor | undefined;
   const processorFor = (deps: { eventStore: EventStore; provider: PaymentProvider; clock: Clock; ids: IdGenerator }): InboxProcessor =>

@@ -44,6 +44,17 @@ describe('PostgresProviderInbox', () => {
     await db.pool.query(`UPDATE webhook_inbox SET status = 'ignored', next_attempt_at = NULL WHERE event_id = 'evt_once'`);
   });
 
+  it('a recorded event is first due after firstAttemptDelayMs (so our own command\'s write lands first)', async () => {
+    const delayed = new PostgresProviderInbox(sqlExecutor(db.pool), { relaxedProcessorCommits: db.pool, firstAttemptDelayMs: 300 });
+    await delayed.record(entry('evt_delayed'));
+    expect(await delayed.claimDue(10, 60_000)).toEqual([]);
+    await pause(350);
+    const [claim] = await delayed.claimDue(10, 60_000);
+    expect(claim).toMatchObject({ eventId: 'evt_delayed' });
+    if (!claim) throw new Error('no claim');
+    await delayed.finishAll([{ claim, status: 'ignored', outcome: 'test', error: null }]);
+  });
+
   it('claims exclude each other; a lapsed claim is taken over, and its first holder can no longer finish it', async () => {
     await inbox.record(entry('evt_claim'));
     const [first] = await inbox.claimDue(10, 30);
@@ -77,8 +88,10 @@ describe('PostgresProviderInbox', () => {
     const page1 = await inbox.list({ limit: 2 });
     expect(page1.data.map((e) => e.eventId)).toEqual(['evt_later', 'evt_claim']);
     const page2 = await inbox.list({ limit: 2, before: page1.nextBefore ?? undefined });
-    expect(page2).toMatchObject({ nextBefore: null });
-    expect(page2.data.map((e) => e.eventId)).toEqual(['evt_once', 'evt_once']);
+    expect(page2.data.map((e) => e.eventId)).toEqual(['evt_delayed', 'evt_once']);
+    const page3 = await inbox.list({ limit: 2, before: page2.nextBefore ?? undefined });
+    expect(page3).toMatchObject({ nextBefore: null });
+    expect(page3.data.map((e) => e.eventId)).toEqual(['evt_once']);
     expect((await inbox.list({ status: 'failed', limit: 10 })).data).toMatchObject([{ eventId: 'evt_later', lastError: 'gave up' }]);
 
     const failed = page1.data[0];

@@ -5,10 +5,10 @@ export const INBOX_TABLE = 'webhook_inbox';
 const ENTRY_COLUMNS = `id::text AS id, provider, event_id, type, object_id, provider_created_at, received_at, status, attempts,
   next_attempt_at, last_error, outcome, processed_at`;
 
-/** The acknowledgement's one statement: a repeat of (provider, event_id) inserts nothing and returns no row. */
+/** The acknowledgement's one statement: a repeat of (provider, event_id) inserts nothing and returns no row. `$7`: ms before it is first due. */
 export const RECORD_SQL = `
-  INSERT INTO ${INBOX_TABLE} (provider, event_id, type, object_id, provider_created_at, payload)
-  VALUES ($1, $2, $3, $4, $5, $6::jsonb)
+  INSERT INTO ${INBOX_TABLE} (provider, event_id, type, object_id, provider_created_at, payload, next_attempt_at)
+  VALUES ($1, $2, $3, $4, $5, $6::jsonb, now() + make_interval(secs => $7::double precision / 1000))
   ON CONFLICT (provider, event_id) DO NOTHING
   RETURNING id`;
 

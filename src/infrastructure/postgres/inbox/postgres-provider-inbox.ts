@@ -80,6 +80,13 @@ export interface PostgresProviderInboxOptions {
    * It keeps the processor's commits from queueing behind the endpoint's fsyncs.
    */
   readonly relaxedProcessorCommits?: pg.Pool | undefined;
+  /**
+   * How long a recorded event waits before it is first due. Stripe sends the event for a
+   * capture or cancel we made as soon as it answered us, and our own command appends its
+   * event a moment later: processing the webhook first would record the change under the
+   * webhook's name and make the command conflict. A short wait lets our own write land first.
+   */
+  readonly firstAttemptDelayMs?: number | undefined;
 }
 
 /** The inbox in PostgreSQL (schema.ts, inbox-sql.ts). */
@@ -100,7 +107,7 @@ export class PostgresProviderInbox implements ProviderInbox {
   }
 
   async record(entry: NewInboxEntry): Promise<{ duplicate: boolean }> {
-    const result = await this.sql.query(RECORD_SQL, [entry.provider, entry.eventId, entry.type, entry.objectId, entry.providerCreatedAt, entry.payloadJson]);
+    const result = await this.sql.query(RECORD_SQL, [entry.provider, entry.eventId, entry.type, entry.objectId, entry.providerCreatedAt, entry.payloadJson, this.options.firstAttemptDelayMs ?? 0]);
     return { duplicate: result.rows.length === 0 };
   }
 
