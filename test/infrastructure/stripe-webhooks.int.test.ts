@@ -311,17 +311,47 @@ describe('Stripe webhooks: refunds', () => {
     expect(types(await streamEvents(`payment-${paymentId}`))).toEqual(['PaymentAuthorized', 'PaymentCaptured', 'PaymentRefundReserved', 'PaymentRefundReleased']);
   });
 
-  it('a refund made in the dashboard is recorded and shown, not imported; charge.refunded checks our open refunds', async () => {
+  it('a refund made in the dashboard is imported once, when it has succeeded, and never asked of Stripe again; charge.refunded finds nothing open', async () => {
     const { paymentId, pi } = await createPayment({ amount: 3_000, paymentMethod: 'pm_card_visa' });
     const foreign = await dashboard.refunds.create({ payment_intent: pi, amount: 700 });
-    const event = stripeEvent('refund.created', foreign);
-    await deliver(event);
-    expect(await settled(event.id)).toMatchObject({ status: 'ignored', outcome: expect.stringContaining(`unknown object: refund ${foreign.id} on ${pi} was not requested through Ledger`) as unknown });
+    const created = stripeEvent('refund.created', foreign);
+    await deliver(created);
+    const imported = await settled(created.id);
+    expect(imported).toMatchObject({ status: 'processed', outcome: expect.stringContaining(`refund ${foreign.id} made outside Ledger imported as re_`) as unknown });
+    const refundId = /imported as (re_\w+)/.exec(imported.outcome ?? '')?.[1] ?? '';
+    expect(types(await streamEvents(`refund-${refundId}`))).toEqual(['RefundRequested', 'RefundSucceeded']);
+    const paymentEvents = await streamEvents(`payment-${paymentId}`);
+    expect(types(paymentEvents)).toEqual(['PaymentAuthorized', 'PaymentCaptured', 'PaymentRefundReserved', 'PaymentRefundSettled']);
+    expect(paymentEvents[2]?.data).toMatchObject({ refundId, amount: 700, metadata: { stripeRefundId: foreign.id, source: 'stripe' } });
 
+    // Late and repeated news of it changes nothing, and nothing asks Stripe for a refund (it would make a second one).
+    const updated = stripeEvent('refund.updated', foreign, { created: created.created + 1 });
+    await deliver(updated);
+    expect((await settled(updated.id)).outcome).toMatch(/already imported as re_/);
     const charge = stripeEvent('charge.refunded', { id: fake.paymentIntents.get(pi)?.latest_charge, object: 'charge', payment_intent: pi, amount_refunded: 700 });
     await deliver(charge);
     expect(await settled(charge.id)).toMatchObject({ status: 'processed', outcome: expect.stringContaining(`payment ${paymentId}: 0 open refund(s) checked`) as unknown });
-    expect(types(await streamEvents(`payment-${paymentId}`))).toEqual(['PaymentAuthorized', 'PaymentCaptured']);
+    await new Promise((r) => setTimeout(r, 1_500)); // the refund process manager's poll
+    expect([...fake.refunds.values()].filter((r) => r.payment_intent === pi)).toHaveLength(1);
+    expect(fake.requestsTo('POST', '/v1/refunds').filter((r) => r.params.payment_intent === pi)).toHaveLength(1);
+    expect(types(await streamEvents(`payment-${paymentId}`))).toHaveLength(4);
+    // The read model (projected from the same events) counts the money that went back.
+    const deadline = Date.now() + 10_000;
+    let view = await api('GET', `/v1/payments/${paymentId}`);
+    while (view.json.amountRefunded !== 700 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      view = await api('GET', `/v1/payments/${paymentId}`);
+    }
+    expect(view.json).toMatchObject({ status: 'partially_refunded', amountRefunded: 700 });
+  });
+
+  it('a dashboard refund still pending at Stripe is recorded and left until it succeeds', async () => {
+    const { pi } = await createPayment({ amount: 1_000, paymentMethod: 'pm_card_refundFail' });
+    const foreign = await dashboard.refunds.create({ payment_intent: pi, amount: 400 });
+    expect(foreign.status).toBe('pending');
+    const event = stripeEvent('refund.created', foreign);
+    await deliver(event);
+    expect(await settled(event.id)).toMatchObject({ status: 'ignored', outcome: expect.stringMatching(/made outside Ledger and is (pending|failed) at Stripe: nothing moved/) as unknown });
   });
 });
 

@@ -1,4 +1,5 @@
 import type { AuthorizationOutcome, PaymentDetails } from '../../domain/payment/index.js';
+import type { CurrencyCode } from '../../domain/currency.js';
 import type { ProviderPaymentSnapshot } from '../../domain/payment/provider-sync.js';
 import type { ProviderDisputeSnapshot } from './dispute-commands.js';
 
@@ -57,6 +58,21 @@ export interface PaymentProvider {
   retrievePayment(providerPaymentId: string): Promise<ProviderLookup<ProviderPaymentView>>;
   /** The dispute as the processor sees it now; `not_found` for an id it does not know. */
   retrieveDispute(providerDisputeId: string): Promise<ProviderLookup<ProviderDisputeSnapshot>>;
+  /** A refund with its amount and payment, for one made at the processor without us (the Stripe dashboard). */
+  retrieveRefundDetails(providerRefundId: string): Promise<ProviderLookup<ProviderRefundView>>;
+}
+
+/** A refund at the processor, in our minor units. */
+export interface ProviderRefundView {
+  readonly providerRefundId: string;
+  readonly providerPaymentId: string;
+  readonly amount: number;
+  readonly currency: CurrencyCode;
+  /** `canceled` and `requires_action` are the processor's own; a final failure is `failed`. */
+  readonly status: 'pending' | 'succeeded' | 'failed' | 'canceled' | 'requires_action';
+  /** When the processor made it (ISO 8601). */
+  readonly createdAt: string;
+  readonly metadata: Readonly<Record<string, string>>;
 }
 
 export type ProviderLookup<T> = { readonly status: 'found'; readonly value: T } | { readonly status: 'not_found' };

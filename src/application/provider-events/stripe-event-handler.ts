@@ -15,6 +15,7 @@ import type { Appended, RefundSteps, StepActor } from '../refunds/refund-steps.j
 import { loadRefund } from '../refunds/refund-stream.js';
 import type { HandledEvent, ProviderEventHandler, ProviderEventInput } from './provider-event-handler.js';
 import { ParkEvent } from './provider-event-handler.js';
+import { importProviderRefund } from './refund-import.js';
 import type { JsonObject } from './stripe-payload.js';
 import { eventObject, idField, metadataOf, textField } from './stripe-payload.js';
 
@@ -26,7 +27,8 @@ import { eventObject, idField, metadataOf, textField } from './stripe-payload.js
  * left to do). Writes carry ids derived from the Stripe event id (payments) or from the
  * refund's own events (RefundSteps), so a re-run after a crash is recognised by the event
  * store. Objects we never made (the Stripe dashboard, Stripe Billing) are `ignored` with
- * an outcome that says so, never an error.
+ * an outcome that says so, never an error; the exception is a refund made in the
+ * dashboard on one of our payments, which is imported (refund-import.ts).
  */
 
 /** Loads and appends on a payment other writers keep changing (each conflict is a fresh load). */
@@ -162,10 +164,8 @@ export class StripeEventHandler implements ProviderEventHandler {
     const providerRefundId = textField(refund, 'id');
     if (!providerRefundId) throw new ParkEvent(`${event.type} carries no refund id`);
     const refundId = metadataOf(refund).refundId;
-    if (refundId === undefined || !isRefundId(refundId)) {
-      const on = idField(refund, 'payment_intent');
-      return unknownObject(`refund ${providerRefundId}${on ? ` on ${on}` : ''} was not requested through Ledger (made in the Stripe dashboard?); recorded here, not imported`);
-    }
+    // Made at Stripe without us (the dashboard): imported once it has succeeded (refund-import.ts).
+    if (refundId === undefined || !isRefundId(refundId)) return importProviderRefund(this.deps, event.eventId, providerRefundId);
     const loaded = await loadRefund(this.deps.store, refundStream(refundId));
     if (!loaded.state.exists) return unknownObject(`refund ${providerRefundId} names refund ${refundId}, which Ledger does not have`);
     const answer = await this.deps.provider.retrieveRefund(providerRefundId);

@@ -7,6 +7,7 @@ import type {
   ProviderActionResult,
   ProviderLookup,
   ProviderPaymentView,
+  ProviderRefundView,
   ProviderRefundRequest,
   ProviderRefundResult,
 } from '../../application/ports/payment-provider.js';
@@ -97,6 +98,11 @@ export class SimulatedPaymentProvider implements PaymentProvider {
   }
 
   retrieveDispute(_providerDisputeId: string): Promise<ProviderLookup<ProviderDisputeSnapshot>> {
+    return Promise.resolve({ status: 'not_found' });
+  }
+
+  /** Every refund of the simulated processor is one of ours (it has no dashboard): nothing to import. */
+  retrieveRefundDetails(_providerRefundId: string): Promise<ProviderLookup<ProviderRefundView>> {
     return Promise.resolve({ status: 'not_found' });
   }
 }

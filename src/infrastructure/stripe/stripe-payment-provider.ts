@@ -9,9 +9,10 @@ import type {
   ProviderPaymentView,
   ProviderRefundRequest,
   ProviderRefundResult,
+  ProviderRefundView,
 } from '../../application/ports/payment-provider.js';
 import { toStripeAmount } from './stripe-amounts.js';
-import { disputeSnapshotOf, paymentViewOf } from './stripe-snapshots.js';
+import { disputeSnapshotOf, paymentViewOf, refundViewOf } from './stripe-snapshots.js';
 import type { RetryPolicy } from './stripe-retry.js';
 import { DEFAULT_RETRY_POLICY, withRetries } from './stripe-retry.js';
 
@@ -165,6 +166,10 @@ export class StripePaymentProvider implements PaymentProvider {
 
   async retrieveDispute(providerDisputeId: string): Promise<ProviderLookup<ProviderDisputeSnapshot>> {
     return this.lookup(() => withRetries('retrieveDispute', this.retry, () => this.stripe.disputes.retrieve(providerDisputeId)), disputeSnapshotOf);
+  }
+
+  async retrieveRefundDetails(providerRefundId: string): Promise<ProviderLookup<ProviderRefundView>> {
+    return this.lookup(() => withRetries('retrieveRefundDetails', this.retry, () => this.stripe.refunds.retrieve(providerRefundId)), refundViewOf);
   }
 
   /** A GET of one object: Stripe's `resource_missing` is `not_found`, anything else propagates. */

@@ -1,6 +1,6 @@
 import type Stripe from 'stripe';
 import type { DisputeStatus, ProviderDisputeSnapshot } from '../../application/ports/dispute-commands.js';
-import type { ProviderPaymentView } from '../../application/ports/payment-provider.js';
+import type { ProviderPaymentView, ProviderRefundView } from '../../application/ports/payment-provider.js';
 import { currencyExponent, isCurrencyCode } from '../../domain/currency.js';
 import type { CurrencyCode } from '../../domain/currency.js';
 import { stripeExponent } from './stripe-amounts.js';
@@ -67,5 +67,24 @@ export function disputeSnapshotOf(dispute: Stripe.Dispute): ProviderDisputeSnaps
     feeAmount: fromStripeAmount(feeStripe, dispute.currency).amount,
     evidenceDueBy: dueBy === null ? null : new Date(dueBy * 1000).toISOString(),
     createdAt: new Date(dispute.created * 1000).toISOString(),
+  };
+}
+
+const REFUND_STATUSES: readonly string[] = ['pending', 'succeeded', 'failed', 'canceled', 'requires_action'];
+
+export function refundViewOf(refund: Stripe.Refund): ProviderRefundView {
+  const status = refund.status ?? 'pending';
+  if (!REFUND_STATUSES.includes(status)) throw new Error(`Stripe refund ${refund.id} has a status Ledger does not know: ${status}`);
+  const providerPaymentId = idOf(refund.payment_intent);
+  if (providerPaymentId === null) throw new Error(`Stripe refund ${refund.id} names no PaymentIntent`);
+  const { amount, currency } = fromStripeAmount(refund.amount, refund.currency);
+  return {
+    providerRefundId: refund.id,
+    providerPaymentId,
+    amount,
+    currency,
+    status: status as ProviderRefundView['status'],
+    createdAt: new Date(refund.created * 1000).toISOString(),
+    metadata: { ...(refund.metadata ?? {}) },
   };
 }

@@ -72,4 +72,8 @@ export class GatedProvider implements PaymentProvider {
   retrieveDispute(providerDisputeId: string): ReturnType<PaymentProvider['retrieveDispute']> {
     return this.inner.retrieveDispute(providerDisputeId);
   }
+
+  retrieveRefundDetails(providerRefundId: string): ReturnType<PaymentProvider['retrieveRefundDetails']> {
+    return this.inner.retrieveRefundDetails(providerRefundId);
+  }
 }
