@@ -394,6 +394,19 @@ describe('Stripe webhooks: disputes, invoices, subscriptions, unknown types', ()
     expect(await settled(subscription.id)).toMatchObject({ status: 'ignored', outcome: expect.stringMatching(/^unknown object: Stripe subscription sub_stripe123/) as unknown });
     expect(await settled(unknown.id)).toMatchObject({ status: 'ignored', outcome: 'event type customer.created is not one Ledger acts on' });
   });
+
+  it('an invoice whose metadata names one of ours syncs its PaymentIntent; a subscription naming ours is recorded, not applied', async () => {
+    const { paymentId, pi } = await createPayment({ amount: 1_500, paymentMethod: 'pm_card_visa', captureMethod: 'manual' });
+    await dashboard.paymentIntents.capture(pi);
+    const invoiceId = 'in_01JD0000000000000000000000';
+    const paid = stripeEvent('invoice.paid', { id: 'in_stripe456', object: 'invoice', metadata: { invoiceId }, payment_intent: pi });
+    await deliver(paid);
+    expect(await settled(paid.id)).toMatchObject({ status: 'processed', outcome: expect.stringMatching(new RegExp(`^invoice ${invoiceId}: payment ${paymentId}: recorded PaymentCaptured 1500`)) as unknown });
+    const subscriptionId = 'sub_01JD0000000000000000000000';
+    const updated = stripeEvent('customer.subscription.updated', { id: 'sub_stripe456', object: 'subscription', metadata: { subscriptionId } });
+    await deliver(updated);
+    expect(await settled(updated.id)).toMatchObject({ status: 'ignored', outcome: expect.stringContaining(`names subscription ${subscriptionId}, but Ledger bills its subscriptions itself`) as unknown });
+  });
 });
 
 describe('Stripe webhooks: kill safety', () => {
