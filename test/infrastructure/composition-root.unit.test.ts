@@ -42,12 +42,12 @@ describe('the composition root', () => {
 
   it('lists the background tasks in start order: waiter, projections, refund process manager, activity feed, billing, webhook inbox, realtime, pruning', async () => {
     const { tasks } = await compose();
-    expect(tasks.map((t) => t.name)).toEqual(['checkpoint-waiter', 'projections', 'refund-process-manager', 'activity-feed', 'billing-process', 'billing-clock', 'webhook-inbox', 'realtime', 'idempotency pruning']);
+    expect(tasks.map((t) => t.name)).toEqual(['checkpoint-waiter', 'projections', 'refund-process-manager', 'activity-feed', 'billing-process', 'billing-clock', 'webhook-inbox', 'realtime', 'idempotency pruning', 'webhook inbox pruning']);
   });
 
   it('runs no projection task on an API-only instance', async () => {
     const { tasks } = await compose({ PROJECTIONS_ENABLED: 'false' });
-    expect(tasks.map((t) => t.name)).toEqual(['checkpoint-waiter', 'realtime', 'idempotency pruning']);
+    expect(tasks.map((t) => t.name)).toEqual(['checkpoint-waiter', 'realtime', 'idempotency pruning', 'webhook inbox pruning']);
   });
 
   it('keeps one instance per binding: the server the realtime endpoint is attached to is the one the service listens on', async () => {

@@ -7,7 +7,7 @@ describe('webhook configuration', () => {
     expect(loadConfig({}).STRIPE_WEBHOOK_SECRET).toEqual([]);
     expect(loadConfig({ STRIPE_WEBHOOK_SECRET: ' whsec_new123 , whsec_old456 ' }).STRIPE_WEBHOOK_SECRET).toEqual(['whsec_new123', 'whsec_old456']);
     expect(loadConfig({}).STRIPE_WEBHOOK_TOLERANCE_SECONDS).toBe(300);
-    expect(loadConfig({})).toMatchObject({ WEBHOOK_INBOX_MAX_ATTEMPTS: 8, WEBHOOK_INBOX_RETRY_MIN_MS: 30_000, WEBHOOK_INBOX_RETRY_MAX_MS: 1_800_000, WEBHOOK_INBOX_FIRST_ATTEMPT_DELAY_MS: 2_000 });
+    expect(loadConfig({})).toMatchObject({ WEBHOOK_INBOX_MAX_ATTEMPTS: 8, WEBHOOK_INBOX_RETRY_MIN_MS: 30_000, WEBHOOK_INBOX_RETRY_MAX_MS: 1_800_000, WEBHOOK_INBOX_FIRST_ATTEMPT_DELAY_MS: 2_000, WEBHOOK_INBOX_CLAIM_LEASE_MS: 300_000, WEBHOOK_INBOX_RETENTION_DAYS: 30 });
   });
 
   it('refuses an entry that is not a signing secret (an API key pasted by mistake) without echoing it', () => {

@@ -62,6 +62,8 @@ export const configSchema = z.object({
   WEBHOOK_INBOX_RETRY_MAX_MS: positiveInt.max(24 * 3_600_000).default(30 * 60_000),
   /** How long a recorded event waits before it is first processed, so our own command's write for the same change lands first. */
   WEBHOOK_INBOX_FIRST_ATTEMPT_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
+  /** Processed and ignored inbox entries are deleted after this many days (failed ones stay); longer than Stripe's 3 days of retries. */
+  WEBHOOK_INBOX_RETENTION_DAYS: positiveInt.min(4).max(3_650).default(30),
   /** How long a processor's claim on an event hides it from others; a dead processor's claim lapses after this. */
   WEBHOOK_INBOX_CLAIM_LEASE_MS: positiveInt.min(1_000).max(3_600_000).default(300_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -98,6 +98,7 @@ function paymentProviderFor(config: Config): PaymentProvider {
 }
 
 const IDEMPOTENCY_PRUNE_INTERVAL_MS = 10 * 60_000;
+const WEBHOOK_INBOX_PRUNE_INTERVAL_MS = 60 * 60_000;
 const HTTP_MAX_HEADER_BYTES = 16 * 1024;
 const HTTP_HEADERS_TIMEOUT_MS = 10_000;
 /** Longer than typical load balancers' idle timeout, so they close idle connections first. */
@@ -208,7 +209,8 @@ function stripeWebhooksWiring(config: Config, pool: pg.Pool, logger: Logger, dis
       },
     };
   };
-  return { http, task };
+  const pruning = intervalTask('webhook inbox pruning', WEBHOOK_INBOX_PRUNE_INTERVAL_MS, () => inbox.pruneDone(config.WEBHOOK_INBOX_RETENTION_DAYS), logger);
+  return { http, task, pruning };
 }
 
 /**
@@ -458,6 +460,7 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
       tasks.push(
         { name: 'realtime', start: () => realtime.start(), stop: () => realtime.close() },
         intervalTask('idempotency pruning', IDEMPOTENCY_PRUNE_INTERVAL_MS, () => idempotency().pruneExpired(), logger),
+        stripeWebhooks.pruning,
       );
       return tasks;
     })

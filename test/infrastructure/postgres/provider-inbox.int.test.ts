@@ -101,4 +101,17 @@ describe('PostgresProviderInbox', () => {
     expect(await inbox.retry('999999')).toEqual({ status: 'not_found' });
     expect(await inbox.retry('not-an-id')).toEqual({ status: 'not_found' });
   });
+
+  it('prunes processed and ignored entries past the retention; failed and recent ones stay', async () => {
+    await inbox.record(entry('evt_old_done'));
+    await inbox.record(entry('evt_old_failed'));
+    await db.pool.query(`UPDATE webhook_inbox SET status = 'processed', next_attempt_at = NULL, processed_at = now() - interval '31 days' WHERE event_id = 'evt_old_done'`);
+    await db.pool.query(`UPDATE webhook_inbox SET status = 'failed', next_attempt_at = NULL, processed_at = now() - interval '31 days' WHERE event_id = 'evt_old_failed'`);
+    const before = (await db.pool.query<{ n: string }>('SELECT count(*)::text AS n FROM webhook_inbox')).rows[0]?.n;
+    expect(await inbox.pruneDone(30)).toBe(1);
+    const left = (await db.pool.query<{ event_id: string }>('SELECT event_id FROM webhook_inbox')).rows.map((r) => r.event_id);
+    expect(left).toHaveLength(Number(before) - 1);
+    expect(left).toContain('evt_old_failed');
+    expect(left).not.toContain('evt_old_done');
+  });
 });

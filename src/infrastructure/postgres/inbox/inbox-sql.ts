@@ -60,3 +60,14 @@ export const RETRY_SQL = `
   RETURNING ${ENTRY_COLUMNS}`;
 
 export const STATUS_SQL = `SELECT status FROM ${INBOX_TABLE} WHERE id = $1::bigint`;
+
+/**
+ * Done rows older than the retention, a batch at a time. `failed` rows stay until an
+ * operator retries them; `pending` and `processing` are not done.
+ */
+export const PRUNE_SQL = `
+  DELETE FROM ${INBOX_TABLE}
+   WHERE id IN (SELECT id FROM ${INBOX_TABLE}
+                 WHERE status IN ('processed', 'ignored') AND processed_at < now() - make_interval(days => $1)
+                 ORDER BY id
+                 LIMIT $2)`;

@@ -14,7 +14,7 @@ import type {
 import type { SqlExecutor } from '../../../application/ports/sql.js';
 import { inTransaction } from '../projections/transaction.js';
 import { sqlExecutor } from '../sql-executor.js';
-import { CLAIM_SQL, FINISH_ALL_SQL, GET_SQL, LIST_SQL, RECORD_SQL, RESCHEDULE_SQL, RETRY_SQL, STATUS_SQL } from './inbox-sql.js';
+import { CLAIM_SQL, FINISH_ALL_SQL, GET_SQL, LIST_SQL, PRUNE_SQL, RECORD_SQL, RESCHEDULE_SQL, RETRY_SQL, STATUS_SQL } from './inbox-sql.js';
 
 interface EntryRow {
   id: string;
@@ -46,6 +46,11 @@ interface ClaimRow {
 /** Error texts are kept, bounded: an operator needs the gist, not a megabyte of stack. */
 export const MAX_INBOX_ERROR_CHARS = 2_000;
 const bounded = (text: string | null): string | null => (text === null || text.length <= MAX_INBOX_ERROR_CHARS ? text : `${text.slice(0, MAX_INBOX_ERROR_CHARS - 1)}…`);
+
+/** Rows deleted per statement when pruning, so a long backlog never holds one long transaction. */
+export const INBOX_PRUNE_BATCH = 1_000;
+/** Batches per pruning run: the rest waits for the next run. */
+export const INBOX_PRUNE_MAX_BATCHES = 100;
 
 /** A bigint id as we issue them; anything else names no entry (and never reaches SQL as a cast error). */
 const isEntryId = (id: string): boolean => /^[1-9]\d{0,17}$/.test(id);
@@ -156,6 +161,22 @@ export class PostgresProviderInbox implements ProviderInbox {
     if (!isEntryId(id)) return undefined;
     const row = (await this.sql.query<EntryRow>(GET_SQL, [id])).rows[0];
     return row ? { ...entryOf(row), payload: row.payload } : undefined;
+  }
+
+  /**
+   * Deletes processed and ignored entries older than `retentionDays` (not part of the port:
+   * a housekeeping task's). Keep them longer than Stripe retries a delivery (3 days), or a
+   * late retry would be recorded again (and processed again, harmlessly: its writes are
+   * idempotent). Answers how many were deleted.
+   */
+  async pruneDone(retentionDays: number): Promise<number> {
+    let deleted = 0;
+    for (let batch = 0; batch < INBOX_PRUNE_MAX_BATCHES; batch++) {
+      const result = await this.sql.query(PRUNE_SQL, [retentionDays, INBOX_PRUNE_BATCH]);
+      deleted += result.rowCount ?? 0;
+      if ((result.rowCount ?? 0) < INBOX_PRUNE_BATCH) break;
+    }
+    return deleted;
   }
 
   async retry(id: string): Promise<InboxRetryResult> {
