@@ -2,7 +2,7 @@
  * `npm run bench`: every figure beside a baseline measured in the same run, on this machine.
  *
  *   BENCH_QUICK=1          a much shorter run (smoke test)
- *   BENCH_ONLY=a,b         only these benchmarks (appends, read-all, replay, http, realtime, billing, webhooks)
+ *   BENCH_ONLY=a,b         only these benchmarks (appends, read-all, replay, http, realtime, billing, webhooks, webhooks-inbound)
  *   BENCH_DATABASE_URL     server to use (default postgres://postgres@127.0.0.1:5432/postgres);
  *                          each benchmark creates and drops a database ledger_bench_* of its own
  *   BENCH_STRICT=1         exit 1 when a target is missed (default: only when a benchmark fails)
@@ -18,12 +18,13 @@ import { readAllBenchmark } from './read-all.js';
 import { realtimeBenchmark } from './realtime.js';
 import { replayBenchmark } from './replay.js';
 import { webhooksBenchmark } from './webhooks.js';
+import { webhooksInboundBenchmark } from './webhooks-inbound.js';
 import { dropAllBenchDatabases, serverInfo } from './support/db.js';
 import { killChildren } from './support/processes.js';
 import { errorRow, resultsTable, type BenchContext, type Benchmark, type Row } from './support/report.js';
 import { DEFAULT_RESULTS_PATH, writeResults } from './support/results-json.js';
 
-const benchmarks: readonly Benchmark[] = [appendsBenchmark, readAllBenchmark, replayBenchmark, httpBenchmark, realtimeBenchmark, billingBenchmark, webhooksBenchmark];
+const benchmarks: readonly Benchmark[] = [appendsBenchmark, readAllBenchmark, replayBenchmark, httpBenchmark, realtimeBenchmark, billingBenchmark, webhooksBenchmark, webhooksInboundBenchmark];
 
 const quick = process.env.BENCH_QUICK === '1' || process.env.BENCH_QUICK === 'true';
 const strict = process.env.BENCH_STRICT === '1' || process.env.BENCH_STRICT === 'true';

@@ -103,6 +103,15 @@ class RecordingProvider implements PaymentProvider {
   get charges(): number {
     return this.authorizations.size;
   }
+  retrievePayment(id: string) {
+    return this.inner.retrievePayment(id);
+  }
+  retrieveDispute(id: string) {
+    return this.inner.retrieveDispute(id);
+  }
+  retrieveRefundDetails(id: string) {
+    return this.inner.retrieveRefundDetails(id);
+  }
 }
 
 /** The payment_intents projection's rows, folded from the in-memory log; grace and leases are the SQL queue's business. */

@@ -39,6 +39,15 @@ class RecordingProvider implements PaymentProvider {
   retrieveRefund(id: string) {
     return this.inner.retrieveRefund(id);
   }
+  retrievePayment(id: string) {
+    return this.inner.retrievePayment(id);
+  }
+  retrieveDispute(id: string) {
+    return this.inner.retrieveDispute(id);
+  }
+  retrieveRefundDetails(id: string) {
+    return this.inner.retrieveRefundDetails(id);
+  }
 }
 
 const FAIL_OUTCOMES_SQL = `

@@ -23,6 +23,7 @@ function appWithEveryRoute() {
     activity: unused,
     billing: { subscriptions: unused, testClocks: unused, queries: unused },
     webhooks: { endpoints: unused, store: unused, resend: unused, clock: { now: () => new Date() } },
+    stripeWebhooks: { verifier: null, inbox: unused, wake: () => undefined },
     idempotency: unused,
     readiness: [],
     logger: { info: () => undefined, warn: () => undefined, error: () => undefined },

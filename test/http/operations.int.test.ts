@@ -95,6 +95,7 @@ describe('GET /openapi.json', () => {
         '/v1/webhook-endpoints', '/v1/webhook-endpoints/{id}', '/v1/webhook-endpoints/{id}/rotate-secret', '/v1/webhook-endpoints/{id}/deliveries',
         '/v1/webhook-endpoints/{id}/deliveries/{deliveryId}/retry',
         '/v1/disputes', '/v1/disputes/{id}', '/v1/disputes/{id}/evidence',
+        '/v1/webhooks/stripe', '/v1/admin/webhooks/inbox', '/v1/admin/webhooks/inbox/{id}', '/v1/admin/webhooks/inbox/{id}/retry',
       ].sort(),
     );
     expect(Object.keys(doc.paths['/v1/payments']!).sort()).toEqual(['get', 'post']);

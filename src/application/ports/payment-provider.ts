@@ -1,4 +1,7 @@
 import type { AuthorizationOutcome, PaymentDetails } from '../../domain/payment/index.js';
+import type { CurrencyCode } from '../../domain/currency.js';
+import type { ProviderPaymentSnapshot } from '../../domain/payment/provider-sync.js';
+import type { ProviderDisputeSnapshot } from './dispute-commands.js';
 
 /**
  * The card processor, shaped after Stripe's PaymentIntents: authorize creates an intent
@@ -49,6 +52,35 @@ export interface PaymentProvider {
   cancel(request: { providerPaymentId: string; reason: string | null; idempotencyKey: string }): Promise<ProviderActionResult>;
   refund(request: ProviderRefundRequest): Promise<ProviderRefundResult>;
   retrieveRefund(providerRefundId: string): Promise<ProviderRefundResult>;
+
+  // ---- lookups for the inbound path (Stripe webhooks): the processor's current view ----
+  /** The payment as the processor sees it now; `not_found` for an id it does not know. */
+  retrievePayment(providerPaymentId: string): Promise<ProviderLookup<ProviderPaymentView>>;
+  /** The dispute as the processor sees it now; `not_found` for an id it does not know. */
+  retrieveDispute(providerDisputeId: string): Promise<ProviderLookup<ProviderDisputeSnapshot>>;
+  /** A refund with its amount and payment, for one made at the processor without us (the Stripe dashboard). */
+  retrieveRefundDetails(providerRefundId: string): Promise<ProviderLookup<ProviderRefundView>>;
+}
+
+/** A refund at the processor, in our minor units. */
+export interface ProviderRefundView {
+  readonly providerRefundId: string;
+  readonly providerPaymentId: string;
+  readonly amount: number;
+  readonly currency: CurrencyCode;
+  /** `canceled` and `requires_action` are the processor's own; a final failure is `failed`. */
+  readonly status: 'pending' | 'succeeded' | 'failed' | 'canceled' | 'requires_action';
+  /** When the processor made it (ISO 8601). */
+  readonly createdAt: string;
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+export type ProviderLookup<T> = { readonly status: 'found'; readonly value: T } | { readonly status: 'not_found' };
+
+/** A payment at the processor: the snapshot provider-sync.ts reconciles with, and the metadata that names our payment. */
+export interface ProviderPaymentView extends ProviderPaymentSnapshot {
+  /** What we sent at authorize (`paymentId`, `customerId`, …); a payment made elsewhere has none of ours. */
+  readonly metadata: Readonly<Record<string, string>>;
 }
 
 /** The provider could not be reached or answered with a server error: the command may be retried. */

@@ -50,6 +50,22 @@ export const configSchema = z.object({
   STRIPE_TIMEOUT_MS: positiveInt.min(100).max(120_000).default(20_000),
   /** Retries of a network error, 429, 409 or 5xx, with backoff, before a command answers provider_unavailable. */
   STRIPE_MAX_NETWORK_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+  // ---- Stripe webhooks (routes/stripe-webhooks.ts; application/provider-events) ----
+  /** Signing secrets of the webhook endpoint (`whsec_…`), comma-separated: several while one is rolled. Empty: the endpoint answers 503. */
+  STRIPE_WEBHOOK_SECRET: commaList.default([]),
+  /** Oldest signature timestamp accepted, in seconds (Stripe's default is 300). */
+  STRIPE_WEBHOOK_TOLERANCE_SECONDS: positiveInt.max(3_600).default(300),
+  /** Processing attempts of one inbox event before it is parked as failed. */
+  WEBHOOK_INBOX_MAX_ATTEMPTS: positiveInt.max(50).default(8),
+  /** Backoff of the first retry of an inbox event, and the longest any retry waits (exponential between, jittered). */
+  WEBHOOK_INBOX_RETRY_MIN_MS: positiveInt.max(3_600_000).default(30_000),
+  WEBHOOK_INBOX_RETRY_MAX_MS: positiveInt.max(24 * 3_600_000).default(30 * 60_000),
+  /** How long a recorded event waits before it is first processed, so our own command's write for the same change lands first. */
+  WEBHOOK_INBOX_FIRST_ATTEMPT_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
+  /** Processed and ignored inbox entries are deleted after this many days (failed ones stay); longer than Stripe's 3 days of retries. */
+  WEBHOOK_INBOX_RETENTION_DAYS: positiveInt.min(4).max(3_650).default(30),
+  /** How long a processor's claim on an event hides it from others; a dead processor's claim lapses after this. */
+  WEBHOOK_INBOX_CLAIM_LEASE_MS: positiveInt.min(1_000).max(3_600_000).default(300_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PROJECTIONS_ENABLED: z.stringbool().default(true),
   PROJECTION_BATCH_SIZE: positiveInt.max(10_000).default(500),
@@ -122,6 +138,14 @@ export const configSchema = z.object({
     } else if (/^(sk|rk)_live_/.test(key) && c.NODE_ENV !== 'production') {
       ctx.addIssue({ code: 'custom', path: ['STRIPE_SECRET_KEY'], message: `is a live key; it moves real money and is refused unless NODE_ENV=production (NODE_ENV=${c.NODE_ENV})` });
     }
+  }
+  const notWebhookSecrets = c.STRIPE_WEBHOOK_SECRET.filter((secret) => !/^whsec_[A-Za-z0-9+/=_-]+$/.test(secret));
+  if (notWebhookSecrets.length > 0) {
+    // Never echoed: a pasted API key would end up in the logs.
+    ctx.addIssue({ code: 'custom', path: ['STRIPE_WEBHOOK_SECRET'], message: `${notWebhookSecrets.length} of its entries are not webhook signing secrets (whsec_…)` });
+  }
+  if (c.WEBHOOK_INBOX_RETRY_MAX_MS < c.WEBHOOK_INBOX_RETRY_MIN_MS) {
+    ctx.addIssue({ code: 'custom', path: ['WEBHOOK_INBOX_RETRY_MAX_MS'], message: 'must be at least WEBHOOK_INBOX_RETRY_MIN_MS' });
   }
   if (c.AUTH_JWT_SECRET !== undefined && Buffer.byteLength(c.AUTH_JWT_SECRET, 'utf8') < MIN_JWT_SECRET_BYTES) {
     ctx.addIssue({ code: 'custom', path: ['AUTH_JWT_SECRET'], message: `must be at least ${MIN_JWT_SECRET_BYTES} bytes (e.g. \`openssl rand -base64 48\`)` });

@@ -7,6 +7,7 @@ import { AuditLog } from '../../application/audit/audit-log.js';
 import { PaymentCommandHandlers } from '../../application/payments/payment-command-handlers.js';
 import type { Clock } from '../../application/ports/clock.js';
 import type { EventStore } from '../../application/ports/event-store.js';
+import type { DisputeCommands } from '../../application/ports/dispute-commands.js';
 import type { IdGenerator } from '../../application/ports/id-generator.js';
 import { RefundCommandHandlers } from '../../application/refunds/refund-command-handlers.js';
 import { RefundProcessManager } from '../../application/refunds/refund-process-manager.js';
@@ -69,6 +70,11 @@ import { SimulatedPaymentProvider } from '../simulated-provider/simulated-paymen
 import { stripeProviderFrom } from '../stripe/stripe-provider-from-config.js';
 import { SystemIdGenerator } from '../system/id-generator.js';
 import { SystemClock } from '../system/system-clock.js';
+import { InboxProcessor } from '../../application/provider-events/inbox-processor.js';
+import { StripeEventHandler } from '../../application/provider-events/stripe-event-handler.js';
+import { PostgresProviderInbox } from '../postgres/inbox/postgres-provider-inbox.js';
+import { StripeWebhookVerifier } from '../stripe/stripe-webhook-verifier.js';
+import type { StripeWebhookHttpDeps } from '../http/deps.js';
 import type { BackgroundTask } from './lifecycle.js';
 import { createRealtime } from './realtime.js';
 import { TOKENS } from './tokens.js';
@@ -78,6 +84,8 @@ import { buildWebhooks } from '../webhooks/webhook-module.js';
 export interface CompositionOverrides {
   /** Tests and the benchmark swap the provider (a slow or failing one) without touching the rest. */
   readonly paymentProvider?: PaymentProvider;
+  /** Disputes for the Stripe webhook handler (tests give an in-memory one; the real one is wired here at merge). */
+  readonly disputeCommands?: DisputeCommands;
 }
 
 function eventStoreFor(config: Config, pool: pg.Pool): EventStore {
@@ -98,6 +106,7 @@ function paymentProviderFor(config: Config): PaymentProvider {
 }
 
 const IDEMPOTENCY_PRUNE_INTERVAL_MS = 10 * 60_000;
+const WEBHOOK_INBOX_PRUNE_INTERVAL_MS = 60 * 60_000;
 const HTTP_MAX_HEADER_BYTES = 16 * 1024;
 const HTTP_HEADERS_TIMEOUT_MS = 10_000;
 /** Longer than typical load balancers' idle timeout, so they close idle connections first. */
@@ -179,6 +188,52 @@ function paymentIntentCompleterRunner(ctx: { get: Container['get'] }, config: Co
 }
 
 /**
+ * Stripe webhooks (routes/stripe-webhooks.ts, application/provider-events): the inbox the
+ * endpoint records into, and the processor that works it. Every instance that runs
+ * background work runs a processor (claims are exclusive per event and lapse with a dead
+ * holder, so no leader is needed); the endpoint wakes its own instance's at once.
+ */
+function stripeWebhooksWiring(config: Config, pool: pg.Pool, logger: Logger) {
+  const inbox = new PostgresProviderInbox(sqlExecutor(pool), { relaxedProcessorCommits: pool, firstAttemptDelayMs: config.WEBHOOK_INBOX_FIRST_ATTEMPT_DELAY_MS });
+  const verifier = config.STRIPE_WEBHOOK_SECRET.length > 0 ? new StripeWebhookVerifier(config.STRIPE_WEBHOOK_SECRET, config.STRIPE_WEBHOOK_TOLERANCE_SECONDS) : null;
+  let processor: InboxProcessor | undefined;
+  const processorFor = (deps: { eventStore: EventStore; provider: PaymentProvider; clock: Clock; ids: IdGenerator; disputes: DisputeCommands }): InboxProcessor =>
+    (processor ??= new InboxProcessor(
+      inbox,
+      new StripeEventHandler({ store: deps.eventStore, provider: deps.provider, refundSteps: new RefundSteps(deps.eventStore, deps.provider, deps.clock, deps.ids), disputes: deps.disputes, clock: deps.clock, ids: deps.ids }),
+      {
+        maxAttempts: config.WEBHOOK_INBOX_MAX_ATTEMPTS,
+        retryMinMs: config.WEBHOOK_INBOX_RETRY_MIN_MS,
+        retryMaxMs: config.WEBHOOK_INBOX_RETRY_MAX_MS,
+        batchSize: 20,
+        concurrency: 4,
+        claimLeaseMs: config.WEBHOOK_INBOX_CLAIM_LEASE_MS,
+        idlePollMs: 1_000,
+        wakeGatherMs: 10,
+      },
+      logger.child({ component: 'webhook-inbox' }),
+    ));
+  const http: StripeWebhookHttpDeps = { verifier, inbox, wake: () => processor?.wake() };
+  const task = (deps: Parameters<typeof processorFor>[0]): BackgroundTask => {
+    let controller: AbortController | undefined;
+    let running: Promise<void> | undefined;
+    return {
+      name: 'webhook-inbox',
+      start: () => {
+        controller = new AbortController();
+        running = processorFor(deps).run(controller.signal);
+      },
+      stop: async () => {
+        controller?.abort();
+        await running;
+      },
+    };
+  };
+  const pruning = intervalTask('webhook inbox pruning', WEBHOOK_INBOX_PRUNE_INTERVAL_MS, () => inbox.pruneDone(config.WEBHOOK_INBOX_RETENTION_DAYS), logger);
+  return { http, task, pruning };
+}
+
+/**
  * The one place that decides which adapter serves which port and wires everything the
  * service runs: the HTTP app and server, Socket.IO, and the background tasks. Nothing is
  * started here; the service binds the port, then starts TOKENS.BackgroundTasks.
@@ -190,6 +245,7 @@ function paymentIntentCompleterRunner(ctx: { get: Container['get'] }, config: Co
  */
 export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, overrides: CompositionOverrides = {}): Container {
   const c = new Container();
+  const stripeWebhooks = stripeWebhooksWiring(config, pool, logger);
   // Several containers can live in one process (tests, the benchmark): the suffix tells them apart.
   const instanceId = `${hostname()}:${process.pid}:${randomBytes(2).toString('hex')}`;
   c.bind(TOKENS.Config).toConstantValue(config);
@@ -393,6 +449,7 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
         billing: { subscriptions: ctx.get(TOKENS.SubscriptionCommands), testClocks: ctx.get(TOKENS.TestClocks), queries: ctx.get(TOKENS.BillingQueries) },
         webhooks: webhooks(ctx).http,
         disputes: { queries: ctx.get(TOKENS.DisputeQueries), evidence: ctx.get(TOKENS.DisputeCommands) },
+        stripeWebhooks: stripeWebhooks.http,
         idempotency: ctx.get(TOKENS.IdempotencyStore),
         readiness: ctx.get(TOKENS.ReadinessChecks),
         logger: logger.child({ component: 'http' }),
@@ -446,6 +503,13 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
           { name: 'billing-process', start: () => billingProcess.start(), stop: () => billingProcess.stop() },
           { name: 'billing-clock', start: () => billingClock.start(), stop: () => billingClock.stop() },
           ...webhooks(ctx).tasks({ fanout: true }),
+          stripeWebhooks.task({
+            eventStore: ctx.get(TOKENS.EventStore),
+            provider: ctx.get(TOKENS.PaymentProvider),
+            clock: ctx.get(TOKENS.Clock),
+            ids: ctx.get(TOKENS.IdGenerator),
+            disputes: overrides.disputeCommands ?? ctx.get(TOKENS.DisputeCommands),
+          }),
         );
         // The simulated processor opens pm_card_createDispute's disputes (issue 10); Stripe's come by webhook.
         if (config.PAYMENT_PROVIDER === 'simulated') {
@@ -456,6 +520,7 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
       tasks.push(
         { name: 'realtime', start: () => realtime.start(), stop: () => realtime.close() },
         intervalTask('idempotency pruning', IDEMPOTENCY_PRUNE_INTERVAL_MS, () => idempotency().pruneExpired(), logger),
+        stripeWebhooks.pruning,
       );
       return tasks;
     })

@@ -21,6 +21,8 @@ import { registerSubscriptionCommandRoutes } from './routes/subscription-command
 import { registerSubscriptionQueryRoutes } from './routes/subscription-queries.js';
 import { registerTestClockRoutes } from './routes/test-clocks.js';
 import { registerWebhookEndpointRoutes } from './routes/webhook-endpoints.js';
+import { registerStripeWebhookRoute } from './routes/stripe-webhooks.js';
+import { registerWebhookInboxRoutes } from './routes/webhook-inbox.js';
 
 export const resolveLimits = (limits: Partial<HttpLimits> | undefined): HttpLimits => ({ ...DEFAULT_HTTP_LIMITS, ...(limits ?? {}) });
 
@@ -59,6 +61,7 @@ export function createHttpApp(deps: HttpDeps): Express {
 
   // Routes that prove their caller another way (the Stripe webhook verifies its signature)
   // are registered above this line; everything under /v1 below it needs a bearer token.
+  registerStripeWebhookRoute(app, deps);
   const authenticated = authenticate(deps);
   app.use('/v1', noStore, authenticated);
 
@@ -78,6 +81,8 @@ export function createHttpApp(deps: HttpDeps): Express {
   }
   if (deps.webhooks) registerWebhookEndpointRoutes(app, deps.webhooks, limits);
   if (deps.disputes) registerDisputeRoutes(app, deps, deps.disputes, limits);
+
+  if (deps.stripeWebhooks) registerWebhookInboxRoutes(app, deps.stripeWebhooks, limits);
 
   app.use((req, _res, next) => next(new HttpProblem({ code: 'not_found', detail: `Nothing is served at ${req.method} ${req.path}.` })));
   app.use(errorHandler(deps.logger, limits.bodyLimitBytes));

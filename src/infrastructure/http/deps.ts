@@ -16,6 +16,8 @@ import type { BillingQueries } from '../../application/ports/billing-queries.js'
 import type { TestClocks } from '../../application/subscriptions/billing-clock.js';
 import type { SubscriptionCommandHandlers } from '../../application/subscriptions/subscription-command-handlers.js';
 import type { WebhookHttpDeps } from './routes/webhook-endpoints.js';
+import type { ProviderInbox } from '../../application/ports/provider-inbox.js';
+import type { StripeWebhookVerifier } from '../stripe/stripe-webhook-verifier.js';
 
 /*
  * What createHttpApp is given. The application's ports (commands, queries, read models,
@@ -129,7 +131,18 @@ export interface DisputeHttpDeps {
   readonly evidence: DisputeEvidenceCommands;
 }
 
+/** POST /v1/webhooks/stripe and the admin inbox (routes/stripe-webhooks.ts, routes/webhook-inbox.ts). */
+export interface StripeWebhookHttpDeps {
+  /** Null without STRIPE_WEBHOOK_SECRET: the endpoint then answers 503 webhooks_not_configured. */
+  readonly verifier: Pick<StripeWebhookVerifier, 'verify'> | null;
+  readonly inbox: Pick<ProviderInbox, 'record' | 'list' | 'get' | 'retry'>;
+  /** Tells this instance's inbox processor to look now (an event was recorded, or a retry asked for). */
+  readonly wake: () => void;
+}
+
 export interface HttpDeps {
+  /** Stripe webhooks and their inbox; absent, the webhook endpoint answers 503 and /v1/admin/webhooks is not served. */
+  readonly stripeWebhooks?: StripeWebhookHttpDeps | undefined;
   /** The activity feed; without it GET /v1/customers/:id/activity is not served (tests of other routes). */
   readonly activity?: ActivityQueries | undefined;
   readonly payments: PaymentCommands;

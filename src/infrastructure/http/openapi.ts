@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { IDEMPOTENT_REPLAYED_HEADER, LEDGER_POSITION_HEADER } from './command-runner.js';
 import { LEDGER_RESPONSE_SCHEMAS, ledgerPaths } from './ledger-openapi.js';
 import { MRR_RESPONSE_SCHEMAS, mrrPaths } from './mrr-openapi.js';
+import { STRIPE_WEBHOOK_RESPONSE_SCHEMAS, stripeWebhookPaths } from './stripe-webhook-openapi.js';
 import { PROBLEM_CONTENT_TYPE } from './problem.js';
 import { REQUEST_ID_HEADER } from './request-id.js';
 import {
@@ -216,6 +217,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
       ...MRR_RESPONSE_SCHEMAS,
       ...SUBSCRIPTION_RESPONSE_SCHEMAS,
       ...WEBHOOK_RESPONSE_SCHEMAS,
+      ...STRIPE_WEBHOOK_RESPONSE_SCHEMAS,
       ...DISPUTE_RESPONSE_SCHEMAS,
     },
     'output',
@@ -479,6 +481,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): JsonObject {
       },
       ...ledgerPaths({ secured, securityResponses, json, problem, p, inlineSchema, rateLimitHeaders }),
       ...mrrPaths({ secured, securityResponses, json, problem, p, inlineSchema, rateLimitHeaders }),
+      ...stripeWebhookPaths({ secured, securityResponses, json, problem, p, inlineSchema, rateLimitHeaders }),
       ...subscriptionPaths({ secured, securityResponses, json, problem, p, inlineSchema, rateLimitHeaders }, options.bodyLimitBytes),
       ...webhookPaths({ secured, securityResponses, json, problem, p, inlineSchema, rateLimitHeaders }),
       ...disputePaths({ secured, securityResponses, json, problem, p, inlineSchema, rateLimitHeaders }),

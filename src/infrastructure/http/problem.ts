@@ -70,6 +70,11 @@ const CATALOGUE = {
   authentication_unavailable: { status: 503, title: 'Credentials cannot be checked right now' },
   service_unavailable: { status: 503, title: 'A service this depends on is unavailable' },
   billing_not_settled: { status: 503, title: 'The billing work could not finish' },
+  // Stripe webhooks and their inbox (routes/stripe-webhooks.ts, routes/webhook-inbox.ts).
+  webhook_signature_invalid: { status: 400, title: 'The webhook signature is not valid' },
+  webhooks_not_configured: { status: 503, title: 'Webhooks are not configured' },
+  inbox_entry_not_found: { status: 404, title: 'No such inbox entry' },
+  inbox_entry_not_retryable: { status: 409, title: 'The inbox entry cannot be retried in its current status' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemCode = keyof typeof CATALOGUE;

@@ -2,6 +2,7 @@ import { apiKeyMigrations } from '../auth/schema.js';
 import { activityFeedMigrations } from './activity/schema.js';
 import { eventStoreMigrations } from './event-store/schema.js';
 import { idempotencyMigrations } from './idempotency/schema.js';
+import { inboxMigrations } from './inbox/schema.js';
 import type { Migration } from './migrator.js';
 import { projectionMigrations } from './projections/schema.js';
 import { realtimeMigrations } from './realtime/schema.js';
@@ -16,4 +17,5 @@ export const allMigrations: readonly Migration[] = [
   ...apiKeyMigrations,
   ...activityFeedMigrations,
   ...webhookMigrations,
+  ...inboxMigrations,
 ];

@@ -1,9 +1,13 @@
 import { createHash } from 'node:crypto';
+import type { ProviderDisputeSnapshot } from '../../application/ports/dispute-commands.js';
 import type {
   AuthorizeRequest,
   AuthorizeResult,
   PaymentProvider,
   ProviderActionResult,
+  ProviderLookup,
+  ProviderPaymentView,
+  ProviderRefundView,
   ProviderRefundRequest,
   ProviderRefundResult,
 } from '../../application/ports/payment-provider.js';
@@ -86,5 +90,24 @@ export class SimulatedPaymentProvider implements PaymentProvider {
     if (providerRefundId.startsWith(DISPUTED_REFUND_PREFIX)) return Promise.resolve({ status: 'failed', providerRefundId, failureReason: 'charge_disputed' });
     if (providerRefundId.startsWith(REFUND_PREFIX)) return Promise.resolve({ status: 'succeeded', providerRefundId });
     return Promise.reject(new Error(`No such refund: '${providerRefundId}'`));
+  }
+
+  /**
+   * The simulated processor keeps no state and sends no webhooks, so nothing asks it what a
+   * payment or dispute is now; an id it never made is `not_found`, one of its own is an
+   * error that says so (a caller that gets here is a bug, and it should be loud).
+   */
+  retrievePayment(providerPaymentId: string): Promise<ProviderLookup<ProviderPaymentView>> {
+    if (!providerPaymentId.startsWith('pi_sim_')) return Promise.resolve({ status: 'not_found' });
+    return Promise.reject(new Error(`the simulated provider keeps no state: it cannot say what ${providerPaymentId} is now`));
+  }
+
+  retrieveDispute(_providerDisputeId: string): Promise<ProviderLookup<ProviderDisputeSnapshot>> {
+    return Promise.resolve({ status: 'not_found' });
+  }
+
+  /** Every refund of the simulated processor is one of ours (it has no dashboard): nothing to import. */
+  retrieveRefundDetails(_providerRefundId: string): Promise<ProviderLookup<ProviderRefundView>> {
+    return Promise.resolve({ status: 'not_found' });
   }
 }

@@ -1,13 +1,18 @@
 import Stripe from 'stripe';
+import type { ProviderDisputeSnapshot } from '../../application/ports/dispute-commands.js';
 import type {
   AuthorizeRequest,
   AuthorizeResult,
   PaymentProvider,
   ProviderActionResult,
+  ProviderLookup,
+  ProviderPaymentView,
   ProviderRefundRequest,
   ProviderRefundResult,
+  ProviderRefundView,
 } from '../../application/ports/payment-provider.js';
 import { toStripeAmount } from './stripe-amounts.js';
+import { disputeSnapshotOf, paymentViewOf, refundViewOf } from './stripe-snapshots.js';
 import type { RetryPolicy } from './stripe-retry.js';
 import { DEFAULT_RETRY_POLICY, withRetries } from './stripe-retry.js';
 
@@ -153,6 +158,28 @@ export class StripePaymentProvider implements PaymentProvider {
   async retrieveRefund(providerRefundId: string): Promise<ProviderRefundResult> {
     // A GET changes nothing: it needs no idempotency key to be retried.
     return refundResult(await withRetries('retrieveRefund', this.retry, () => this.stripe.refunds.retrieve(providerRefundId)));
+  }
+
+  async retrievePayment(providerPaymentId: string): Promise<ProviderLookup<ProviderPaymentView>> {
+    return this.lookup(() => withRetries('retrievePayment', this.retry, () => this.stripe.paymentIntents.retrieve(providerPaymentId)), paymentViewOf);
+  }
+
+  async retrieveDispute(providerDisputeId: string): Promise<ProviderLookup<ProviderDisputeSnapshot>> {
+    return this.lookup(() => withRetries('retrieveDispute', this.retry, () => this.stripe.disputes.retrieve(providerDisputeId)), disputeSnapshotOf);
+  }
+
+  async retrieveRefundDetails(providerRefundId: string): Promise<ProviderLookup<ProviderRefundView>> {
+    return this.lookup(() => withRetries('retrieveRefundDetails', this.retry, () => this.stripe.refunds.retrieve(providerRefundId)), refundViewOf);
+  }
+
+  /** A GET of one object: Stripe's `resource_missing` is `not_found`, anything else propagates. */
+  private async lookup<S, T>(get: () => Promise<S>, map: (object: S) => T): Promise<ProviderLookup<T>> {
+    try {
+      return { status: 'found', value: map(await get()) };
+    } catch (error) {
+      if (error instanceof Stripe.errors.StripeInvalidRequestError && error.code === 'resource_missing') return { status: 'not_found' };
+      throw error;
+    }
   }
 
   private async action(operation: string, call: () => Promise<void>): Promise<ProviderActionResult> {

@@ -64,4 +64,16 @@ export class GatedProvider implements PaymentProvider {
     if (this.unavailable) return Promise.reject(new ProviderUnavailable('connect ECONNREFUSED 10.0.0.7:443'));
     return this.inner.retrieveRefund(providerRefundId);
   }
+
+  retrievePayment(providerPaymentId: string): ReturnType<PaymentProvider['retrievePayment']> {
+    return this.inner.retrievePayment(providerPaymentId);
+  }
+
+  retrieveDispute(providerDisputeId: string): ReturnType<PaymentProvider['retrieveDispute']> {
+    return this.inner.retrieveDispute(providerDisputeId);
+  }
+
+  retrieveRefundDetails(providerRefundId: string): ReturnType<PaymentProvider['retrieveRefundDetails']> {
+    return this.inner.retrieveRefundDetails(providerRefundId);
+  }
 }

@@ -70,6 +70,24 @@ interface Refund {
   created: number;
 }
 
+/** Stripe's Dispute object, the fields a dispute sync reads (docs: "The Dispute object"). */
+export interface FakeDispute {
+  id: string;
+  object: 'dispute';
+  amount: number;
+  currency: string;
+  charge: string;
+  payment_intent: string;
+  status: 'warning_needs_response' | 'warning_under_review' | 'warning_closed' | 'needs_response' | 'under_review' | 'won' | 'lost';
+  reason: string;
+  created: number;
+  evidence_details: { due_by: number | null; has_evidence: boolean; past_due: boolean; submission_count: number };
+  balance_transactions: { id: string; object: 'balance_transaction'; amount: number; fee: number; currency: string; type: 'adjustment' }[];
+  is_charge_refundable: boolean;
+  metadata: Record<string, string>;
+  livemode: false;
+}
+
 type CardBehaviour =
   | { kind: 'approve' }
   | { kind: 'approve_refunds_fail' }
@@ -121,6 +139,7 @@ export class FakeStripeServer {
   readonly requests: RecordedRequest[] = [];
   readonly paymentIntents = new Map<string, PaymentIntent>();
   readonly refunds = new Map<string, Refund>();
+  readonly disputes = new Map<string, FakeDispute>();
   private readonly idempotency = new Map<string, SavedResult>();
   private readonly refundsThatFail = new Set<string>();
   private readonly server: http.Server;
@@ -247,6 +266,11 @@ export class FakeStripeServer {
         if (parts[3] === 'capture') return this.capture(intent, params);
         if (parts[3] === 'cancel') return this.cancel(intent, params);
       }
+    }
+    if (parts[1] === 'disputes' && method === 'GET' && parts.length === 3) {
+      const dispute = this.disputes.get(parts[2] ?? '');
+      if (!dispute) throw missing('dispute', parts[2] ?? '', 'dispute');
+      return dispute;
     }
     if (parts[1] === 'refunds') {
       if (method === 'POST' && parts.length === 2) return this.createRefund(params);
@@ -408,6 +432,45 @@ export class FakeStripeServer {
       refund.failure_reason = 'expired_or_canceled_card';
     }
     return refund;
+  }
+
+  /**
+   * The cardholder's bank disputes a captured payment (Stripe does this for its test cards
+   * such as pm_card_createDispute; tests call it directly): a `needs_response` dispute for
+   * the whole amount, with Stripe's 15.00 fee as a balance transaction.
+   */
+  createDispute(paymentIntentId: string, options: { reason?: string; feeAmount?: number } = {}): FakeDispute {
+    const intent = this.intent(paymentIntentId);
+    if (intent.status !== 'succeeded' || intent.latest_charge === null) throw new Error(`cannot dispute ${paymentIntentId}: it is ${intent.status}`);
+    const created = Math.floor(Date.now() / 1000);
+    const dispute: FakeDispute = {
+      id: `dp_${this.random(24)}`,
+      object: 'dispute',
+      amount: intent.amount_received,
+      currency: intent.currency,
+      charge: intent.latest_charge,
+      payment_intent: intent.id,
+      status: 'needs_response',
+      reason: options.reason ?? 'fraudulent',
+      created,
+      evidence_details: { due_by: created + 7 * 86_400, has_evidence: false, past_due: false, submission_count: 0 },
+      balance_transactions: [
+        { id: `txn_${this.random(24)}`, object: 'balance_transaction', amount: -intent.amount_received, fee: options.feeAmount ?? 1_500, currency: intent.currency, type: 'adjustment' },
+      ],
+      is_charge_refundable: false,
+      metadata: {},
+      livemode: false,
+    };
+    this.disputes.set(dispute.id, dispute);
+    return dispute;
+  }
+
+  /** Moves a dispute on, as the bank and Stripe do (`under_review`, then `won` or `lost`). */
+  updateDispute(id: string, changes: Partial<Pick<FakeDispute, 'status'>>): FakeDispute {
+    const dispute = this.disputes.get(id);
+    if (!dispute) throw new Error(`no dispute ${id}`);
+    Object.assign(dispute, changes);
+    return dispute;
   }
 
   private intent(id: string): PaymentIntent {
