@@ -6,6 +6,7 @@ import type { Position } from '../../src/application/ports/position.js';
 import { toCurrencyCode } from '../../src/domain/currency.js';
 import type { PaymentId } from '../../src/domain/ids.js';
 import { toPaymentId } from '../../src/domain/ids.js';
+import { committedHeadPosition } from '../../src/infrastructure/postgres/event-store/committed-head.js';
 import { inTransaction } from '../../src/infrastructure/postgres/projections/transaction.js';
 import { sqlExecutor } from '../../src/infrastructure/postgres/sql-executor.js';
 import { SystemClock } from '../../src/infrastructure/system/system-clock.js';
@@ -70,7 +71,8 @@ beforeAll(async () => {
   runner.start();
   const index = new SqlProviderPaymentIndex(
     sqlExecutor(service.pool),
-    () => service.eventStore.headPosition(),
+    // As the service does: the newest committed write, not the newest readable one.
+    () => committedHeadPosition(service.pool),
     async (position: Position, timeoutMs: number) => {
       await eventually(() => reached(service.pool, 'disputes', position), timeoutMs, 'the processor-id index');
       return true;
@@ -127,4 +129,24 @@ describe('disputes read model', () => {
     expect((await rebuilder.rebuild('disputes')).ok).toBe(true);
     expect((await service.pool.query(`SELECT * FROM ${SCHEMA}.disputes ORDER BY id`)).rows).toEqual(before);
   });
+});
+
+describe('the processor-id index under the xmin horizon', () => {
+  it('finds a payment written while another transaction holds the readable horizon back (a miss waits for every committed write)', async () => {
+    // An open transaction with an xid keeps readers below it: the payment written next is
+    // committed but not yet readable, so the log's readable head is before it.
+    const blocker = await service.pool.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT pg_current_xact_id()');
+      await payment(9, 'cus_h', 3_000);
+      const released = new Promise((resolve) => setTimeout(resolve, 300)).then(() => blocker.query('COMMIT'));
+      const result = await handlers.syncFromProvider(snapshot(9), { correlationId: 'c', actor: 'test' });
+      await released;
+      expect(result).toMatchObject({ ok: true, value: { paymentId: pay(9), changed: true } });
+    } finally {
+      blocker.release();
+    }
+  });
+
 });

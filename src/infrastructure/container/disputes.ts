@@ -5,6 +5,7 @@ import { SqlDisputeQueries, SqlProviderPaymentIndex } from '../../projections/di
 import { DISPUTES_PROJECTION } from '../../projections/disputes/disputes-projection.js';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../logging/logger.js';
+import { committedHeadPosition } from '../postgres/event-store/committed-head.js';
 import { sqlExecutor } from '../postgres/sql-executor.js';
 import { SimulatedDisputeEvidence } from '../simulated-provider/simulated-disputes.js';
 import { SimulatedDisputeRunner } from '../simulated-provider/simulated-dispute-runner.js';
@@ -24,7 +25,8 @@ export function bindDisputes(c: Container, config: Config, pool: pg.Pool, instan
       const readModels = ctx.get(TOKENS.ReadModels);
       const index = new SqlProviderPaymentIndex(
         sqlExecutor(pool),
-        () => store.headPosition(),
+        // A miss is an answer only once every write committed before it is projected (not only the readable ones).
+        config.EVENT_STORE === 'postgres' ? () => committedHeadPosition(pool) : () => store.headPosition(),
         (position, timeoutMs) => readModels.waitForPosition(DISPUTES_PROJECTION, position, timeoutMs),
       );
       const evidence = config.PAYMENT_PROVIDER === 'simulated' ? new SimulatedDisputeEvidence() : undefined;
