@@ -4,12 +4,11 @@ import type { Position } from '../../application/ports/position.js';
 import { START } from '../../application/ports/position.js';
 import type { ProjectionStore } from '../../application/ports/projection-store.js';
 import { loadPayment } from '../../application/payments/payment-stream.js';
-import { backoff, sleep } from '../../application/support/timing.js';
 import { paymentStream, isPaymentId } from '../../domain/ids.js';
 import { ok } from '../../domain/result.js';
-import { leadWhileLeased } from '../../projections/lease-loop.js';
+import { LeasedLoop, runSteps } from '../../projections/lease-loop.js';
 import type { ProjectionLogger } from '../../projections/logger.js';
-import { describeError, silentLogger } from '../../projections/logger.js';
+import { silentLogger } from '../../projections/logger.js';
 import { projectionSchema } from '../../projections/projection.js';
 import { isDisputedIntent, simulatedDisputeOf } from './simulated-disputes.js';
 
@@ -47,8 +46,7 @@ export type SimulatedDisputeStep =
 export class SimulatedDisputeRunner {
   private readonly batchSize: number;
   private readonly logger: ProjectionLogger;
-  private controller: AbortController | undefined;
-  private loop: Promise<void> | undefined;
+  private readonly loop: LeasedLoop;
   private registered = false;
 
   constructor(
@@ -57,22 +55,18 @@ export class SimulatedDisputeRunner {
   ) {
     this.batchSize = Math.min(10_000, Math.max(1, Math.floor(options.batchSize ?? 200)));
     this.logger = options.logger ?? silentLogger;
-  }
-
-  start(): void {
-    if (this.loop) return;
-    this.controller = new AbortController();
-    this.loop = leadWhileLeased(
-      { leases: this.deps.store, name: SIMULATED_DISPUTES_NAME, holder: this.options.instanceId, retryMs: this.options.leaseRetryMs ?? 1_500, logger: this.logger },
-      this.controller.signal,
+    this.loop = new LeasedLoop(
+      { leases: this.deps.store, name: SIMULATED_DISPUTES_NAME, holder: options.instanceId, retryMs: options.leaseRetryMs ?? 1_500, logger: this.logger },
       (signal) => this.lead(signal),
     );
   }
 
-  async stop(): Promise<void> {
-    this.controller?.abort();
-    await this.loop;
-    this.loop = undefined;
+  start(): void {
+    this.loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** One batch from the stored checkpoint: open the disputes its captures call for, then move the checkpoint. */
@@ -127,26 +121,7 @@ export class SimulatedDisputeRunner {
     this.registered = true;
   }
 
-  private async lead(signal: AbortSignal): Promise<void> {
-    let failures = 0;
-    while (!signal.aborted) {
-      let pause = 0;
-      try {
-        const step = await this.runOnce();
-        if (step.kind === 'waiting') {
-          failures++;
-          this.logger.warn({ reason: step.reason, failures }, 'simulated disputes: a dispute must wait; retrying');
-          pause = backoff(failures, RETRY_BACKOFF);
-        } else {
-          failures = 0;
-          if (step.kind === 'idle') pause = this.options.idlePollMs ?? 250;
-        }
-      } catch (error) {
-        failures++;
-        this.logger.error({ err: describeError(error), failures }, 'simulated disputes: batch failed; retrying from the checkpoint');
-        pause = backoff(failures, RETRY_BACKOFF);
-      }
-      if (pause > 0) await sleep(pause, signal);
-    }
+  private lead(signal: AbortSignal): Promise<void> {
+    return runSteps(signal, { label: 'simulated disputes', logger: this.logger, idlePollMs: this.options.idlePollMs ?? 250, retry: RETRY_BACKOFF }, () => this.runOnce());
   }
 }

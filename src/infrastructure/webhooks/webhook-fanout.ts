@@ -5,14 +5,14 @@ import type { Position } from '../../application/ports/position.js';
 import { START, formatPosition, isAfter } from '../../application/ports/position.js';
 import type { ProjectionStore } from '../../application/ports/projection-store.js';
 import type { WebhookEndpoint } from '../../application/ports/webhooks.js';
-import { backoff, sleep } from '../../application/support/timing.js';
+import { sleep } from '../../application/support/timing.js';
 import { matchesAny } from '../../application/webhooks/event-patterns.js';
 import type { WebhookMapping } from '../../application/webhooks/webhook-event-types.js';
 import { webhookMappingOf } from '../../application/webhooks/webhook-event-types.js';
 import { ok } from '../../domain/result.js';
-import { leadWhileLeased } from '../../projections/lease-loop.js';
+import { LeasedLoop, runSteps } from '../../projections/lease-loop.js';
 import type { ProjectionLogger } from '../../projections/logger.js';
-import { describeError, silentLogger } from '../../projections/logger.js';
+import { silentLogger } from '../../projections/logger.js';
 import type { NewDelivery, WebhookDeliveryQueue } from '../postgres/webhooks/webhook-delivery-queue.js';
 import { insertDeliveries } from '../postgres/webhooks/webhook-delivery-queue.js';
 import type { WebhookPayloads } from './webhook-payloads.js';
@@ -53,8 +53,7 @@ export class WebhookFanout {
   private readonly batchSize: number;
   private readonly logger: ProjectionLogger;
   private registered = false;
-  private controller: AbortController | undefined;
-  private loop: Promise<void> | undefined;
+  private readonly loop: LeasedLoop;
 
   constructor(
     private readonly deps: {
@@ -69,23 +68,18 @@ export class WebhookFanout {
   ) {
     this.batchSize = Math.min(10_000, Math.max(1, Math.floor(options.batchSize ?? 500)));
     this.logger = options.logger ?? silentLogger;
-  }
-
-  start(): void {
-    if (this.loop) return;
-    this.controller = new AbortController();
-    this.loop = leadWhileLeased(
-      { leases: this.deps.store, name: WEBHOOK_FANOUT_NAME, holder: this.options.instanceId, retryMs: this.options.leaseRetryMs ?? 1_500, logger: this.logger },
-      this.controller.signal,
+    this.loop = new LeasedLoop(
+      { leases: this.deps.store, name: WEBHOOK_FANOUT_NAME, holder: options.instanceId, retryMs: options.leaseRetryMs ?? 1_500, logger: this.logger },
       (signal) => this.lead(signal),
     );
   }
 
-  async stop(): Promise<void> {
-    this.controller?.abort();
-    await this.loop;
-    this.loop = undefined;
-    this.controller = undefined;
+  start(): void {
+    this.loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** One batch from the stored checkpoint. Exposed for tests (which drive it without the lease). */
@@ -166,22 +160,8 @@ export class WebhookFanout {
     this.registered = true;
   }
 
-  private async lead(signal: AbortSignal): Promise<void> {
-    let failures = 0;
-    while (!signal.aborted) {
-      let pause = 0;
-      try {
-        const step = await this.runOnce();
-        failures = 0;
-        if (step.kind === 'idle') pause = this.options.idlePollMs ?? 200;
-      } catch (error) {
-        // The checkpoint stays before the batch, which is read again: nothing is skipped.
-        failures++;
-        this.logger.error({ err: describeError(error), failures }, 'webhook fan-out: batch failed; retrying from the checkpoint');
-        pause = backoff(failures, RETRY_BACKOFF);
-      }
-      if (pause > 0) await sleep(pause, signal);
-    }
+  private lead(signal: AbortSignal): Promise<void> {
+    return runSteps(signal, { label: 'webhook fan-out', logger: this.logger, idlePollMs: this.options.idlePollMs ?? 200, retry: RETRY_BACKOFF }, () => this.runOnce());
   }
 }
 

@@ -2,7 +2,7 @@ import type { Clock } from '../../application/ports/clock.js';
 import type { ProjectionStore } from '../../application/ports/projection-store.js';
 import type { BillingClock } from '../../application/subscriptions/billing-clock.js';
 import { backoff, sleep } from '../../application/support/timing.js';
-import { leadWhileLeased } from '../lease-loop.js';
+import { LeasedLoop } from '../lease-loop.js';
 import type { ProjectionLogger } from '../logger.js';
 import { describeError, silentLogger } from '../logger.js';
 
@@ -27,30 +27,25 @@ const RETRY_BACKOFF = { minMs: 1_000, maxMs: 60_000 } as const;
 
 export class BillingClockRunner {
   private readonly logger: ProjectionLogger;
-  private controller: AbortController | undefined;
-  private loop: Promise<void> | undefined;
+  private readonly loop: LeasedLoop;
 
   constructor(
     private readonly deps: { readonly billingClock: BillingClock; readonly leases: Pick<ProjectionStore, 'tryAcquireLease'>; readonly clock: Clock },
     private readonly options: BillingClockRunnerOptions,
   ) {
     this.logger = options.logger ?? silentLogger;
-  }
-
-  start(): void {
-    if (this.loop) return;
-    this.controller = new AbortController();
-    this.loop = leadWhileLeased(
-      { leases: this.deps.leases, name: BILLING_CLOCK_NAME, holder: this.options.instanceId, retryMs: this.options.leaseRetryMs ?? 1_500, logger: this.logger },
-      this.controller.signal,
+    this.loop = new LeasedLoop(
+      { leases: deps.leases, name: BILLING_CLOCK_NAME, holder: options.instanceId, retryMs: options.leaseRetryMs ?? 1_500, logger: this.logger },
       (signal) => this.lead(signal),
     );
   }
 
-  async stop(): Promise<void> {
-    this.controller?.abort();
-    await this.loop;
-    this.loop = undefined;
+  start(): void {
+    this.loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   private async lead(signal: AbortSignal): Promise<void> {

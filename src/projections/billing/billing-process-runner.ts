@@ -4,11 +4,10 @@ import { START } from '../../application/ports/position.js';
 import type { ProjectionStore } from '../../application/ports/projection-store.js';
 import type { BillingProcess } from '../../application/subscriptions/billing-process.js';
 import { isBillingProcessEventType } from '../../application/subscriptions/billing-process.js';
-import { backoff, sleep } from '../../application/support/timing.js';
 import { ok } from '../../domain/result.js';
-import { leadWhileLeased } from '../lease-loop.js';
+import { LeasedLoop, runSteps } from '../lease-loop.js';
 import type { ProjectionLogger } from '../logger.js';
-import { describeError, silentLogger } from '../logger.js';
+import { silentLogger } from '../logger.js';
 import { projectionSchema } from '../projection.js';
 
 /*
@@ -78,8 +77,7 @@ export type BillingBatchStep =
 export class BillingProcessRunner {
   private readonly batchSize: number;
   private readonly logger: ProjectionLogger;
-  private controller: AbortController | undefined;
-  private loop: Promise<void> | undefined;
+  private readonly loop: LeasedLoop;
   private readonly checkpoint: BillingProcessCheckpoint;
 
   constructor(
@@ -88,24 +86,19 @@ export class BillingProcessRunner {
   ) {
     this.batchSize = Math.min(10_000, Math.max(1, Math.floor(options.batchSize ?? 200)));
     this.logger = options.logger ?? silentLogger;
+    this.loop = new LeasedLoop(
+      { leases: this.deps.store, name: BILLING_PROCESS_NAME, holder: options.instanceId, retryMs: options.leaseRetryMs ?? 1_500, logger: this.logger },
+      (signal) => this.lead(signal),
+    );
     this.checkpoint = new BillingProcessCheckpoint(deps.store);
   }
 
   start(): void {
-    if (this.loop) return;
-    this.controller = new AbortController();
-    const stopped = this.controller.signal;
-    this.loop = leadWhileLeased(
-      { leases: this.deps.store, name: BILLING_PROCESS_NAME, holder: this.options.instanceId, retryMs: this.options.leaseRetryMs ?? 1_500, logger: this.logger },
-      stopped,
-      (signal) => this.lead(signal),
-    );
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.controller?.abort();
-    await this.loop;
-    this.loop = undefined;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** One batch from the stored checkpoint: handle, then move the checkpoint. Exposed for tests and the CLI. */
@@ -129,27 +122,7 @@ export class BillingProcessRunner {
     return waiting !== undefined ? { kind: 'waiting', reason: waiting } : { kind: 'handled', to: to ?? from, events: events.length };
   }
 
-  private async lead(signal: AbortSignal): Promise<void> {
-    let failures = 0;
-    while (!signal.aborted) {
-      let pause = 0;
-      try {
-        const step = await this.runOnce();
-        if (step.kind === 'waiting') {
-          failures++;
-          this.logger.warn({ reason: step.reason, failures }, 'billing process: a step must wait; retrying');
-          pause = backoff(failures, RETRY_BACKOFF);
-        } else {
-          failures = 0;
-          if (step.kind === 'idle') pause = this.options.idlePollMs ?? 250;
-        }
-      } catch (error) {
-        // A bug or an outage: the checkpoint stays before the event, which is retried (never skipped).
-        failures++;
-        this.logger.error({ err: describeError(error), failures }, 'billing process: batch failed; retrying from the checkpoint');
-        pause = backoff(failures, RETRY_BACKOFF);
-      }
-      if (pause > 0) await sleep(pause, signal);
-    }
+  private lead(signal: AbortSignal): Promise<void> {
+    return runSteps(signal, { label: 'billing process', logger: this.logger, idlePollMs: this.options.idlePollMs ?? 250, retry: RETRY_BACKOFF }, () => this.runOnce());
   }
 }

@@ -1,6 +1,6 @@
 import type { PaymentIntentCompleter } from '../../application/payments/payment-intent-completer.js';
 import type { ProjectionStore } from '../../application/ports/projection-store.js';
-import { leadWhileLeased } from '../lease-loop.js';
+import { LeasedLoop } from '../lease-loop.js';
 import type { ProjectionLogger } from '../logger.js';
 import { silentLogger } from '../logger.js';
 
@@ -20,33 +20,20 @@ export interface PaymentIntentCompleterRunnerOptions {
 }
 
 export class PaymentIntentCompleterRunner {
-  private controller: AbortController | undefined;
-  private loop: Promise<void> | undefined;
+  private readonly loop: LeasedLoop;
 
-  constructor(
-    private readonly deps: { readonly completer: PaymentIntentCompleter; readonly leases: Pick<ProjectionStore, 'tryAcquireLease'> },
-    private readonly options: PaymentIntentCompleterRunnerOptions,
-  ) {}
-
-  start(): void {
-    if (this.loop) return;
-    this.controller = new AbortController();
-    this.loop = leadWhileLeased(
-      {
-        leases: this.deps.leases,
-        name: PAYMENT_INTENT_COMPLETER_NAME,
-        holder: this.options.instanceId,
-        retryMs: this.options.leaseRetryMs ?? 1_500,
-        logger: this.options.logger ?? silentLogger,
-      },
-      this.controller.signal,
-      (signal) => this.deps.completer.run(signal),
+  constructor(deps: { readonly completer: PaymentIntentCompleter; readonly leases: Pick<ProjectionStore, 'tryAcquireLease'> }, options: PaymentIntentCompleterRunnerOptions) {
+    this.loop = new LeasedLoop(
+      { leases: deps.leases, name: PAYMENT_INTENT_COMPLETER_NAME, holder: options.instanceId, retryMs: options.leaseRetryMs ?? 1_500, logger: options.logger ?? silentLogger },
+      (signal) => deps.completer.run(signal),
     );
   }
 
-  async stop(): Promise<void> {
-    this.controller?.abort();
-    await this.loop;
-    this.loop = undefined;
+  start(): void {
+    this.loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 }
