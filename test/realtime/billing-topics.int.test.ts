@@ -31,8 +31,8 @@ import { startTestService } from '../support/service.js';
 /*
  * `subscription:<id>`, `invoice:<id>` and `customer:<id>` through the whole service with a
  * real Socket.IO client (issue 9). The subscription commands and the billing process
- * manager run for real over the service's PostgreSQL event store (the service has no
- * runner for the process manager yet, so the test steps it through the log); the service's
+ * manager run for real over the service's PostgreSQL event store (the test stops the
+ * service's runner of the process manager and steps it through the log itself); the service's
  * projections announce the changes. Each change's data is the subscription or invoice as
  * GET shows it at that event, the last one byte for byte what GET answers; the customer topic also carries the timeline entries, byte for byte what
  * GET /v1/customers/:id/activity lists.
@@ -56,6 +56,9 @@ const WAIT_MS = 10_000;
 beforeAll(async () => {
   db = await createTestDatabase('realtime_billing_topics');
   service = await startTestService(db.url);
+  // This test steps the process manager through the log itself, one event at a time: the
+  // service's own runner would race it (charging an invoice the test means to leave alone).
+  await service.container.get(TOKENS.BillingProcessRunner).stop();
   store = service.container.get(TOKENS.EventStore);
   const ids = service.container.get(TOKENS.IdGenerator);
   subscriptions = new SubscriptionCommandHandlers(store, new ClockBillingTime(service.container.get(TOKENS.Clock), store), ids);
