@@ -77,6 +77,14 @@ describe('the Stripe adapter charges a saved card', () => {
     expect(sent?.params).not.toHaveProperty('off_session');
   });
 
+  it('a customer Stripe does not know is the port\'s invalid_request naming providerCustomerId, and creates nothing', async () => {
+    fake.missingCustomers.add('cus_Gone');
+    const before = fake.paymentIntents.size;
+    const result = await provider().authorize(request('pm_card_visa', { offSession: true, providerCustomerId: 'cus_Gone' }));
+    expect(result).toMatchObject({ status: 'invalid_request', param: 'providerCustomerId', message: expect.stringContaining('No such customer') });
+    expect(fake.paymentIntents.size).toBe(before);
+  });
+
   it('without a customer sends no customer', async () => {
     await provider().authorize(request('pm_card_visa', {}));
     const [sent] = fake.requestsTo('POST', '/v1/payment_intents');

@@ -29,6 +29,9 @@ export interface StripeProviderOptions {
 
 const DEFAULT_TIMEOUT_MS = 20_000;
 
+/** Stripe's create parameters that carry the caller's input, under the port's names. */
+const CALLER_PARAMS: Readonly<Record<string, string>> = { payment_method: 'paymentMethod', currency: 'currency', customer: 'providerCustomerId' };
+
 /** Stripe's card error for a card that needs the customer to authenticate (off-session, or with error_on_requires_action). */
 const AUTHENTICATION_REQUIRED = 'authentication_required';
 
@@ -107,10 +110,10 @@ export class StripePaymentProvider implements PaymentProvider {
           message: error.message,
         };
       }
-      // The port's "the processor would not consider it": an unknown payment method or a
-      // currency it refuses. Any other 400 is a request we built wrong: it propagates.
-      if (error instanceof Stripe.errors.StripeInvalidRequestError && (error.param === 'payment_method' || error.param === 'currency')) {
-        return { status: 'invalid_request', param: error.param === 'payment_method' ? 'paymentMethod' : 'currency', message: error.message };
+      // The port's "the processor would not consider it": an unknown payment method, customer
+      // or a currency it refuses. Any other 400 is a request we built wrong: it propagates.
+      if (error instanceof Stripe.errors.StripeInvalidRequestError && error.param !== undefined && Object.hasOwn(CALLER_PARAMS, error.param)) {
+        return { status: 'invalid_request', param: CALLER_PARAMS[error.param] as string, message: error.message };
       }
       throw error;
     }

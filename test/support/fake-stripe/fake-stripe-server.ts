@@ -155,6 +155,8 @@ export class FakeStripeServer {
   readonly paymentIntents = new Map<string, PaymentIntent>();
   readonly refunds = new Map<string, Refund>();
   readonly disputes = new Map<string, FakeDispute>();
+  /** Customer ids Stripe does not know (deleted, or another account's): every other well-formed cus_ id exists. */
+  readonly missingCustomers = new Set<string>();
   private readonly idempotency = new Map<string, SavedResult>();
   private readonly refundsThatFail = new Set<string>();
   private readonly server: http.Server;
@@ -307,7 +309,9 @@ export class FakeStripeServer {
     }
     const types = params.payment_method_types;
     const customer = str(params.customer, 'customer') ?? null;
-    if (customer !== null && !CUSTOMER_ID.test(customer)) throw invalid(`No such customer: '${customer}'`, 'customer', 'resource_missing');
+    if (customer !== null && (!CUSTOMER_ID.test(customer) || this.missingCustomers.has(customer))) {
+      throw invalid(`No such customer: '${customer}'`, 'customer', 'resource_missing');
+    }
     // The API reference: off_session and error_on_requires_action "can only be used with confirm=true".
     const confirm = str(params.confirm, 'confirm') === 'true';
     const confirmParams = confirmationParams(params);
