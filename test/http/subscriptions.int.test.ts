@@ -34,7 +34,7 @@ describe('POST /v1/subscriptions', () => {
     const res = await create({ metadata: { plan: 'pro' } });
     const s = res.body;
     expect(Object.keys(s)).toEqual([
-      'id', 'object', 'status', 'customerId', 'price', 'paymentMethod', 'currentPeriodStart', 'currentPeriodEnd', 'billingCycleAnchor', 'trialStart', 'trialEnd',
+      'id', 'object', 'status', 'customerId', 'price', 'paymentMethod', 'providerCustomerId', 'currentPeriodStart', 'currentPeriodEnd', 'billingCycleAnchor', 'trialStart', 'trialEnd',
       'cancelAtPeriodEnd', 'canceledAt', 'pausedAt', 'testClock', 'latestInvoice', 'metadata', 'revision', 'createdAt',
     ]);
     expect(s).toMatchObject({

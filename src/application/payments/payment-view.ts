@@ -8,8 +8,10 @@ import type { ExistingPayment } from '../../domain/payment/index.js';
  * under the API's names, without the processor's reference (an internal detail), plus
  * where in the stream it stands.
  */
-export interface PaymentView extends Omit<ExistingPayment, 'exists' | 'paymentId' | 'providerPaymentId' | 'refundReservations'> {
+export interface PaymentView extends Omit<ExistingPayment, 'exists' | 'paymentId' | 'providerPaymentId' | 'refundReservations' | 'providerCustomerId' | 'offSession'> {
   readonly id: PaymentId;
+  /** The processor's customer the payment method is saved to (Stripe `cus_…`); null when none was given. */
+  readonly providerCustomerId: string | null;
   readonly object: 'payment';
   /** Stream revision of the last event applied: the ETag. */
   readonly revision: string;
@@ -32,6 +34,7 @@ export function toPaymentView(state: ExistingPayment, revision: bigint, createdA
     currency: state.currency,
     captureMethod: state.captureMethod,
     paymentMethod: state.paymentMethod,
+    providerCustomerId: state.providerCustomerId ?? null,
     description: state.description,
     metadata: state.metadata,
     failure: state.failure,

@@ -10,6 +10,13 @@ import type { ProviderDisputeSnapshot } from './dispute-commands.js';
  */
 export interface AuthorizeRequest extends Omit<PaymentDetails, 'paymentId'> {
   readonly idempotencyKey: string;
+  /**
+   * Saved cards (from PaymentDetails, as the request recorded them): charge the payment
+   * method as saved to this processor customer, and, off-session, without the customer
+   * present, so a card that needs authentication declines (`authentication_required`).
+   */
+  readonly providerCustomerId?: string | null;
+  readonly offSession?: boolean;
   /** Our payment's id, for the processor's records (Stripe metadata); the handler always passes it. */
   readonly paymentId?: string;
 }

@@ -210,6 +210,10 @@ export class BillingSteps {
         amount: moneyOf(invoice.total, invoice.currency),
         // The subscription's payment method now, as Stripe charges the current default.
         paymentMethod: subscription.paymentMethod,
+        // A saved card, charged without its customer present (Stripe's off-session): one that
+        // needs authentication declines, and the failed attempt goes to dunning like any decline.
+        providerCustomerId: subscription.providerCustomerId ?? null,
+        offSession: true,
         captureMethod: 'automatic',
         description: `Invoice ${invoiceId}`,
         metadata: { invoiceId, subscriptionId: invoice.subscriptionId, attempt: String(attempt) },

@@ -28,6 +28,8 @@ export interface CreateSubscriptionInput {
   readonly testClock: string | null;
   readonly price: SubscriptionPrice;
   readonly paymentMethod: string;
+  /** The processor's customer the payment method is saved to (Stripe `cus_…`); renewals charge it off-session. */
+  readonly providerCustomerId?: string | null;
   readonly trialDays: number | null;
   readonly metadata: Readonly<Record<string, string>>;
 }
@@ -90,7 +92,7 @@ export class SubscriptionCommandHandlers {
     return seed === undefined ? this.ids.uuid() : this.ids.uuidFrom(`${seed}\u0000${index}`);
   }
 
-  update(id: string, changes: { paymentMethod?: string; cancelAtPeriodEnd?: boolean; metadata?: Readonly<Record<string, string>> }, ctx: CommandContext): Promise<SubscriptionCommandResult> {
+  update(id: string, changes: { paymentMethod?: string; providerCustomerId?: string | null; cancelAtPeriodEnd?: boolean; metadata?: Readonly<Record<string, string>> }, ctx: CommandContext): Promise<SubscriptionCommandResult> {
     return this.userCommand(id, ctx, 'update', (subscriptionId) => ({ type: 'UpdateSubscription', subscriptionId, ...changes }));
   }
 

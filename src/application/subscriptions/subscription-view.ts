@@ -16,6 +16,8 @@ export interface SubscriptionView {
   readonly customerId: string;
   readonly price: { readonly amount: number; readonly currency: CurrencyCode; readonly interval: BillingInterval; readonly intervalCount: number };
   readonly paymentMethod: string;
+  /** The processor's customer the payment method is saved to; null when none. */
+  readonly providerCustomerId: string | null;
   readonly currentPeriodStart: string;
   readonly currentPeriodEnd: string;
   readonly billingCycleAnchor: string;
@@ -42,6 +44,7 @@ export function toSubscriptionView(s: ExistingSubscription, revision: bigint, la
     customerId: s.customerId,
     price: { amount: s.price.amount, currency: s.price.currency, interval: s.price.interval, intervalCount: s.price.intervalCount },
     paymentMethod: s.paymentMethod,
+    providerCustomerId: s.providerCustomerId ?? null,
     currentPeriodStart: s.currentPeriod.start,
     currentPeriodEnd: s.currentPeriod.end,
     billingCycleAnchor: s.billingCycleAnchor,

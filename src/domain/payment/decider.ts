@@ -41,6 +41,16 @@ export const paymentDetails = (paymentId: PaymentId, request: PaymentRequest): P
   captureMethod: request.captureMethod,
   description: request.description,
   metadata: request.metadata,
+  ...savedCardOf(request),
+});
+
+/**
+ * The saved-card fields as events carry them: only when set, so a payment without them
+ * records what it always did.
+ */
+const savedCardOf = (d: Pick<PaymentDetails, 'providerCustomerId' | 'offSession'>): Pick<PaymentDetails, 'providerCustomerId' | 'offSession'> => ({
+  ...(d.providerCustomerId ? { providerCustomerId: d.providerCustomerId } : {}),
+  ...(d.offSession === true ? { offSession: true } : {}),
 });
 
 export interface CreatePayment extends PaymentRequest {
@@ -177,6 +187,8 @@ const opened = (
   captureMethod: d.captureMethod,
   description: d.description,
   metadata: d.metadata,
+  providerCustomerId: d.providerCustomerId ?? null,
+  offSession: d.offSession === true,
   status: outcome.status,
   amountCapturable: outcome.amountCapturable,
   amountCaptured: 0,
@@ -387,6 +399,7 @@ const detailsOf = (p: ExistingPayment): PaymentDetails => ({
   captureMethod: p.captureMethod,
   description: p.description,
   metadata: p.metadata,
+  ...savedCardOf(p),
 });
 
 function recordAuthorization(state: ExistingPayment, cmd: RecordAuthorization): Result<PaymentEvent[], PaymentError> {

@@ -22,6 +22,19 @@ export interface PaymentDetails {
   readonly captureMethod: CaptureMethod;
   readonly description: string | null;
   readonly metadata: Readonly<Record<string, string>>;
+  /**
+   * The processor's customer the payment method is saved to (Stripe `cus_…`): a saved
+   * card is charged with its customer. Absent when there is none, and in every event
+   * written before it existed (those fold as null).
+   */
+  readonly providerCustomerId?: string | null;
+  /**
+   * Charged without the customer present (a subscription's renewal): a card that needs
+   * authentication declines (`authentication_required`) instead of waiting for them.
+   * Recorded with the request so that its completion asks the processor the very same
+   * thing under the same key. Absent means on-session.
+   */
+  readonly offSession?: boolean;
 }
 
 /** What every later event repeats of its payment, so a consumer needs no lookup to route it. */

@@ -27,6 +27,7 @@ export interface CreateSubscription {
   readonly customerId: string;
   readonly price: SubscriptionPrice;
   readonly paymentMethod: string;
+  readonly providerCustomerId?: string | null | undefined;
   readonly metadata: Readonly<Record<string, string>>;
   readonly testClock: string | null;
   readonly trialDays: number | null;
@@ -99,6 +100,8 @@ export interface UpdateSubscription {
   readonly type: 'UpdateSubscription';
   readonly subscriptionId: SubscriptionId;
   readonly paymentMethod?: string | undefined;
+  /** null removes it. */
+  readonly providerCustomerId?: string | null | undefined;
   readonly cancelAtPeriodEnd?: boolean | undefined;
   readonly metadata?: Readonly<Record<string, string>> | undefined;
 }
@@ -148,6 +151,8 @@ export function evolveSubscription(state: SubscriptionState, event: Subscription
         status: d.status,
         price: d.price,
         paymentMethod: d.paymentMethod,
+        // Only when set: a subscription without one folds as it always did.
+        ...(d.providerCustomerId === undefined ? {} : { providerCustomerId: d.providerCustomerId }),
         metadata: d.metadata,
         testClock: d.testClock,
         createdAt: d.createdAt,
@@ -186,6 +191,7 @@ export function evolveSubscription(state: SubscriptionState, event: Subscription
       return {
         ...s,
         ...(d.paymentMethod !== undefined ? { paymentMethod: d.paymentMethod } : {}),
+        ...(d.providerCustomerId !== undefined ? { providerCustomerId: d.providerCustomerId } : {}),
         ...(d.cancelAtPeriodEnd !== undefined ? { cancelAtPeriodEnd: d.cancelAtPeriodEnd } : {}),
         ...(d.metadata !== undefined ? { metadata: d.metadata } : {}),
       };
@@ -218,6 +224,7 @@ function create(cmd: CreateSubscription): Decision {
         customerId: cmd.customerId,
         price: cmd.price,
         paymentMethod: cmd.paymentMethod,
+        ...(cmd.providerCustomerId ? { providerCustomerId: cmd.providerCustomerId } : {}),
         metadata: cmd.metadata,
         testClock: cmd.testClock,
         createdAt,
@@ -300,6 +307,7 @@ function changePrice(s: ExistingSubscription, cmd: ChangePrice): Decision {
 function update(s: ExistingSubscription, cmd: UpdateSubscription): Decision {
   const changed: Omit<SubscriptionUpdated['data'], keyof SubscriptionReference> = {
     ...(cmd.paymentMethod !== undefined && cmd.paymentMethod !== s.paymentMethod ? { paymentMethod: cmd.paymentMethod } : {}),
+    ...(cmd.providerCustomerId !== undefined && cmd.providerCustomerId !== (s.providerCustomerId ?? null) ? { providerCustomerId: cmd.providerCustomerId } : {}),
     ...(cmd.cancelAtPeriodEnd !== undefined && cmd.cancelAtPeriodEnd !== s.cancelAtPeriodEnd ? { cancelAtPeriodEnd: cmd.cancelAtPeriodEnd } : {}),
     ...(cmd.metadata !== undefined && JSON.stringify(cmd.metadata) !== JSON.stringify(s.metadata) ? { metadata: cmd.metadata } : {}),
   };

@@ -33,6 +33,12 @@ export interface SubscriptionCreated {
   readonly data: SubscriptionReference & {
     readonly price: SubscriptionPrice;
     readonly paymentMethod: string;
+    /**
+     * The processor's customer the payment method is saved to (Stripe `cus_…`): renewals
+     * charge it off-session as that customer's. Absent when none, and in events written
+     * before it existed (those fold as null).
+     */
+    readonly providerCustomerId?: string;
     readonly metadata: Readonly<Record<string, string>>;
     /** The test clock the subscription lives on; null for the real clock. */
     readonly testClock: string | null;
@@ -117,6 +123,8 @@ export interface SubscriptionUpdated {
   readonly type: 'SubscriptionUpdated';
   readonly data: SubscriptionReference & {
     readonly paymentMethod?: string;
+    /** A new processor customer; null removes it. */
+    readonly providerCustomerId?: string | null;
     readonly cancelAtPeriodEnd?: boolean;
     readonly metadata?: Readonly<Record<string, string>>;
   };

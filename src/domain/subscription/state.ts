@@ -14,6 +14,8 @@ export interface ExistingSubscription extends SubscriptionReference {
   readonly status: SubscriptionStatus;
   readonly price: SubscriptionPrice;
   readonly paymentMethod: string;
+  /** The processor's customer the payment method is saved to; absent (none) in a state folded before it existed. */
+  readonly providerCustomerId?: string | null;
   readonly metadata: Readonly<Record<string, string>>;
   readonly testClock: string | null;
   readonly createdAt: string;

@@ -107,6 +107,12 @@ export const PaymentMethodIdSchema = z
   .max(255)
   .regex(/^(pm|card|src)_[A-Za-z0-9_]+$/, 'must be a payment method id: pm_ followed by letters, digits and underscores (e.g. pm_card_visa)');
 
+/** A Stripe Customer id (`cus_…`): the customer a saved payment method is attached to. */
+export const ProviderCustomerIdSchema = z
+  .string()
+  .max(255)
+  .regex(/^cus_[A-Za-z0-9]+$/, 'must be a processor customer id: cus_ followed by letters and digits (e.g. cus_NffrFeUfNV2Hib)');
+
 export const CreatePaymentBody = z.strictObject({
   customerId: CustomerIdSchema,
   amount: AmountSchema,
@@ -120,6 +126,9 @@ export const CreatePaymentBody = z.strictObject({
   }),
   description: freeText(1000).optional(),
   metadata: MetadataSchema.optional(),
+  providerCustomerId: ProviderCustomerIdSchema.optional().meta({
+    description: 'The processor\'s customer that `paymentMethod` is saved to (Stripe `cus_…`): Stripe charges a saved card only with its customer.',
+  }),
 });
 export type CreatePaymentBody = z.output<typeof CreatePaymentBody>;
 
@@ -198,6 +207,7 @@ export const PaymentViewSchema = z.object({
   currency: z.string(),
   captureMethod: CaptureMethodSchema,
   paymentMethod: z.string(),
+  providerCustomerId: z.string().nullable().meta({ description: 'The processor\'s customer the payment method is saved to; null when none was given.' }),
   description: z.string().nullable(),
   metadata: z.record(z.string(), z.string()),
   failure: PaymentFailureSchema.nullable().meta({ description: 'Why the card was declined, when status is `failed`.' }),

@@ -4,7 +4,7 @@ import type { BillingInterval } from '../../domain/billing/recurrence.js';
 import { INVOICE_ID_PREFIX, PAYMENT_ID_PREFIX, SUBSCRIPTION_ID_PREFIX, TEST_CLOCK_ID_PREFIX } from '../../domain/ids.js';
 import { MAX_TRIAL_DAYS } from '../../domain/subscription/decider.js';
 import { MAX_ADVANCE_MS } from '../../domain/test-clock/test-clock.js';
-import { AmountSchema, CurrencySchema, CustomerIdSchema, MetadataSchema, PaymentMethodIdSchema } from './schemas.js';
+import { AmountSchema, CurrencySchema, CustomerIdSchema, MetadataSchema, PaymentMethodIdSchema, ProviderCustomerIdSchema } from './schemas.js';
 
 /*
  * The subscription, invoice and test-clock endpoints' shapes (docs/architecture.md,
@@ -79,10 +79,16 @@ const PaymentMethodSchema = PaymentMethodIdSchema.meta({
     examples: ['pm_card_visa'],
   });
 
+const ProviderCustomerSchema = ProviderCustomerIdSchema.meta({
+  description: 'The processor\'s customer that `paymentMethod` is saved to (Stripe `cus_…`): invoices are charged off-session as that customer\'s.',
+  examples: ['cus_NffrFeUfNV2Hib'],
+});
+
 export const CreateSubscriptionBody = z.strictObject({
   customerId: CustomerIdSchema,
   price: PriceSchema,
   paymentMethod: PaymentMethodSchema,
+  providerCustomerId: ProviderCustomerSchema.optional(),
   trialDays: z.int().min(1).max(MAX_TRIAL_DAYS).optional().meta({ description: `A free trial of this many days (1 to ${MAX_TRIAL_DAYS}); billing starts at its end.` }),
   testClock: TestClockIdSchema.optional().meta({ description: 'Live on this test clock\'s time instead of the real clock.' }),
   metadata: MetadataSchema.optional(),
@@ -91,10 +97,14 @@ export const CreateSubscriptionBody = z.strictObject({
 export const UpdateSubscriptionBody = z
   .strictObject({
     paymentMethod: PaymentMethodSchema.optional(),
+    providerCustomerId: ProviderCustomerSchema.nullable().optional().meta({ description: 'A new processor customer; null removes it.' }),
     cancelAtPeriodEnd: z.boolean().optional().meta({ description: 'Cancel when the current period ends instead of renewing (false undoes it).' }),
     metadata: MetadataSchema.optional().meta({ description: 'Replaces the metadata as a whole.' }),
   })
-  .refine((b) => b.paymentMethod !== undefined || b.cancelAtPeriodEnd !== undefined || b.metadata !== undefined, 'must change at least one of paymentMethod, cancelAtPeriodEnd, metadata');
+  .refine(
+    (b) => b.paymentMethod !== undefined || b.providerCustomerId !== undefined || b.cancelAtPeriodEnd !== undefined || b.metadata !== undefined,
+    'must change at least one of paymentMethod, providerCustomerId, cancelAtPeriodEnd, metadata',
+  );
 
 export const CancelSubscriptionBody = z.strictObject({
   prorate: z.boolean().default(false).meta({ description: 'Credit the unused part of a paid period (recorded on the cancellation for the ledger).' }),
@@ -166,6 +176,7 @@ export const SubscriptionViewSchema = z.object({
   customerId: CustomerIdSchema,
   price: PriceViewSchema,
   paymentMethod: z.string(),
+  providerCustomerId: z.string().nullable().meta({ description: 'The processor\'s customer the payment method is saved to; null when none.' }),
   currentPeriodStart: Timestamp,
   currentPeriodEnd: Timestamp,
   billingCycleAnchor: Timestamp,

@@ -38,6 +38,10 @@ export const TEST_CARDS: Readonly<Record<string, TestCardOutcome>> = Object.free
   pm_card_chargeDeclinedExpiredCard: decline('expired_card', null, 'Your card has expired.'),
   pm_card_chargeDeclinedIncorrectCvc: decline('incorrect_cvc', null, "Your card's security code is incorrect."),
   pm_card_chargeDeclinedProcessingError: decline('processing_error', null, 'An error occurred while processing your card. Try again in a little bit.'),
+  // Needs 3-D Secure on every charge (Stripe's pm_card_authenticationRequired). This service never
+  // waits for a customer to authenticate (off-session, or on-session with error_on_requires_action),
+  // so, as at Stripe, it declines: a renewal charged to it fails and dunning retries it.
+  pm_card_authenticationRequired: decline('authentication_required', 'authentication_required', 'Your card was declined. This transaction requires authentication.'),
 });
 
 export const testCardOutcome = (paymentMethod: string): TestCardOutcome | undefined =>

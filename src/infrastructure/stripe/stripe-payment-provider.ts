@@ -29,6 +29,12 @@ export interface StripeProviderOptions {
 
 const DEFAULT_TIMEOUT_MS = 20_000;
 
+/** Stripe's create parameters that carry the caller's input, under the port's names. */
+const CALLER_PARAMS: Readonly<Record<string, string>> = { payment_method: 'paymentMethod', currency: 'currency', customer: 'providerCustomerId' };
+
+/** Stripe's card error for a card that needs the customer to authenticate (off-session, or with error_on_requires_action). */
+const AUTHENTICATION_REQUIRED = 'authentication_required';
+
 /**
  * Stripe's own answers that say "not in this state" rather than "your request is malformed":
  * the command reports them (`provider_failed`) instead of crashing.
@@ -76,9 +82,13 @@ export class StripePaymentProvider implements PaymentProvider {
           payment_method_types: ['card'],
           capture_method: request.captureMethod,
           confirm: true,
-          // A card that needs 3-D Secure declines (`authentication_required`) rather than
-          // waiting for a customer this server-side flow cannot reach.
-          error_on_requires_action: true,
+          // A saved card is charged as its customer's: Stripe refuses it without the customer.
+          ...(request.providerCustomerId ? { customer: request.providerCustomerId } : {}),
+          // Either way a card that needs 3-D Secure declines (`authentication_required`)
+          // rather than waiting for a customer this server-side flow cannot reach: off-session
+          // (a renewal) says so with `off_session`, which also lets Stripe apply the saved
+          // card's exemptions; `error_on_requires_action` may not go with it.
+          ...(request.offSession === true ? { off_session: true } : { error_on_requires_action: true }),
           ...(request.description === null ? {} : { description: request.description }),
           metadata,
         },
@@ -95,14 +105,15 @@ export class StripePaymentProvider implements PaymentProvider {
           status: 'declined',
           providerPaymentId: error.payment_intent?.id ?? null,
           failureCode: error.code ?? 'card_declined',
-          declineCode: error.decline_code ?? null,
+          // A card that needs authentication is a decline like any other (dunning retries it), under that code.
+          declineCode: error.decline_code ?? (error.code === AUTHENTICATION_REQUIRED ? AUTHENTICATION_REQUIRED : null),
           message: error.message,
         };
       }
-      // The port's "the processor would not consider it": an unknown payment method or a
-      // currency it refuses. Any other 400 is a request we built wrong: it propagates.
-      if (error instanceof Stripe.errors.StripeInvalidRequestError && (error.param === 'payment_method' || error.param === 'currency')) {
-        return { status: 'invalid_request', param: error.param === 'payment_method' ? 'paymentMethod' : 'currency', message: error.message };
+      // The port's "the processor would not consider it": an unknown payment method, customer
+      // or a currency it refuses. Any other 400 is a request we built wrong: it propagates.
+      if (error instanceof Stripe.errors.StripeInvalidRequestError && error.param !== undefined && Object.hasOwn(CALLER_PARAMS, error.param)) {
+        return { status: 'invalid_request', param: CALLER_PARAMS[error.param] as string, message: error.message };
       }
       throw error;
     }

@@ -24,6 +24,8 @@ export interface PaymentRow {
   readonly currency: CurrencyCode;
   readonly capture_method: CaptureMethod;
   readonly payment_method: string;
+  /** Absent on a table made before saved cards until the ALTER below ran. */
+  readonly provider_customer_id?: string | null;
   readonly description: string | null;
   readonly metadata: Readonly<Record<string, string>>;
   readonly failure: PaymentFailure | null;
@@ -100,6 +102,9 @@ BEGIN
   END IF;
 END
 $widen_processing$;
+-- Saved cards (issue 10): the processor's customer. Every row made before had none (no event
+-- carried one), so NULL is its truth and no rebuild is needed.
+ALTER TABLE payments ADD COLUMN IF NOT EXISTS provider_customer_id text;
 `;
 
 /** The indexes the list queries need (newest first by id); a rebuild builds them after its replay. */
@@ -125,6 +130,7 @@ export function paymentViewFromRow(row: PaymentRow): PaymentView {
     currency: row.currency,
     captureMethod: row.capture_method,
     paymentMethod: row.payment_method,
+    providerCustomerId: row.provider_customer_id ?? null,
     description: row.description,
     metadata: row.metadata,
     failure: row.failure,

@@ -23,15 +23,15 @@ const SELECT_ROWS = `SELECT * FROM payments WHERE id = ANY($1::text[])`;
 const UPSERT_ROWS = `
 INSERT INTO payments (id, status, customer_id, amount, amount_capturable, amount_captured, amount_released,
                       amount_refunded, refund_reservations, currency, capture_method, payment_method, description, metadata, failure,
-                      cancellation_reason, pending_operation, revision, created_at, updated_at)
+                      cancellation_reason, pending_operation, revision, created_at, updated_at, provider_customer_id)
 SELECT r.id, r.status, r."customerId", r.amount, r."amountCapturable", r."amountCaptured", r."amountReleased",
        coalesce(r."amountRefunded", 0), coalesce(r."refundReservations", '{}'), r.currency, r."captureMethod", r."paymentMethod", r.description, coalesce(r.metadata, '{}'), r.failure,
-       r."cancellationReason", r."pendingOperation", r.revision, r."createdAt", r."updatedAt"
+       r."cancellationReason", r."pendingOperation", r.revision, r."createdAt", r."updatedAt", r."providerCustomerId"
   FROM jsonb_to_recordset($1::jsonb) AS r(
        id text, status text, "customerId" text, amount bigint, "amountCapturable" bigint, "amountCaptured" bigint,
        "amountReleased" bigint, "amountRefunded" bigint, "refundReservations" jsonb, currency text, "captureMethod" text, "paymentMethod" text, description text,
        metadata jsonb, failure jsonb, "cancellationReason" text, "pendingOperation" jsonb, revision bigint, "createdAt" timestamptz,
-       "updatedAt" timestamptz)
+       "updatedAt" timestamptz, "providerCustomerId" text)
 ON CONFLICT (id) DO UPDATE
    SET status = EXCLUDED.status,
        amount_capturable = EXCLUDED.amount_capturable,

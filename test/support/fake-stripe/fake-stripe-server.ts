@@ -45,6 +45,8 @@ interface PaymentIntent {
   confirmation_method: 'automatic';
   payment_method: string | null;
   payment_method_types: string[];
+  /** The Customer the payment method is saved to (a saved card is charged as its customer's). */
+  customer: string | null;
   description: string | null;
   metadata: Record<string, string>;
   latest_charge: string | null;
@@ -91,7 +93,9 @@ export interface FakeDispute {
 type CardBehaviour =
   | { kind: 'approve' }
   | { kind: 'approve_refunds_fail' }
-  | { kind: 'decline'; code: string; decline_code?: string; message: string };
+  | { kind: 'decline'; code: string; decline_code?: string; message: string }
+  /** Needs 3-D Secure on every charge: `requires_action`, or a decline when nobody can authenticate. */
+  | { kind: 'authentication_required' };
 
 /** Stripe's test-mode PaymentMethods (docs: "Testing", declined payments). */
 export const FAKE_STRIPE_TEST_PAYMENT_METHODS: Readonly<Record<string, CardBehaviour>> = {
@@ -107,7 +111,18 @@ export const FAKE_STRIPE_TEST_PAYMENT_METHODS: Readonly<Record<string, CardBehav
   pm_card_chargeDeclinedExpiredCard: { kind: 'decline', code: 'expired_card', message: 'Your card has expired.' },
   pm_card_chargeDeclinedIncorrectCvc: { kind: 'decline', code: 'incorrect_cvc', message: "Your card's security code is incorrect." },
   pm_card_chargeDeclinedProcessingError: { kind: 'decline', code: 'processing_error', message: 'An error occurred while processing your card. Try again in a little bit.' },
+  pm_card_authenticationRequired: { kind: 'authentication_required' },
 };
+
+/** Stripe's decline of a card that needs authentication when the customer cannot give it (off_session, or error_on_requires_action). */
+const AUTHENTICATION_DECLINE = {
+  code: 'authentication_required',
+  decline_code: 'authentication_required',
+  message: 'Your card was declined. This transaction requires authentication.',
+} as const;
+
+/** Stripe's Customer ids; any such id is taken to exist (the fake keeps no Customers). */
+const CUSTOMER_ID = /^cus_[A-Za-z0-9]+$/;
 
 const CANCELABLE: readonly IntentStatus[] = ['requires_payment_method', 'requires_capture', 'requires_confirmation', 'requires_action', 'processing'];
 const CANCELLATION_REASONS = ['duplicate', 'fraudulent', 'requested_by_customer', 'abandoned'];
@@ -140,6 +155,8 @@ export class FakeStripeServer {
   readonly paymentIntents = new Map<string, PaymentIntent>();
   readonly refunds = new Map<string, Refund>();
   readonly disputes = new Map<string, FakeDispute>();
+  /** Customer ids Stripe does not know (deleted, or another account's): every other well-formed cus_ id exists. */
+  readonly missingCustomers = new Set<string>();
   private readonly idempotency = new Map<string, SavedResult>();
   private readonly refundsThatFail = new Set<string>();
   private readonly server: http.Server;
@@ -291,6 +308,17 @@ export class FakeStripeServer {
       throw invalid(`No such PaymentMethod: '${paymentMethod}'`, 'payment_method', 'resource_missing');
     }
     const types = params.payment_method_types;
+    const customer = str(params.customer, 'customer') ?? null;
+    if (customer !== null && (!CUSTOMER_ID.test(customer) || this.missingCustomers.has(customer))) {
+      throw invalid(`No such customer: '${customer}'`, 'customer', 'resource_missing');
+    }
+    // The API reference: off_session and error_on_requires_action "can only be used with confirm=true".
+    const confirm = str(params.confirm, 'confirm') === 'true';
+    const confirmParams = confirmationParams(params);
+    if (!confirm && confirmParams.off_session !== undefined) throw invalid('off_session can only be used with confirm=true.', 'off_session');
+    if (!confirm && confirmParams.error_on_requires_action !== undefined) {
+      throw invalid('error_on_requires_action can only be used with confirm=true.', 'error_on_requires_action');
+    }
     const intent: PaymentIntent = {
       id: `pi_${this.random(24)}`,
       object: 'payment_intent',
@@ -303,6 +331,7 @@ export class FakeStripeServer {
       confirmation_method: 'automatic',
       payment_method: paymentMethod,
       payment_method_types: Array.isArray(types) ? types.map(String) : ['card'],
+      customer,
       description: str(params.description, 'description') ?? null,
       metadata: metadataOf(params.metadata),
       latest_charge: null,
@@ -315,7 +344,7 @@ export class FakeStripeServer {
     };
     intent.client_secret = `${intent.id}_secret_${this.random(24)}`;
     this.paymentIntents.set(intent.id, intent);
-    if (str(params.confirm, 'confirm') === 'true') return this.confirm(intent, {});
+    if (confirm) return this.confirm(intent, confirmParams);
     return intent;
   }
 
@@ -327,15 +356,27 @@ export class FakeStripeServer {
     }
     if (!['requires_payment_method', 'requires_confirmation'].includes(intent.status)) throw this.unexpectedState(intent, 'confirmed', ['requires_payment_method', 'requires_confirmation']);
     if (intent.payment_method === null) throw invalid('You cannot confirm this PaymentIntent because it\'s missing a payment method.', 'payment_method', 'payment_intent_unexpected_state');
+    const offSession = isTrue(params.off_session);
+    const errorOnRequiresAction = isTrue(params.error_on_requires_action);
+    if (offSession && errorOnRequiresAction) {
+      // Off-session already fails instead of asking for an action; Stripe refuses the pair.
+      throw invalid('error_on_requires_action cannot be used with off_session.', 'error_on_requires_action');
+    }
     const behaviour = FAKE_STRIPE_TEST_PAYMENT_METHODS[intent.payment_method] as CardBehaviour;
+    if (behaviour.kind === 'authentication_required' && !offSession && !errorOnRequiresAction) {
+      // On-session, the customer is there to authenticate: the intent waits for them.
+      intent.status = 'requires_action';
+      return intent;
+    }
     const charge = `ch_${this.random(24)}`;
     intent.latest_charge = charge;
-    if (behaviour.kind === 'decline') {
+    const decline = behaviour.kind === 'decline' ? behaviour : behaviour.kind === 'authentication_required' ? AUTHENTICATION_DECLINE : undefined;
+    if (decline !== undefined) {
       const failure = {
         type: 'card_error' as const,
-        code: behaviour.code,
-        ...(behaviour.decline_code ? { decline_code: behaviour.decline_code } : {}),
-        message: behaviour.message,
+        code: decline.code,
+        ...(decline.decline_code ? { decline_code: decline.decline_code } : {}),
+        message: decline.message,
         charge,
       };
       intent.status = 'requires_payment_method';
@@ -512,6 +553,17 @@ async function readBody(req: http.IncomingMessage): Promise<string> {
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** A form boolean (or off_session's `one_off`/`recurring`, which mean off-session too). */
+const isTrue = (value: FormValue | undefined): boolean => typeof value === 'string' && value !== 'false';
+
+/** The create parameters that belong to its confirmation. */
+function confirmationParams(params: FormObject): FormObject {
+  return {
+    ...(params.off_session === undefined ? {} : { off_session: params.off_session }),
+    ...(params.error_on_requires_action === undefined ? {} : { error_on_requires_action: params.error_on_requires_action }),
+  };
 }
 
 function str(value: FormValue | undefined, param: string): string | undefined {

@@ -62,6 +62,8 @@ export function registerPaymentCommandRoutes(app: Express, deps: HttpDeps, limit
             captureMethod: body.captureMethod,
             description: body.description ?? null,
             metadata: body.metadata ?? {},
+            // On-session: the customer is here, so a card that needs authentication declines as it always did.
+            ...(body.providerCustomerId === undefined ? {} : { providerCustomerId: body.providerCustomerId }),
           },
           ctx,
         ),

@@ -103,6 +103,7 @@ export function registerSubscriptionCommandRoutes(app: Express, deps: HttpDeps, 
           testClock: body.testClock ?? null,
           price: toPrice(body.price),
           paymentMethod: body.paymentMethod,
+          ...(body.providerCustomerId === undefined ? {} : { providerCustomerId: body.providerCustomerId }),
           trialDays: body.trialDays ?? null,
           metadata: body.metadata ?? {},
         },
@@ -116,6 +117,7 @@ export function registerSubscriptionCommandRoutes(app: Express, deps: HttpDeps, 
     const body = parseOrThrow(UpdateSubscriptionBody, rawBody);
     const changes = {
       ...(body.paymentMethod !== undefined ? { paymentMethod: body.paymentMethod } : {}),
+      ...(body.providerCustomerId !== undefined ? { providerCustomerId: body.providerCustomerId } : {}),
       ...(body.cancelAtPeriodEnd !== undefined ? { cancelAtPeriodEnd: body.cancelAtPeriodEnd } : {}),
       ...(body.metadata !== undefined ? { metadata: body.metadata } : {}),
     };
