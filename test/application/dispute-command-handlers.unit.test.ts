@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { CommandContext } from '../../src/application/command-context.js';
 import { DisputeCommandHandlers } from '../../src/application/disputes/dispute-command-handlers.js';
 import type { ProviderDisputeSnapshot } from '../../src/application/ports/dispute-commands.js';
+import type { DisputeEvidenceProvider, EvidenceSubmission } from '../../src/application/ports/dispute-evidence.js';
 import type { ExpectedRevision, NewEvent } from '../../src/application/ports/event-store.js';
 import { WrongExpectedVersion } from '../../src/application/ports/event-store.js';
 import { toCurrencyCode } from '../../src/domain/currency.js';
@@ -29,13 +30,26 @@ const snapshot = (overrides: Partial<ProviderDisputeSnapshot> = {}): ProviderDis
   ...overrides,
 });
 
-async function world(options: { evidence?: boolean; store?: InMemoryEventStore } = {}) {
+const evidenceOf = (option: boolean | DisputeEvidenceProvider | undefined): DisputeEvidenceProvider | undefined =>
+  option === false ? undefined : option === undefined || option === true ? new SimulatedDisputeEvidence() : option;
+
+/** A processor that answers as told and remembers the keys it was given. */
+class ScriptedEvidence implements DisputeEvidenceProvider {
+  readonly keys: string[] = [];
+  constructor(private readonly answer: (dispute: ProviderDisputeSnapshot) => EvidenceSubmission) {}
+  submitEvidence(dispute: ProviderDisputeSnapshot, _text: string, idempotencyKey: string): Promise<EvidenceSubmission> {
+    this.keys.push(idempotencyKey);
+    return Promise.resolve(this.answer(dispute));
+  }
+}
+
+async function world(options: { evidence?: boolean | DisputeEvidenceProvider; store?: InMemoryEventStore } = {}) {
   const store = options.store ?? new InMemoryEventStore();
   const events: PaymentEvent[] = [authorized(10_000), captured(6_000, 4_000)];
   const metadata = { correlationId: 'c', causationId: null, actor: 't', occurredAt: new Date().toISOString(), schemaVersion: 1 };
   await store.append(`payment-${PAYMENT_ID}`, events.map((e) => ({ id: randomUUID(), type: e.type, data: e.data, metadata })), 'no_stream');
   const index = { paymentIdFor: (id: string) => Promise.resolve(id === 'pi_sim_1' ? PAYMENT_ID : undefined) };
-  const handlers = new DisputeCommandHandlers(store, index, new SystemClock(), new SystemIdGenerator(), options.evidence === false ? undefined : new SimulatedDisputeEvidence());
+  const handlers = new DisputeCommandHandlers(store, index, new SystemClock(), new SystemIdGenerator(), evidenceOf(options.evidence));
   const streamOf = async (disputeId: string) => (await store.readStream(`dispute-${disputeId}`)).events;
   return { store, handlers, streamOf };
 }
@@ -121,5 +135,27 @@ describe('DisputeCommandHandlers.submitEvidence', () => {
     const again = await bare.handlers.syncFromProvider(snapshot(), ctx);
     if (!again.ok) throw new Error('not opened');
     expect(await bare.handlers.submitEvidence(again.value.disputeId, 'winning_evidence', ctx)).toEqual({ ok: false, error: { code: 'dispute_evidence_unsupported' } });
+  });
+
+  it('the processor\'s key derives from the command\'s Idempotency-Key and its first sighting; without one, each submission has its own', async () => {
+    const processor = new ScriptedEvidence((d) => ({ kind: 'submitted', snapshot: d }));
+    const { handlers } = await world({ evidence: processor });
+    const opened = await handlers.syncFromProvider(snapshot(), ctx);
+    if (!opened.ok) throw new Error('not opened');
+    const keyed = (key: string, at = 1_000): CommandContext => ({ ...ctx, actor: 'key:ak_1', idempotency: { key, firstSeenAt: new Date(at) } });
+    for (const c of [keyed('k1'), keyed('k1'), keyed('k2'), keyed('k1', 2_000), ctx, ctx]) await handlers.submitEvidence(opened.value.disputeId, 'x', c);
+    const [a, b, c, d, e, f] = processor.keys;
+    expect(a).toMatch(new RegExp(`^evidence:${opened.value.disputeId}:[0-9a-f-]{36}$`));
+    expect(b).toBe(a);
+    expect(new Set([a, c, d, e, f]).size).toBe(5);
+    expect(a!.length).toBeLessThanOrEqual(255);
+  });
+
+  it('a processor that no longer takes evidence (its webhook not here yet): ours catches up, and the answer is not accepting', async () => {
+    const { handlers, streamOf } = await world({ evidence: new ScriptedEvidence((d) => ({ kind: 'not_accepting', snapshot: { ...d, status: 'lost' } })) });
+    const opened = await handlers.syncFromProvider(snapshot(), ctx);
+    if (!opened.ok) throw new Error('not opened');
+    expect(await handlers.submitEvidence(opened.value.disputeId, 'late', ctx)).toEqual({ ok: false, error: { code: 'dispute_not_accepting_evidence', disputeId: opened.value.disputeId, status: 'lost' } });
+    expect((await streamOf(opened.value.disputeId)).map((e) => e.type)).toEqual(['DisputeOpened', 'DisputeClosed']);
   });
 });

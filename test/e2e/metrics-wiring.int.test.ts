@@ -9,7 +9,7 @@ import { adminToken, startTestService } from '../support/service.js';
 /*
  * The metrics exist in LedgerMetrics; this proves the composition root feeds them: the
  * event store is measured, the runner reports to the observer, and the pool, Socket.IO and
- * projection gauges are read at scrape time — through the whole service, as `ledger serve` runs.
+ * projection and payment request gauges are read at scrape time — through the whole service, as `ledger serve` runs.
  */
 
 let db: TestDatabase;
@@ -64,5 +64,14 @@ describe('GET /metrics of the running service', () => {
     expect(sample(text, 'ledger_pg_pool_connections{state="total"}')).toBeGreaterThanOrEqual(1);
     expect(sample(text, 'ledger_socketio_connections')).toBe(1);
     expect(sample(text, 'ledger_socketio_subscriptions')).toBe(1);
+
+    // The payment was answered in its request: once the payment_intents projection has seen
+    // the answer, nothing waits on the processor. Read, not unwatched: that would be NaN.
+    let backlog = text;
+    for (const deadline = Date.now() + 10_000; sample(backlog, 'ledger_payment_requests_pending') !== 0 && Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+      backlog = await (await fetch(`${service.url}/metrics`)).text();
+    }
+    expect(sample(backlog, 'ledger_payment_requests_pending')).toBe(0);
+    expect(sample(backlog, 'ledger_payment_request_oldest_age_seconds')).toBe(0);
   });
 });

@@ -37,6 +37,8 @@ describe('metric names', () => {
       'ledger_pg_pool_waiting',
       'ledger_socketio_connections',
       'ledger_socketio_subscriptions',
+      'ledger_payment_requests_pending',
+      'ledger_payment_request_oldest_age_seconds',
     ]) {
       expect(text, name).toContain(`# TYPE ${name} `);
     }
@@ -134,6 +136,47 @@ describe('projection metrics', () => {
     expect(text).toContain('ledger_projection_status{projection="p",status="catching_up"} 1');
     expect(text).toContain('ledger_projection_status{projection="p",status="running"} 0');
     expect(text).toContain('ledger_projection_leader{projection="p"} 1');
+  });
+});
+
+describe('payment request backlog metrics', () => {
+  it('one read serves both gauges of a scrape', async () => {
+    const metrics = new LedgerMetrics({ defaultMetrics: false });
+    expect(await valueOf(metrics, 'ledger_payment_requests_pending')).toBeNaN(); // nothing watched yet: unknown, not "none"
+    let reads = 0;
+    metrics.watchPaymentRequests(() => {
+      reads += 1;
+      return Promise.resolve({ pending: 3, oldestAgeSeconds: 12.5 });
+    });
+    const text = await metrics.render();
+    expect(reads).toBe(1);
+    expect(text).toMatch(/^ledger_payment_requests_pending 3$/m);
+    expect(text).toMatch(/^ledger_payment_request_oldest_age_seconds 12\.5$/m);
+  });
+
+  it('are read afresh at every scrape', async () => {
+    const metrics = quiet();
+    let backlog = { pending: 3, oldestAgeSeconds: 12.5 };
+    metrics.watchPaymentRequests(() => Promise.resolve(backlog));
+    expect(await valueOf(metrics, 'ledger_payment_requests_pending')).toBe(3);
+    backlog = { pending: 0, oldestAgeSeconds: 0 };
+    expect(await valueOf(metrics, 'ledger_payment_requests_pending')).toBe(0);
+    expect(await valueOf(metrics, 'ledger_payment_request_oldest_age_seconds')).toBe(0);
+  });
+
+  it('a failing read shows NaN (not the last value, nor a false 0) and says why', async () => {
+    const errors: [string, unknown][] = [];
+    const metrics = new LedgerMetrics({ defaultMetrics: false, projectionReadReuseMs: 0, onCollectError: (source, error) => errors.push([source, error]) });
+    let fail = false;
+    metrics.watchPaymentRequests(() => (fail ? Promise.reject(new Error('database down')) : Promise.resolve({ pending: 5, oldestAgeSeconds: 60 })));
+    expect(await valueOf(metrics, 'ledger_payment_requests_pending')).toBe(5);
+    fail = true;
+    const text = await metrics.render();
+    // prom-client writes NaN as `Nan`; Prometheus parses either (case-insensitively, as Go's ParseFloat).
+    expect(text).toMatch(/^ledger_payment_requests_pending nan$/im);
+    expect(text).toMatch(/^ledger_payment_request_oldest_age_seconds nan$/im);
+    // Reuse is off here, so each gauge read once.
+    expect(errors).toEqual([['payment_requests', expect.objectContaining({ message: 'database down' })], ['payment_requests', expect.anything()]]);
   });
 });
 

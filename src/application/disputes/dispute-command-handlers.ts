@@ -5,7 +5,7 @@ import { disputeStream, isDisputeId, isPaymentId, paymentStream, toDisputeId } f
 import type { Result } from '../../domain/result.js';
 import { err, ok } from '../../domain/result.js';
 import type { CommandContext } from '../command-context.js';
-import { commandMetadata } from '../command-context.js';
+import { commandMetadata, idempotencySeed } from '../command-context.js';
 import { loadPayment } from '../payments/payment-stream.js';
 import type { Clock } from '../ports/clock.js';
 import type { DisputeCommands, DisputeSyncError, DisputeSyncSuccess, ProviderDisputeSnapshot } from '../ports/dispute-commands.js';
@@ -101,13 +101,29 @@ export class DisputeCommandHandlers implements DisputeCommands, DisputeEvidenceC
     if (!state.exists || (ctx.customerScope && state.customerId !== ctx.customerScope)) return err({ code: 'dispute_not_found', disputeId });
     if (!disputeAcceptsEvidence(state.status)) return err({ code: 'dispute_not_accepting_evidence', disputeId, status: state.status });
     if (!this.evidence) return err({ code: 'dispute_evidence_unsupported' });
-    const submitted = await this.evidence.submitEvidence(snapshotOf(state), text);
+    const submitted = await this.evidence.submitEvidence(snapshotOf(state), text, this.evidenceKey(disputeId, ctx));
     if (submitted.kind === 'unsupported') return err({ code: 'dispute_evidence_unsupported' });
+    if (submitted.kind === 'not_accepting') {
+      // Our copy was behind the processor's (its webhook not yet here): catch up, then refuse as we would have.
+      const caughtUp = await this.syncFromProvider(submitted.snapshot, ctx);
+      if (!caughtUp.ok) return caughtUp;
+      return err({ code: 'dispute_not_accepting_evidence', disputeId, status: submitted.snapshot.status });
+    }
     const synced = await this.syncFromProvider(submitted.snapshot, ctx);
     if (!synced.ok) return synced;
     const view = viewOfLoadedDispute(await loadDispute(this.store, stream));
     if (!view) throw new Error(`dispute ${disputeId} was synced but cannot be read back`);
     return ok({ dispute: view, position: synced.value.position });
+  }
+
+  /**
+   * The processor's idempotency key for this submission: from the command's Idempotency-Key
+   * (and its first sighting) when it has one, so a retry submits once; a fresh one otherwise.
+   * Hashed: the seed holds the actor and the client's key, and Stripe's keys are at most 255 characters.
+   */
+  private evidenceKey(disputeId: DisputeId, ctx: CommandContext): string {
+    const seed = idempotencySeed(ctx);
+    return `evidence:${disputeId}:${seed === undefined ? this.ids.uuid() : this.ids.uuidFrom(`dispute-evidence\u0000${disputeId}\u0000${seed}`)}`;
   }
 
   private toNew(events: readonly DisputeEvent[], seed: string, ctx: CommandContext) {

@@ -66,6 +66,7 @@ import { PostgresIdempotencyStore } from '../postgres/idempotency/postgres-idemp
 import { PostgresProjectionStore } from '../postgres/projections/postgres-projection-store.js';
 import { PostgresProjectionProgressFeed } from '../postgres/projections/progress-feed.js';
 import { sqlExecutor } from '../postgres/sql-executor.js';
+import { readPaymentRequestBacklog } from '../../projections/payment-intents/payment-request-backlog.js';
 import { SimulatedPaymentProvider } from '../simulated-provider/simulated-payment-provider.js';
 import { stripeProviderFrom } from '../stripe/stripe-provider-from-config.js';
 import { SystemIdGenerator } from '../system/id-generator.js';
@@ -257,6 +258,8 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
     onCollectError: (source, error) => logger.warn({ err: error, source }, 'metrics: could not read projection gauges'),
   });
   metrics.watchPool(pool);
+  // Unanswered payment requests (intent first), from the completer's table at every scrape.
+  metrics.watchPaymentRequests(() => readPaymentRequestBacklog(sqlExecutor(pool)));
   c.bind(TOKENS.Metrics).toConstantValue(metrics);
   c.bind(TOKENS.EventStore).toDynamicValue(() => instrumentEventStore(eventStoreFor(config, pool), metrics)).inSingletonScope();
   c.bind(TOKENS.PaymentProvider).toDynamicValue(() => overrides.paymentProvider ?? paymentProviderFor(config)).inSingletonScope();

@@ -9,14 +9,15 @@ import { committedHeadPosition } from '../postgres/event-store/committed-head.js
 import { sqlExecutor } from '../postgres/sql-executor.js';
 import { SimulatedDisputeEvidence } from '../simulated-provider/simulated-disputes.js';
 import { SimulatedDisputeRunner } from '../simulated-provider/simulated-dispute-runner.js';
+import { stripeDisputeEvidenceFrom } from '../stripe/stripe-dispute-evidence.js';
 import { TOKENS } from './tokens.js';
 
 /*
  * Disputes' bindings (issue 10), in one block so the composition root only calls this:
  * the dispute command handler (TOKENS.DisputeCommands: the port the Stripe webhook path
  * calls, plus evidence), its processor-id index, the disputes queries, and the simulated
- * processor's runner. Evidence goes to the processor only under PAYMENT_PROVIDER=simulated;
- * with Stripe it answers dispute_evidence_unsupported until the adapter submits evidence.
+ * processor's runner. Evidence goes to the configured processor: the simulated one decides at
+ * once, Stripe's adapter submits it and the outcome follows by webhook.
  */
 export function bindDisputes(c: Container, config: Config, pool: pg.Pool, instanceId: string, logger: Logger): void {
   c.bind(TOKENS.DisputeCommands)
@@ -29,7 +30,7 @@ export function bindDisputes(c: Container, config: Config, pool: pg.Pool, instan
         config.EVENT_STORE === 'postgres' ? () => committedHeadPosition(pool) : () => store.headPosition(),
         (position, timeoutMs) => readModels.waitForPosition(DISPUTES_PROJECTION, position, timeoutMs),
       );
-      const evidence = config.PAYMENT_PROVIDER === 'simulated' ? new SimulatedDisputeEvidence() : undefined;
+      const evidence = config.PAYMENT_PROVIDER === 'simulated' ? new SimulatedDisputeEvidence() : stripeDisputeEvidenceFrom(config);
       return new DisputeCommandHandlers(store, index, ctx.get(TOKENS.Clock), ctx.get(TOKENS.IdGenerator), evidence);
     })
     .inSingletonScope();

@@ -29,6 +29,15 @@ export interface ProjectionGaugeSample {
 /** Reads every projection's gauges; called at most once per scrape. */
 export type ProjectionGaugeSource = () => Promise<readonly ProjectionGaugeSample[]>;
 
+/** The intent-first backlog as its gauges show it, read at scrape time (projections/payment-intents/payment-request-backlog.ts). */
+export interface PaymentRequestGaugeSample {
+  readonly pending: number;
+  readonly oldestAgeSeconds: number;
+}
+
+/** Reads the payment request backlog; called at most once per scrape. */
+export type PaymentRequestGaugeSource = () => Promise<PaymentRequestGaugeSample>;
+
 /** Satisfied by pg.Pool. */
 export interface PoolCounts {
   readonly totalCount: number;
@@ -54,8 +63,8 @@ export interface LedgerMetricsOptions {
   readonly defaultMetrics?: boolean;
   readonly prefix?: string;
   /** Told when reading projection gauges fails; the scrape then goes on without them. */
-  readonly onCollectError?: (source: 'projections', error: unknown) => void;
-  /** How long one projection read is reused; default 1 s (a scrape reads once). Tests set 0. */
+  readonly onCollectError?: (source: 'projections' | 'payment_requests', error: unknown) => void;
+  /** How long one projection read (and one payment request read) is reused; default 1 s (a scrape reads once). Tests set 0. */
   readonly projectionReadReuseMs?: number;
 }
 
@@ -84,6 +93,8 @@ export class LedgerMetrics implements ProjectionObserver {
   private sockets: SocketServerView | undefined;
   private projections: ProjectionGaugeSource | undefined;
   private projectionRead: { readonly at: number; readonly samples: Promise<readonly ProjectionGaugeSample[] | undefined> } | undefined;
+  private paymentRequests: PaymentRequestGaugeSource | undefined;
+  private paymentRequestRead: { readonly at: number; readonly sample: Promise<PaymentRequestGaugeSample | undefined> } | undefined;
 
   constructor(options: LedgerMetricsOptions = {}) {
     const prefix = options.prefix ?? 'ledger_';
@@ -185,6 +196,24 @@ export class LedgerMetrics implements ProjectionObserver {
       for (const status of PROJECTION_STATUSES) g.set({ projection: s.projection, status }, status === s.status ? 1 : 0);
     });
     projectionGauge('projection_leader', '1 if this instance holds the projection\'s lease and runs it, else 0.', ['projection'], (g, s) => g.set({ projection: s.projection }, s.leader ? 1 : 0));
+    const paymentRequestGauge = (name: string, help: string, value: (sample: PaymentRequestGaugeSample) => number): void =>
+      gauge(name, help, [], async (g) => {
+        // A gauge without labels cannot leave the scrape, and 0 would say "nothing waits":
+        // unknown (nothing watched, or a read that failed and was logged through onCollectError)
+        // shows NaN, neither the last value nor a false all-clear.
+        const sample = await this.readPaymentRequests();
+        g.set(sample ? value(sample) : Number.NaN);
+      });
+    paymentRequestGauge(
+      'payment_requests_pending',
+      'Payment requests (create, capture, cancel) recorded and not yet answered by the processor, across instances (counting stops at 10,000; NaN when the read failed).',
+      (s) => s.pending,
+    );
+    paymentRequestGauge(
+      'payment_request_oldest_age_seconds',
+      'Age of the oldest unanswered payment request (0 when none waits; NaN when the read failed): growing while the processor or the intent completer is stuck.',
+      (s) => s.oldestAgeSeconds,
+    );
   }
 
   get contentType(): string {
@@ -241,6 +270,12 @@ export class LedgerMetrics implements ProjectionObserver {
     this.projectionRead = undefined;
   }
 
+  /** Reports the unanswered payment requests at every scrape (see payment-request-backlog.ts). */
+  watchPaymentRequests(source: PaymentRequestGaugeSource): void {
+    this.paymentRequests = source;
+    this.paymentRequestRead = undefined;
+  }
+
   /** The Prometheus text exposition of every metric. */
   render(): Promise<string> {
     return this.registry.metrics();
@@ -258,6 +293,20 @@ export class LedgerMetrics implements ProjectionObserver {
     });
     this.projectionRead = { at: now, samples };
     return samples;
+  }
+
+  /** One read serves both payment request gauges of a scrape (and scrapes that overlap). */
+  private readPaymentRequests(): Promise<PaymentRequestGaugeSample | undefined> {
+    const source = this.paymentRequests;
+    if (!source) return Promise.resolve(undefined);
+    const now = Date.now();
+    if (this.paymentRequestRead && now - this.paymentRequestRead.at < this.projectionReadReuseMs) return this.paymentRequestRead.sample;
+    const sample = source().catch((error: unknown) => {
+      this.onCollectError?.('payment_requests', error);
+      return undefined;
+    });
+    this.paymentRequestRead = { at: now, sample };
+    return sample;
   }
 }
 

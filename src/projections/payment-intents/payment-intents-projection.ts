@@ -27,6 +27,8 @@ CREATE TABLE IF NOT EXISTS payment_intents (
   next_attempt_at timestamptz NOT NULL
 );
 CREATE INDEX IF NOT EXISTS payment_intents_due ON payment_intents (next_attempt_at);
+-- The oldest unanswered request, for the backlog gauge (payment-request-backlog.ts): one index probe per scrape.
+CREATE INDEX IF NOT EXISTS payment_intents_requested ON payment_intents (requested_at);
 `;
 
 const OPERATION_OF: Readonly<Record<string, PendingPaymentItem['operation']>> = {

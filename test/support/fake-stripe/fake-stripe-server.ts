@@ -83,6 +83,7 @@ export interface FakeDispute {
   status: 'warning_needs_response' | 'warning_under_review' | 'warning_closed' | 'needs_response' | 'under_review' | 'won' | 'lost';
   reason: string;
   created: number;
+  evidence: { uncategorized_text: string | null };
   evidence_details: { due_by: number | null; has_evidence: boolean; past_due: boolean; submission_count: number };
   balance_transactions: { id: string; object: 'balance_transaction'; amount: number; fee: number; currency: string; type: 'adjustment' }[];
   is_charge_refundable: boolean;
@@ -289,6 +290,7 @@ export class FakeStripeServer {
       if (!dispute) throw missing('dispute', parts[2] ?? '', 'dispute');
       return dispute;
     }
+    if (parts[1] === 'disputes' && method === 'POST' && parts.length === 3) return this.updateDisputeEvidence(parts[2] ?? '', params);
     if (parts[1] === 'refunds') {
       if (method === 'POST' && parts.length === 2) return this.createRefund(params);
       if (method === 'GET' && parts.length === 3) return this.retrieveRefund(parts[2] ?? '');
@@ -480,7 +482,7 @@ export class FakeStripeServer {
    * such as pm_card_createDispute; tests call it directly): a `needs_response` dispute for
    * the whole amount, with Stripe's 15.00 fee as a balance transaction.
    */
-  createDispute(paymentIntentId: string, options: { reason?: string; feeAmount?: number } = {}): FakeDispute {
+  createDispute(paymentIntentId: string, options: { reason?: string; feeAmount?: number; status?: 'needs_response' | 'warning_needs_response' } = {}): FakeDispute {
     const intent = this.intent(paymentIntentId);
     if (intent.status !== 'succeeded' || intent.latest_charge === null) throw new Error(`cannot dispute ${paymentIntentId}: it is ${intent.status}`);
     const created = Math.floor(Date.now() / 1000);
@@ -491,9 +493,10 @@ export class FakeStripeServer {
       currency: intent.currency,
       charge: intent.latest_charge,
       payment_intent: intent.id,
-      status: 'needs_response',
+      status: options.status ?? 'needs_response',
       reason: options.reason ?? 'fraudulent',
       created,
+      evidence: { uncategorized_text: null },
       evidence_details: { due_by: created + 7 * 86_400, has_evidence: false, past_due: false, submission_count: 0 },
       balance_transactions: [
         { id: `txn_${this.random(24)}`, object: 'balance_transaction', amount: -intent.amount_received, fee: options.feeAmount ?? 1_500, currency: intent.currency, type: 'adjustment' },
@@ -511,6 +514,59 @@ export class FakeStripeServer {
     const dispute = this.disputes.get(id);
     if (!dispute) throw new Error(`no dispute ${id}`);
     Object.assign(dispute, changes);
+    return dispute;
+  }
+
+  /**
+   * POST /v1/disputes/:id (docs: "Update a dispute"): `evidence[…]` is recorded; with
+   * `submit` (true by default) it goes to the bank and the dispute moves to `under_review`
+   * (`warning_under_review` for an inquiry). A dispute past that point refuses with a 400.
+   * Test mode's `winning_evidence` / `losing_evidence` decide the dispute after the answer
+   * (Stripe's "Testing" page: the dispute is then closed as won or lost); here that is
+   * `decideSubmittedDispute`, which a test calls before delivering `charge.dispute.closed`.
+   */
+  private updateDisputeEvidence(id: string, params: FormObject): FakeDispute {
+    const dispute = this.disputes.get(id);
+    if (!dispute) throw missing('dispute', id, 'dispute');
+    const evidence = params.evidence;
+    if (evidence !== undefined && (typeof evidence !== 'object' || Array.isArray(evidence))) throw invalid('Invalid evidence: must be an object', 'evidence');
+    const text = evidence === undefined ? undefined : str(evidence.uncategorized_text, 'evidence[uncategorized_text]');
+    if (text !== undefined && text.length > 150_000) throw invalid('Invalid evidence: the combined character count is limited to 150,000', 'evidence[uncategorized_text]');
+    const submitParam = str(params.submit, 'submit') ?? 'true';
+    if (submitParam !== 'true' && submitParam !== 'false') throw invalid(`Invalid boolean: ${submitParam}`, 'submit');
+    if (dispute.status !== 'needs_response' && dispute.status !== 'warning_needs_response') {
+      // Stripe ran the request and refused it for the dispute's state: saved for the key, like a PaymentIntent's unexpected state.
+      throw new ApiError(400, { type: 'invalid_request_error', message: `This dispute is ${dispute.status} and can no longer be updated with evidence.` }, true);
+    }
+    if (text !== undefined) dispute.evidence = { ...dispute.evidence, uncategorized_text: text };
+    const metadata = params.metadata === undefined ? undefined : metadataOf(params.metadata);
+    if (metadata !== undefined) dispute.metadata = { ...dispute.metadata, ...metadata };
+    if (submitParam === 'true') {
+      dispute.status = dispute.status === 'warning_needs_response' ? 'warning_under_review' : 'under_review';
+      dispute.evidence_details = { ...dispute.evidence_details, has_evidence: true, submission_count: dispute.evidence_details.submission_count + 1 };
+    }
+    return dispute;
+  }
+
+  /**
+   * What Stripe's test mode does after `winning_evidence` / `losing_evidence` was submitted:
+   * `won` (`warning_closed` for an inquiry) or `lost`, and on a win the withdrawn amount and
+   * fee come back as a second balance transaction. Other evidence leaves it under review.
+   */
+  decideSubmittedDispute(id: string): FakeDispute {
+    const dispute = this.disputes.get(id);
+    if (!dispute) throw new Error(`no dispute ${id}`);
+    if (dispute.status !== 'under_review' && dispute.status !== 'warning_under_review') return dispute;
+    const text = dispute.evidence.uncategorized_text;
+    const inquiry = dispute.status === 'warning_under_review';
+    if (text === 'winning_evidence') {
+      dispute.status = inquiry ? 'warning_closed' : 'won';
+      if (!inquiry) {
+        dispute.balance_transactions.push({ id: `txn_${this.random(24)}`, object: 'balance_transaction', amount: dispute.amount, fee: 0, currency: dispute.currency, type: 'adjustment' });
+      }
+    } else if (text === 'losing_evidence') {
+      dispute.status = 'lost';
+    }
     return dispute;
   }
 

@@ -46,7 +46,7 @@ function evidenceProblem(error: EvidenceError): ProblemSpec {
     case 'dispute_not_accepting_evidence':
       return { code: 'dispute_not_accepting_evidence', detail: `Dispute ${error.disputeId} is ${error.status}: evidence is taken only while it is needs_response or warning_needs_response.` };
     case 'dispute_evidence_unsupported':
-      return { code: 'dispute_evidence_unsupported', detail: 'The configured payment provider cannot submit dispute evidence through this API yet.' };
+      return { code: 'dispute_evidence_unsupported', detail: 'The configured payment provider cannot submit evidence for this dispute.' };
     case 'dispute_inconsistent':
       return { code: 'dispute_inconsistent', detail: error.message };
     case 'payment_not_found':
@@ -61,7 +61,8 @@ function evidenceProblem(error: EvidenceError): ProblemSpec {
  * customer-scoped caller sees only its customer's, another's is the same 404 as none), and
  * POST /v1/disputes/:id/evidence (payments:write): the evidence goes to the processor, whose
  * answer is synced like any other (under the simulated processor, `winning_evidence` wins
- * and `losing_evidence` loses, as in Stripe's test mode).
+ * and `losing_evidence` loses, as in Stripe's test mode; Stripe answers `under_review` and
+ * decides later, by webhook).
  */
 export function registerDisputeRoutes(app: Express, deps: HttpDeps, disputes: DisputeHttpDeps, limits: HttpLimits): void {
   const defaultLimit = LimitSchema.parse(undefined);
