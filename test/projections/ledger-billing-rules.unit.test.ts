@@ -414,6 +414,9 @@ describe('Ledger property (billing through the real application code)', () => {
   const LIVES: BillingLife[] = [
     ...fc.sample(billingLifeArb(12), { numRuns: 40, seed: 11 }),
     { trialDays: null, declines: false, amount: 3_000, interval: 'month', steps: [{ kind: 'advance', days: 5 }, { kind: 'pause' }, { kind: 'advance', days: 40 }, { kind: 'resume' }, { kind: 'advance', days: 40 }] },
+    // Found by the property: a prorated price change at the period's first instant, then a prorated cancel. The cancel's
+    // credit sits on the price change's invoice while billing refunds the period's own invoice's payment.
+    { trialDays: null, declines: false, amount: 1, interval: 'year', steps: [{ kind: 'change_price', amount: 2, interval: 'year', prorate: true }, { kind: 'cancel', prorate: true }] },
   ];
 
   it('for any subscription life, every entry balances, AR and deferred match the invoices and end at zero, and nothing goes negative', async () => {

@@ -25,6 +25,8 @@ WITH links AS (
   SELECT i.* FROM ledger_invoices i JOIN links l ON l.invoice_id = i.invoice_id
   UNION
   SELECT * FROM ledger_invoices WHERE subscription_id = ANY($2::text[]) AND deferred > 0
+  UNION
+  SELECT * FROM ledger_invoices WHERE subscription_id = ANY($4::text[])
 )
 SELECT 'invoice' AS kind, jsonb_build_object(
          'invoiceId', invoice_id, 'subscriptionId', subscription_id, 'customerId', customer_id, 'currency', currency,
@@ -73,7 +75,7 @@ const text = (p: PositionParts): string => `${p.commit}.${p.prepare}`;
 export async function loadBooks(sql: SqlExecutor, needed: BooksNeeded): Promise<LedgerBooks> {
   const books = new LedgerBooks();
   if (needed.invoiceIds.size + needed.subscriptionIds.size + needed.paymentIds.size === 0) return books;
-  const result = await sql.query<Row>(LOAD, [[...needed.invoiceIds], [...needed.subscriptionIds], [...needed.paymentIds]]);
+  const result = await sql.query<Row>(LOAD, [[...needed.invoiceIds], [...needed.subscriptionIds], [...needed.paymentIds], [...needed.canceledSubscriptionIds]]);
   const invoices: InvoiceBook[] = [];
   const payments: InvoicePaymentBook[] = [];
   for (const { kind, row: r } of result.rows) {

@@ -89,10 +89,14 @@ async function applyBatch(sql: SqlExecutor, events: readonly RecordedEvent[]): P
  * is held per invoice (ledger_invoices.cancel_credit) and its payment's refund draws it
  * down, so earlier versions' books and entries are rebuilt. Version 4: disputes post
  * (disputed_funds, chargebacks, dispute_fees), so earlier versions' entries are rebuilt.
+ * Version 5: a cancel's credit is held for the canceled period's invoice even when that
+ * invoice no longer defers anything (a price change at the period's first instant took it
+ * all as credit); version 4 held it on the price change's invoice, whose payment billing does
+ * not refund, so earlier versions' books and entries are rebuilt.
  */
 export const ledgerProjection: Projection = {
   name: 'ledger',
-  version: 4,
+  version: 5,
   eventTypes: LEDGER_EVENT_TYPES,
   ...withQueryIndexes(LEDGER_TABLES_SQL, LEDGER_INDEX_SQL),
   applyBatch,

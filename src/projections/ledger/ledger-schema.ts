@@ -74,6 +74,8 @@ CREATE TABLE IF NOT EXISTS ledger_invoices (
 );
 -- The batch loads a subscription's invoices still deferring revenue (recognition, credits).
 CREATE INDEX IF NOT EXISTS ledger_invoices_deferring ON ledger_invoices (subscription_id) WHERE deferred > 0;
+-- A cancel reads all its subscription's invoices (holdCancelCredit).
+CREATE INDEX IF NOT EXISTS ledger_invoices_subscription ON ledger_invoices (subscription_id);
 
 CREATE TABLE IF NOT EXISTS ledger_invoice_payments (
   payment_id text COLLATE "C" PRIMARY KEY,

@@ -135,11 +135,13 @@ export interface BooksNeeded {
   readonly subscriptionIds: Set<string>;
   /** Payments captured or refunded: their invoice link, and that invoice. */
   readonly paymentIds: Set<string>;
+  /** Subscriptions canceled: all their invoices (the canceled period's may no longer defer anything). */
+  readonly canceledSubscriptionIds: Set<string>;
 }
 
 /** The rows `events` may read: found from the raw data, without upcasting (a bad event fails later, named). */
 export function booksNeeded(events: readonly RecordedEvent[]): BooksNeeded {
-  const needed: BooksNeeded = { invoiceIds: new Set(), subscriptionIds: new Set(), paymentIds: new Set() };
+  const needed: BooksNeeded = { invoiceIds: new Set(), subscriptionIds: new Set(), paymentIds: new Set(), canceledSubscriptionIds: new Set() };
   const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
   for (const event of events) {
     const data = (event.data ?? {}) as Record<string, unknown>;
@@ -151,6 +153,7 @@ export function booksNeeded(events: readonly RecordedEvent[]): BooksNeeded {
     } else if (SUBSCRIPTION_TYPES.has(event.type)) {
       const subscriptionId = text(data.subscriptionId);
       if (subscriptionId) needed.subscriptionIds.add(subscriptionId);
+      if (subscriptionId && event.type === 'SubscriptionCanceled') needed.canceledSubscriptionIds.add(subscriptionId);
     } else if (event.type === 'PaymentCaptured' || event.type === 'RefundSucceeded') {
       const paymentId = text(data.paymentId);
       if (paymentId) needed.paymentIds.add(paymentId);
@@ -453,7 +456,7 @@ function subscriptionPostings(event: RecordedEvent, typed: SubscriptionEvent, bo
       const p = typed.data.proration;
       const refund = p ? { amount: checkedAmount(event, p.credit), currency: p.currency, to: ACCOUNTS.customerCredit } : null;
       const { entry, setAside } = recognition(event, books, deferring, refund, `Subscription ${subscriptionId} canceled (${typed.data.cause})`, facts);
-      if (p && setAside > 0) holdCancelCredit(books, deferring, p.currency, checkedTime(event, typed.data.at), setAside);
+      if (p && setAside > 0) holdCancelCredit(books, deferring, subscriptionId, p.currency, checkedTime(event, typed.data.at), setAside);
       return entry;
     }
     default:
@@ -463,14 +466,18 @@ function subscriptionPostings(event: RecordedEvent, typed: SubscriptionEvent, bo
 
 /**
  * A prorated cancel's credit, owed to the customer, is held for the invoice of the canceled
- * period: of the invoices the cancel found deferring in the credit's currency, the newest
- * whose period ends after the cancel (a proration invoice's period ends at its change, so it
- * is passed over), else the newest. Its payment's refund draws it down (refundDrawsCredit).
- * `deferring` is as the cancel found it: the books after recognition hold the same rows.
+ * period, whose payment billing refunds (billing-steps.ts, refundProration): of the invoices
+ * the cancel found deferring in the credit's currency, the newest whose period ends after the
+ * cancel (a proration invoice's period ends at its change, so it is passed over); else, of
+ * all the subscription's invoices, the newest whose period ends after the cancel (a price
+ * change at the period's first instant takes all of its deferred revenue as credit, so it no
+ * longer defers); else the newest deferring one. Its payment's refund draws it down
+ * (refundDrawsCredit). `deferring` is as the cancel found it.
  */
-function holdCancelCredit(books: LedgerBooks, deferring: readonly InvoiceBook[], currency: CurrencyCode, at: string, amount: number): void {
+function holdCancelCredit(books: LedgerBooks, deferring: readonly InvoiceBook[], subscriptionId: string, currency: CurrencyCode, at: string, amount: number): void {
   const candidates = deferring.filter((b) => b.currency === currency);
-  const target = candidates.filter((b) => Date.parse(b.periodEnd) > Date.parse(at)).at(-1) ?? candidates.at(-1);
+  const runningPast = (b: InvoiceBook): boolean => b.currency === currency && Date.parse(b.periodEnd) > Date.parse(at);
+  const target = candidates.filter(runningPast).at(-1) ?? books.invoicesOf(subscriptionId).filter(runningPast).at(-1) ?? candidates.at(-1);
   const book = target && books.invoice(target.invoiceId);
   // The credit was set aside from these invoices, so one of them is there.
   if (!book) throw new Error(`a cancel's credit of ${amount} ${currency} was set aside from no invoice`);
