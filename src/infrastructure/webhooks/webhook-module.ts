@@ -9,6 +9,7 @@ import type { BackgroundTask } from '../container/lifecycle.js';
 import type { WebhookHttpDeps } from '../http/routes/webhook-endpoints.js';
 import { PostgresWebhookEndpoints } from '../postgres/webhooks/postgres-webhook-endpoints.js';
 import { WebhookDeliveryQueue } from '../postgres/webhooks/webhook-delivery-queue.js';
+import { pruneFinishedDeliveries } from '../postgres/webhooks/webhook-delivery-retention.js';
 import { sqlExecutor } from '../postgres/sql-executor.js';
 import { newSigningSecret } from './signature.js';
 import { webhookUrlPolicy } from './url-policy.js';
@@ -24,6 +25,8 @@ import { WebhookSender } from './webhook-sender.js';
  * instance). Kept out of composition-root.ts so that file only gains a few lines.
  */
 
+const DEFAULT_RETENTION_DAYS = 30;
+
 export interface WebhookSettings {
   readonly production: boolean;
   readonly allowPrivateUrls: boolean;
@@ -33,6 +36,8 @@ export interface WebhookSettings {
   readonly batchSize?: number;
   /** Sender's longest pause between looks when idle (default 500 ms). */
   readonly pollMs?: number;
+  /** Finished deliveries are deleted after this many days (default 30). */
+  readonly retentionDays?: number;
 }
 
 export interface WebhookParts {
@@ -40,6 +45,8 @@ export interface WebhookParts {
   readonly fanout: WebhookFanout;
   readonly sender: WebhookSender;
   readonly queue: WebhookDeliveryQueue;
+  /** Deletes finished deliveries past the retention (a bounded run); how many. For the pruning task. */
+  readonly pruneFinished: () => Promise<number>;
   /** Fan-out and sender as background tasks (the fan-out only where projections run). */
   readonly tasks: (options: { readonly fanout: boolean }) => BackgroundTask[];
 }
@@ -78,6 +85,7 @@ export function buildWebhooks(
     fanout,
     sender,
     queue,
+    pruneFinished: () => pruneFinishedDeliveries(sql, deps.clock.now(), settings.retentionDays ?? DEFAULT_RETENTION_DAYS),
     tasks: (options) => [
       ...(options.fanout ? [{ name: 'webhook-fanout', start: () => fanout.start(), stop: () => fanout.stop() }] : []),
       {
