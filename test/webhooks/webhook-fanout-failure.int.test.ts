@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RecordedEvent } from '../../src/application/ports/event-store.js';
+import type { Position } from '../../src/application/ports/position.js';
 import { formatPosition } from '../../src/application/ports/position.js';
 import { WEBHOOK_FANOUT_NAME } from '../../src/infrastructure/webhooks/webhook-fanout.js';
 import type { ProjectionStatus } from '../../src/projections/status.js';
@@ -33,6 +35,16 @@ afterAll(async () => {
   await rig?.close();
 });
 
+async function visibleEvent(after: Position): Promise<RecordedEvent> {
+  const until = Date.now() + 10_000;
+  for (;;) {
+    const [event] = await rig.eventStore.readAll({ after, maxCount: 1 });
+    if (event) return event;
+    if (Date.now() > until) throw new Error('the payment never showed in the log');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 async function fanoutStatus(): Promise<ProjectionStatus> {
   const statuses = await readProjectionStatuses({ store: rig.projectionStore, eventStore: rig.eventStore, projections: [] });
   const status = statuses.find((s) => s.name === WEBHOOK_FANOUT_NAME);
@@ -42,18 +54,20 @@ async function fanoutStatus(): Promise<ProjectionStatus> {
 
 describe('a failing fan-out batch', () => {
   it('shows on the webhook_fanout record as failed, at the first event of the stuck batch, until a batch gets through', async () => {
-    const created = await rig.endpoints.create({ url: 'http://127.0.0.1:9/hooks', events: ['payment.*'] }, 'test');
+    const created = await rig.endpoints.create({ url: 'http://127.0.0.1:9/hooks', events: ['payment.*'] }, { actor: 'test', correlationId: 'webhook-test' });
     if (!created.ok) throw new Error(JSON.stringify(created.error));
     await rig.pay(1_500);
-    const [first] = await rig.eventStore.readAll({ after: created.value.endpoint.after, maxCount: 1 });
+    // The log shows an event only once every older transaction (in any database of the
+    // server) has ended: wait until it does, or the fan-out would just find nothing to do.
+    const first = await visibleEvent(created.value.endpoint.after);
 
     failNext = 1;
     await expect(rig.fanout.runOnce()).rejects.toThrow('payload source unavailable');
     const failed = await fanoutStatus();
     expect(failed.status).toBe('failed');
     expect(failed.error).toContain('payload source unavailable');
-    expect(failed.failedEventId).toBe(first!.id);
-    expect(failed.failedPosition).toBe(formatPosition(first!.position));
+    expect(failed.failedEventId).toBe(first.id);
+    expect(failed.failedPosition).toBe(formatPosition(first.position));
     // Nothing was written: the checkpoint stayed before the batch.
     expect((await rig.store.deliveries({ endpointId: created.value.endpoint.id, limit: 10 })).length).toBe(0);
 
