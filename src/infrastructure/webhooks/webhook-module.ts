@@ -3,6 +3,7 @@ import type { Clock } from '../../application/ports/clock.js';
 import type { EventStore } from '../../application/ports/event-store.js';
 import type { IdGenerator } from '../../application/ports/id-generator.js';
 import type { ProjectionStore } from '../../application/ports/projection-store.js';
+import { AuditLog } from '../../application/audit/audit-log.js';
 import { WebhookEndpoints } from '../../application/webhooks/webhook-endpoints.js';
 import type { ProjectionLogger } from '../../projections/logger.js';
 import type { BackgroundTask } from '../container/lifecycle.js';
@@ -64,7 +65,7 @@ export function buildWebhooks(
   settings: WebhookSettings,
 ): WebhookParts {
   const sql = sqlExecutor(deps.pool);
-  const store = new PostgresWebhookEndpoints(sql);
+  const store = new PostgresWebhookEndpoints(deps.pool);
   const queue = new WebhookDeliveryQueue(sql);
   const poster = createWebhookPoster({ timeoutMs: settings.timeoutMs, allowPrivate: settings.allowPrivateUrls, maxSockets: settings.concurrency });
   const sender = new WebhookSender({ queue, poster, clock: deps.clock }, { concurrency: settings.concurrency, timeoutMs: settings.timeoutMs, logger: deps.logger, ...(settings.pollMs ? { pollMs: settings.pollMs } : {}) });
@@ -79,6 +80,7 @@ export function buildWebhooks(
     newSecret: newSigningSecret,
     ids: deps.ids,
     clock: deps.clock,
+    audit: new AuditLog(deps.eventStore, deps.clock, deps.ids),
   });
   return {
     http: { endpoints, store, resend: (endpointId, deliveryId) => sender.resend(endpointId, deliveryId), clock: deps.clock },

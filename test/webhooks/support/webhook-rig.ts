@@ -1,5 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import type { CommandContext } from '../../../src/application/command-context.js';
+import { AuditLog } from '../../../src/application/audit/audit-log.js';
 import { PaymentCommandHandlers } from '../../../src/application/payments/payment-command-handlers.js';
 import type { PaymentView } from '../../../src/application/payments/payment-view.js';
 import type { Clock } from '../../../src/application/ports/clock.js';
@@ -78,7 +79,7 @@ export async function webhookRig(
   const eventStore = new PostgresEventStore(db.pool, { pollIntervalMs: 50 });
   const projectionStore = new PostgresProjectionStore(db.pool, { leaseHeartbeatMs: 200 });
   const sql = sqlExecutor(db.pool);
-  const store = new PostgresWebhookEndpoints(sql);
+  const store = new PostgresWebhookEndpoints(db.pool);
   const queue = new WebhookDeliveryQueue(sql);
   const timeoutMs = options.timeoutMs ?? 2_000;
   const poster = createWebhookPoster({ timeoutMs, allowPrivate: true, maxSockets: 8 });
@@ -88,7 +89,7 @@ export async function webhookRig(
     { eventStore, store: projectionStore, queue, payloads: (options.payloads ?? ((real) => real))(new WebhookPayloads(eventStore, { latestInvoiceIds: () => Promise.resolve(new Map()) })), ids, clock },
     { instanceId: 'test', idlePollMs: 20, onDeliveries: () => sender.wake() },
   );
-  const endpoints = new WebhookEndpoints({ store, eventStore, urlPolicy: webhookUrlPolicy({ production: false, allowPrivate: true }), newSecret: newSigningSecret, ids, clock });
+  const endpoints = new WebhookEndpoints({ store, eventStore, urlPolicy: webhookUrlPolicy({ production: false, allowPrivate: true }), newSecret: newSigningSecret, ids, clock, audit: new AuditLog(eventStore, clock, ids) });
   const payments = new PaymentCommandHandlers(eventStore, new SimulatedPaymentProvider(), clock, ids);
   let last: Position = START;
   return {
