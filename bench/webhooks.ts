@@ -1,3 +1,4 @@
+import { AuditLog } from '../src/application/audit/audit-log.js';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CommandContext } from '../src/application/command-context.js';
@@ -100,7 +101,7 @@ async function run(bench: BenchContext): Promise<Row[]> {
     const eventStore = new PostgresEventStore(pool);
     const projectionStore = new PostgresProjectionStore(pool);
     const sql = sqlExecutor(pool);
-    const store = new PostgresWebhookEndpoints(sql);
+    const store = new PostgresWebhookEndpoints(pool);
     const queue = new WebhookDeliveryQueue(sql);
     const poster = createWebhookPoster({ timeoutMs: 10_000, allowPrivate: true, maxSockets: CONCURRENCY });
     const sender = new WebhookSender({ queue, poster, clock }, { concurrency: CONCURRENCY, timeoutMs: 10_000 });
@@ -108,16 +109,16 @@ async function run(bench: BenchContext): Promise<Row[]> {
       { eventStore, store: projectionStore, queue, payloads: new WebhookPayloads(eventStore, { latestInvoiceIds: () => Promise.resolve(new Map()) }), ids, clock },
       { instanceId: 'bench' },
     );
-    const endpoints = new WebhookEndpoints({ store, eventStore, urlPolicy: webhookUrlPolicy({ production: false, allowPrivate: true }), newSecret: newSigningSecret, ids, clock });
+    const endpoints = new WebhookEndpoints({ store, eventStore, urlPolicy: webhookUrlPolicy({ production: false, allowPrivate: true }), newSecret: newSigningSecret, ids, clock, audit: new AuditLog(eventStore, clock, ids) });
     const payments = new PaymentCommandHandlers(eventStore, new SimulatedPaymentProvider(), clock, ids);
     const target = await receiver();
     const rows: Row[] = [];
     try {
       for (const setting of SETTINGS) {
         const perEndpoint = bench.quick ? setting.quick : setting.full;
-        for (const e of await store.list({ limit: 100 })) await endpoints.delete(e.id);
+        for (const e of await store.list({ limit: 100 })) await endpoints.delete(e.id, ctx);
         for (let i = 0; i < setting.endpoints; i++) {
-          const created = await endpoints.create({ url: `${target.url}/e${i}`, events: ['payment.succeeded'] }, 'bench');
+          const created = await endpoints.create({ url: `${target.url}/e${i}`, events: ['payment.succeeded'] }, ctx);
           if (!created.ok) throw new Error(created.error.code);
         }
         let last: Position = START;

@@ -42,7 +42,7 @@ describe('the composition root', () => {
 
   it('lists the background tasks in start order: waiter, projections, refund process manager, payment intent completer, activity feed, realtime, pruning', async () => {
     const { tasks } = await compose();
-    expect(tasks.map((t) => t.name)).toEqual(['checkpoint-waiter', 'projections', 'refund-process-manager', 'payment-intent-completer', 'activity-feed', 'billing-process', 'billing-clock', 'webhook-fanout', 'webhook-sender', 'webhook-inbox', 'simulated-disputes', 'realtime', 'idempotency pruning', 'webhook inbox pruning']);
+    expect(tasks.map((t) => t.name)).toEqual(['checkpoint-waiter', 'projections', 'refund-process-manager', 'payment-intent-completer', 'activity-feed', 'billing-process', 'billing-clock', 'webhook-fanout', 'webhook-sender', 'webhook-inbox', 'simulated-disputes', 'realtime', 'idempotency pruning', 'webhook inbox pruning', 'webhook delivery pruning']);
   });
 
   it('runs the simulated processor\'s disputes only with the simulated provider (Stripe\'s come by webhook)', async () => {
@@ -53,7 +53,7 @@ describe('the composition root', () => {
 
   it('runs no projection task on an API-only instance', async () => {
     const { tasks } = await compose({ PROJECTIONS_ENABLED: 'false' });
-    expect(tasks.map((t) => t.name)).toEqual(['checkpoint-waiter', 'realtime', 'idempotency pruning', 'webhook inbox pruning']);
+    expect(tasks.map((t) => t.name)).toEqual(['checkpoint-waiter', 'realtime', 'idempotency pruning', 'webhook inbox pruning', 'webhook delivery pruning']);
   });
 
   it('keeps one instance per binding: the server the realtime endpoint is attached to is the one the service listens on', async () => {

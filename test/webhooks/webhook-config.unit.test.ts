@@ -16,3 +16,11 @@ describe('webhook configuration', () => {
     expect(loadConfig({ ...base, NODE_ENV: 'production' }).WEBHOOK_ALLOW_PRIVATE_URLS).toBe(false);
   });
 });
+
+describe('webhook delivery retention', () => {
+  it('defaults to 30 days and refuses less than 4 (the 3-day retry window must fit)', () => {
+    expect(loadConfig(base).WEBHOOK_DELIVERY_RETENTION_DAYS).toBe(30);
+    expect(loadConfig({ ...base, WEBHOOK_DELIVERY_RETENTION_DAYS: '4' }).WEBHOOK_DELIVERY_RETENTION_DAYS).toBe(4);
+    expect(() => loadConfig({ ...base, WEBHOOK_DELIVERY_RETENTION_DAYS: '3' })).toThrow(/WEBHOOK_DELIVERY_RETENTION_DAYS/);
+  });
+});

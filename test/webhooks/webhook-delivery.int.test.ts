@@ -30,10 +30,12 @@ afterAll(async () => {
   await receiver?.close();
 });
 
+const by = { actor: 'test', correlationId: 'webhook-test' };
+
 const nowSeconds = (): number => rig.clock.now().getTime() / 1000;
 
 async function endpoint(path: string, events: string[] = ['payment.*']): Promise<{ id: string; secret: string }> {
-  const created = await rig.endpoints.create({ url: `${receiver.url}${path}`, events }, 'test');
+  const created = await rig.endpoints.create({ url: `${receiver.url}${path}`, events }, by);
   if (!created.ok) throw new Error(JSON.stringify(created.error));
   return { id: created.value.endpoint.id, secret: created.value.secret };
 }
@@ -81,7 +83,7 @@ describe('a delivery', () => {
     expect(delivery).toMatchObject({ status: 'succeeded', attempts: 1, lastStatusCode: 200, eventId: body.id, eventType: 'payment.succeeded' });
     expect(delivery.attemptLog).toHaveLength(1);
     expect(delivery.attemptLog[0]!.responseBody).toBe('ok');
-    await rig.endpoints.delete(id);
+    await rig.endpoints.delete(id, by);
   });
 
   it('goes only to endpoints whose patterns match, and not for events from before the endpoint existed', async () => {
@@ -98,8 +100,8 @@ describe('a delivery', () => {
     const got = receiver.onPath('/manual').map((r) => JSON.parse(r.body) as { type: string; data: { amount: number; status: string } });
     expect(got.map((g) => [g.type, g.data.amount, g.data.status])).toEqual([['payment.requires_capture', 12, 'requires_capture']]);
     expect(receiver.onPath('/manual').some((r) => r.body.includes(before.id))).toBe(false);
-    await rig.endpoints.delete(refunds.id);
-    await rig.endpoints.delete(manual.id);
+    await rig.endpoints.delete(refunds.id, by);
+    await rig.endpoints.delete(manual.id, by);
   });
 });
 
@@ -143,7 +145,7 @@ describe('a failing endpoint', () => {
     const sends = receiver.onPath('/flaky');
     expect(new Set(sends.map((s) => (JSON.parse(s.body) as { id: string }).id)).size).toBe(1);
     for (const s of sends) expect(verify(s.body, s.headers['ledger-signature'] as string, secret, { now: t0 / 1000 + 90 })).toBe(true);
-    await rig.endpoints.delete(id);
+    await rig.endpoints.delete(id, by);
   });
 
   it('is retried for at least 3 days, then the delivery is failed and the endpoint disabled with a reason', async () => {
@@ -172,14 +174,14 @@ describe('a failing endpoint', () => {
     await rig.pay(504);
     await rig.drain();
     expect(await rig.store.deliveries({ endpointId: id, limit: 10 })).toHaveLength(1);
-    await rig.endpoints.delete(id);
+    await rig.endpoints.delete(id, by);
   });
 });
 
 describe('secret rotation', () => {
   it('signs with both secrets for 24 hours, then with the new one only', async () => {
     const { id, secret: old } = await endpoint('/rotating');
-    const rotated = await rig.endpoints.rotateSecret(id);
+    const rotated = await rig.endpoints.rotateSecret(id, by);
     if (!rotated.ok) throw new Error('rotation failed');
     const fresh = rotated.value.secret;
     expect(fresh).toMatch(/^whsec_/);
@@ -203,7 +205,7 @@ describe('secret rotation', () => {
     expect(afterHeader.match(/v1=/g)).toHaveLength(1);
     expect(verify(after.body, afterHeader, fresh, { now: nowSeconds() })).toBe(true);
     expect(verify(after.body, afterHeader, old, { now: nowSeconds() })).toBe(false);
-    await rig.endpoints.delete(id);
+    await rig.endpoints.delete(id, by);
   });
 });
 
@@ -223,7 +225,7 @@ describe('ordering', () => {
     rig.clock.step(30_000);
     await sendAllDue();
     expect(amountsOn('/stuck')).toEqual([801, 801, 802, 803, 804]);
-    await rig.endpoints.delete(stuck.id);
+    await rig.endpoints.delete(stuck.id, by);
   });
 
   it('a slow endpoint does not hold back a fast one (the sender loop, real concurrency)', async () => {
@@ -251,7 +253,7 @@ describe('ordering', () => {
 
 describe('chaining (the next delivery claimed with the outcome of the one before)', () => {
   it('takes only the very next delivery of the endpoint, never one behind a delivery someone else holds', async () => {
-    for (const e of await rig.store.list({ limit: 100 })) await rig.endpoints.delete(e.id);
+    for (const e of await rig.store.list({ limit: 100 })) await rig.endpoints.delete(e.id, by);
     const { id } = await endpoint('/chain');
     for (const a of [1001, 1002, 1003]) await rig.pay(a);
     await rig.drain();
@@ -272,7 +274,7 @@ describe('chaining (the next delivery claimed with the outcome of the one before
     expect(third).toEqual({ recorded: true, next: undefined });
     // A claim that lapsed (someone else's token now) records nothing.
     expect((await rig.queue.record({ ...base, deliveryId: d3!.id, leaseToken: 'token-a' })).recorded).toBe(false);
-    await rig.endpoints.delete(id);
+    await rig.endpoints.delete(id, by);
   });
 });
 

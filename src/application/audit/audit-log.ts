@@ -48,7 +48,7 @@ export class AuditLog {
   }
 }
 
-/** A key is created once: a second creation in its stream is a bug (an id collision), not history. */
+/** A key or an endpoint is created once: a second creation in its stream is a bug (an id collision), not history. */
 function expectedRevisionFor(event: AuditEvent): ExpectedRevision {
-  return event.type === 'ApiKeyCreated' ? 'no_stream' : 'any';
+  return event.type === 'ApiKeyCreated' || event.type === 'WebhookEndpointCreated' ? 'no_stream' : 'any';
 }

@@ -92,14 +92,21 @@ export interface EndpointPageQuery {
   readonly startingAfter?: string | undefined;
 }
 
+/**
+ * Runs inside a change's transaction with the endpoint as changed (as deleted, for a
+ * delete); the change commits only after it returned, and a throw undoes it. For the
+ * audit record: an endpoint never changes unaudited.
+ */
+export type BeforeCommit = (endpoint: WebhookEndpoint) => Promise<void>;
+
 export interface WebhookEndpointStore {
-  create(endpoint: NewWebhookEndpoint): Promise<WebhookEndpoint>;
+  create(endpoint: NewWebhookEndpoint, beforeCommit?: BeforeCommit): Promise<WebhookEndpoint>;
   get(id: string): Promise<WebhookEndpoint | undefined>;
   list(query: EndpointPageQuery): Promise<WebhookEndpoint[]>;
-  update(id: string, patch: WebhookEndpointPatch, at: Date): Promise<WebhookEndpoint | undefined>;
+  update(id: string, patch: WebhookEndpointPatch, at: Date, beforeCommit?: BeforeCommit): Promise<WebhookEndpoint | undefined>;
   /** Puts `secret` first; the current one expires at `oldExpiresAt`; already expired ones are dropped. */
-  rotateSecret(id: string, secret: string, oldExpiresAt: Date, at: Date): Promise<WebhookEndpoint | undefined>;
-  delete(id: string): Promise<boolean>;
+  rotateSecret(id: string, secret: string, oldExpiresAt: Date, at: Date, beforeCommit?: BeforeCommit): Promise<WebhookEndpoint | undefined>;
+  delete(id: string, beforeCommit?: BeforeCommit): Promise<boolean>;
   deliveries(query: DeliveryPageQuery): Promise<WebhookDelivery[]>;
   delivery(endpointId: string, deliveryId: string): Promise<WebhookDelivery | undefined>;
 }

@@ -121,6 +121,8 @@ export const configSchema = z.object({
   WEBHOOK_TIMEOUT_MS: positiveInt.min(100).max(60_000).default(10_000),
   /** Deliveries in flight at once per instance, across endpoints (each endpoint gets one at a time, in order). */
   WEBHOOK_CONCURRENCY: positiveInt.max(256).default(16),
+  /** Finished deliveries (succeeded or given up) and their attempt logs are deleted after this many days; longer than the 3-day retry window. */
+  WEBHOOK_DELIVERY_RETENTION_DAYS: positiveInt.min(4).max(3_650).default(30),
 }).superRefine((c, ctx) => {
   if (c.NODE_ENV === 'production' && c.WEBHOOK_ALLOW_PRIVATE_URLS) {
     ctx.addIssue({ code: 'custom', path: ['WEBHOOK_ALLOW_PRIVATE_URLS'], message: 'would let merchants\' webhook URLs reach internal addresses; it is refused with NODE_ENV=production' });

@@ -108,6 +108,7 @@ function paymentProviderFor(config: Config): PaymentProvider {
 
 const IDEMPOTENCY_PRUNE_INTERVAL_MS = 10 * 60_000;
 const WEBHOOK_INBOX_PRUNE_INTERVAL_MS = 60 * 60_000;
+const WEBHOOK_DELIVERY_PRUNE_INTERVAL_MS = 60 * 60_000;
 const HTTP_MAX_HEADER_BYTES = 16 * 1024;
 const HTTP_HEADERS_TIMEOUT_MS = 10_000;
 /** Longer than typical load balancers' idle timeout, so they close idle connections first. */
@@ -429,6 +430,7 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
         concurrency: config.WEBHOOK_CONCURRENCY,
         instanceId,
         batchSize: config.PROJECTION_BATCH_SIZE,
+        retentionDays: config.WEBHOOK_DELIVERY_RETENTION_DAYS,
       },
     ));
   c.bind(TOKENS.HttpServer)
@@ -524,6 +526,7 @@ export function buildContainer(config: Config, logger: Logger, pool: pg.Pool, ov
         { name: 'realtime', start: () => realtime.start(), stop: () => realtime.close() },
         intervalTask('idempotency pruning', IDEMPOTENCY_PRUNE_INTERVAL_MS, () => idempotency().pruneExpired(), logger),
         stripeWebhooks.pruning,
+        intervalTask('webhook delivery pruning', WEBHOOK_DELIVERY_PRUNE_INTERVAL_MS, () => webhooks(ctx).pruneFinished(), logger),
       );
       return tasks;
     })

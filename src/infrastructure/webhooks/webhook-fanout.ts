@@ -12,7 +12,7 @@ import { webhookMappingOf } from '../../application/webhooks/webhook-event-types
 import { ok } from '../../domain/result.js';
 import { LeasedLoop, runSteps } from '../../projections/lease-loop.js';
 import type { ProjectionLogger } from '../../projections/logger.js';
-import { silentLogger } from '../../projections/logger.js';
+import { describeError, silentLogger } from '../../projections/logger.js';
 import type { NewDelivery, WebhookDeliveryQueue } from '../postgres/webhooks/webhook-delivery-queue.js';
 import { insertDeliveries } from '../postgres/webhooks/webhook-delivery-queue.js';
 import type { WebhookPayloads } from './webhook-payloads.js';
@@ -53,6 +53,8 @@ export class WebhookFanout {
   private readonly batchSize: number;
   private readonly logger: ProjectionLogger;
   private registered = false;
+  /** Until cleared once: an earlier run, here or in another instance, may have left a failure on the record. */
+  private failureMayBeRecorded = true;
   private readonly loop: LeasedLoop;
 
   constructor(
@@ -87,8 +89,24 @@ export class WebhookFanout {
     await this.register();
     const from = (await this.deps.store.readCheckpoints([WEBHOOK_FANOUT_NAME])).get(WEBHOOK_FANOUT_NAME) ?? START;
     const events = await this.deps.eventStore.readAll({ after: from, maxCount: this.batchSize });
-    const last = events.at(-1);
-    if (!last) return { kind: 'idle' };
+    const first = events[0];
+    if (!first) {
+      await this.clearFailure();
+      return { kind: 'idle' };
+    }
+    let step: FanoutStep;
+    try {
+      step = await this.fanOut(from, events);
+    } catch (error) {
+      await this.recordFailure(first, error);
+      throw error;
+    }
+    await this.clearFailure();
+    return step;
+  }
+
+  private async fanOut(from: Position, events: readonly RecordedEvent[]): Promise<FanoutStep> {
+    const last = events.at(-1) as RecordedEvent;
     const deliveries = await this.deliveriesFor(events);
     const at = this.deps.clock.now();
     let inserted = 0;
@@ -152,6 +170,32 @@ export class WebhookFanout {
       }
     }
     return out;
+  }
+
+  /*
+   * A batch that throws is retried from the checkpoint with backoff (runSteps), which a
+   * log line alone leaves invisible: the record then carries the failure the way a failed
+   * projection's does (status `failed`, its error, the first event of the stuck batch), so
+   * `GET /v1/admin/projections` and `ledger projections status` show it. Unlike a
+   * projection the fan-out keeps retrying on its own, and the first batch that gets through
+   * clears it. Trouble of the store itself (connection lost, shutdown) is not recorded, as
+   * the projection worker does not record it: writing the failure would fail the same way.
+   */
+  private async recordFailure(first: RecordedEvent, error: unknown): Promise<void> {
+    if (this.deps.store.isTransientError(error)) return;
+    this.failureMayBeRecorded = true;
+    try {
+      await this.deps.store.recordFailure(WEBHOOK_FANOUT_NAME, { message: `batch failed: ${describeError(error)}`, position: first.position, eventId: first.id });
+    } catch (recordError) {
+      this.logger.warn({ err: describeError(recordError) }, 'webhook fan-out: could not record the batch failure');
+    }
+  }
+
+  /** One write after a failure (or after taking over, when a previous run may have left one), none per batch otherwise. */
+  private async clearFailure(): Promise<void> {
+    if (!this.failureMayBeRecorded) return;
+    await this.deps.store.clearFailure(WEBHOOK_FANOUT_NAME);
+    this.failureMayBeRecorded = false;
   }
 
   private async register(): Promise<void> {

@@ -3,12 +3,14 @@ import type { Clock } from '../../application/ports/clock.js';
 import type { EventStore } from '../../application/ports/event-store.js';
 import type { IdGenerator } from '../../application/ports/id-generator.js';
 import type { ProjectionStore } from '../../application/ports/projection-store.js';
+import { AuditLog } from '../../application/audit/audit-log.js';
 import { WebhookEndpoints } from '../../application/webhooks/webhook-endpoints.js';
 import type { ProjectionLogger } from '../../projections/logger.js';
 import type { BackgroundTask } from '../container/lifecycle.js';
 import type { WebhookHttpDeps } from '../http/routes/webhook-endpoints.js';
 import { PostgresWebhookEndpoints } from '../postgres/webhooks/postgres-webhook-endpoints.js';
 import { WebhookDeliveryQueue } from '../postgres/webhooks/webhook-delivery-queue.js';
+import { pruneFinishedDeliveries } from '../postgres/webhooks/webhook-delivery-retention.js';
 import { sqlExecutor } from '../postgres/sql-executor.js';
 import { newSigningSecret } from './signature.js';
 import { webhookUrlPolicy } from './url-policy.js';
@@ -24,6 +26,8 @@ import { WebhookSender } from './webhook-sender.js';
  * instance). Kept out of composition-root.ts so that file only gains a few lines.
  */
 
+const DEFAULT_RETENTION_DAYS = 30;
+
 export interface WebhookSettings {
   readonly production: boolean;
   readonly allowPrivateUrls: boolean;
@@ -33,6 +37,8 @@ export interface WebhookSettings {
   readonly batchSize?: number;
   /** Sender's longest pause between looks when idle (default 500 ms). */
   readonly pollMs?: number;
+  /** Finished deliveries are deleted after this many days (default 30). */
+  readonly retentionDays?: number;
 }
 
 export interface WebhookParts {
@@ -40,6 +46,8 @@ export interface WebhookParts {
   readonly fanout: WebhookFanout;
   readonly sender: WebhookSender;
   readonly queue: WebhookDeliveryQueue;
+  /** Deletes finished deliveries past the retention (a bounded run); how many. For the pruning task. */
+  readonly pruneFinished: () => Promise<number>;
   /** Fan-out and sender as background tasks (the fan-out only where projections run). */
   readonly tasks: (options: { readonly fanout: boolean }) => BackgroundTask[];
 }
@@ -57,7 +65,7 @@ export function buildWebhooks(
   settings: WebhookSettings,
 ): WebhookParts {
   const sql = sqlExecutor(deps.pool);
-  const store = new PostgresWebhookEndpoints(sql);
+  const store = new PostgresWebhookEndpoints(deps.pool);
   const queue = new WebhookDeliveryQueue(sql);
   const poster = createWebhookPoster({ timeoutMs: settings.timeoutMs, allowPrivate: settings.allowPrivateUrls, maxSockets: settings.concurrency });
   const sender = new WebhookSender({ queue, poster, clock: deps.clock }, { concurrency: settings.concurrency, timeoutMs: settings.timeoutMs, logger: deps.logger, ...(settings.pollMs ? { pollMs: settings.pollMs } : {}) });
@@ -72,12 +80,14 @@ export function buildWebhooks(
     newSecret: newSigningSecret,
     ids: deps.ids,
     clock: deps.clock,
+    audit: new AuditLog(deps.eventStore, deps.clock, deps.ids),
   });
   return {
     http: { endpoints, store, resend: (endpointId, deliveryId) => sender.resend(endpointId, deliveryId), clock: deps.clock },
     fanout,
     sender,
     queue,
+    pruneFinished: () => pruneFinishedDeliveries(sql, deps.clock.now(), settings.retentionDays ?? DEFAULT_RETENTION_DAYS),
     tasks: (options) => [
       ...(options.fanout ? [{ name: 'webhook-fanout', start: () => fanout.start(), stop: () => fanout.stop() }] : []),
       {

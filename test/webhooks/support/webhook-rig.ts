@@ -1,5 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import type { CommandContext } from '../../../src/application/command-context.js';
+import { AuditLog } from '../../../src/application/audit/audit-log.js';
 import { PaymentCommandHandlers } from '../../../src/application/payments/payment-command-handlers.js';
 import type { PaymentView } from '../../../src/application/payments/payment-view.js';
 import type { Clock } from '../../../src/application/ports/clock.js';
@@ -55,6 +56,8 @@ export interface WebhookRig {
   readonly fanout: WebhookFanout;
   readonly sender: WebhookSender;
   readonly queue: WebhookDeliveryQueue;
+  readonly eventStore: PostgresEventStore;
+  readonly projectionStore: PostgresProjectionStore;
   /** A captured card payment (automatic capture): one `payment.succeeded`. */
   pay(amount?: number, captureMethod?: 'automatic' | 'manual'): Promise<PaymentView>;
   /** Fans out everything written so far; the deliveries it inserted. */
@@ -65,7 +68,10 @@ export interface WebhookRig {
 const ctx: CommandContext = { correlationId: 'webhook-test', actor: 'test' };
 
 /** The outbound webhook parts on a fresh database, on a stepped clock, with private URLs allowed (local receivers). */
-export async function webhookRig(label: string, options: { timeoutMs?: number; concurrency?: number } = {}): Promise<WebhookRig> {
+export async function webhookRig(
+  label: string,
+  options: { timeoutMs?: number; concurrency?: number; payloads?: (real: WebhookPayloads) => Pick<WebhookPayloads, 'build'> } = {},
+): Promise<WebhookRig> {
   const db = await createTestDatabase(label);
   await migrate(db.pool, allMigrations);
   const clock = new SteppedClock(Date.parse('2026-03-01T12:00:00.000Z'));
@@ -73,17 +79,17 @@ export async function webhookRig(label: string, options: { timeoutMs?: number; c
   const eventStore = new PostgresEventStore(db.pool, { pollIntervalMs: 50 });
   const projectionStore = new PostgresProjectionStore(db.pool, { leaseHeartbeatMs: 200 });
   const sql = sqlExecutor(db.pool);
-  const store = new PostgresWebhookEndpoints(sql);
+  const store = new PostgresWebhookEndpoints(db.pool);
   const queue = new WebhookDeliveryQueue(sql);
   const timeoutMs = options.timeoutMs ?? 2_000;
   const poster = createWebhookPoster({ timeoutMs, allowPrivate: true, maxSockets: 8 });
   // Jitter pinned to its middle: the schedule is then exactly 30 s, 60 s, 120 s, …
   const sender = new WebhookSender({ queue, poster, clock }, { concurrency: options.concurrency ?? 8, timeoutMs, pollMs: 50, random: () => 0.5 });
   const fanout = new WebhookFanout(
-    { eventStore, store: projectionStore, queue, payloads: new WebhookPayloads(eventStore, { latestInvoiceIds: () => Promise.resolve(new Map()) }), ids, clock },
+    { eventStore, store: projectionStore, queue, payloads: (options.payloads ?? ((real) => real))(new WebhookPayloads(eventStore, { latestInvoiceIds: () => Promise.resolve(new Map()) })), ids, clock },
     { instanceId: 'test', idlePollMs: 20, onDeliveries: () => sender.wake() },
   );
-  const endpoints = new WebhookEndpoints({ store, eventStore, urlPolicy: webhookUrlPolicy({ production: false, allowPrivate: true }), newSecret: newSigningSecret, ids, clock });
+  const endpoints = new WebhookEndpoints({ store, eventStore, urlPolicy: webhookUrlPolicy({ production: false, allowPrivate: true }), newSecret: newSigningSecret, ids, clock, audit: new AuditLog(eventStore, clock, ids) });
   const payments = new PaymentCommandHandlers(eventStore, new SimulatedPaymentProvider(), clock, ids);
   let last: Position = START;
   return {
@@ -94,6 +100,8 @@ export async function webhookRig(label: string, options: { timeoutMs?: number; c
     fanout,
     sender,
     queue,
+    eventStore,
+    projectionStore,
     async pay(amount = 1_000, captureMethod = 'automatic') {
       const created = await payments.create({ customerId: 'cus_hooks', amount: moneyOf(amount, 'USD'), paymentMethod: 'pm_card_visa', captureMethod, description: null, metadata: { order: String(amount) } }, ctx);
       if (!created.ok) throw new Error(`payment not created: ${JSON.stringify(created.error)}`);

@@ -1,13 +1,14 @@
 import type { Express, NextFunction, Request, Response } from 'express';
 import type { WebhookDelivery, WebhookEndpoint, WebhookEndpointStore } from '../../../application/ports/webhooks.js';
 import type { Clock } from '../../../application/ports/clock.js';
-import type { EndpointError, WebhookEndpoints } from '../../../application/webhooks/webhook-endpoints.js';
+import type { EndpointActor, EndpointError, WebhookEndpoints } from '../../../application/webhooks/webhook-endpoints.js';
 import { actorOf, principalOf, requireScope } from '../auth.js';
 import type { HttpLimits } from '../deps.js';
 import { jsonBody } from '../json-body.js';
 import { HttpProblem, validationProblem } from '../problem.js';
 import { sendJson } from '../respond.js';
 import { route } from '../route-label.js';
+import { requestIdOf } from '../request-context.js';
 import { parseOrThrow } from '../validation.js';
 import { CreateWebhookEndpointBody, ListWebhookQuery, UpdateWebhookEndpointBody } from '../webhook-schemas.js';
 import { noQueryParameters } from './payment-commands.js';
@@ -35,6 +36,9 @@ const ID = /^[A-Za-z0-9_]{1,64}$/;
 function notCustomerScoped(_req: Request, res: Response, next: NextFunction): void {
   next(principalOf(res).customerId === null ? undefined : new HttpProblem({ code: 'forbidden', detail: 'Webhook endpoints belong to the merchant account: a customer-scoped credential cannot manage them.' }));
 }
+
+/** The audit record's actor and correlation id (the request id, as commands use). */
+const byOf = (req: Request, res: Response): EndpointActor => ({ actor: actorOf(res), correlationId: requestIdOf(req) });
 
 const endpointNotFound = (): HttpProblem => new HttpProblem({ code: 'webhook_endpoint_not_found', detail: 'No webhook endpoint has this id.' });
 
@@ -98,7 +102,7 @@ export function registerWebhookEndpointRoutes(app: Express, webhooks: WebhookHtt
 
   route(app, 'post', '/v1/webhook-endpoints', manage, notCustomerScoped, noQueryParameters, required, async (req, res) => {
     const body = parseOrThrow(CreateWebhookEndpointBody, req.body);
-    const created = await webhooks.endpoints.create(body, actorOf(res));
+    const created = await webhooks.endpoints.create(body, byOf(req, res));
     if (!created.ok) throw problemFor(created.error);
     const { endpoint, secret } = created.value;
     sendJson(res, 201, endpointView(endpoint, now(), secret), { location: `/v1/webhook-endpoints/${endpoint.id}` });
@@ -121,20 +125,20 @@ export function registerWebhookEndpointRoutes(app: Express, webhooks: WebhookHtt
   route(app, 'patch', '/v1/webhook-endpoints/:id', manage, notCustomerScoped, noQueryParameters, required, async (req, res) => {
     const id = idParam(req, 'id', endpointNotFound);
     const body = parseOrThrow(UpdateWebhookEndpointBody, req.body);
-    const updated = await webhooks.endpoints.update(id, body);
+    const updated = await webhooks.endpoints.update(id, body, byOf(req, res));
     if (!updated.ok) throw problemFor(updated.error);
     sendJson(res, 200, endpointView(updated.value, now()));
   });
 
   route(app, 'post', '/v1/webhook-endpoints/:id/rotate-secret', manage, notCustomerScoped, noQueryParameters, optional, async (req, res) => {
-    const rotated = await webhooks.endpoints.rotateSecret(idParam(req, 'id', endpointNotFound));
+    const rotated = await webhooks.endpoints.rotateSecret(idParam(req, 'id', endpointNotFound), byOf(req, res));
     if (!rotated.ok) throw problemFor(rotated.error);
     sendJson(res, 200, endpointView(rotated.value.endpoint, now(), rotated.value.secret));
   });
 
   route(app, 'delete', '/v1/webhook-endpoints/:id', manage, notCustomerScoped, noQueryParameters, async (req, res) => {
     const id = idParam(req, 'id', endpointNotFound);
-    if (!(await webhooks.endpoints.delete(id))) throw endpointNotFound();
+    if (!(await webhooks.endpoints.delete(id, byOf(req, res)))) throw endpointNotFound();
     sendJson(res, 200, { id, object: 'webhook_endpoint', deleted: true });
   });
 

@@ -1,6 +1,8 @@
+import type pg from 'pg';
 import type { SqlExecutor } from '../../../application/ports/sql.js';
 import { position } from '../../../application/ports/position.js';
 import type {
+  BeforeCommit,
   DeliveryPageQuery,
   EndpointPageQuery,
   NewWebhookEndpoint,
@@ -12,6 +14,8 @@ import type {
   WebhookSecret,
 } from '../../../application/ports/webhooks.js';
 import { webhookEventIdOf } from '../../webhooks/webhook-payloads.js';
+import { inTransaction } from '../projections/transaction.js';
+import { sqlExecutor } from '../sql-executor.js';
 
 const ENDPOINT_COLUMNS = `id, url, events, description, status, disabled_reason, secrets, after_commit::text, after_prepare::text, failing_since, created_by, created_at, updated_at`;
 
@@ -113,12 +117,24 @@ const deliveryOfRow = (r: DeliveryRow): WebhookDelivery => ({
   attemptLog: r.attempt_log.map((a): WebhookAttempt => ({ ...a, at: new Date(a.at) })),
 });
 
+/*
+ * A change with a BeforeCommit hook (the audit record) runs in a transaction that commits
+ * only after the hook returned, as API keys do: the row stays locked while the hook
+ * appends to the event store on another connection (or elsewhere), so such a change holds
+ * two pooled connections for a moment. If the commit fails after the append, the audit
+ * log holds a change that did not happen (and the caller got an error); never the reverse.
+ */
 export class PostgresWebhookEndpoints implements WebhookEndpointStore {
-  constructor(private readonly sql: SqlExecutor) {}
+  private readonly sql: SqlExecutor;
 
-  async create(e: NewWebhookEndpoint): Promise<WebhookEndpoint> {
-    const { rows } = await this.sql.query<EndpointRow>(INSERT, [e.id, e.url, e.events, e.description, e.secret, e.after.commit.toString(), e.after.prepare.toString(), e.createdBy, e.at]);
-    return endpointOfRow(rows[0] as EndpointRow);
+  constructor(private readonly pool: pg.Pool) {
+    this.sql = sqlExecutor(pool);
+  }
+
+  async create(e: NewWebhookEndpoint, beforeCommit?: BeforeCommit): Promise<WebhookEndpoint> {
+    const created = await this.change(INSERT, [e.id, e.url, e.events, e.description, e.secret, e.after.commit.toString(), e.after.prepare.toString(), e.createdBy, e.at], beforeCommit);
+    if (!created) throw new Error(`webhook endpoint ${e.id}: the insert returned no row`);
+    return created;
   }
 
   async get(id: string): Promise<WebhookEndpoint | undefined> {
@@ -134,27 +150,32 @@ export class PostgresWebhookEndpoints implements WebhookEndpointStore {
     return rows.map(endpointOfRow);
   }
 
-  async update(id: string, p: WebhookEndpointPatch, at: Date): Promise<WebhookEndpoint | undefined> {
-    const { rows } = await this.sql.query<EndpointRow>(UPDATE, [
-      id,
-      p.url ?? null,
-      p.events ?? null,
-      p.description !== undefined,
-      p.description ?? null,
-      p.disabled ?? null,
-      at,
-    ]);
-    return rows[0] ? endpointOfRow(rows[0]) : undefined;
+  update(id: string, p: WebhookEndpointPatch, at: Date, beforeCommit?: BeforeCommit): Promise<WebhookEndpoint | undefined> {
+    return this.change(UPDATE, [id, p.url ?? null, p.events ?? null, p.description !== undefined, p.description ?? null, p.disabled ?? null, at], beforeCommit);
   }
 
-  async rotateSecret(id: string, secret: string, oldExpiresAt: Date, at: Date): Promise<WebhookEndpoint | undefined> {
-    const { rows } = await this.sql.query<EndpointRow>(ROTATE, [id, secret, oldExpiresAt.toISOString(), at]);
-    return rows[0] ? endpointOfRow(rows[0]) : undefined;
+  rotateSecret(id: string, secret: string, oldExpiresAt: Date, at: Date, beforeCommit?: BeforeCommit): Promise<WebhookEndpoint | undefined> {
+    return this.change(ROTATE, [id, secret, oldExpiresAt.toISOString(), at], beforeCommit);
   }
 
-  async delete(id: string): Promise<boolean> {
-    const { rowCount } = await this.sql.query(`DELETE FROM webhook_endpoints WHERE id = $1`, [id]);
-    return (rowCount ?? 0) > 0;
+  async delete(id: string, beforeCommit?: BeforeCommit): Promise<boolean> {
+    return (await this.change(`DELETE FROM webhook_endpoints WHERE id = $1 RETURNING ${ENDPOINT_COLUMNS}`, [id], beforeCommit)) !== undefined;
+  }
+
+  /** One statement returning the endpoint's row; with a hook, in a transaction committed after it. */
+  private async change(text: string, params: readonly unknown[], beforeCommit: BeforeCommit | undefined): Promise<WebhookEndpoint | undefined> {
+    if (!beforeCommit) {
+      const { rows } = await this.sql.query<EndpointRow>(text, params);
+      return rows[0] ? endpointOfRow(rows[0]) : undefined;
+    }
+    return inTransaction(this.pool, async (client) => {
+      const { rows } = await client.query<EndpointRow>(text, [...params]);
+      const row = rows[0];
+      if (!row) return { commit: false, value: undefined };
+      const endpoint = endpointOfRow(row);
+      await beforeCommit(endpoint);
+      return { commit: true, value: endpoint };
+    });
   }
 
   async deliveries(q: DeliveryPageQuery): Promise<WebhookDelivery[]> {

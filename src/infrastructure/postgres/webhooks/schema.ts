@@ -71,4 +71,9 @@ export const webhookMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    // Retention (webhook-delivery-retention.ts): the pruning task's "finished before the cutoff".
+    id: 'webhooks/002-finished-deliveries-index',
+    sql: `CREATE INDEX IF NOT EXISTS webhook_deliveries_finished ON webhook_deliveries (updated_at) WHERE status IN ('succeeded', 'failed');`,
+  },
 ];
