@@ -2,13 +2,13 @@ import Stripe from 'stripe';
 import type { ProviderDisputeSnapshot } from '../../application/ports/dispute-commands.js';
 import type { DisputeEvidenceProvider, EvidenceSubmission } from '../../application/ports/dispute-evidence.js';
 import type { Config } from '../config/config.js';
-import { ConfigError } from '../config/config.js';
-import type { StripeProviderOptions } from './stripe-payment-provider.js';
+import type { StripeProviderOptions } from './stripe-client.js';
+import { stripeClient } from './stripe-client.js';
+import { stripeOptionsFrom } from './stripe-provider-from-config.js';
 import type { RetryPolicy } from './stripe-retry.js';
-import { DEFAULT_RETRY_POLICY, withRetries } from './stripe-retry.js';
+import { withRetries } from './stripe-retry.js';
 import { disputeSnapshotOf } from './stripe-snapshots.js';
 
-const DEFAULT_TIMEOUT_MS = 20_000;
 
 /** Stripe's dispute statuses that take evidence; any other refuses an update with a 400. */
 const ACCEPTING: readonly string[] = ['needs_response', 'warning_needs_response'];
@@ -32,17 +32,7 @@ export class StripeDisputeEvidence implements DisputeEvidenceProvider {
   private readonly retry: RetryPolicy;
 
   constructor(options: StripeProviderOptions) {
-    this.stripe = new Stripe(options.secretKey, {
-      ...(options.host === undefined ? {} : { host: options.host }),
-      ...(options.port === undefined ? {} : { port: options.port }),
-      ...(options.protocol === undefined ? {} : { protocol: options.protocol }),
-      timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      // Retries are ours (stripe-retry.ts), with the same key, as in StripePaymentProvider.
-      maxNetworkRetries: 0,
-      telemetry: false,
-      appInfo: { name: 'ledger' },
-    });
-    this.retry = options.retry ?? DEFAULT_RETRY_POLICY;
+    ({ stripe: this.stripe, retry: this.retry } = stripeClient(options));
   }
 
   async submitEvidence(dispute: ProviderDisputeSnapshot, text: string, idempotencyKey: string): Promise<EvidenceSubmission> {
@@ -62,15 +52,7 @@ export class StripeDisputeEvidence implements DisputeEvidenceProvider {
   }
 }
 
-/** The evidence adapter as configured, with the same connection settings as the payment provider (stripe-provider-from-config.ts). */
+/** The evidence adapter as configured, with the same connection settings as the payment provider. */
 export function stripeDisputeEvidenceFrom(config: Config): StripeDisputeEvidence {
-  if (config.STRIPE_SECRET_KEY === undefined) throw new ConfigError('STRIPE_SECRET_KEY: required when PAYMENT_PROVIDER=stripe');
-  return new StripeDisputeEvidence({
-    secretKey: config.STRIPE_SECRET_KEY,
-    host: config.STRIPE_API_HOST,
-    port: config.STRIPE_API_PORT,
-    protocol: config.STRIPE_API_PROTOCOL,
-    timeoutMs: config.STRIPE_TIMEOUT_MS,
-    retry: { ...DEFAULT_RETRY_POLICY, maxRetries: config.STRIPE_MAX_NETWORK_RETRIES },
-  });
+  return new StripeDisputeEvidence(stripeOptionsFrom(config));
 }

@@ -14,20 +14,11 @@ import type {
 import { toStripeAmount } from './stripe-amounts.js';
 import { disputeSnapshotOf, paymentViewOf, refundViewOf } from './stripe-snapshots.js';
 import type { RetryPolicy } from './stripe-retry.js';
-import { DEFAULT_RETRY_POLICY, withRetries } from './stripe-retry.js';
+import { withRetries } from './stripe-retry.js';
+import type { StripeProviderOptions } from './stripe-client.js';
+import { stripeClient } from './stripe-client.js';
 
-export interface StripeProviderOptions {
-  readonly secretKey: string;
-  /** For tests and stripe-mock-like servers; Stripe's own API otherwise. */
-  readonly host?: string | undefined;
-  readonly port?: number | undefined;
-  readonly protocol?: 'http' | 'https' | undefined;
-  /** Longest wait for one HTTP answer; a request that hangs longer is retried with the same key. */
-  readonly timeoutMs?: number | undefined;
-  readonly retry?: RetryPolicy | undefined;
-}
-
-const DEFAULT_TIMEOUT_MS = 20_000;
+export type { StripeProviderOptions } from './stripe-client.js';
 
 /** Stripe's create parameters that carry the caller's input, under the port's names. */
 const CALLER_PARAMS: Readonly<Record<string, string>> = { payment_method: 'paymentMethod', currency: 'currency', customer: 'providerCustomerId' };
@@ -52,17 +43,7 @@ export class StripePaymentProvider implements PaymentProvider {
   private readonly retry: RetryPolicy;
 
   constructor(options: StripeProviderOptions) {
-    this.stripe = new Stripe(options.secretKey, {
-      ...(options.host === undefined ? {} : { host: options.host }),
-      ...(options.port === undefined ? {} : { port: options.port }),
-      ...(options.protocol === undefined ? {} : { protocol: options.protocol }),
-      timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      // Retries are ours (stripe-retry.ts), with the same key: the SDK's skip 429.
-      maxNetworkRetries: 0,
-      telemetry: false,
-      appInfo: { name: 'ledger' },
-    });
-    this.retry = options.retry ?? DEFAULT_RETRY_POLICY;
+    ({ stripe: this.stripe, retry: this.retry } = stripeClient(options));
   }
 
   async authorize(request: AuthorizeRequest): Promise<AuthorizeResult> {
