@@ -23,6 +23,13 @@ export default tseslint.config(
       'no-restricted-imports': 'off',
     },
   },
+  // The README's webhook verification snippet: plain JavaScript for receivers to copy, linted
+  // as such (no TypeScript project holds it).
+  {
+    files: ['docs/**/*.js'],
+    extends: [tseslint.configs.disableTypeChecked],
+    languageOptions: { parserOptions: { projectService: false }, globals: { Buffer: 'readonly' } },
+  },
   // The four layers, imports pointing one way (docs/architecture.md). Each pattern is a
   // regular expression on the import specifier, so `../x/`, `../../x/` and deeper all match
   // alike: a file moved to another depth keeps its rules.
