@@ -1,4 +1,4 @@
-import type { DisputeEvent, DisputeSnapshot, DisputedPayment, ExistingDispute } from '../../domain/dispute/index.js';
+import type { DisputeEvent, DisputedPayment, ExistingDispute } from '../../domain/dispute/index.js';
 import { CURRENT_DISPUTE_SCHEMA_VERSION, decideDispute, disputeAcceptsEvidence } from '../../domain/dispute/index.js';
 import type { DisputeId } from '../../domain/ids.js';
 import { disputeStream, isDisputeId, isPaymentId, paymentStream, toDisputeId } from '../../domain/ids.js';
@@ -74,10 +74,9 @@ export class DisputeCommandHandlers implements DisputeCommands, DisputeEvidenceC
     };
     const disputeId = disputeIdFor(this.ids, snapshot.providerDisputeId, openedAt);
     const stream = disputeStream(disputeId);
-    const domainSnapshot: DisputeSnapshot = { ...snapshot };
     for (let attempt = 1; attempt <= this.options.maxAttempts; attempt++) {
       const loaded = await loadDispute(this.store, stream);
-      const decided = decideDispute(loaded.state, { type: 'SyncDispute', disputeId, snapshot: domainSnapshot, payment: disputed });
+      const decided = decideDispute(loaded.state, { type: 'SyncDispute', disputeId, snapshot, payment: disputed });
       if (!decided.ok) return decided;
       if (decided.value.length === 0) return ok({ disputeId, paymentId: disputed.paymentId, changed: false, position: null });
       const seed = `dispute-sync\u0000${snapshot.providerDisputeId}\u0000${loaded.revision ?? 'none'}\u0000${JSON.stringify(snapshotKey(snapshot))}`;

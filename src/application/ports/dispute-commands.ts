@@ -1,4 +1,4 @@
-import type { CurrencyCode } from '../../domain/currency.js';
+import type { DisputeSnapshot as ProviderDisputeSnapshot } from '../../domain/dispute/decider.js';
 import type { Result } from '../../domain/result.js';
 import type { CommandContext } from '../command-context.js';
 import type { Position } from './position.js';
@@ -11,35 +11,9 @@ import type { Position } from './position.js';
  * processor's *current* view of the dispute, never a delta.
  */
 
-/** Stripe's dispute statuses, as Stripe spells them. `won` and `lost` are terminal. */
-export type DisputeStatus =
-  | 'warning_needs_response'
-  | 'warning_under_review'
-  | 'warning_closed'
-  | 'needs_response'
-  | 'under_review'
-  | 'won'
-  | 'lost';
-
-/** The processor's view of one dispute, already converted to our units (ISO minor units, our currency codes). */
-export interface ProviderDisputeSnapshot {
-  /** The processor's id (`dp_…` at Stripe): the dispute's identity, so a repeat is recognised. */
-  readonly providerDisputeId: string;
-  /** The processor's id of the disputed payment (the PaymentIntent id at Stripe). */
-  readonly providerPaymentId: string;
-  /** The disputed amount, in the payment's currency. */
-  readonly amount: number;
-  readonly currency: CurrencyCode;
-  readonly status: DisputeStatus;
-  /** Stripe's reason (`fraudulent`, `product_not_received`, …). */
-  readonly reason: string;
-  /** What the processor has charged us for the dispute so far, net of any fee it gave back, in the payment's currency. */
-  readonly feeAmount: number;
-  /** When evidence is due (ISO 8601), if the processor says. */
-  readonly evidenceDueBy: string | null;
-  /** When the processor says the dispute was opened (ISO 8601). */
-  readonly createdAt: string;
-}
+/** Stripe's statuses and the processor's view of a dispute are the domain's (src/domain/dispute). */
+export type { DisputeStatus } from '../../domain/dispute/events.js';
+export type { DisputeSnapshot as ProviderDisputeSnapshot } from '../../domain/dispute/decider.js';
 
 export type DisputeSyncError =
   /** No payment of ours has this processor id: the dispute is for something made elsewhere (the Stripe dashboard). */

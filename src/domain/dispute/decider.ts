@@ -8,16 +8,27 @@ import type { DisputeEvent, DisputeReference, DisputeStatus } from './events.js'
 import type { DisputeState, ExistingDispute } from './state.js';
 import { disputeStatusRank, initialDisputeState, isTerminalDisputeStatus } from './state.js';
 
-/** The processor's current view of one dispute, in our units (the application port's snapshot, as the domain needs it). */
+/**
+ * The processor's current view of one dispute, already converted to our units (ISO minor
+ * units, our currency codes): what a Stripe webhook's refetch or the simulated processor
+ * hands the DisputeCommands port (its ProviderDisputeSnapshot).
+ */
 export interface DisputeSnapshot {
+  /** The processor's id (`dp_…` at Stripe): the dispute's identity, so a repeat is recognised. */
   readonly providerDisputeId: string;
+  /** The processor's id of the disputed payment (the PaymentIntent id at Stripe). */
   readonly providerPaymentId: string;
+  /** The disputed amount, in the payment's currency. */
   readonly amount: number;
   readonly currency: CurrencyCode;
   readonly status: DisputeStatus;
+  /** Stripe's reason (`fraudulent`, `product_not_received`, …). */
   readonly reason: string;
+  /** What the processor has charged for the dispute so far, net of any fee it gave back, in the payment's currency. */
   readonly feeAmount: number;
+  /** When evidence is due (ISO 8601), if the processor says. */
   readonly evidenceDueBy: string | null;
+  /** When the processor says the dispute was opened (ISO 8601). */
   readonly createdAt: string;
 }
 
